@@ -1,0 +1,70 @@
+"""Network architectures, the shipped default model, and the fast prediction path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+from core.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
+
+DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
+MODEL_CARD_PATH = ASSETS_DIR / "default_model.json"
+
+
+def build_cnn(
+    *,
+    conv_blocks: int = 2,
+    convs_per_block: int = 2,
+    filters: int = 32,
+    dense_units: int = 128,
+    dropout: float = 0.25,
+    batch_norm: bool = True,
+    activation: str = "relu",
+    name: str = "cnn",
+) -> keras.Model:
+    """VGG-style CNN: each block is 3x3 convolutions and a 2x2 max-pool, filters doubling per block."""
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE), name="image")  # (B, 28, 28) in [0, 1]
+    x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1))(inputs)
+    for block in range(conv_blocks):
+        width = filters * 2**block
+        for conv in range(convs_per_block):
+            # Batch norm makes the conv bias redundant.
+            x = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, name=f"conv{block + 1}_{conv + 1}")(x)
+            if batch_norm:
+                x = layers.BatchNormalization()(x)
+            x = layers.Activation(activation)(x)
+        x = layers.MaxPooling2D(2)(x)  # (B, 28 / 2^(block+1), ..., width)
+        x = layers.Dropout(dropout / 2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(dense_units, use_bias=not batch_norm)(x)
+    if batch_norm:
+        x = layers.BatchNormalization()(x)
+    x = layers.Activation(activation)(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def load_default_model(path: Path = DEFAULT_MODEL_PATH) -> keras.Model:
+    """The shipped model, loaded without running any code stored in the file."""
+    return keras.models.load_model(path, compile=False, safe_mode=True)
+
+
+def load_model_card(path: Path = MODEL_CARD_PATH) -> dict:
+    """The shipped model's card: accuracy, recipe, data checksum, versions."""
+    return json.loads(Path(path).read_text())
+
+
+def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
+    """(N, 28, 28) float32 in [0, 1] -> (N, 10) class probabilities, each row summing to 1."""
+    images = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    # Calling the model directly skips model.predict's per-call set-up (~45 ms -> ~4 ms for one image).
+    batches = [
+        keras.ops.convert_to_numpy(model(images[start : start + batch_size], training=False))
+        for start in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(batches).astype(np.float32) if batches else np.zeros((0, NUM_CLASSES), np.float32)

@@ -1,0 +1,86 @@
+"""Train the shipped default model from the bundled MNIST with a fixed seed.
+
+Run from the repository root: `python scripts/train_default.py` (about 15-20 minutes on 2 cores).
+Writes assets/default_model.keras and its model card assets/default_model.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from core.data import MNIST_PATH, file_sha256, load_mnist  # noqa: E402
+from core.models import DEFAULT_MODEL_PATH, MODEL_CARD_PATH, build_cnn, predict_proba  # noqa: E402
+from core.training import training_dataset  # noqa: E402
+
+RECIPE = {
+    "architecture": {"conv_blocks": 2, "convs_per_block": 1, "filters": 32, "dense_units": 256, "dropout": 0.3},
+    "optimizer": "Adam",
+    "peak_learning_rate": 3e-3,  # reached after one epoch of linear warm-up, then cosine decay to 0
+    "batch_size": 128,
+    "epochs": 20,
+    "label_smoothing": 0.05,
+    "augmentation": "rotation ±12°, scale ±12%, shear ±0.15, shift ±2 px, stroke thinning/thickening",
+    "seed": 1234,
+}
+
+
+def main() -> None:
+    keras.utils.set_random_seed(RECIPE["seed"])
+    data = load_mnist()
+    model = build_cnn(**RECIPE["architecture"], name="digit_lab_default")
+    steps_per_epoch = math.ceil(len(data.x_train) / RECIPE["batch_size"])
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=RECIPE["peak_learning_rate"] / 30,
+        decay_steps=steps_per_epoch * (RECIPE["epochs"] - 1),
+        warmup_target=RECIPE["peak_learning_rate"],
+        warmup_steps=steps_per_epoch,
+    )
+    # Label smoothing needs one-hot targets.
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=RECIPE["label_smoothing"]),
+        metrics=["accuracy"],
+    )
+    train = training_dataset(
+        data.x_train,
+        data.y_train,
+        batch_size=RECIPE["batch_size"],
+        epochs=RECIPE["epochs"],
+        seed=RECIPE["seed"],
+        augment=True,
+    ).map(lambda x, y: (x, tf.one_hot(y, 10)))
+    test = (data.x_test.astype(np.float32) / 255.0, keras.utils.to_categorical(data.y_test, 10))
+    start = time.time()
+    model.fit(train, epochs=RECIPE["epochs"], steps_per_epoch=steps_per_epoch, validation_data=test, verbose=2)
+    seconds = time.time() - start
+
+    accuracy = float((predict_proba(model, test[0]).argmax(1) == data.y_test).mean())
+    model.save(DEFAULT_MODEL_PATH)
+    card = {
+        "name": model.name,
+        "test_accuracy": accuracy,
+        "test_errors": int(round((1 - accuracy) * len(data.y_test))),
+        "parameters": model.count_params(),
+        "recipe": RECIPE,
+        "training_seconds": round(seconds, 1),
+        "trained_on": "MNIST train (60,000 digits); evaluated on MNIST test (10,000 digits)",
+        "data_sha256": file_sha256(MNIST_PATH),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+    }
+    MODEL_CARD_PATH.write_text(json.dumps(card, indent=2) + "\n")
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_core_never_imports_streamlit():
+    modules = sorted(p.stem for p in (ROOT / "core").glob("*.py") if p.stem != "__init__")
+    code = "; ".join(f"import core.{m}" for m in modules) + "; import sys; assert 'streamlit' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
