@@ -15,6 +15,7 @@ st.caption("Draw one digit, 0 to 9, with a mouse, pen or finger. The network rea
 
 left, right = st.columns([1, 1.3], gap="large")
 with left:
+    st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
     # A fresh mount (first visit, or back from another page) restores the last drawing once;
     # later runs pass the same value so the canvas keeps its own undo history.
     if "canvas" not in st.session_state:

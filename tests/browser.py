@@ -1,0 +1,132 @@
+"""Helpers to drive the real app in headless Chromium (Debian's, as HOUSE.md describes)."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+
+# Strokes of hand-drawn digits in unit coordinates (0..1 across the drawing's box).
+DIGIT_STROKES = {
+    "1": [[(0.35, 0.2), (0.55, 0.0), (0.55, 1.0)]],
+    "0": [[(0.5 + 0.35 * math.sin(t / 20 * 2 * math.pi), 0.5 - 0.5 * math.cos(t / 20 * 2 * math.pi)) for t in range(21)]],
+    "7": [[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(*, timeout: float = 90.0) -> Iterator[str]:
+    """Start `streamlit run app.py` on a free port; yield its URL once /_stcore/health says ok."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start: {process.stdout.read().decode()[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def browser_page(*, width: int = 1280, height: int = 720) -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def wait_idle(page: Page, timeout: float = 60_000) -> None:
+    """Wait until the script has finished its run after an interaction."""
+    page.wait_for_timeout(300)  # let the rerun start before we look for its end
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+
+
+def open_draw_page(page: Page, url: str, *, settle: bool = True) -> None:
+    """Load the app on its Draw page and wait until the canvas is shown (and, if `settle`, takes strokes)."""
+    page.goto(url)
+    page.get_by_text("Draw a digit on the black square").wait_for(timeout=90_000)
+    page.wait_for_selector(IDLE, timeout=90_000)
+    page.locator(CANVAS).first.wait_for(timeout=60_000)
+    if settle:
+        # The component loads its initial drawing asynchronously and then resets its history,
+        # which would swallow a stroke made in that instant; a person takes longer than this.
+        page.wait_for_timeout(1500)
+
+
+def canvas_box(page: Page) -> dict:
+    return page.locator(CANVAS).first.bounding_box()
+
+
+def draw_digit(page: Page, digit: str, *, x: float, y: float, size: float) -> None:
+    """Draw `digit` with the mouse in the canvas square (x, y, size) given in canvas fractions."""
+    box = canvas_box(page)
+    for stroke in DIGIT_STROKES[digit]:
+        points = [(box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"])
+                  for u, v in stroke]  # fmt: skip
+        page.mouse.move(*points[0])
+        # Hovering lifts the canvas toolbar, which otherwise lies invisibly over the top-right band.
+        page.wait_for_timeout(400)
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=8)
+        page.mouse.up()
+    wait_idle(page)
+
+
+def canvas_button(page: Page, name: str) -> None:
+    """Press a canvas toolbar button: "Undo", "Redo" or "Reset canvas & history"."""
+    page.get_by_role("button", name=name, exact=True).click()
+    wait_idle(page)
+
+
+def prediction(page: Page) -> str | None:
+    """The value of the Prediction metric, or None when it is not shown."""
+    metric = page.locator("[data-testid=stMetric]").filter(has_text="Prediction")
+    if metric.count() == 0:
+        return None
+    return metric.locator("[data-testid=stMetricValue]").inner_text().strip()

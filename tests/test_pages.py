@@ -1,0 +1,58 @@
+"""Pages run headless under AppTest (the canvas itself is tested in test_browser.py)."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, paste_digit
+
+TIMEOUT = 60  # seconds per run: the first one loads TensorFlow and the model
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_draw_page_with_a_blank_canvas_shows_a_hint(app):
+    assert app.title[0].value == "Draw a digit"
+    assert "Draw a digit on the black square" in app.info[0].value
+    assert len(app.metric) == 0
+
+
+def test_draw_page_reads_an_injected_drawing(app, mnist):
+    index = int(np.flatnonzero(mnist.y_test == 7)[0])
+    app.session_state["drawing"] = paste_digit(mnist.x_test[index], size=120, top=10, left=150)
+    app.run()
+    assert not app.exception
+    assert app.metric[0].label == "Prediction"
+    assert app.metric[0].value == "7"
+    assert len(app.get("plotly_chart")) == 2  # probabilities and the 28x28 input
+
+
+def test_draw_page_says_not_sure_for_a_cross(app):
+    rows, cols = np.indices((280, 280))
+    cross = ((abs(rows - cols) < 10) | (abs(rows + cols - 280) < 10)).astype(np.uint8) * 255  # an X is no digit
+    app.session_state["drawing"] = cross
+    app.run()
+    assert not app.exception
+    assert app.metric[0].label == "Prediction"
+    assert app.warning[0].value.startswith("Not sure")
+
+
+def test_draw_page_clears_the_reading_when_the_canvas_is_cleared(app, mnist):
+    app.session_state["drawing"] = np.repeat(mnist.x_test[0][..., None], 4, axis=2)
+    app.run()
+    assert len(app.metric) == 1
+    app.session_state["drawing"] = np.zeros((280, 280, 4), np.uint8)  # what a cleared canvas sends
+    app.run()
+    assert not app.exception and len(app.metric) == 0
+    assert "Draw a digit" in app.info[0].value
+
+
+def test_sidebar_names_the_active_model(app):
+    assert app.sidebar.selectbox[0].label == "Model"
+    assert "parameters" in app.sidebar.caption[0].value
