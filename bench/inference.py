@@ -76,7 +76,8 @@ def cold_start(runs: int) -> None:
             open_draw_page(page, url, settle=False)
             seconds.append(time.perf_counter() - start)
     print(f"cold start (process start -> Draw page ready in Chromium), {runs} runs:")
-    print(f"  median {statistics.median(seconds):.2f} s  all {', '.join(f'{s:.2f}' for s in seconds)}  (target <= 10 s)")
+    runs_text = ", ".join(f"{s:.2f}" for s in seconds)
+    print(f"  median {statistics.median(seconds):.2f} s  all {runs_text}  (target <= 10 s)")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 # Strokes of hand-drawn digits in unit coordinates (0..1 across the drawing's box).
 DIGIT_STROKES = {
     "1": [[(0.35, 0.2), (0.55, 0.0), (0.55, 1.0)]],
-    "0": [[(0.5 + 0.35 * math.sin(t / 20 * 2 * math.pi), 0.5 - 0.5 * math.cos(t / 20 * 2 * math.pi)) for t in range(21)]],
+    "0": [[(0.5 + 0.35 * math.sin(a), 0.5 - 0.5 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))]],
     "7": [[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]],
 }
 

@@ -32,7 +32,8 @@ def test_predict_proba_rows_are_distributions(default_model, mnist):
 
 def test_predict_proba_matches_model_predict(default_model, mnist):
     images = mnist.x_test[:16] / np.float32(255)
-    np.testing.assert_allclose(predict_proba(default_model, images), default_model.predict(images, verbose=0), atol=1e-5)
+    expected = default_model.predict(images, verbose=0)
+    np.testing.assert_allclose(predict_proba(default_model, images), expected, atol=1e-5)
 
 
 def test_shipped_model_reads_drawing_sized_digits(default_model, mnist):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from conftest import paste_digit
 
+from conftest import paste_digit
 from core.preprocess import to_mnist
 
 
