@@ -9,7 +9,7 @@ ACCENT = "#ff4b4b"  # Streamlit's primary red: the predicted class
 MUTED = "#8c96a8"  # every other class
 
 
-def probability_bars(probabilities: np.ndarray) -> go.Figure:
+def probability_bars(probabilities: np.ndarray, *, height: int = 240) -> go.Figure:
     """Bar chart of the 10 class probabilities, the most likely one highlighted."""
     top = int(np.argmax(probabilities))
     colours = [ACCENT if digit == top else MUTED for digit in range(len(probabilities))]
@@ -26,14 +26,14 @@ def probability_bars(probabilities: np.ndarray) -> go.Figure:
     figure.update_layout(
         xaxis={"tickmode": "linear", "title": "digit", "fixedrange": True},
         yaxis={"range": [0, 1.12], "tickformat": ".0%", "title": "probability", "fixedrange": True},
-        height=260,
+        height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         showlegend=False,
     )
     return figure
 
 
-def pixel_grid(image: np.ndarray) -> go.Figure:
+def pixel_grid(image: np.ndarray, *, height: int = 200) -> go.Figure:
     """A (28, 28) image in [0, 1] as a heatmap with one visible cell per pixel."""
     figure = go.Figure(
         go.Heatmap(
@@ -50,7 +50,7 @@ def pixel_grid(image: np.ndarray) -> go.Figure:
     figure.update_layout(
         xaxis={"visible": False, "fixedrange": True, "constrain": "domain"},
         yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x", "fixedrange": True},
-        height=260,
+        height=height,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         plot_bgcolor="#31333f",
     )

@@ -8,7 +8,7 @@ from core.plots import pixel_grid, probability_bars
 from core.reading import read_picture
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
-PEN_WIDTH = 20  # a full-height digit shrinks 20/200 = 0.1x, giving MNIST's ~2 px strokes
+PEN_WIDTH = 24  # a 200 px tall digit shrinks to 20 px (0.1x): strokes of ~2.4 px, like MNIST's
 
 st.title("Draw a digit")
 st.caption("Draw one digit, 0 to 9, with a mouse, pen or finger. The network reads it as soon as you lift the pen.")
@@ -43,14 +43,17 @@ with right:
     if reading is None:
         st.info("Draw a digit on the black square to see what the network reads.", icon="✏️")
     else:
-        st.metric("Prediction", reading.digit, delta=f"{reading.confidence:.0%} sure", delta_color="off")
-        if reading.unsure:
-            st.warning(
-                f"Not sure: this could also be a {reading.runner_up}. "
-                "Try a larger, clearer digit that fills most of the square."
+        verdict, picture = st.columns([1, 1])
+        with verdict:
+            st.metric(
+                "Prediction", reading.digit, delta=f"{reading.confidence:.0%} sure",
+                delta_color="off", delta_arrow="off", border=True,
+            )  # fmt: skip
+            if reading.unsure:
+                st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
+        with picture:
+            st.caption(
+                "**What the network sees**: your drawing cropped, scaled to 20 px and centred in 28×28, like MNIST."
             )
-        st.plotly_chart(probability_bars(reading.probabilities), config={"displayModeBar": False})
-        st.markdown(
-            "**What the network sees** — your drawing cropped, scaled to 20 px and centred in 28×28, like MNIST."
-        )
-        st.plotly_chart(pixel_grid(reading.image), config={"displayModeBar": False})
+            st.plotly_chart(pixel_grid(reading.image, height=170), config={"displayModeBar": False})
+        st.plotly_chart(probability_bars(reading.probabilities, height=220), config={"displayModeBar": False})

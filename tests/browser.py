@@ -124,6 +124,26 @@ def canvas_button(page: Page, name: str) -> None:
     wait_idle(page)
 
 
+def wait_for_charts(page: Page, count: int) -> None:
+    """Wait until `count` plotly charts have drawn (they render after the script run ends)."""
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {count}", timeout=30_000)
+
+
+def settled_prediction(page: Page, expected: str | None, *, timeout: float = 20.0) -> str | None:
+    """The Prediction once it shows `expected` (or, after `timeout` seconds, whatever it shows).
+
+    The canvas sends a stroke a moment after the mouse is released, so a single look right after
+    an interaction can still see the previous run's result.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        page.wait_for_selector(IDLE, timeout=60_000)
+        value = prediction(page)
+        if value == expected or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(200)
+
+
 def prediction(page: Page) -> str | None:
     """The value of the Prediction metric, or None when it is not shown."""
     metric = page.locator("[data-testid=stMetric]").filter(has_text="Prediction")

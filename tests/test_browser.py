@@ -2,7 +2,16 @@
 
 import pytest
 
-from browser import ROOT, browser_page, canvas_button, draw_digit, open_draw_page, prediction, running_app
+from browser import (
+    ROOT,
+    browser_page,
+    canvas_button,
+    draw_digit,
+    open_draw_page,
+    running_app,
+    settled_prediction,
+    wait_for_charts,
+)
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "artifacts"
@@ -19,29 +28,31 @@ def test_drawn_digits_are_read(app_url):
     with browser_page() as page:
         open_draw_page(page, app_url)
         draw_digit(page, "1", x=0.3, y=0.15, size=0.7)
-        assert prediction(page) == "1"
+        assert settled_prediction(page, "1") == "1"
+        wait_for_charts(page, 2)
         page.screenshot(path=SCREENSHOTS / "draw-1280x720.png", full_page=True)
 
         canvas_button(page, "Reset canvas & history")
-        assert prediction(page) is None  # the hint is back
+        assert settled_prediction(page, None) is None  # the hint is back
 
         draw_digit(page, "0", x=0.2, y=0.15, size=0.65)
-        assert prediction(page) == "0"
+        assert settled_prediction(page, "0") == "0"
 
         canvas_button(page, "Reset canvas & history")
         draw_digit(page, "7", x=0.68, y=0.05, size=0.25)  # small, in the top-right corner
-        assert prediction(page) == "7"
+        assert settled_prediction(page, "7") == "7"
 
         draw_digit(page, "1", x=0.05, y=0.6, size=0.3)  # a second digit changes the picture...
         canvas_button(page, "Undo")  # ...and undoing it restores the reading
-        assert prediction(page) == "7"
+        assert settled_prediction(page, "7") == "7"
 
 
 def test_phone_layout_has_no_horizontal_scrolling(app_url):
     with browser_page(width=390, height=844) as page:
         open_draw_page(page, app_url)
         draw_digit(page, "7", x=0.15, y=0.15, size=0.7)
-        assert prediction(page) == "7"
+        assert settled_prediction(page, "7") == "7"
+        wait_for_charts(page, 2)
         page.screenshot(path=SCREENSHOTS / "draw-390x844.png", full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0
