@@ -8,6 +8,7 @@ st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 
 pages = [
     st.Page("pages/draw.py", title="Draw", icon="✏️", default=True),
+    st.Page("pages/evaluate.py", title="Evaluate", icon="🧮"),
 ]
 page = st.navigation(pages)
 st.sidebar.title("Digit Lab")

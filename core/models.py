@@ -13,6 +13,9 @@ from keras import layers
 
 from core.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
 
+# The models that ship in assets/, by the name the sidebar shows: file stem of the .keras file
+# and of its model card (.json). The first is the default.
+SHIPPED_MODELS = {"Default CNN": "default_model", "Baseline MLP": "baseline_mlp"}
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
 MODEL_CARD_PATH = ASSETS_DIR / "default_model.json"
 
@@ -51,14 +54,43 @@ def build_cnn(
     return keras.Model(inputs, outputs, name=name)
 
 
+def build_mlp(
+    *, hidden_units: tuple[int, ...] = (128,), dropout: float = 0.1, activation: str = "relu", name: str = "mlp"
+) -> keras.Model:
+    """Multi-layer perceptron on the flattened 784 pixels: no notion of neighbouring pixels."""
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE), name="image")  # (B, 28, 28) in [0, 1]
+    x = layers.Flatten()(inputs)  # (B, 784)
+    for index, units in enumerate(hidden_units):
+        x = layers.Dense(units, activation=activation, name=f"dense{index + 1}")(x)
+        x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_model(architecture: dict, *, name: str) -> keras.Model:
+    """Build from a recipe's architecture: {"kind": "cnn" | "mlp", **that builder's keywords}."""
+    options = dict(architecture)
+    builders = {"cnn": build_cnn, "mlp": build_mlp}
+    kind = options.pop("kind", "cnn")
+    if kind not in builders:
+        raise ValueError(f"unknown architecture kind {kind!r}; choose one of {sorted(builders)}")
+    return builders[kind](**options, name=name)
+
+
 def load_default_model(path: Path = DEFAULT_MODEL_PATH) -> keras.Model:
-    """The shipped model, loaded without running any code stored in the file."""
+    """A shipped model (the default unless `path` says otherwise), loaded without running code from the file."""
     return keras.models.load_model(path, compile=False, safe_mode=True)
 
 
 def load_model_card(path: Path = MODEL_CARD_PATH) -> dict:
-    """The shipped model's card: accuracy, recipe, data checksum, versions."""
+    """A shipped model's card: accuracy, recipe, data checksum, versions."""
     return json.loads(Path(path).read_text())
+
+
+def shipped_paths(label: str) -> tuple[Path, Path]:
+    """(model file, model card) of the shipped model the sidebar calls `label`."""
+    stem = SHIPPED_MODELS[label]
+    return ASSETS_DIR / f"{stem}.keras", ASSETS_DIR / f"{stem}.json"
 
 
 # One traced graph per live model, dropped with the model: entries are derived from the model

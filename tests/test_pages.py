@@ -56,3 +56,59 @@ def test_draw_page_clears_the_reading_when_the_canvas_is_cleared(app, mnist):
 def test_sidebar_names_the_active_model(app):
     assert app.sidebar.selectbox[0].label == "Model"
     assert "parameters" in app.sidebar.caption[0].value
+
+
+@pytest.fixture
+def evaluate_page(app):
+    app.switch_page("pages/evaluate.py")
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_evaluate_page_shows_the_matrix_and_the_most_confused_cell(evaluate_page, mnist, default_model):
+    from core.metrics import cell_indices
+    from core.models import predict_proba
+
+    at = evaluate_page
+    probabilities = predict_proba(default_model, mnist.x_test / np.float32(255))
+    errors = int((probabilities.argmax(1) != mnist.y_test).sum())
+    assert at.metric[0].label == "Test accuracy" and at.metric[1].value == f"{errors:,} of 10,000"
+    true_digit, predicted_digit = at.selectbox(key="cell_true").value, at.selectbox(key="cell_predicted").value
+    expected = cell_indices(mnist.y_test, probabilities, true_digit, predicted_digit)
+    assert len(expected) > 0 and true_digit != predicted_digit  # starts on the worst confusion
+    assert at.subheader[0].value.startswith(f"{len(expected):,} test digits that are {true_digit}")
+
+
+def test_evaluate_page_gallery_follows_the_cell_selectors(evaluate_page, mnist, default_model):
+    from core.metrics import cell_indices
+    from core.models import predict_proba
+
+    at = evaluate_page
+    probabilities = predict_proba(default_model, mnist.x_test / np.float32(255))
+    at.selectbox(key="cell_true").set_value(4)
+    at.selectbox(key="cell_predicted").set_value(4)
+    at.run()
+    assert not at.exception
+    expected = cell_indices(mnist.y_test, probabilities, 4, 4)
+    assert at.subheader[0].value == f"{len(expected):,} test digits that are 4 and were read correctly"
+    closer = at.selectbox(key="closer")
+    assert closer.options[0].startswith(f"#{expected[0]} ")  # most confident first
+    assert len(closer.options) == min(24, len(expected))
+
+
+def test_evaluate_page_compares_two_models(evaluate_page):
+    at = evaluate_page
+    compare = at.selectbox(key="compare")
+    assert compare.value == "Baseline MLP"
+    assert any("right, Baseline MLP wrong" in m.value for m in at.markdown)
+
+
+def test_evaluate_page_for_the_baseline_model(app):
+    app.sidebar.selectbox(key="model_choice").set_value("Baseline MLP")
+    app.switch_page("pages/evaluate.py")
+    app.run()
+    assert not app.exception
+    from core.models import load_model_card, shipped_paths
+
+    assert app.metric[0].value == f"{load_model_card(shipped_paths('Baseline MLP')[1])['test_accuracy']:.2%}"

@@ -1,0 +1,96 @@
+"""Evaluate page: the confusion matrix on MNIST's 10,000 test digits, and the digits behind every cell."""
+
+import streamlit as st
+
+import ui
+from core.metrics import Evaluation, class_report, most_confused_pairs, row_percentages
+from core.plots import class_scores, confusion_heatmap, difference_heatmap, enlarge, probability_bars
+
+GALLERY_SIZE = 24  # digits shown per cell, most confident mistakes first
+DIGITS = list(range(10))
+
+st.title("Evaluate")
+st.caption(
+    "A confusion matrix counts, for every true digit (row), what the network predicted (column). "
+    "The diagonal holds the digits it got right; every other cell is a kind of mistake. "
+    "Click a cell, or choose it below, to see the digits in it."
+)
+
+label = ui.active_label()
+data = ui.mnist()
+result = Evaluation(data.y_test, ui.test_probabilities(label))
+matrix = result.matrix
+confused = most_confused_pairs(matrix)
+
+
+def describe(index: int) -> str:
+    return f"#{index} · {result.confidence(index):.0%} · 2nd: {result.runner_up(index)}"
+
+
+accuracy, errors, options = st.columns(3)
+accuracy.metric("Test accuracy", f"{result.accuracy:.2%}", help=f"{label} on the 10,000 MNIST test digits")
+errors.metric("Mistakes", f"{result.errors:,} of {len(data.y_test):,}")
+
+as_percent = options.toggle("Row percentages", help="Each row as a share of that digit's test examples")
+dim = options.toggle("Dim the diagonal", value=True, help="Colour only the mistakes so they stand out")
+figure = confusion_heatmap(matrix, percentages=row_percentages(matrix) if as_percent else None, dim_diagonal=dim)
+click = st.plotly_chart(
+    figure, on_select="rerun", selection_mode="points", key="matrix", config={"displayModeBar": False}
+)
+
+# A new click on a cell moves the selectors; after that the selectors are the visitor's to change.
+points = click.selection.points if click else []
+if points and points[0] != st.session_state.get("last_click"):
+    st.session_state.last_click = points[0]
+    st.session_state.cell_true, st.session_state.cell_predicted = int(points[0]["y"]), int(points[0]["x"])
+if "cell_true" not in st.session_state:
+    st.session_state.cell_true, st.session_state.cell_predicted = confused[0][:2] if confused else (0, 0)
+
+left, right = st.columns(2)
+true_digit = left.selectbox("True digit", DIGITS, key="cell_true")
+predicted_digit = right.selectbox("Predicted digit", DIGITS, key="cell_predicted")
+indices = result.cell(true_digit, predicted_digit)
+kind = "read correctly" if true_digit == predicted_digit else f"read as {predicted_digit}"
+st.subheader(f"{len(indices):,} test digits that are {true_digit} and were {kind}")
+if len(indices):
+    shown = indices[:GALLERY_SIZE]
+    st.image(
+        [enlarge(data.x_test[i] / 255.0) for i in shown],
+        caption=[describe(i) for i in shown],
+        width=96,
+    )
+    if len(indices) > GALLERY_SIZE:
+        st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
+    picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
+    st.plotly_chart(probability_bars(result.probabilities[picked]), config={"displayModeBar": False})
+
+st.subheader("Per digit")
+scores, pairs = st.columns([2, 1])
+with scores:
+    report = class_report(matrix)
+    st.plotly_chart(class_scores(report.precision, report.recall, report.f1), config={"displayModeBar": False})
+    table = {"digit": DIGITS, "precision": report.precision, "recall": report.recall, "F1": report.f1}
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        table | {"test digits": report.support}, hide_index=True,
+        column_config={"precision": percent, "recall": percent, "F1": percent},
+    )  # fmt: skip
+with pairs:
+    st.markdown("**Most confused pairs**")
+    st.markdown("\n".join(f"1. true **{t}** read as **{p}**: {n}" for t, p, n in confused) or "None.")
+
+st.subheader("Model against model")
+others = [other for other in ui.model_labels() if other != label]
+if not others:
+    st.info("Only one model is available.")
+else:
+    other = st.selectbox("Compare with", others, key="compare")
+    versus = Evaluation(data.y_test, ui.test_probabilities(other))
+    st.caption(f"Cells of **{label}** minus cells of **{other}**: red where {label} has more digits, blue where fewer.")
+    st.plotly_chart(difference_heatmap(matrix - versus.matrix), config={"displayModeBar": False})
+    only_this, only_other = result.right_where_wrong(versus)
+    for title, wins in ((f"{label} right, {other} wrong", only_this), (f"{other} right, {label} wrong", only_other)):
+        st.markdown(f"**{title}: {len(wins)} digits**")
+        if len(wins):
+            shown = wins[:GALLERY_SIZE]
+            st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=[f"#{i}" for i in shown], width=72)
