@@ -108,7 +108,7 @@ def _forward(model: keras.Model):
     return _forward_graphs[model]
 
 
-def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
+def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int = 500) -> np.ndarray:
     """(N, 28, 28) float32 in [0, 1] -> (N, 10) class probabilities, each row summing to 1."""
     images = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     # A traced graph skips both model.predict's per-call set-up and eager op dispatch:

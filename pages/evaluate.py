@@ -27,42 +27,46 @@ def describe(index: int) -> str:
     return f"#{index} · {result.confidence(index):.0%} · 2nd: {result.runner_up(index)}"
 
 
-accuracy, errors, options = st.columns(3)
+accuracy, errors = st.columns(2)
 accuracy.metric("Test accuracy", f"{result.accuracy:.2%}", help=f"{label} on the 10,000 MNIST test digits")
 errors.metric("Mistakes", f"{result.errors:,} of {len(data.y_test):,}")
 
-as_percent = options.toggle("Row percentages", help="Each row as a share of that digit's test examples")
-dim = options.toggle("Dim the diagonal", value=True, help="Colour only the mistakes so they stand out")
-figure = confusion_heatmap(matrix, percentages=row_percentages(matrix) if as_percent else None, dim_diagonal=dim)
-click = st.plotly_chart(
-    figure, on_select="rerun", selection_mode="points", key="matrix", config={"displayModeBar": False}
-)
 
-# A new click on a cell moves the selectors; after that the selectors are the visitor's to change.
-points = click.selection.points if click else []
-if points and points[0] != st.session_state.get("last_click"):
-    st.session_state.last_click = points[0]
-    st.session_state.cell_true, st.session_state.cell_predicted = int(points[0]["y"]), int(points[0]["x"])
-if "cell_true" not in st.session_state:
-    st.session_state.cell_true, st.session_state.cell_predicted = confused[0][:2] if confused else (0, 0)
-
-left, right = st.columns(2)
-true_digit = left.selectbox("True digit", DIGITS, key="cell_true")
-predicted_digit = right.selectbox("Predicted digit", DIGITS, key="cell_predicted")
-indices = result.cell(true_digit, predicted_digit)
-kind = "read correctly" if true_digit == predicted_digit else f"read as {predicted_digit}"
-st.subheader(f"{len(indices):,} test digits that are {true_digit} and were {kind}")
-if len(indices):
-    shown = indices[:GALLERY_SIZE]
-    st.image(
-        [enlarge(data.x_test[i] / 255.0) for i in shown],
-        caption=[describe(i) for i in shown],
-        width=96,
+@st.fragment
+def explorer() -> None:
+    """The matrix and the digits of one cell: a click or a selector reruns only this part."""
+    as_percent, dim = st.columns(2)
+    as_percent = as_percent.toggle("Row percentages", help="Each row as a share of that digit's test examples")
+    dim = dim.toggle("Dim the diagonal", value=True, help="Colour only the mistakes so they stand out")
+    percentages = row_percentages(matrix) if as_percent else None
+    figure = confusion_heatmap(matrix, percentages=percentages, dim_diagonal=dim)
+    click = st.plotly_chart(
+        figure, on_select="rerun", selection_mode="points", key="matrix", config={"displayModeBar": False}
     )
-    if len(indices) > GALLERY_SIZE:
-        st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
-    picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
-    st.plotly_chart(probability_bars(result.probabilities[picked]), config={"displayModeBar": False})
+    # A new click on a cell moves the selectors; after that the selectors are the visitor's to change.
+    points = click.selection.points if click else []
+    if points and points[0] != st.session_state.get("last_click"):
+        st.session_state.last_click = points[0]
+        st.session_state.cell_true, st.session_state.cell_predicted = int(points[0]["y"]), int(points[0]["x"])
+    if "cell_true" not in st.session_state:
+        st.session_state.cell_true, st.session_state.cell_predicted = confused[0][:2] if confused else (0, 0)
+
+    left, right = st.columns(2)
+    true_digit = left.selectbox("True digit", DIGITS, key="cell_true")
+    predicted_digit = right.selectbox("Predicted digit", DIGITS, key="cell_predicted")
+    indices = result.cell(true_digit, predicted_digit)
+    kind = "read correctly" if true_digit == predicted_digit else f"read as {predicted_digit}"
+    st.subheader(f"{len(indices):,} test digits that are {true_digit} and were {kind}")
+    if len(indices):
+        shown = indices[:GALLERY_SIZE]
+        st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=[describe(i) for i in shown], width=96)
+        if len(indices) > GALLERY_SIZE:
+            st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
+        picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
+        st.plotly_chart(probability_bars(result.probabilities[picked]), config={"displayModeBar": False})
+
+
+explorer()
 
 st.subheader("Per digit")
 scores, pairs = st.columns([2, 1])
@@ -83,7 +87,7 @@ st.subheader("Model against model")
 others = [other for other in ui.model_labels() if other != label]
 if not others:
     st.info("Only one model is available.")
-else:
+elif st.toggle("Compare with another model", key="comparing"):
     other = st.selectbox("Compare with", others, key="compare")
     versus = Evaluation(data.y_test, ui.test_probabilities(other))
     st.caption(f"Cells of **{label}** minus cells of **{other}**: red where {label} has more digits, blue where fewer.")

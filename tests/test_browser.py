@@ -11,6 +11,7 @@ from browser import (
     running_app,
     settled_prediction,
     wait_for_charts,
+    wait_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -56,3 +57,23 @@ def test_phone_layout_has_no_horizontal_scrolling(app_url):
         page.screenshot(path=SCREENSHOTS / "draw-390x844.png", full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0
+
+
+def test_clicking_a_confusion_matrix_cell_shows_its_digits(app_url):
+    with browser_page() as page:
+        page.goto(f"{app_url}/evaluate")
+        page.get_by_text("Most confused pairs").wait_for(timeout=90_000)
+        wait_for_charts(page, 1)
+        wait_idle(page)
+        matrix = page.locator(".js-plotly-plot").first
+        matrix.scroll_into_view_if_needed()
+        cell = matrix.locator(".scatterlayer path.point").nth(3 * 10 + 3)  # true 3, predicted 3
+        box = cell.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        heading = page.get_by_text("test digits that are 3 and were read correctly")
+        heading.wait_for(timeout=30_000)
+        wait_idle(page)
+        gallery = page.locator("[data-testid=stImage]").first.locator("img")
+        assert gallery.count() == 24  # the cell holds about a thousand digits; the 24 most confident show
+        heading.scroll_into_view_if_needed()
+        page.screenshot(path=SCREENSHOTS / "evaluate-1280x720.png")

@@ -99,6 +99,9 @@ def test_evaluate_page_gallery_follows_the_cell_selectors(evaluate_page, mnist, 
 
 def test_evaluate_page_compares_two_models(evaluate_page):
     at = evaluate_page
+    at.toggle(key="comparing").set_value(True)
+    at.run()
+    assert not at.exception
     compare = at.selectbox(key="compare")
     assert compare.value == "Baseline MLP"
     assert any("right, Baseline MLP wrong" in m.value for m in at.markdown)

@@ -1,0 +1,107 @@
+"""Evaluate page server time: first view of a model, then a cell selection; against model.predict.
+
+Run from the repository root: `python bench/evaluate.py` (about two minutes; needs Debian's chromium).
+Server time comes from script runs under AppTest, less AppTest's own cost (about 200 ms a run here),
+measured in the same run as a rerun of the Draw page with a blank canvas:
+- first view: a run of the Evaluate page with every cache cleared (load the model, read 10,000 digits);
+- cell selection: a rerun after choosing another cell, with predictions cached.
+What a visitor waits for a cell in Chromium (server, websocket and drawing the gallery) is reported
+too: from the app reporting its script running to reporting it finished. Medians of --repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from core.data import load_mnist  # noqa: E402
+from core.models import load_default_model  # noqa: E402
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+# Records when the app reports its script running and finished, in browser milliseconds.
+RECORD_SCRIPT_STATE = """
+window.scriptStates = [];
+new MutationObserver(() => {
+  const state = document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state');
+  window.scriptStates.push([state, performance.now()]);
+}).observe(document.querySelector('[data-testid=stApp]'), {attributes: true});
+"""
+
+
+def cell_selection_seconds(repeats: int) -> list[float]:
+    """Script run time of choosing another true digit on the Evaluate page, in a real server."""
+    from browser import IDLE, browser_page, running_app
+
+    seconds = []
+    with running_app() as url, browser_page() as page:
+        page.goto(f"{url}/evaluate")
+        page.get_by_text("Most confused pairs").wait_for(timeout=90_000)
+        page.wait_for_selector(IDLE)
+        page.evaluate(RECORD_SCRIPT_STATE)
+        for repeat in range(repeats + 1):  # the first selection warms up; it is not counted
+            digit = str((repeat + 1) % 10)
+            page.evaluate("window.scriptStates = []")
+            page.get_by_label("True digit").click()
+            page.keyboard.type(digit)
+            page.keyboard.press("Enter")
+            page.get_by_text(f"test digits that are {digit} and").wait_for()
+            page.wait_for_selector(IDLE)
+            states = page.evaluate("window.scriptStates")
+            start = next(t for state, t in states if state == "running")
+            end = next(t for state, t in states if state == "notRunning" and t >= start)
+            if repeat:
+                seconds.append((end - start) / 1000)
+    return seconds
+
+
+def main(repeats: int) -> None:
+    images = load_mnist().x_test / np.float32(255)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()  # imports TensorFlow and loads the model once, as a running server already has
+
+    first_views, selections, blank_runs, baselines = [], [], [], []
+    for repeat in range(repeats):
+        app.switch_page("pages/draw.py")
+        app.run()
+        blank_runs.append(timed(app.run))  # AppTest's own cost of a run, with almost no page work
+        st.cache_resource.clear()  # forget the model and its test-set predictions: a first view
+        app.switch_page("pages/evaluate.py")
+        first_views.append(timed(app.run))
+        app.selectbox(key="cell_true").set_value(repeat % 10)
+        selections.append(timed(app.run))
+        assert not app.exception, app.exception
+        model = load_default_model()
+        baselines.append(timed(lambda model=model: model.predict(images, verbose=0)))  # noqa: B023
+
+    browser_waits = cell_selection_seconds(repeats)
+    first, select, blank, base, wait = (
+        statistics.median(x) for x in (first_views, selections, blank_runs, baselines, browser_waits)
+    )
+    print(f"Evaluate page, default model, medians of {repeats}; AppTest costs {blank * 1000:.0f} ms a run:")
+    print(f"  first view, server time (model, 10,000 predictions, page): {first - blank:.2f} s  (target <= 3 s)")
+    print(f"  cell selection, server time: {(select - blank) * 1000:.0f} ms  (target <= 300 ms)")
+    print(f"  cell selection, what a visitor waits in Chromium:          {wait * 1000:.0f} ms")
+    print(f"  baseline: model.predict on the 10,000 test digits:         {base:.2f} s")
+    print(f"  ratio first view / model.predict: {(first - blank) / base:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    main(parser.parse_args().repeats)
