@@ -77,3 +77,13 @@ def test_clicking_a_confusion_matrix_cell_shows_its_digits(app_url):
         assert gallery.count() == 24  # the cell holds about a thousand digits; the 24 most confident show
         heading.scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / "evaluate-1280x720.png")
+
+
+def test_evaluate_page_fits_a_phone(app_url):
+    with browser_page(width=390, height=844) as page:
+        page.goto(f"{app_url}/evaluate")
+        page.get_by_text("Most confused pairs").wait_for(timeout=90_000)
+        wait_for_charts(page, 2)
+        page.screenshot(path=SCREENSHOTS / "evaluate-390x844.png")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
