@@ -1,0 +1,123 @@
+"""Why the network decided: attributions over the 28x28 input, and what its layers see.
+
+Every attribution explains the class probability as `predict_proba` gives it, for one image.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from core.data import IMAGE_SIZE
+
+
+def _probability_gradients(model: keras.Model, images: np.ndarray, class_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) images -> ((N,) probabilities of the class, (N, 28, 28) their input gradients)."""
+    x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        probability = model(x, training=False)[:, class_index]
+    return probability.numpy(), tape.gradient(probability, x).numpy()
+
+
+def saliency(model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray:
+    """Vanilla gradient: how fast the class probability changes with each pixel. (28, 28), signed."""
+    return _probability_gradients(model, image[None], class_index)[1][0]
+
+
+def smoothgrad(
+    model: keras.Model, image: np.ndarray, class_index: int, *, samples: int = 32, noise: float = 0.15, seed: int = 0
+) -> np.ndarray:
+    """Gradient averaged over noisy copies of the image (noise std as a fraction of the [0, 1] range)."""
+    rng = np.random.default_rng(seed)
+    noisy = image[None] + rng.normal(0.0, noise, (samples, IMAGE_SIZE, IMAGE_SIZE)).astype(np.float32)
+    return _probability_gradients(model, noisy, class_index)[1].mean(axis=0)
+
+
+def integrated_gradients(model: keras.Model, image: np.ndarray, class_index: int, *, steps: int = 64) -> np.ndarray:
+    """Integrated gradients from a black image: attributions that sum to p(image) - p(black). (28, 28)."""
+    alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)[:, None, None]  # (S+1, 1, 1)
+    path = alphas * image[None]  # (S+1, 28, 28) from black to the image
+    gradients = _probability_gradients(model, path, class_index)[1]
+    average = (gradients[:-1] + gradients[1:]).mean(axis=0) / 2  # trapezoid rule along the path
+    return image * average
+
+
+def conv_stages(model: keras.Model) -> list[layers.Layer]:
+    """For every conv layer, the layer whose output is what it hands on: after its batch norm and activation."""
+    stages, model_layers = [], list(model.layers)
+    for index, layer in enumerate(model_layers):
+        if isinstance(layer, layers.Conv2D):
+            stage = layer
+            for follower in model_layers[index + 1 :]:
+                if not isinstance(follower, layers.BatchNormalization | layers.Activation):
+                    break
+                stage = follower
+            stages.append(stage)
+    return stages
+
+
+def has_conv_layer(model: keras.Model) -> bool:
+    return bool(conv_stages(model))
+
+
+def grad_cam(model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray | None:
+    """Grad-CAM on the last conv layer, upsampled to (28, 28) in [0, 1]; None for a model without conv layers."""
+    stages = conv_stages(model)
+    if not stages:
+        return None
+    inner = keras.Model(model.inputs, [stages[-1].output, model.outputs[0]])
+    with tf.GradientTape() as tape:
+        feature_maps, probabilities = inner(tf.constant(image[None], tf.float32), training=False)
+        probability = probabilities[:, class_index]
+    gradients = tape.gradient(probability, feature_maps)  # (1, h, w, C)
+    weights = tf.reduce_mean(gradients, axis=(1, 2))  # (1, C): each channel's importance
+    cam = tf.nn.relu(tf.einsum("bhwc,bc->bhw", feature_maps, weights))[..., None]
+    cam = tf.image.resize(cam, (IMAGE_SIZE, IMAGE_SIZE), method="bilinear")[0, ..., 0].numpy()
+    return cam / cam.max() if cam.max() > 0 else cam
+
+
+def occlusion(
+    model: keras.Model, image: np.ndarray, class_index: int, *, patch: int = 6, stride: int = 2
+) -> np.ndarray:
+    """Probability drop when a black patch covers each pixel, averaged over the patches covering it. (28, 28)."""
+    from core.models import predict_proba
+
+    corners = range(0, IMAGE_SIZE - patch + 1, stride)
+    positions = [(top, left) for top in corners for left in corners]
+    occluded = np.repeat(image[None], len(positions), axis=0)
+    for copy, (top, left) in zip(occluded, positions, strict=True):
+        copy[top : top + patch, left : left + patch] = 0.0
+    original = predict_proba(model, image[None])[0, class_index]
+    drops = original - predict_proba(model, occluded)[:, class_index]
+    total, count = np.zeros((IMAGE_SIZE, IMAGE_SIZE)), np.zeros((IMAGE_SIZE, IMAGE_SIZE))
+    for drop, (top, left) in zip(drops, positions, strict=True):
+        total[top : top + patch, left : left + patch] += drop
+        count[top : top + patch, left : left + patch] += 1
+    return (total / np.maximum(count, 1)).astype(np.float32)
+
+
+def first_layer_weights(model: keras.Model) -> np.ndarray:
+    """The first layer's learned patterns: (F, k, k) conv filters, or (U, 28, 28) for a dense first layer."""
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            kernel = keras.ops.convert_to_numpy(layer.kernel)  # (k, k, in, F)
+            return np.moveaxis(kernel[:, :, 0, :], -1, 0)
+        if isinstance(layer, layers.Dense):
+            kernel = keras.ops.convert_to_numpy(layer.kernel)  # (784, U)
+            return kernel.T.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    raise ValueError("the model has neither a conv nor a dense layer to show")
+
+
+def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(conv layer name, (C, h, w) activations after its batch norm and activation) for every conv layer."""
+    stages = conv_stages(model)
+    if not stages:
+        return []
+    inner = keras.Model(model.inputs, [stage.output for stage in stages])
+    outputs = inner(tf.constant(image[None], tf.float32), training=False)
+    outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+    convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    return [(conv.name, np.moveaxis(out.numpy()[0], -1, 0)) for conv, out in zip(convs, outputs, strict=True)]
