@@ -9,6 +9,7 @@ st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
+    st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
 ]
 # Our own links instead of Streamlit's automatic menu, which can briefly list the files in
 # pages/ (app, draw, evaluate) before this script has run.

@@ -5,6 +5,8 @@ Every attribution explains the class probability as `predict_proba` gives it, fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -121,3 +123,25 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[str, np.nd
     outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
     convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
     return [(conv.name, np.moveaxis(out.numpy()[0], -1, 0)) for conv, out in zip(convs, outputs, strict=True)]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Every attribution of one class for one image, each (28, 28)."""
+
+    saliency: np.ndarray
+    smoothgrad: np.ndarray
+    integrated_gradients: np.ndarray
+    grad_cam: np.ndarray | None  # None when the model has no conv layer
+    occlusion: np.ndarray
+
+
+def explain(model: keras.Model, image: np.ndarray, class_index: int) -> Explanation:
+    """All attributions of `class_index` for `image`."""
+    return Explanation(
+        saliency=saliency(model, image, class_index),
+        smoothgrad=smoothgrad(model, image, class_index),
+        integrated_gradients=integrated_gradients(model, image, class_index),
+        grad_cam=grad_cam(model, image, class_index),
+        occlusion=occlusion(model, image, class_index),
+    )

@@ -163,3 +163,22 @@ def class_scores(precision: np.ndarray, recall: np.ndarray, f1: np.ndarray) -> g
         legend={"orientation": "h", "y": 1.12},
     )
     return figure
+
+
+def attribution_picture(values: np.ndarray, image: np.ndarray, *, signed: bool, factor: int = 6) -> np.ndarray:
+    """A (28, 28) attribution as an RGB picture over the faint digit: red for, blue against (if signed)."""
+    scale = float(np.abs(values).max()) or 1.0
+    strength = values / scale  # (28, 28) in [-1, 1]
+    base = 0.3 * image  # the digit, dimmed, so the colours can be read against it
+    positive, negative = np.clip(strength, 0, 1), np.clip(-strength, 0, 1) if signed else 0.0
+    if signed:
+        rgb = np.stack([base + positive, base + 0.4 * negative, base + negative], axis=-1)
+    else:  # "hot": black, red, yellow, white
+        rgb = np.stack([base + 2 * positive, base + 2 * positive - 1, base + 3 * positive - 2], axis=-1)
+    pixels = (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    return np.kron(pixels, np.ones((factor, factor, 1), np.uint8))
+
+
+def weight_picture(weights: np.ndarray, *, factor: int) -> np.ndarray:
+    """A (h, w) weight or activation map as an RGB picture: red positive, blue negative, black zero."""
+    return attribution_picture(weights, np.zeros_like(weights), signed=True, factor=factor)

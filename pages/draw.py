@@ -4,7 +4,8 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from core.plots import pixel_grid, probability_bars
+from core.explain import integrated_gradients
+from core.plots import attribution_picture, pixel_grid, probability_bars
 from core.reading import read_picture
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
@@ -57,3 +58,9 @@ with right:
             )
             st.plotly_chart(pixel_grid(reading.image, height=170), config={"displayModeBar": False})
         st.plotly_chart(probability_bars(reading.probabilities, height=220), config={"displayModeBar": False})
+        if st.toggle("Why?", help="Which pixels pushed the network towards its answer (integrated gradients)"):
+            why = integrated_gradients(ui.active_model(), reading.image, reading.digit)
+            st.image(attribution_picture(why, reading.image, signed=True), width=170)
+            st.caption(
+                f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page."
+            )

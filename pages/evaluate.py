@@ -63,6 +63,9 @@ def explorer() -> None:
         if len(indices) > GALLERY_SIZE:
             st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
         picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
+        if st.button("Why? Explain this digit", icon=":material/lightbulb:"):
+            st.session_state.source, st.session_state.explain_index = "A test digit", int(picked)
+            st.switch_page("pages/explain.py")
         st.plotly_chart(probability_bars(result.probabilities[picked]), config={"displayModeBar": False})
 
 

@@ -87,3 +87,24 @@ def test_evaluate_page_fits_a_phone(app_url):
         page.screenshot(path=SCREENSHOTS / "evaluate-390x844.png")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0
+
+
+def test_why_toggle_shows_the_heatmap_beside_the_prediction(app_url):
+    with browser_page() as page:
+        open_draw_page(page, app_url)
+        draw_digit(page, "7", x=0.15, y=0.15, size=0.7)
+        assert settled_prediction(page, "7") == "7"
+        page.get_by_text("Why?", exact=True).click()
+        page.get_by_text("Red pixels pushed towards").wait_for(timeout=30_000)
+        wait_idle(page)
+        heatmap = page.locator("[data-testid=stImage] img").first
+        heatmap.wait_for()
+        assert heatmap.bounding_box()["width"] >= 100
+        page.screenshot(path=SCREENSHOTS / "draw-why-1280x720.png", full_page=True)
+
+        page.get_by_role("link", name="Explain").click()
+        page.get_by_text("Integrated gradients").first.wait_for(timeout=60_000)
+        wait_idle(page)
+        assert page.locator("[data-testid=stMetricValue]").first.inner_text().strip() == "7"  # the same drawing
+        page.get_by_text("Inside the network").scroll_into_view_if_needed()
+        page.screenshot(path=SCREENSHOTS / "explain-1280x720.png")

@@ -115,3 +115,67 @@ def test_evaluate_page_for_the_baseline_model(app):
     from core.models import load_model_card, shipped_paths
 
     assert app.metric[0].value == f"{load_model_card(shipped_paths('Baseline MLP')[1])['test_accuracy']:.2%}"
+
+
+def test_explain_page_with_a_test_digit(app, mnist):
+    app.switch_page("pages/explain.py")
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Explain"
+    app.number_input(key="explain_index").set_value(1)
+    app.run()
+    assert not app.exception
+    assert app.metric[0].value == str(mnist.y_test[1])
+    titles = [m.value for m in app.markdown]
+    for view in ("Gradient saliency", "SmoothGrad", "Integrated gradients", "Grad-CAM", "Occlusion"):
+        assert f"**{view}**" in titles
+    assert any("learned 3×3 filters" in t for t in titles)
+
+
+def test_explain_page_with_an_injected_drawing_and_a_why_not_class(app, mnist):
+    index = int(np.flatnonzero(mnist.y_test == 4)[0])
+    app.session_state["drawing"] = paste_digit(mnist.x_test[index], size=150, top=60, left=40)
+    app.switch_page("pages/explain.py")
+    app.run()
+    assert not app.exception
+    assert app.metric[0].value == "4"
+    app.selectbox[-1].set_value(9)  # "9: why not?"
+    app.run()
+    assert not app.exception
+
+
+def test_explain_page_without_a_drawing_says_where_to_draw(app):
+    app.switch_page("pages/explain.py")
+    app.run()
+    app.session_state["source"] = "Your drawing"
+    app.run()
+    assert not app.exception
+    assert "Draw a digit on the Draw page first" in app.info[0].value
+
+
+def test_explain_page_for_an_mlp_offers_no_grad_cam(app):
+    app.sidebar.selectbox(key="model_choice").set_value("Baseline MLP")
+    app.switch_page("pages/explain.py")
+    app.run()
+    assert not app.exception
+    assert any("Needs a conv layer" in i.value for i in app.info)
+    assert any("each hidden unit's weights" in m.value for m in app.markdown)
+
+
+def test_draw_page_why_toggle_shows_the_heatmap(app, mnist):
+    app.session_state["drawing"] = paste_digit(mnist.x_test[0], size=200, top=40, left=40)
+    app.run()
+    app.toggle[0].set_value(True)
+    app.run()
+    assert not app.exception
+    assert "Red pixels pushed towards" in app.caption[-1].value
+
+
+def test_evaluate_gallery_sends_a_digit_to_the_explain_page(evaluate_page):
+    at = evaluate_page
+    picked = at.selectbox(key="closer").value
+    next(b for b in at.button if b.label.startswith("Why?")).click()
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Explain"
+    assert at.number_input(key="explain_index").value == picked

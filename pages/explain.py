@@ -1,0 +1,90 @@
+"""Explain page: which pixels drove the network's decision, and what its layers see."""
+
+import numpy as np
+import streamlit as st
+
+import ui
+from core.explain import explain, feature_maps, first_layer_weights
+from core.models import predict_proba
+from core.plots import attribution_picture, pixel_grid, probability_bars, weight_picture
+from core.preprocess import to_mnist
+
+MAPS_SHOWN = 16  # feature maps shown per conv layer
+VIEWS = {  # title -> (caption: what it means and where it misleads, signed colours?)
+    "Gradient saliency": (
+        "How fast the probability changes with each pixel. Noisy, and blind to saturated pixels.",
+        True,
+    ),
+    "SmoothGrad": ("Gradients averaged over 32 noisy copies: less speckle, same blind spots.", True),
+    "Integrated gradients": ("Each pixel's share of p(digit) − p(black image); the shares add up exactly.", True),
+    "Grad-CAM": ("Where the last conv layer looked, at its coarse 14×14 resolution.", False),
+    "Occlusion": (
+        "How much the probability drops when a 6×6 black patch covers a pixel. Slow but model-agnostic.",
+        True,
+    ),
+}
+
+st.title("Explain")
+st.caption("Why did the network read it that way? Red pixels pushed towards the class, blue pixels against it.")
+
+model = ui.active_model()
+data = ui.mnist()
+drawing = st.session_state.get("drawing")
+drawn = to_mnist(drawing) if drawing is not None else None
+sources = ["Your drawing", "A test digit"]
+source = st.segmented_control("Explain", sources, default=sources[0] if drawn is not None else sources[1], key="source")
+if source == "Your drawing" and drawn is None:
+    st.info("Draw a digit on the Draw page first, or pick a test digit.", icon="✏️")
+    st.stop()
+if source == "Your drawing":
+    image = drawn
+else:
+    if st.button("Random test digit", icon=":material/casino:"):
+        st.session_state.explain_index = int(np.random.default_rng().integers(len(data.y_test)))
+    index = st.number_input("Test digit index", 0, len(data.y_test) - 1, key="explain_index")
+    image = data.x_test[index] / np.float32(255)
+    st.caption(f"Test digit #{index} is a **{data.y_test[index]}**.")
+
+probabilities = predict_proba(model, image[None])[0]
+predicted = int(probabilities.argmax())
+left, right = st.columns([1, 2])
+with left:
+    st.metric("Prediction", predicted, delta=f"{probabilities.max():.0%} sure", delta_color="off", delta_arrow="off")
+    st.plotly_chart(pixel_grid(image, height=170), config={"displayModeBar": False})
+with right:
+    st.plotly_chart(probability_bars(probabilities, height=230), config={"displayModeBar": False})
+choices = [predicted] + [digit for digit in range(10) if digit != predicted]
+target = st.selectbox(
+    "Explain the class", choices, format_func=lambda d: f"{d} (predicted)" if d == predicted else f"{d}: why not?"
+)
+
+explanation = explain(model, image, target)
+maps = {
+    "Gradient saliency": explanation.saliency,
+    "SmoothGrad": explanation.smoothgrad,
+    "Integrated gradients": explanation.integrated_gradients,
+    "Grad-CAM": explanation.grad_cam,
+    "Occlusion": explanation.occlusion,
+}
+for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=True):
+    caption, signed = VIEWS[title]
+    with column:
+        st.markdown(f"**{title}**")
+        if values is None:
+            st.info("Needs a conv layer; this model has none.")
+        else:
+            st.image(attribution_picture(values, image, signed=signed), width="stretch")
+        st.caption(caption)
+
+st.subheader("Inside the network")
+weights = first_layer_weights(model)
+square = weights.shape[-1] == 28
+st.markdown(
+    "**First layer: each hidden unit's weights over the 28×28 input**" if square
+    else f"**First layer: its {len(weights)} learned 3×3 filters**"
+)  # fmt: skip
+st.image([weight_picture(w, factor=3 if square else 16) for w in weights[:64]], width=48)
+for name, activations in feature_maps(model, image):
+    size = f"{activations.shape[1]}×{activations.shape[2]}"
+    st.markdown(f"**{name}: {len(activations)} feature maps of {size}** (the first {MAPS_SHOWN})")
+    st.image([weight_picture(a, factor=3) for a in activations[:MAPS_SHOWN]], width=56)
