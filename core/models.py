@@ -28,6 +28,7 @@ def build_cnn(
     dense_units: int = 128,
     dropout: float = 0.25,
     batch_norm: bool = True,
+    batch_norm_momentum: float = 0.99,
     activation: str = "relu",
     name: str = "cnn",
 ) -> keras.Model:
@@ -40,14 +41,14 @@ def build_cnn(
             # Batch norm makes the conv bias redundant.
             x = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, name=f"conv{block + 1}_{conv + 1}")(x)
             if batch_norm:
-                x = layers.BatchNormalization()(x)
+                x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
             x = layers.Activation(activation)(x)
         x = layers.MaxPooling2D(2)(x)  # (B, 28 / 2^(block+1), ..., width)
         x = layers.Dropout(dropout / 2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(dense_units, use_bias=not batch_norm)(x)
     if batch_norm:
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
     x = layers.Activation(activation)(x)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from core.data import Mnist
+from core.training import PRESETS, TrainConfig, stratified_subset, train
+
+TINY = TrainConfig(architecture="mlp", dense_units=32, epochs=2, train_size=5_000, batch_size=64, seed=1)
+
+
+@pytest.fixture(scope="module")
+def small(mnist):
+    return Mnist(mnist.x_train[:6000], mnist.y_train[:6000], mnist.x_test[:2000], mnist.y_test[:2000])
+
+
+def test_a_tiny_config_trains_in_seconds_and_beats_chance_by_far(small):
+    reports = []
+    result = train(TINY, small, on_progress=reports.append, report_every=5)
+    assert result.test_accuracy > 0.8  # chance is 0.1
+    assert not result.stopped and result.seconds < 60
+    assert len(result.history["validation"]) == 2  # one point per epoch
+    assert len(result.history["train"]) >= 5
+    assert reports[-1].step == reports[-1].steps and reports[-1].epoch == 2
+
+
+def test_same_config_and_seed_give_the_same_curves(small):
+    first, again = train(TINY, small), train(TINY, small)
+    assert first.history == again.history
+
+
+def test_stop_ends_training_early_and_keeps_a_usable_model(small):
+    steps = []
+    config = TrainConfig(architecture="cnn", filters=8, epochs=5, train_size=5_000, batch_size=32, seed=2)
+    result = train(config, small, should_stop=lambda: len(steps) >= 120, on_progress=steps.append, report_every=1)
+    assert result.stopped
+    assert len(steps) <= 121  # stopped at the step of the request, not at the end of 5 epochs of 141 steps
+    assert result.model.predict(small.x_test[:4] / np.float32(255), verbose=0).shape == (4, 10)
+    assert result.test_accuracy > 0.3
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"architecture": "transformer"}, "architecture must be one of"),
+        ({"learning_rate": 5.0}, "learning rate must be between"),
+        ({"train_size": 10}, "train size must be between"),
+        ({"dropout": 0.95}, "dropout must be between"),
+        ({"batch_size": 2048, "train_size": 1000}, "batch size is larger than the training set"),
+    ],
+)
+def test_invalid_configs_say_what_to_fix(change, message):
+    config = TrainConfig(**change)
+    with pytest.raises(ValueError, match=message):
+        config.validate()
+
+
+def test_presets_are_valid_and_quick_is_there():
+    assert {"quick", "accurate", "tiny_mlp"} <= PRESETS.keys()
+    for config in PRESETS.values():
+        config.validate()
+
+
+def test_stratified_subset_keeps_class_proportions(mnist):
+    indices = stratified_subset(mnist.y_train, 6_000, seed=0)
+    assert len(set(indices)) == len(indices) == 6_000
+    share = np.bincount(mnist.y_train[indices], minlength=10) / 6_000
+    np.testing.assert_allclose(share, np.bincount(mnist.y_train) / 60_000, atol=0.002)
