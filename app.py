@@ -7,12 +7,13 @@ import ui
 st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 
 pages = [
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
-    st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
+    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
+    st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
 ]
-# Our own links instead of Streamlit's automatic menu, which can briefly list the files in
-# pages/ (app, draw, evaluate) before this script has run.
+# The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy
+# multipage layout and would run a deep-linked page (/train) without this script around it.
 page = st.navigation(pages, position="hidden")
 st.sidebar.title("Digit Lab")
 for link in pages:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.data import Mnist, load_mnist
 from core.models import SHIPPED_MODELS, load_default_model, load_model_card, predict_proba, shipped_paths
+from core.registry import Registry
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -28,29 +29,54 @@ def mnist() -> Mnist:
 
 
 @st.cache_resource(show_spinner="Reading the 10,000 test digits…")
-def test_probabilities(label: str) -> np.ndarray:
+def _shipped_test_probabilities(label: str) -> np.ndarray:
     """(10000, 10) probabilities of a shipped model on MNIST's test set, computed once per server."""
     return predict_proba(shipped_model(label), mnist().x_test / np.float32(255))
 
 
+def registry() -> Registry:
+    """This visitor's own trained models (session state: nobody else sees them)."""
+    if "registry" not in st.session_state:
+        st.session_state.registry = Registry()
+    return st.session_state.registry
+
+
+def test_probabilities(label: str) -> np.ndarray:
+    """(10000, 10) probabilities of any model on MNIST's test set, computed once."""
+    run = registry().get(label)
+    if run is None:
+        return _shipped_test_probabilities(label)
+    if run.test_probabilities is None:
+        with st.spinner("Reading the 10,000 test digits…"):
+            run.test_probabilities = predict_proba(run.model, mnist().x_test / np.float32(255))
+    return run.test_probabilities
+
+
 def model_labels() -> list[str]:
-    return list(SHIPPED_MODELS)
+    return list(SHIPPED_MODELS) + [run.name for run in registry().runs]
 
 
 def active_label() -> str:
     """The name of the model the visitor picked in the sidebar."""
-    return st.session_state.get("model_choice", model_labels()[0])
+    choice = st.session_state.get("model_choice")
+    return choice if choice in model_labels() else model_labels()[0]
 
 
 def active_model() -> keras.Model:
     """The model the visitor picked in the sidebar."""
-    return shipped_model(active_label())
+    run = registry().get(active_label())
+    return run.model if run is not None else shipped_model(active_label())
 
 
 def model_picker() -> None:
-    """Sidebar: which model the pages use."""
+    """Sidebar: which model the pages use, the shipped ones and this visitor's own."""
+    if st.session_state.get("model_choice") not in model_labels():
+        st.session_state.model_choice = model_labels()[0]  # a deleted or evicted model
     label = st.sidebar.selectbox("Model", model_labels(), key="model_choice", help="The network every page uses.")
-    card = shipped_model_card(label)
-    st.sidebar.caption(
-        f"{card['parameters']:,} parameters · {card['test_accuracy']:.2%} on the 10,000 MNIST test digits"
-    )
+    run = registry().get(label)
+    if run is None:
+        card = shipped_model_card(label)
+        parameters, accuracy = card["parameters"], card["test_accuracy"]
+    else:
+        parameters, accuracy = run.model.count_params(), run.result.test_accuracy
+    st.sidebar.caption(f"{parameters:,} parameters · {accuracy:.2%} on the 10,000 MNIST test digits")

@@ -77,11 +77,11 @@ def main(repeats: int) -> None:
 
     first_views, selections, blank_runs, baselines = [], [], [], []
     for repeat in range(repeats):
-        app.switch_page("pages/draw.py")
+        app.switch_page("app_pages/draw.py")
         app.run()
         blank_runs.append(timed(app.run))  # AppTest's own cost of a run, with almost no page work
         st.cache_resource.clear()  # forget the model and its test-set predictions: a first view
-        app.switch_page("pages/evaluate.py")
+        app.switch_page("app_pages/evaluate.py")
         first_views.append(timed(app.run))
         app.selectbox(key="cell_true").set_value(repeat % 10)
         selections.append(timed(app.run))

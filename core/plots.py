@@ -182,3 +182,27 @@ def attribution_picture(values: np.ndarray, image: np.ndarray, *, signed: bool, 
 def weight_picture(weights: np.ndarray, *, factor: int) -> np.ndarray:
     """A (h, w) weight or activation map as an RGB picture: red positive, blue negative, black zero."""
     return attribution_picture(weights, np.zeros_like(weights), signed=True, factor=factor)
+
+
+def training_curves(history: dict) -> go.Figure:
+    """Loss and accuracy against training step: training every few dozen steps, validation per epoch."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    styles = {"train": {"color": MUTED}, "validation": {"color": ACCENT}}
+    for split, points in history.items():
+        if not points:
+            continue
+        steps, loss, accuracy = zip(*points, strict=True)
+        mode = "lines" if split == "train" else "lines+markers"
+        for column, values in ((1, loss), (2, accuracy)):
+            figure.add_trace(
+                go.Scatter(x=steps, y=values, mode=mode, name=split, line=styles[split], showlegend=column == 1),
+                row=1, col=column,
+            )  # fmt: skip
+    figure.update_xaxes(title_text="step")
+    figure.update_yaxes(tickformat=".0%", row=1, col=2)
+    figure.update_layout(
+        height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.3}
+    )
+    return figure

@@ -60,7 +60,7 @@ def test_sidebar_names_the_active_model(app):
 
 @pytest.fixture
 def evaluate_page(app):
-    app.switch_page("pages/evaluate.py")
+    app.switch_page("app_pages/evaluate.py")
     app.run()
     assert not app.exception
     return app
@@ -109,7 +109,7 @@ def test_evaluate_page_compares_two_models(evaluate_page):
 
 def test_evaluate_page_for_the_baseline_model(app):
     app.sidebar.selectbox(key="model_choice").set_value("Baseline MLP")
-    app.switch_page("pages/evaluate.py")
+    app.switch_page("app_pages/evaluate.py")
     app.run()
     assert not app.exception
     from core.models import load_model_card, shipped_paths
@@ -118,7 +118,7 @@ def test_evaluate_page_for_the_baseline_model(app):
 
 
 def test_explain_page_with_a_test_digit(app, mnist):
-    app.switch_page("pages/explain.py")
+    app.switch_page("app_pages/explain.py")
     app.run()
     assert not app.exception
     assert app.title[0].value == "Explain"
@@ -135,7 +135,7 @@ def test_explain_page_with_a_test_digit(app, mnist):
 def test_explain_page_with_an_injected_drawing_and_a_why_not_class(app, mnist):
     index = int(np.flatnonzero(mnist.y_test == 4)[0])
     app.session_state["drawing"] = paste_digit(mnist.x_test[index], size=150, top=60, left=40)
-    app.switch_page("pages/explain.py")
+    app.switch_page("app_pages/explain.py")
     app.run()
     assert not app.exception
     assert app.metric[0].value == "4"
@@ -145,7 +145,7 @@ def test_explain_page_with_an_injected_drawing_and_a_why_not_class(app, mnist):
 
 
 def test_explain_page_without_a_drawing_says_where_to_draw(app):
-    app.switch_page("pages/explain.py")
+    app.switch_page("app_pages/explain.py")
     app.run()
     app.session_state["source"] = "Your drawing"
     app.run()
@@ -155,7 +155,7 @@ def test_explain_page_without_a_drawing_says_where_to_draw(app):
 
 def test_explain_page_for_an_mlp_offers_no_grad_cam(app):
     app.sidebar.selectbox(key="model_choice").set_value("Baseline MLP")
-    app.switch_page("pages/explain.py")
+    app.switch_page("app_pages/explain.py")
     app.run()
     assert not app.exception
     assert any("Needs a conv layer" in i.value for i in app.info)
@@ -179,3 +179,44 @@ def test_evaluate_gallery_sends_a_digit_to_the_explain_page(evaluate_page):
     assert not at.exception
     assert at.title[0].value == "Explain"
     assert at.number_input(key="explain_index").value == picked
+
+
+def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app):
+    import time
+
+    app.query_params.update({"architecture": "mlp", "dense_units": "32", "epochs": "2", "train_size": "5000"})
+    app.switch_page("app_pages/train.py")
+    app.run()
+    assert not app.exception
+    next(b for b in app.button if b.label == "Train").click()
+    app.run()
+    deadline = time.monotonic() + 90
+    while app.session_state["job"].running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    app.run()  # the live fragment sees the finished run and files it
+    app.run()
+    assert not app.exception
+    runs = app.session_state["registry"].runs
+    assert len(runs) == 1 and runs[0].name.startswith("run 1 · mlp · adam")
+    assert runs[0].result.test_accuracy > 0.7  # chance is 0.1
+    assert runs[0].name in app.sidebar.selectbox(key="model_choice").options
+    app.sidebar.selectbox(key="model_choice").set_value(runs[0].name)
+    app.switch_page("app_pages/draw.py")
+    app.session_state["drawing"] = paste_digit(mnist_seven(), size=200, top=40, left=40)
+    app.run()
+    assert not app.exception and app.metric[0].label == "Prediction"
+
+
+def test_train_page_ignores_a_bad_link_value_with_a_notice(app):
+    app.query_params.update({"epochs": "many"})
+    app.switch_page("app_pages/train.py")
+    app.run()
+    assert not app.exception
+    assert app.warning[0].value.startswith("Ignored epochs='many'")
+
+
+def mnist_seven():
+    from core.data import load_mnist
+
+    data = load_mnist()
+    return data.x_test[int(np.flatnonzero(data.y_test == 7)[0])]

@@ -65,7 +65,7 @@ def explorer() -> None:
         picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
         if st.button("Why? Explain this digit", icon=":material/lightbulb:"):
             st.session_state.source, st.session_state.explain_index = "A test digit", int(picked)
-            st.switch_page("pages/explain.py")
+            st.switch_page("app_pages/explain.py")
         st.plotly_chart(probability_bars(result.probabilities[picked]), config={"displayModeBar": False})
 
 

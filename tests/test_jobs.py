@@ -1,0 +1,76 @@
+import io
+import time
+import zipfile
+
+import keras
+import pytest
+
+from core import jobs
+from core.data import Mnist
+from core.registry import Registry, keras_bytes
+from core.training import TrainConfig, train
+
+LONG = TrainConfig(architecture="cnn", filters=8, epochs=20, train_size=5_000, batch_size=32)
+TINY = TrainConfig(architecture="mlp", dense_units=16, epochs=1, train_size=1_000, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def small(mnist):
+    return Mnist(mnist.x_train[:6000], mnist.y_train[:6000], mnist.x_test[:500], mnist.y_test[:500])
+
+
+def wait(job, seconds=60):
+    deadline = time.monotonic() + seconds
+    while job.running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not job.running
+
+
+def test_the_server_refuses_a_training_beyond_its_cap_and_frees_the_slot(small):
+    running = [jobs.TrainingJob(LONG, small) for _ in range(jobs.MAX_CONCURRENT)]
+    for job in running:
+        job.start()
+    with pytest.raises(jobs.ServerBusyError, match="Try again in a minute"):
+        jobs.TrainingJob(TINY, small).start()
+    for job in running:
+        job.stop()
+        wait(job)
+        assert job.result.stopped
+    again = jobs.TrainingJob(TINY, small)
+    again.start()
+    wait(again)
+    assert again.result is not None and not again.result.stopped
+
+
+def test_a_run_past_the_time_limit_is_stopped_and_kept(small):
+    job = jobs.TrainingJob(LONG, small, max_seconds=2.0)
+    job.start()
+    wait(job)
+    assert job.timed_out and job.result.stopped and job.result.seconds < 30
+
+
+def test_registry_numbers_renames_deletes_and_evicts_the_oldest(small, monkeypatch):
+    monkeypatch.setattr("core.registry.MAX_MODELS", 2)
+    result = train(TINY, small)
+    registry = Registry()
+    assert registry.add(TINY, result) is None and registry.add(TINY, result) is None
+    evicted = registry.add(TINY, result)
+    assert evicted.number == 1 and [run.number for run in registry.runs] == [2, 3]
+    assert registry.runs[0].name.startswith("run 2 · mlp · adam 3e-03 · 1 epochs · ")
+    registry.rename(registry.runs[0].name, "my favourite")
+    with pytest.raises(ValueError, match="already a model called"):
+        registry.rename(registry.runs[1].name, "my favourite")
+    with pytest.raises(ValueError, match="needs a name"):
+        registry.rename("my favourite", "  ")
+    registry.delete("my favourite")
+    assert [run.number for run in registry.runs] == [3]
+
+
+def test_a_downloaded_model_loads_back_safely(small, tmp_path):
+    result = train(TINY, small)
+    data = keras_bytes(result.model)
+    assert zipfile.is_zipfile(io.BytesIO(data))
+    path = tmp_path / "run.keras"
+    path.write_bytes(data)
+    loaded = keras.models.load_model(path, safe_mode=True, compile=False)
+    assert loaded.count_params() == result.model.count_params()
