@@ -108,3 +108,32 @@ def test_why_toggle_shows_the_heatmap_beside_the_prediction(app_url):
         assert page.locator("[data-testid=stMetricValue]").first.inner_text().strip() == "7"  # the same drawing
         page.get_by_text("Inside the network").scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / "explain-1280x720.png")
+
+
+def test_train_watch_stop_and_draw_with_the_new_model(app_url):
+    with browser_page() as page:
+        # A small CNN for 3 epochs: long enough to watch and stop, short enough for CI.
+        page.goto(f"{app_url}/train?architecture=cnn&filters=8&dense_units=32&epochs=3&train_size=10000")
+        page.get_by_role("button", name="Train").wait_for(timeout=90_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Train").click()
+        progress = page.get_by_text("Epoch 1/3 · step")
+        progress.wait_for(timeout=60_000)
+        first = progress.inner_text()
+        page.wait_for_function(
+            f"!document.body.innerText.includes({first!r})", timeout=30_000
+        )  # the step count moves on while we watch
+        wait_for_charts(page, 1)  # the curves
+        page.get_by_role("button", name="Stop").click()
+        run = page.get_by_text("stopped", exact=False).filter(has_text="run 1 ·").first
+        run.wait_for(timeout=30_000)
+        page.screenshot(path=SCREENSHOTS / "train-1280x720.png")
+
+        page.get_by_role("link", name="Draw").click()
+        page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
+        page.get_by_role("combobox", name="Model").click()
+        page.get_by_role("option").filter(has_text="run 1 ·").click()
+        wait_idle(page)
+        page.wait_for_timeout(1500)  # the remounted canvas loads before it takes strokes
+        draw_digit(page, "1", x=0.3, y=0.15, size=0.7)
+        assert settled_prediction(page, "1") == "1"
