@@ -74,7 +74,10 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=bus
         st.error(str(error))
 
 
-@st.fragment(run_every=1.0)
+training = st.session_state.get("job") is not None and st.session_state.job.running
+
+
+@st.fragment(run_every=1.0 if training else None)  # ticks only while this visitor's run trains
 def live() -> None:
     """Progress and curves of this visitor's run, refreshed every second while it trains."""
     job: TrainingJob | None = st.session_state.get("job")
