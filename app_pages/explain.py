@@ -55,7 +55,10 @@ with right:
     st.plotly_chart(probability_bars(probabilities, height=230), config={"displayModeBar": False})
 choices = [predicted] + [digit for digit in range(10) if digit != predicted]
 target = st.selectbox(
-    "Explain the class", choices, format_func=lambda d: f"{d} (predicted)" if d == predicted else f"{d}: why not?"
+    "Explain the class",
+    choices,
+    format_func=lambda d: f"{d} (predicted)" if d == predicted else f"{d}: why not?",
+    key="explain_class",
 )
 
 explanation = explain(model, image, target)
