@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from core.jobs import ServerBusyError, TrainingJob
 from core.plots import training_curves
-from core.registry import keras_bytes
+from core.registry import comparison_table, keras_bytes
 from core.share import config_from_params, config_to_params
 from core.training import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
 
@@ -113,6 +113,12 @@ st.subheader("Your runs")
 runs = ui.registry().runs
 if not runs:
     st.info("Models you train appear here and in the sidebar's model picker.")
+else:
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        comparison_table(runs), hide_index=True,
+        column_config={"validation accuracy": percent, "test accuracy": percent},
+    )  # fmt: skip
 for run in reversed(runs):
     with st.container(border=True):
         st.markdown(f"**{run.name}**")

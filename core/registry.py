@@ -69,3 +69,28 @@ def keras_bytes(model: keras.Model) -> bytes:
         path = Path(folder) / "model.keras"
         model.save(path)
         return path.read_bytes()
+
+
+def comparison_table(runs: list[Run]) -> list[dict]:
+    """One row per run: its configuration next to its results, for comparing runs."""
+    rows = []
+    for run in runs:
+        validation = run.result.history["validation"]
+        rows.append(
+            {
+                "name": run.name,
+                "architecture": run.config.architecture,
+                "optimizer": run.config.optimizer,
+                "learning rate": run.config.learning_rate,
+                "batch size": run.config.batch_size,
+                "epochs": run.config.epochs,
+                "training digits": run.config.train_size,
+                "augment": run.config.augment,
+                "parameters": run.model.count_params(),
+                "seconds": round(run.result.seconds, 1),
+                "validation accuracy": validation[-1][2] if validation else None,
+                "test accuracy": run.result.test_accuracy,
+                "stopped": run.result.stopped,
+            }
+        )
+    return rows

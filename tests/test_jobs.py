@@ -7,7 +7,7 @@ import pytest
 
 from core import jobs
 from core.data import Mnist
-from core.registry import Registry, keras_bytes
+from core.registry import Registry, comparison_table, keras_bytes
 from core.training import TrainConfig, train
 
 LONG = TrainConfig(architecture="cnn", filters=8, epochs=20, train_size=5_000, batch_size=32)
@@ -64,6 +64,9 @@ def test_registry_numbers_renames_deletes_and_evicts_the_oldest(small, monkeypat
         registry.rename("my favourite", "  ")
     registry.delete("my favourite")
     assert [run.number for run in registry.runs] == [3]
+    (row,) = comparison_table(registry.runs)
+    assert row["architecture"] == "mlp" and row["test accuracy"] == result.test_accuracy
+    assert row["parameters"] == result.model.count_params() and row["stopped"] is False
 
 
 def test_a_downloaded_model_loads_back_safely(small, tmp_path):

@@ -200,6 +200,7 @@ def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app):
     assert len(runs) == 1 and runs[0].name.startswith("run 1 · mlp · adam")
     assert runs[0].result.test_accuracy > 0.7  # chance is 0.1
     assert runs[0].name in app.sidebar.selectbox(key="model_choice").options
+    assert app.dataframe[0].value["name"].tolist() == [runs[0].name]  # the runs table
     app.sidebar.selectbox(key="model_choice").set_value(runs[0].name)
     app.switch_page("app_pages/draw.py")
     app.session_state["drawing"] = paste_digit(mnist_seven(), size=200, top=40, left=40)
