@@ -88,9 +88,8 @@ def live() -> None:
         if progress is None:
             st.progress(0.0, "Preparing the data…")
         else:
-            left = progress.seconds / max(progress.step, 1) * (progress.steps - progress.step)
             where = f"Epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps}"
-            st.progress(progress.step / progress.steps, f"{where} · about {left:.0f} s left")
+            st.progress(progress.step / progress.steps, f"{where} · about {progress.seconds_left:.0f} s left")
         if st.button("Stop", icon=":material/stop:"):
             job.stop()
     if progress is not None:

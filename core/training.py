@@ -103,6 +103,11 @@ class Progress:
     seconds: float  # since training started
     history: dict  # see TrainResult.history
 
+    @property
+    def seconds_left(self) -> float:
+        """Estimated from the pace so far."""
+        return self.seconds / max(self.step, 1) * (self.steps - self.step)
+
 
 @dataclass
 class TrainResult:

@@ -20,6 +20,7 @@ def test_a_tiny_config_trains_in_seconds_and_beats_chance_by_far(small):
     assert len(result.history["validation"]) == 2  # one point per epoch
     assert len(result.history["train"]) >= 5
     assert reports[-1].step == reports[-1].steps and reports[-1].epoch == 2
+    assert reports[-1].seconds_left == 0 and reports[0].seconds_left > 0
 
 
 def test_same_config_and_seed_give_the_same_curves(small):
