@@ -9,3 +9,9 @@ def test_core_never_imports_streamlit():
     code = "; ".join(f"import core.{m}" for m in modules) + "; import sys; assert 'streamlit' not in sys.modules"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_malloc_arenas_can_be_capped_on_this_linux():
+    from core.runtime import cap_malloc_arenas
+
+    assert cap_malloc_arenas() is True
