@@ -13,6 +13,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.data import IMAGE_SIZE
+from core.models import predict_proba
 
 
 def _probability_gradients(model: keras.Model, images: np.ndarray, class_index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -85,8 +86,6 @@ def occlusion(
     model: keras.Model, image: np.ndarray, class_index: int, *, patch: int = 6, stride: int = 2
 ) -> np.ndarray:
     """Probability drop when a black patch covers each pixel, averaged over the patches covering it. (28, 28)."""
-    from core.models import predict_proba
-
     corners = range(0, IMAGE_SIZE - patch + 1, stride)
     positions = [(top, left) for top in corners for left in corners]
     occluded = np.repeat(image[None], len(positions), axis=0)

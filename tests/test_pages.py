@@ -181,7 +181,7 @@ def test_evaluate_gallery_sends_a_digit_to_the_explain_page(evaluate_page):
     assert at.number_input(key="explain_index").value == picked
 
 
-def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app):
+def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app, mnist):
     import time
 
     app.query_params.update({"architecture": "mlp", "dense_units": "32", "epochs": "2", "train_size": "5000"})
@@ -203,7 +203,9 @@ def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app):
     assert app.dataframe[0].value["name"].tolist() == [runs[0].name]  # the runs table
     app.sidebar.selectbox(key="model_choice").set_value(runs[0].name)
     app.switch_page("app_pages/draw.py")
-    app.session_state["drawing"] = paste_digit(mnist_seven(), size=200, top=40, left=40)
+    app.session_state["drawing"] = paste_digit(
+        mnist.x_test[int(np.flatnonzero(mnist.y_test == 7)[0])], size=200, top=40, left=40
+    )
     app.run()
     assert not app.exception and app.metric[0].label == "Prediction"
 
@@ -214,10 +216,3 @@ def test_train_page_ignores_a_bad_link_value_with_a_notice(app):
     app.run()
     assert not app.exception
     assert app.warning[0].value.startswith("Ignored epochs='many'")
-
-
-def mnist_seven():
-    from core.data import load_mnist
-
-    data = load_mnist()
-    return data.x_test[int(np.flatnonzero(data.y_test == 7)[0])]
