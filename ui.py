@@ -41,6 +41,16 @@ def registry() -> Registry:
     return st.session_state.registry
 
 
+INPUTS = ("Draw", "Upload a photo")  # the Draw page's two ways to show the network a digit
+
+
+def your_picture() -> np.ndarray | None:
+    """What this visitor last showed the network on the Draw page: their drawing or their photo."""
+    if st.session_state.get("input") == INPUTS[1]:
+        return st.session_state.get("photo")
+    return st.session_state.get("drawing")
+
+
 def test_probabilities(label: str) -> np.ndarray:
     """(10000, 10) probabilities of any model on MNIST's test set, computed once."""
     run = registry().get(label)

@@ -6,45 +6,75 @@ from streamlit_drawable_canvas import st_canvas
 import ui
 from core.explain import integrated_gradients
 from core.plots import attribution_picture, pixel_grid, probability_bars
+from core.preprocess import MAX_IMAGE_MB, load_image
 from core.reading import read_picture
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
 PEN_WIDTH = 24  # a 200 px tall digit shrinks to 20 px (0.1x): strokes of ~2.4 px, like MNIST's
 
+
+def take_photo() -> None:
+    """Decode a newly uploaded (or removed) photo once; keep it across pages like a drawing."""
+    upload = st.session_state.photo_file
+    st.session_state.photo, st.session_state.photo_error = None, None
+    if upload is not None:
+        try:
+            st.session_state.photo = load_image(upload.getvalue())
+        except ValueError as error:
+            st.session_state.photo_error = str(error)
+
+
 st.title("Draw a digit")
-st.caption("Draw one digit, 0 to 9, with a mouse, pen or finger. The network reads it as soon as you lift the pen.")
+st.caption(
+    "Draw one digit, 0 to 9, with a mouse, pen or finger, or upload a photo of one. "
+    "The network reads it as soon as you lift the pen."
+)
+mode = st.segmented_control(
+    "Show the network", ui.INPUTS, default=ui.INPUTS[0], required=True, key="input", persist_state="session"
+)
 
 left, right = st.columns([1, 1.3], gap="large")
 with left:
-    st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
-    # A fresh mount (first visit, or back from another page) restores the last drawing once;
-    # later runs pass the same value so the canvas keeps its own undo history.
-    if "canvas" not in st.session_state:
-        st.session_state.canvas_restore = st.session_state.get("canvas_json")
-    canvas = st_canvas(
-        stroke_width=PEN_WIDTH,
-        stroke_color="#ffffff",
-        background_color="#000000",
-        width=CANVAS_SIZE,
-        height=CANVAS_SIZE,
-        initial_drawing=st.session_state.canvas_restore,
-        return_image_data=True,
-        key="canvas",
-    )
-    if canvas.image_data is not None:  # None until the first stroke after mounting
-        st.session_state.drawing = canvas.image_data
-        st.session_state.canvas_json = canvas.json_data
-    st.caption("Undo, redo and clear are in the canvas toolbar.")
+    if mode == ui.INPUTS[0]:
+        st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
+        # A fresh mount (first visit, or back from another page) restores the last drawing once;
+        # later runs pass the same value so the canvas keeps its own undo history.
+        if "canvas" not in st.session_state:
+            st.session_state.canvas_restore = st.session_state.get("canvas_json")
+        canvas = st_canvas(
+            stroke_width=PEN_WIDTH,
+            stroke_color="#ffffff",
+            background_color="#000000",
+            width=CANVAS_SIZE,
+            height=CANVAS_SIZE,
+            initial_drawing=st.session_state.canvas_restore,
+            return_image_data=True,
+            key="canvas",
+        )
+        if canvas.image_data is not None:  # None until the first stroke after mounting
+            st.session_state.drawing = canvas.image_data
+            st.session_state.canvas_json = canvas.json_data
+        st.caption("Undo, redo and clear are in the canvas toolbar.")
+    else:
+        st.file_uploader(
+            "A photo, scan or screenshot of one digit", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+            max_upload_size=int(MAX_IMAGE_MB), key="photo_file", on_change=take_photo,
+        )  # fmt: skip
+        if st.session_state.get("photo_error"):
+            st.error(st.session_state.photo_error, icon=":material/broken_image:")
+        if st.session_state.get("photo") is not None:
+            st.image(st.session_state.photo, width=CANVAS_SIZE)
 
-reading = None
-if st.session_state.get("drawing") is not None:
-    reading = read_picture(ui.active_model(), st.session_state.drawing)
+picture = ui.your_picture()
+reading = read_picture(ui.active_model(), picture) if picture is not None else None
 
 with right:
-    if reading is None:
+    if reading is None and mode == ui.INPUTS[0]:
         st.info("Draw a digit on the black square to see what the network reads.", icon="✏️")
+    elif reading is None:
+        st.info("Upload a picture of one dark digit on light paper, or a light one on dark.", icon="📷")
     else:
-        verdict, picture = st.columns([1, 1])
+        verdict, seen = st.columns([1, 1])
         with verdict:
             st.metric(
                 "Prediction", reading.digit, delta=f"{reading.confidence:.0%} sure",
@@ -52,9 +82,9 @@ with right:
             )  # fmt: skip
             if reading.unsure:
                 st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
-        with picture:
+        with seen:
             st.caption(
-                "**What the network sees**: your drawing cropped, scaled to 20 px and centred in 28×28, like MNIST."
+                "**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST."
             )
             st.plotly_chart(pixel_grid(reading.image, height=170), config={"displayModeBar": False})
         st.plotly_chart(probability_bars(reading.probabilities, height=220), config={"displayModeBar": False})

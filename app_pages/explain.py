@@ -29,8 +29,8 @@ st.caption("Why did the network read it that way? Red pixels pushed towards the 
 
 model = ui.active_model()
 data = ui.mnist()
-drawing = st.session_state.get("drawing")
-drawn = to_mnist(drawing) if drawing is not None else None
+picture = ui.your_picture()
+drawn = to_mnist(picture) if picture is not None else None
 sources = ["Your drawing", "A test digit"]
 source = st.segmented_control("Explain", sources, default=sources[0] if drawn is not None else sources[1], key="source")
 if source == "Your drawing" and drawn is None:

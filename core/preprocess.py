@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
+import warnings
+
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from core.data import IMAGE_SIZE
 
@@ -11,7 +15,13 @@ DIGIT_BOX = 20  # MNIST fitted each digit's longer side into a 20x20 box (aspect
 CENTRE = 14.0  # MNIST's mean centre of mass, in pixel indices (measured: 13.996, 14.007)
 MIN_CONTRAST = 0.1  # weakest ink/background difference (of full scale) that counts as ink
 MIN_NOISE_FLOOR = 0.02  # ink below this fraction of the peak is treated as background
+LIGHTING_GRID = 8  # blocks per side over which the background's level is estimated
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 weights of R, G, B in grey
+
+MAX_IMAGE_MB = float(os.environ.get("DIGITLAB_MAX_IMAGE_MB", "5"))  # largest picture file a visitor may upload
+MAX_PIXELS = 25_000_000  # largest picture, checked from its header before decoding (a 12 MP photo is 12,000,000)
+WORKING_SIDE = 1024  # pixels; larger pictures are reduced to this first (a digit needs only 20)
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")  # Pillow decoders we allow; no other code sees the bytes
 
 
 def to_grey_ink(image: np.ndarray) -> np.ndarray:
@@ -29,8 +39,22 @@ def to_grey_ink(image: np.ndarray) -> np.ndarray:
         pixels = image.astype(np.float32) / 255.0
     background = float(np.median(pixels[::2, ::2]))  # most of the picture is background; a quarter shows it
     if background > 0.5 * (float(pixels.min()) + float(pixels.max())):
-        pixels, background = 1.0 - pixels, 1.0 - background  # dark ink on light paper
-    return pixels - background
+        pixels = 1.0 - pixels  # dark ink on light paper
+    return pixels - _background(pixels)  # a photo's paper is lit unevenly; a canvas is one level
+
+
+def _background(pixels: np.ndarray) -> np.ndarray | float:
+    """The background's level under every pixel of (H,W) grey; it varies across a photo lit from one side."""
+    sample = pixels[::2, ::2]
+    level = float(np.median(sample))
+    grid = min(LIGHTING_GRID, min(pixels.shape) // 32)  # blocks of at least 32 px, so a stroke rarely fills one
+    if grid < 3 or np.median(np.abs(sample - level)) == 0:  # small, or a flat digital background (a canvas)
+        return level
+    blocks = [np.array_split(band, grid, axis=1) for band in np.array_split(pixels, grid, axis=0)]
+    levels = np.array([[np.median(block[::2, ::2]) for block in row] for row in blocks], dtype=np.float32)
+    levels = _median3x3(levels)  # a block that is mostly ink stands out from its neighbours; they replace it
+    height, width = pixels.shape
+    return np.asarray(Image.fromarray(levels).resize((width, height), Image.Resampling.BILINEAR))
 
 
 def _median3x3(image: np.ndarray) -> np.ndarray:
@@ -78,3 +102,68 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
     )
     field = np.clip(np.asarray(field, dtype=np.float32), 0.0, None)
     return field / field.max()  # MNIST strokes reach full intensity; thin pen lines would not
+
+
+def _refuse_known_non_images(data: bytes) -> None:
+    """Name the formats people try most that are not pictures we decode."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF"):
+        raise ValueError("This is a PDF document, not a picture. Export the page as PNG or JPEG and upload that.")
+    if head.startswith((b"<svg", b"<?xml")) or b"<svg" in head:
+        raise ValueError("SVG drawings are not supported. Export it as PNG and upload that.")
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
+        raise ValueError("HEIC/AVIF photos are not supported. Save or share the photo as JPEG and upload that.")
+
+
+def _to_8bit(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> L, RGB or RGBA with 8 bits per channel."""
+    if image.mode in ("L", "RGB", "RGBA"):
+        return image
+    if image.mode.startswith("I;16"):  # 16-bit grey: keep the top 8 bits
+        return Image.fromarray((np.asarray(image).astype(np.uint32) // 257).astype(np.uint8))
+    if image.mode in ("I", "F"):  # 32-bit grey of unknown range: stretch it to 0-255
+        values = np.asarray(image, dtype=np.float64)
+        span = max(float(values.max() - values.min()), 1e-12)
+        return Image.fromarray(((values - values.min()) * (255 / span)).astype(np.uint8))
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode in ("LA", "La", "PA", "RGBa") or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV
+
+
+def load_image(data: bytes) -> np.ndarray:
+    """Decode an uploaded picture -> (H,W), (H,W,3) or (H,W,4) uint8, at most WORKING_SIDE per side.
+
+    Raises ValueError with a one-line reason a visitor can act on for anything that is not a usable
+    picture: empty, too large, not an image, damaged, a decompression bomb.
+    """
+    if not data:
+        raise ValueError("The file is empty.")
+    if len(data) > MAX_IMAGE_MB * 2**20:
+        raise ValueError(f"The file is {len(data) / 2**20:.1f} MB; pictures may be up to {MAX_IMAGE_MB:g} MB.")
+    _refuse_known_non_images(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)  # reads the header only
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError("The picture claims too many pixels to be a real photo.") from None
+        except Exception:  # Pillow signals unknown formats with several exception types
+            raise ValueError(
+                "Digit Lab cannot read this file as a picture. Upload a PNG, JPEG, WebP, BMP or GIF."
+            ) from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        megapixels = f"{width:,}×{height:,} pixels; the limit is {MAX_PIXELS / 1e6:g} megapixels"
+        raise ValueError(f"The picture is {megapixels}. Make it smaller and try again.")
+    if width < 8 or height < 8:
+        raise ValueError(f"The picture is only {width}×{height} pixels; a digit needs at least 8×8.")
+    try:
+        image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale, much faster
+        image.load()  # the first frame of an animation
+        image = _to_8bit(ImageOps.exif_transpose(image))  # photos from phones are often stored sideways
+        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
+        return np.asarray(image, dtype=np.uint8).copy()
+    except Exception:  # damaged data fails deep inside decoders with assorted exception types
+        raise ValueError("The picture is damaged or incomplete. Try saving it again.") from None

@@ -1,7 +1,10 @@
 """Pages run headless under AppTest (the canvas itself is tested in test_browser.py)."""
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, paste_digit
@@ -216,3 +219,36 @@ def test_train_page_ignores_a_bad_link_value_with_a_notice(app):
     app.run()
     assert not app.exception
     assert app.warning[0].value.startswith("Ignored epochs='many'")
+
+
+def photo_of(digit: np.ndarray) -> bytes:
+    """A JPEG of a dark digit on grey, grainy paper."""
+    rng = np.random.default_rng(0)
+    ink = paste_digit(digit, size=200, top=50, left=60, canvas=320)[..., 0] / 255.0
+    paper = np.clip((200 + rng.normal(0, 5, ink.shape)) * (1 - 0.8 * ink), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(paper).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def test_draw_page_reads_an_uploaded_photo_and_explain_uses_it(app, mnist):
+    index = int(np.flatnonzero(mnist.y_test == 4)[0])
+    app.segmented_control(key="input").set_value("Upload a photo").run()
+    assert "Upload a picture" in app.info[0].value
+    app.get("file_uploader")[0].upload("four.jpg", photo_of(mnist.x_test[index]), "image/jpeg")
+    app.run()
+    assert not app.exception and not app.error
+    assert app.metric[0].value == "4"
+    app.switch_page("app_pages/explain.py").run()
+    assert not app.exception
+    assert app.segmented_control(key="source").value == "Your drawing"
+    assert app.metric[0].value == "4"
+
+
+def test_draw_page_refuses_a_renamed_pdf_with_a_reason(app):
+    app.segmented_control(key="input").set_value("Upload a photo").run()
+    app.get("file_uploader")[0].upload("digit.png", b"%PDF-1.7\n1 0 obj", "image/png")
+    app.run()
+    assert not app.exception
+    assert "PDF" in app.error[0].value
+    assert len(app.metric) == 0
