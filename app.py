@@ -23,5 +23,7 @@ st.sidebar.title("Digit Lab")
 for link in pages:
     st.sidebar.page_link(link)
 ui.model_picker()
+ui.model_upload()
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")
-page.run()
+with ui.error_boundary(page.title):  # no visitor ever sees a traceback
+    page.run()

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
+
 import keras
 import numpy as np
 import streamlit as st
 
-from core.data import Mnist, load_mnist
-from core.models import SHIPPED_MODELS, load_default_model, load_model_card, predict_proba, shipped_paths
-from core.registry import Registry
+from core.data import DataUnavailableError, Mnist, load_mnist
+from core.models import (
+    MAX_MODEL_MB,
+    SHIPPED_MODELS,
+    load_default_model,
+    load_model_card,
+    load_uploaded_model,
+    predict_proba,
+    shipped_paths,
+)
+from core.registry import MAX_MODELS, Registry
+
+log = logging.getLogger("digitlab")
+
+
+@contextlib.contextmanager
+def error_boundary(where: str) -> Iterator[None]:
+    """Turn any error in a page (or a fragment, as a decorator) into a friendly message; log the details."""
+    try:
+        yield
+    except DataUnavailableError as error:  # a broken install: say how to fix it
+        st.error(str(error), icon=":material/database_off:")
+    except Exception:
+        log.exception("error in %s", where)
+        st.error(
+            "Sorry, something went wrong here. It has been logged. Try again, or pick another page or model.",
+            icon=":material/sentiment_dissatisfied:",
+        )
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -88,5 +117,43 @@ def model_picker() -> None:
         card = shipped_model_card(label)
         parameters, accuracy = card["parameters"], card["test_accuracy"]
     else:
-        parameters, accuracy = run.model.count_params(), run.result.test_accuracy
+        parameters, accuracy = run.model.count_params(), run.test_accuracy
     st.sidebar.caption(f"{parameters:,} parameters · {accuracy:.2%} on the 10,000 MNIST test digits")
+
+
+def _add_uploaded_model() -> None:
+    """Check a newly uploaded .keras file; a good one joins this visitor's models and becomes the active one."""
+    upload = st.session_state.get("model_file")
+    if upload is None:
+        return
+    try:
+        model = load_uploaded_model(upload.getvalue())
+    except ValueError as error:
+        st.session_state.model_notice = ("error", str(error))
+        return
+    probabilities = predict_proba(model, mnist().x_test / np.float32(255))
+    accuracy = float((probabilities.argmax(axis=1) == mnist().y_test).mean())
+    evicted = registry().add_upload(upload.name, model, probabilities, accuracy)
+    st.session_state.model_choice = registry().runs[-1].name
+    notice = f"Added {registry().runs[-1].name}; every page now uses it."
+    if evicted is not None:
+        notice += f" You may keep {MAX_MODELS} models, so {evicted.name} was removed."
+    st.session_state.model_notice = ("success", notice)
+
+
+def model_upload() -> None:
+    """Sidebar: bring a .keras model trained elsewhere; it stays in this visitor's session only."""
+    with st.sidebar.expander("Bring your own model"):
+        st.file_uploader(
+            "A .keras file that reads 28×28 images into 10 probabilities",
+            type=["keras"],
+            max_upload_size=int(MAX_MODEL_MB),
+            key="model_file",
+            on_change=_add_uploaded_model,
+            help="Loaded with Keras' safe mode: a file with Python code in it (a Lambda layer) is refused.",
+        )
+        kind, message = st.session_state.pop("model_notice", (None, None))
+        if kind == "error":
+            st.error(message)
+        elif kind == "success":
+            st.success(message)

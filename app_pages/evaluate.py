@@ -33,6 +33,7 @@ errors.metric("Mistakes", f"{result.errors:,} of {len(data.y_test):,}")
 
 
 @st.fragment
+@ui.error_boundary("the confusion-matrix explorer")
 def explorer() -> None:
     """The matrix and the digits of one cell: a click or a selector reruns only this part."""
     as_percent, dim = st.columns(2)

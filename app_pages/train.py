@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from core.jobs import ServerBusyError, TrainingJob
 from core.plots import training_curves
-from core.registry import comparison_table, keras_bytes
+from core.registry import comparison_table, keras_bytes, summary
 from core.share import config_from_params, config_to_params
 from core.training import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
 
@@ -78,6 +78,7 @@ training = st.session_state.get("job") is not None and st.session_state.job.runn
 
 
 @st.fragment(run_every=1.0 if training else None)  # ticks only while this visitor's run trains
+@ui.error_boundary("training progress")
 def live() -> None:
     """Progress and curves of this visitor's run, refreshed every second while it trains."""
     job: TrainingJob | None = st.session_state.get("job")
@@ -108,10 +109,10 @@ def live() -> None:
 
 live()
 
-st.subheader("Your runs")
+st.subheader("Your models")
 runs = ui.registry().runs
 if not runs:
-    st.info("Models you train appear here and in the sidebar's model picker.")
+    st.info("Models you train or upload appear here and in the sidebar's model picker.")
 else:
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
@@ -121,12 +122,7 @@ else:
 for run in reversed(runs):
     with st.container(border=True):
         st.markdown(f"**{run.name}**")
-        validation = run.result.history["validation"]
-        st.caption(
-            f"{run.model.count_params():,} parameters · {run.result.seconds:.0f} s · "
-            + (f"validation {validation[-1][2]:.1%} · " if validation else "")
-            + f"test {run.result.test_accuracy:.2%}"
-        )
+        st.caption(summary(run))
         rename, save, delete = st.columns([3, 1, 1])
         new_name = rename.text_input("Name", run.name, key=f"name_{run.number}", label_visibility="collapsed")
         if new_name != run.name:

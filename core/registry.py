@@ -10,6 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from core.models import SHIPPED_MODELS
 from core.training import TrainConfig, TrainResult
 
 MAX_MODELS = int(os.environ.get("DIGITLAB_MAX_MODELS", "5"))  # per visitor; the oldest goes first
@@ -17,15 +18,13 @@ MAX_MODELS = int(os.environ.get("DIGITLAB_MAX_MODELS", "5"))  # per visitor; the
 
 @dataclass
 class Run:
-    number: int  # 1, 2, ... in the order this visitor trained them
+    number: int  # 1, 2, ... in the order this visitor added them
     name: str
-    config: TrainConfig
-    result: TrainResult
-    test_probabilities: np.ndarray | None = field(default=None, repr=False)  # filled by the Evaluate page
-
-    @property
-    def model(self) -> keras.Model:
-        return self.result.model
+    model: keras.Model
+    test_accuracy: float  # on MNIST's 10,000 test digits
+    config: TrainConfig | None = None  # None for a model the visitor uploaded
+    result: TrainResult | None = None  # how training went; None for an upload
+    test_probabilities: np.ndarray | None = field(default=None, repr=False)  # (10000, 10), filled when first needed
 
 
 def describe(number: int, config: TrainConfig, result: TrainResult) -> str:
@@ -43,9 +42,23 @@ class Registry:
     trained: int = 0  # runs ever added, for numbering
 
     def add(self, config: TrainConfig, result: TrainResult) -> Run | None:
-        """Add a run; returns the run evicted to stay within MAX_MODELS, if any."""
+        """Add a trained run; returns the run evicted to stay within MAX_MODELS, if any."""
+        number = self.trained + 1
+        return self._append(
+            Run(number, describe(number, config, result), result.model, result.test_accuracy, config, result)
+        )
+
+    def add_upload(
+        self, filename: str, model: keras.Model, test_probabilities: np.ndarray, test_accuracy: float
+    ) -> Run | None:
+        """Add a model the visitor uploaded; returns the run evicted to stay within MAX_MODELS, if any."""
+        number = self.trained + 1
+        name = f"upload {number} · {Path(filename).stem[:40]} · {test_accuracy:.1%}"
+        return self._append(Run(number, name, model, test_accuracy, test_probabilities=test_probabilities))
+
+    def _append(self, run: Run) -> Run | None:
         self.trained += 1
-        self.runs.append(Run(self.trained, describe(self.trained, config, result), config, result))
+        self.runs.append(run)
         return self.runs.pop(0) if len(self.runs) > MAX_MODELS else None
 
     def get(self, name: str) -> Run | None:
@@ -55,12 +68,24 @@ class Registry:
         new = new.strip()
         if not new:
             raise ValueError("a model needs a name")
-        if self.get(new) is not None and new != old:
+        if (self.get(new) is not None and new != old) or new in SHIPPED_MODELS:
             raise ValueError(f"there is already a model called {new!r}")
         self.get(old).name = new
 
     def delete(self, name: str) -> None:
         self.runs = [run for run in self.runs if run.name != name]
+
+
+def summary(run: Run) -> str:
+    """One line under a run's name: size, training time and accuracies."""
+    parts = [f"{run.model.count_params():,} parameters"]
+    if run.result is None:
+        parts.append("uploaded")
+    else:
+        validation = run.result.history["validation"]
+        parts.append(f"{run.result.seconds:.0f} s")
+        parts += [f"validation {validation[-1][2]:.1%}"] if validation else []
+    return " · ".join(parts + [f"test {run.test_accuracy:.2%}"])
 
 
 def keras_bytes(model: keras.Model) -> bytes:
@@ -75,10 +100,10 @@ def comparison_table(runs: list[Run]) -> list[dict]:
     """One row per run: its configuration next to its results, for comparing runs."""
     rows = []
     for run in runs:
-        validation = run.result.history["validation"]
-        rows.append(
-            {
-                "name": run.name,
+        row = {"name": run.name, "parameters": run.model.count_params(), "test accuracy": run.test_accuracy}
+        if run.config is not None:  # trained here, not uploaded
+            validation = run.result.history["validation"]
+            row |= {
                 "architecture": run.config.architecture,
                 "optimizer": run.config.optimizer,
                 "learning rate": run.config.learning_rate,
@@ -86,11 +111,9 @@ def comparison_table(runs: list[Run]) -> list[dict]:
                 "epochs": run.config.epochs,
                 "training digits": run.config.train_size,
                 "augment": run.config.augment,
-                "parameters": run.model.count_params(),
                 "seconds": round(run.result.seconds, 1),
                 "validation accuracy": validation[-1][2] if validation else None,
-                "test accuracy": run.result.test_accuracy,
                 "stopped": run.result.stopped,
             }
-        )
+        rows.append(row)
     return rows

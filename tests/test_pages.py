@@ -8,6 +8,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, paste_digit
+from core.models import shipped_paths
 
 TIMEOUT = 60  # seconds per run: the first one loads TensorFlow and the model
 
@@ -252,3 +253,92 @@ def test_draw_page_refuses_a_renamed_pdf_with_a_reason(app):
     assert not app.exception
     assert "PDF" in app.error[0].value
     assert len(app.metric) == 0
+
+
+def new_session() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
+def upload_model(at: AppTest, name: str, data: bytes) -> None:
+    at.file_uploader(key="model_file").upload(name, data, "application/octet-stream")
+    at.run()
+
+
+def test_an_uploaded_model_joins_this_visitors_models_and_becomes_active(app):
+    upload_model(app, "my_mlp.keras", shipped_paths("Baseline MLP")[0].read_bytes())
+    assert not app.exception
+    picker = app.sidebar.selectbox(key="model_choice")
+    assert picker.value == "upload 1 · my_mlp · 98.2%" and picker.value in picker.options
+    assert "Added upload 1" in app.sidebar.success[0].value
+    assert "98.15% on the 10,000 MNIST test digits" in app.sidebar.caption[0].value
+    app.switch_page("app_pages/train.py").run()
+    assert app.dataframe[0].value["name"].tolist() == ["upload 1 · my_mlp · 98.2%"]
+
+
+def test_a_file_that_is_not_a_model_is_refused_in_the_sidebar(app):
+    upload_model(app, "notes.keras", b"these are my notes")
+    assert not app.exception
+    assert "not a .keras file" in app.sidebar.error[0].value
+    assert app.sidebar.selectbox(key="model_choice").options == ["Default CNN", "Baseline MLP"]
+
+
+def test_two_visitors_at_once_never_see_each_others_models_drawings_or_training(mnist):
+    import time
+
+    alice, bob = new_session(), new_session()
+    alice.session_state["drawing"] = paste_digit(mnist.x_test[0], size=200, top=40, left=40)  # a 7
+    upload_model(alice, "alice.keras", shipped_paths("Baseline MLP")[0].read_bytes())
+    alice.query_params.update({"architecture": "mlp", "dense_units": "32", "epochs": "2", "train_size": "5000"})
+    alice.switch_page("app_pages/train.py").run()
+    next(b for b in alice.button if b.label == "Train").click()
+    alice.run()
+    assert alice.session_state["job"].running
+
+    for page in ("app_pages/draw.py", "app_pages/train.py", "app_pages/explain.py"):  # while Alice trains
+        bob.switch_page(page).run()
+        assert not bob.exception
+        assert bob.sidebar.selectbox(key="model_choice").options == ["Default CNN", "Baseline MLP"]
+    assert "job" not in bob.session_state and not bob.get("progress")
+    bob.switch_page("app_pages/draw.py").run()
+    assert len(bob.metric) == 0 and "Draw a digit on the black square" in bob.info[0].value
+
+    deadline = time.monotonic() + 90
+    while alice.session_state["job"].running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    alice.run()
+    alice.run()
+    assert len(alice.session_state["registry"].runs) == 2  # her upload and her run
+    bob.switch_page("app_pages/train.py").run()
+    assert bob.sidebar.selectbox(key="model_choice").options == ["Default CNN", "Baseline MLP"]
+    assert "registry" not in bob.session_state or not bob.session_state["registry"].runs
+
+
+def test_an_error_in_a_page_shows_a_friendly_message_not_a_traceback(app):
+    app.session_state["drawing"] = np.zeros(7, np.uint8)  # no picture has this shape
+    app.run()
+    assert not app.exception
+    assert app.error[0].value.startswith("Sorry, something went wrong here")
+    assert app.sidebar.selectbox(key="model_choice").value == "Default CNN"  # the frame still works
+
+
+def test_without_data_the_pages_say_how_to_fix_it(app, monkeypatch, tmp_path):
+    import keras
+
+    import core.data
+    import ui
+
+    def offline():
+        raise OSError("no network")  # what a download on this machine meets
+
+    monkeypatch.setattr(core.data.load_mnist, "__defaults__", (tmp_path / "missing.npz",))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    ui.mnist.clear()
+    try:
+        for page in ("app_pages/evaluate.py", "app_pages/explain.py"):
+            app.switch_page(page).run()
+            assert not app.exception
+            assert "Copy mnist.npz into the assets/ folder" in app.error[0].value
+    finally:
+        ui.mnist.clear()
