@@ -15,6 +15,7 @@ pages = [
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
     st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
+    st.Page("app_pages/about.py", title="About", icon=":material/info:"),
 ]
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy
 # multipage layout and would run a deep-linked page (/train) without this script around it.

@@ -342,3 +342,14 @@ def test_without_data_the_pages_say_how_to_fix_it(app, monkeypatch, tmp_path):
             assert "Copy mnist.npz into the assets/ folder" in app.error[0].value
     finally:
         ui.mnist.clear()
+
+
+def test_about_page_shows_versions_model_cards_credit_and_limits(app):
+    app.switch_page("app_pages/about.py").run()
+    assert not app.exception
+    versions = app.dataframe[0].value
+    assert {"python", "streamlit", "keras", "numpy"} <= set(versions["package"])
+    assert [e.label.split(":")[0] for e in app.main.expander] == ["Default CNN", "Baseline MLP"]
+    assert "99.59%" in app.main.expander[0].label
+    assert any("CC BY-SA 3.0" in m.value for m in app.markdown)
+    assert "DIGITLAB_MAX_MODELS" in app.dataframe[1].value["variable"].tolist()

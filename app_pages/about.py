@@ -1,0 +1,44 @@
+"""About page: what Digit Lab is made of, the shipped models' cards, the data's credit, this server's limits."""
+
+import streamlit as st
+
+import ui
+from core.about import limits, versions
+from core.models import SHIPPED_MODELS
+
+st.title("About Digit Lab")
+st.markdown(
+    "Digit Lab lets you draw a digit and watch a neural network read it, retrain that network in your "
+    "browser, see where it goes wrong and why. Everything runs on this server with data and models that "
+    "ship with the app: nothing you draw, upload or train is seen by other visitors, and it is gone when "
+    "you close the tab."
+)
+
+st.subheader("The data")
+st.markdown(
+    "**MNIST**, by Yann LeCun, Corinna Cortes and Christopher J. C. Burges: 60,000 training and 10,000 "
+    "test digits, written by American Census Bureau employees and high-school students, size-normalised "
+    "to 20×20 and centred in 28×28. Licensed under [CC BY-SA 3.0]"
+    "(https://creativecommons.org/licenses/by-sa/3.0/); the app ships a copy in `assets/mnist.npz`."
+)
+
+st.subheader("The shipped models")
+for label in SHIPPED_MODELS:
+    card = ui.shipped_model_card(label)
+    seconds = card["training_seconds"]
+    took = f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
+    with st.expander(f"{label}: {card['test_accuracy']:.2%} on the test digits, {card['parameters']:,} parameters"):
+        st.markdown(
+            f"Trained on {card['trained_on']} in {took} on 2 CPU cores. "
+            f"{card['test_errors']} of the 10,000 test digits are misread."
+        )
+        st.json(card, expanded=1)
+
+st.subheader("This server")
+left, right = st.columns(2)
+with left:
+    st.markdown("**Versions**")
+    st.dataframe([{"package": name, "version": version} for name, version in versions().items()], hide_index=True)
+with right:
+    st.markdown("**Limits**, set by environment variables")
+    st.dataframe(limits(), hide_index=True)

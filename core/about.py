@@ -1,0 +1,37 @@
+"""What this server runs: package versions and the limits it enforces."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+from core.jobs import MAX_CONCURRENT, MAX_SECONDS
+from core.models import MAX_MODEL_MB
+from core.preprocess import MAX_IMAGE_MB, MAX_PIXELS
+from core.registry import MAX_MODELS
+
+PACKAGES = ("streamlit", "tensorflow", "tensorflow-cpu", "keras", "numpy", "plotly", "pillow",
+            "streamlit-drawable-canvas")  # fmt: skip
+
+
+def versions() -> dict[str, str]:
+    """Python and every package the app depends on that is installed, by name."""
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:  # tensorflow or tensorflow-cpu, whichever the platform took
+            continue
+    return found
+
+
+def limits() -> list[dict]:
+    """The limits this server enforces, with the environment variable that sets each."""
+    return [
+        {"limit": "trainings at once, server-wide", "value": MAX_CONCURRENT, "variable": "DIGITLAB_MAX_TRAININGS"},
+        {"limit": "seconds one training may run", "value": MAX_SECONDS, "variable": "DIGITLAB_MAX_TRAIN_SECONDS"},
+        {"limit": "models per visitor (the oldest goes first)", "value": MAX_MODELS, "variable": "DIGITLAB_MAX_MODELS"},
+        {"limit": "MB per uploaded picture", "value": MAX_IMAGE_MB, "variable": "DIGITLAB_MAX_IMAGE_MB"},
+        {"limit": "megapixels per uploaded picture", "value": MAX_PIXELS / 1e6, "variable": "(fixed)"},
+        {"limit": "MB per uploaded model", "value": MAX_MODEL_MB, "variable": "DIGITLAB_MAX_MODEL_MB"},
+    ]
