@@ -72,7 +72,9 @@ with right:
     if reading is None and mode == ui.INPUTS[0]:
         st.info("Draw a digit on the black square to see what the network reads.", icon="✏️")
     elif reading is None:
-        st.info("Upload a picture of one dark digit on light paper, or a light one on dark.", icon="📷")
+        st.info(
+            "Upload a picture of one dark digit on light paper, or a light one on dark.", icon=":material/photo_camera:"
+        )
     else:
         verdict, seen = st.columns([1, 1])
         with verdict:

@@ -1,6 +1,10 @@
 """The Draw page in a real browser: the canvas, the mouse, the layout on a laptop and a phone."""
 
+from pathlib import Path
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from browser import (
     ROOT,
@@ -137,3 +141,61 @@ def test_train_watch_stop_and_draw_with_the_new_model(app_url):
         page.wait_for_timeout(1500)  # the remounted canvas loads before it takes strokes
         draw_digit(page, "1", x=0.3, y=0.15, size=0.7)
         assert settled_prediction(page, "1") == "1"
+
+
+def photo_file(folder: Path, digit: np.ndarray) -> Path:
+    """A JPEG 'photo' of an MNIST digit in dark ink on grainy, unevenly lit paper."""
+    ink = np.asarray(Image.fromarray(digit).resize((240, 240), Image.Resampling.BICUBIC)) / 255.0
+    paper = np.linspace(150, 220, 480)[None, :] + np.random.default_rng(0).normal(0, 4, (360, 480))
+    paper[60:300, 120:360] *= 1 - 0.8 * ink
+    path = folder / "digit.jpg"
+    Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).save(path, quality=85)
+    return path
+
+
+def sidebar_models(page) -> str:
+    """The model picker's current choice, as the sidebar shows it."""
+    return page.get_by_role("combobox", name="Model").input_value()
+
+
+def test_two_visitors_upload_and_draw_at_once_without_seeing_each_other(app_url, mnist, tmp_path):
+    four = mnist.x_test[int(np.flatnonzero(mnist.y_test == 4)[0])]
+    with browser_page() as alice:
+        open_draw_page(alice, app_url)
+        alice.get_by_text("Upload a photo", exact=True).click()
+        wait_idle(alice)
+        alice.locator("[data-testid=stMain] [data-testid=stFileUploaderDropzoneInput]").set_input_files(
+            photo_file(tmp_path, four)
+        )
+        assert settled_prediction(alice, "4") == "4"
+        wait_for_charts(alice, 2)
+        alice.screenshot(path=SCREENSHOTS / "upload-1280x720.png", full_page=True)
+
+        alice.get_by_text("Bring your own model").click()
+        alice.locator("[data-testid=stSidebar] [data-testid=stFileUploaderDropzoneInput]").set_input_files(
+            ROOT / "assets" / "baseline_mlp.keras"
+        )
+        alice.get_by_text("Added upload 1").wait_for(timeout=60_000)
+        wait_idle(alice)
+        assert "upload 1 · baseline_mlp" in sidebar_models(alice)
+
+        bob = alice.context.browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        open_draw_page(bob, app_url)
+        assert sidebar_models(bob) == "Default CNN"
+        bob.get_by_role("combobox", name="Model").click()
+        assert "upload" not in bob.get_by_role("listbox").inner_text()  # Alice's model is not on Bob's list
+        bob.keyboard.press("Escape")
+        bob.set_viewport_size({"width": 390, "height": 844})
+        assert bob.get_by_text("Draw a digit on the black square").is_visible()  # not Alice's photo
+        draw_digit(bob, "1", x=0.3, y=0.15, size=0.7)
+        assert settled_prediction(bob, "1") == "1"
+        bob.get_by_text("Upload a photo", exact=True).click()
+        wait_idle(bob)
+        assert bob.get_by_text("Upload a picture of one dark digit").is_visible()  # no photo of Alice's
+        bob.screenshot(path=SCREENSHOTS / "upload-390x844.png", full_page=True)
+        assert bob.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+
+        alice.reload()
+        alice.get_by_text("Upload a picture of one dark digit").or_(alice.get_by_text("Your drawing")).first.wait_for()
+        wait_idle(alice)
+        assert "upload 1 · baseline_mlp" not in sidebar_models(alice)  # a reload is a new visit: nothing kept
