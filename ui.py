@@ -43,7 +43,9 @@ def error_boundary(where: str) -> Iterator[None]:
 @st.cache_resource(show_spinner="Loading the model…")
 def shipped_model(label: str) -> keras.Model:
     """A model from assets/: one read-only copy shared by every visitor."""
-    return load_default_model(shipped_paths(label)[0])
+    model = load_default_model(shipped_paths(label)[0])
+    predict_proba(model, np.zeros((1, 28, 28), np.float32))  # trace its graph now, not on the first drawing (~1 s)
+    return model
 
 
 @st.cache_resource(show_spinner=False)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -44,11 +45,19 @@ def free_port() -> int:
 @contextmanager
 def running_app(*, timeout: float = 90.0) -> Iterator[str]:
     """Start `streamlit run app.py` on a free port; yield its URL once /_stcore/health says ok."""
+    with serving_app(timeout=timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_app(*, timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like running_app, yielding the server process too (to watch its memory)."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on a full pipe
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -59,12 +68,14 @@ def running_app(*, timeout: float = 90.0) -> Iterator[str]:
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {process.stdout.read().decode()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start: {log.read().decode()[-2000:]}")
             time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=20)
+        log.close()
 
 
 @contextmanager

@@ -1,0 +1,206 @@
+"""A hall of visitors on one server: mouse-up -> prediction latency while a training runs, and memory.
+
+    python bench/load.py [--visitors 10] [--rounds 8] [--holders 5]
+
+Baseline first, in the same run: one visitor drawing alone on an idle server. Then the crowd:
+`holders` visitors each upload 3 copies of the default model (which join their own registries),
+one more visitor starts a 10-epoch training on the Train page, and `visitors` headless Chromium
+pages draw digits repeatedly, each clearing the canvas and drawing the next one. Latency is from
+the mouse button's release to the Prediction showing the drawn digit. Errors are any error
+message or exception on a page, a missing prediction after 30 s, or a failed request. The server's
+resident memory is sampled twice a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from playwright.async_api import Page, async_playwright  # noqa: E402
+
+from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, IDLE, serving_app  # noqa: E402
+
+DIGITS = ("1", "0", "7")
+MODEL_COPIES = 3  # models each holder uploads
+TIMEOUT_MS = 30_000
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class MemoryWatch(threading.Thread):
+    """Samples a process's resident memory twice a second; `peak` is the largest sample."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.running = pid, 0.0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, rss_mb(self.pid))
+            time.sleep(0.5)
+
+
+async def open_draw_page(page: Page, url: str) -> None:
+    await page.goto(url)
+    await page.get_by_text("Draw a digit on the black square").wait_for(timeout=120_000)
+    await page.wait_for_selector(IDLE, timeout=120_000)
+    await page.locator(CANVAS).first.wait_for(timeout=60_000)
+    await page.wait_for_timeout(1500)  # the canvas resets its history once after mounting
+
+
+async def shown_error(page: Page) -> str | None:
+    alerts = page.locator("[data-testid=stException], [data-testid=stAlertContentError]")
+    return await alerts.first.inner_text() if await alerts.count() else None
+
+
+async def draw(page: Page, digit: str) -> None:
+    """Draw `digit` large in the middle of the canvas, releasing the mouse at the end."""
+    box = await page.locator(CANVAS).first.bounding_box()
+    for stroke in DIGIT_STROKES[digit]:
+        points = [(box["x"] + (0.25 + 0.55 * u) * box["width"], box["y"] + (0.15 + 0.7 * v) * box["height"])
+                  for u, v in stroke]  # fmt: skip
+        await page.mouse.move(*points[0])
+        await page.wait_for_timeout(400)  # hovering lifts the canvas toolbar out of the way
+        await page.mouse.down()
+        for point in points[1:]:
+            await page.mouse.move(*point, steps=8)
+        await page.mouse.up()
+
+
+PREDICTION_IS = """digit => {
+    const metric = [...document.querySelectorAll('[data-testid=stMetric]')]
+        .find(m => m.innerText.includes('Prediction'));
+    return metric && metric.querySelector('[data-testid=stMetricValue]').innerText.trim() === digit;
+}"""
+NO_PREDICTION = "() => !document.querySelector('[data-testid=stMetric]')"
+
+
+async def visitor(browser, url: str, rounds: int, latencies: list, errors: list, misreads: list) -> None:
+    """One person drawing `rounds` digits: draw, wait for the reading, clear, repeat."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
+    try:
+        await open_draw_page(page, url)
+        for round_ in range(rounds):
+            digit = DIGITS[round_ % len(DIGITS)]
+            await draw(page, digit)
+            released = time.perf_counter()
+            try:
+                await page.wait_for_function(PREDICTION_IS, arg=digit, polling=20, timeout=TIMEOUT_MS)
+                latencies.append(time.perf_counter() - released)
+            except Exception:
+                shown = await page.locator("[data-testid=stMetricValue]").all_inner_texts()
+                (misreads if shown else errors).append(f"drew {digit}, page shows {shown or 'no prediction'}")
+            if error := await shown_error(page):
+                errors.append(error)
+            await page.get_by_role("button", name="Reset canvas & history", exact=True).click()
+            await page.wait_for_function(NO_PREDICTION, polling=50, timeout=TIMEOUT_MS)
+    except Exception as error:  # a visitor whose page broke is an error, not a crash of the benchmark
+        errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+    finally:
+        await context.close()
+
+
+async def holder(browser, url: str) -> None:
+    """A visitor who uploads MODEL_COPIES models and keeps the tab open."""
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
+    await open_draw_page(page, url)
+    await page.get_by_text("Bring your own model").click()
+    folder = Path(tempfile.mkdtemp())
+    upload = page.locator("[data-testid=stSidebar] [data-testid=stFileUploaderDropzoneInput]")
+    for copy in range(1, MODEL_COPIES + 1):  # each new file replaces the last in the uploader
+        model = folder / f"model_{copy}.keras"
+        shutil.copy(ROOT / "assets" / "default_model.keras", model)
+        await upload.set_input_files(model)
+        await page.get_by_text(f"Added upload {copy}").wait_for(timeout=120_000)
+
+
+async def trainer(browser, url: str) -> Page:
+    """A visitor who starts a 10-epoch training and leaves it running."""
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
+    await page.goto(f"{url}/train?epochs=10")  # long enough to outlast the crowd
+    await page.get_by_role("button", name="Train", exact=True).click()
+    await page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+    return page
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def report(name: str, latencies: list[float], errors: list, misreads: list) -> tuple[float, float]:
+    if not latencies:
+        print(f"  {name}: no readings; {len(errors)} errors: {errors[:5]}", flush=True)
+        return float("nan"), float("nan")
+    p50, p95 = statistics.median(latencies), percentile(latencies, 95)
+    print(f"  {name}: {len(latencies)} readings, mouse-up -> prediction p50 {p50 * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
+          f"{len(errors)} errors, {len(misreads)} misread", flush=True)  # fmt: skip
+    for error in errors[:5]:
+        print(f"    error: {error}")
+    return p50, p95
+
+
+async def main(visitors: int, rounds: int, holders: int) -> None:
+    with serving_app() as (url, server):
+        watch = MemoryWatch(server.pid)
+        watch.start()
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            warm = await browser.new_page()
+            await open_draw_page(warm, url)  # the first visitor loads the model and reads a first digit
+            await draw(warm, "1")
+            await warm.wait_for_function(PREDICTION_IS, arg="1", polling=20, timeout=60_000)
+            idle_mb = rss_mb(server.pid)
+            print(f"server after the first visitor: {idle_mb:.0f} MB", flush=True)
+
+            alone: tuple[list, list, list] = ([], [], [])
+            await visitor(browser, url, rounds, *alone)
+            base_p50, base_p95 = report("baseline, one visitor on an idle server", *alone)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(holder(browser, url) for _ in range(holders)))
+            print(f"  {holders} visitors uploaded {MODEL_COPIES} models each in {time.perf_counter() - started:.0f} s; "
+                  f"server {rss_mb(server.pid):.0f} MB", flush=True)  # fmt: skip
+            training = await trainer(browser, url)
+            crowd: tuple[list, list, list] = ([], [], [])
+            started = time.perf_counter()
+            await asyncio.gather(*(visitor(browser, url, rounds, *crowd) for _ in range(visitors)))
+            still_training = await training.get_by_role("button", name="Stop").count() > 0
+            p50, p95 = report(f"{visitors} visitors drawing while one trains", *crowd)
+            print(f"  crowd phase {time.perf_counter() - started:.0f} s; training still running at the end: "
+                  f"{still_training}")  # fmt: skip
+            await browser.close()
+        watch.running = False
+        print(f"\nmouse-up -> prediction with {visitors} visitors and a training: p50 {p50 * 1000:.0f} ms "
+              f"({p50 / base_p50:.1f}x alone), p95 {p95 * 1000:.0f} ms ({p95 / base_p95:.1f}x alone); "
+              f"target p95 <= 1000 ms: {'met' if p95 <= 1.0 else 'NOT met'}")  # fmt: skip
+        print(f"server memory: {idle_mb:.0f} MB after the first visitor, peak {watch.peak:.0f} MB "
+              f"with {holders} visitors holding {MODEL_COPIES} models each; target < 2048 MB: "
+              f"{'met' if watch.peak < 2048 else 'NOT met'}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=8, help="digits each visitor draws")
+    parser.add_argument("--holders", type=int, default=5, help="visitors who upload models first")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.visitors, arguments.rounds, arguments.holders))
