@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
@@ -41,6 +42,23 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a renderer that has exited
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def browser_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+            and "chrom" in (p / "comm").read_text(errors="ignore")]  # fmt: skip
 
 
 class MemoryWatch(threading.Thread):
@@ -158,7 +176,7 @@ def report(name: str, latencies: list[float], errors: list, misreads: list) -> t
     return p50, p95
 
 
-async def main(visitors: int, rounds: int, holders: int) -> None:
+async def main(visitors: int, rounds: int, holders: int, train: bool) -> None:
     with serving_app() as (url, server):
         watch = MemoryWatch(server.pid)
         watch.start()
@@ -179,17 +197,21 @@ async def main(visitors: int, rounds: int, holders: int) -> None:
             await asyncio.gather(*(holder(browser, url) for _ in range(holders)))
             print(f"  {holders} visitors uploaded {MODEL_COPIES} models each in {time.perf_counter() - started:.0f} s; "
                   f"server {rss_mb(server.pid):.0f} MB", flush=True)  # fmt: skip
-            training = await trainer(browser, url)
+            training = await trainer(browser, url) if train else None
             crowd: tuple[list, list, list] = ([], [], [])
             started = time.perf_counter()
+            server_cpu, browser_cpu = cpu_seconds([server.pid]), cpu_seconds(browser_pids())
             await asyncio.gather(*(visitor(browser, url, rounds, *crowd) for _ in range(visitors)))
-            still_training = await training.get_by_role("button", name="Stop").count() > 0
-            p50, p95 = report(f"{visitors} visitors drawing while one trains", *crowd)
-            print(f"  crowd phase {time.perf_counter() - started:.0f} s; training still running at the end: "
-                  f"{still_training}")  # fmt: skip
+            still_training = training is not None and await training.get_by_role("button", name="Stop").count() > 0
+            p50, p95 = report(f"{visitors} visitors drawing" + (" while one trains" if train else ""), *crowd)
+            print(f"  crowd phase {time.perf_counter() - started:.0f} s; CPU used: server "
+                  f"{cpu_seconds([server.pid]) - server_cpu:.0f} s, "
+                  f"browsers {cpu_seconds(browser_pids()) - browser_cpu:.0f} s; "
+                  f"training still running at the end: {still_training}")  # fmt: skip
             await browser.close()
         watch.running = False
-        print(f"\nmouse-up -> prediction with {visitors} visitors and a training: p50 {p50 * 1000:.0f} ms "
+        crowd_name = f"{visitors} visitors" + (" and a training" if train else "")
+        print(f"\nmouse-up -> prediction with {crowd_name}: p50 {p50 * 1000:.0f} ms "
               f"({p50 / base_p50:.1f}x alone), p95 {p95 * 1000:.0f} ms ({p95 / base_p95:.1f}x alone); "
               f"target p95 <= 1000 ms: {'met' if p95 <= 1.0 else 'NOT met'}")  # fmt: skip
         print(f"server memory: {idle_mb:.0f} MB after the first visitor, peak {watch.peak:.0f} MB "
@@ -202,5 +224,6 @@ if __name__ == "__main__":
     parser.add_argument("--visitors", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=8, help="digits each visitor draws")
     parser.add_argument("--holders", type=int, default=5, help="visitors who upload models first")
+    parser.add_argument("--no-training", action="store_true", help="the crowd without a training, to compare")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.visitors, arguments.rounds, arguments.holders))
+    asyncio.run(main(arguments.visitors, arguments.rounds, arguments.holders, not arguments.no_training))
