@@ -75,7 +75,7 @@ class MemoryWatch(threading.Thread):
 
 
 async def open_draw_page(page: Page, url: str) -> None:
-    await page.goto(url)
+    await page.goto(url, timeout=120_000)
     await page.get_by_text("Draw a digit on the black square").wait_for(timeout=120_000)
     await page.wait_for_selector(IDLE, timeout=120_000)
     await page.locator(CANVAS).first.wait_for(timeout=60_000)
@@ -109,8 +109,11 @@ PREDICTION_IS = """digit => {
 NO_PREDICTION = "() => !document.querySelector('[data-testid=stMetric]')"
 
 
-async def visitor(browser, url: str, rounds: int, latencies: list, errors: list, misreads: list) -> None:
-    """One person drawing `rounds` digits: draw, wait for the reading, clear, repeat."""
+async def visitor(
+    browser, url: str, rounds: int, latencies: list, errors: list, misreads: list, *, arrives: float = 0.0
+) -> None:
+    """One person arriving after `arrives` seconds and drawing `rounds` digits: draw, wait, clear, repeat."""
+    await asyncio.sleep(arrives)
     context = await browser.new_context(viewport={"width": 1280, "height": 720})
     page = await context.new_page()
     page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
@@ -201,7 +204,8 @@ async def main(visitors: int, rounds: int, holders: int, train: bool) -> None:
             crowd: tuple[list, list, list] = ([], [], [])
             started = time.perf_counter()
             server_cpu, browser_cpu = cpu_seconds([server.pid]), cpu_seconds(browser_pids())
-            await asyncio.gather(*(visitor(browser, url, rounds, *crowd) for _ in range(visitors)))
+            arrivals = (visitor(browser, url, rounds, *crowd, arrives=2.0 * index) for index in range(visitors))
+            await asyncio.gather(*arrivals)  # people arrive over a few seconds, not in the same instant
             still_training = training is not None and await training.get_by_role("button", name="Stop").count() > 0
             p50, p95 = report(f"{visitors} visitors drawing" + (" while one trains" if train else ""), *crowd)
             print(f"  crowd phase {time.perf_counter() - started:.0f} s; CPU used: server "

@@ -1,0 +1,81 @@
+"""How long an upload takes to accept or refuse: the worst pictures and models a visitor can send.
+
+    python bench/uploads.py
+
+Baseline in the same run: decoding a small PNG screenshot of a digit. Medians of 5.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from test_load_image import png_header  # noqa: E402
+
+from core.models import MAX_MODEL_MB, load_uploaded_model  # noqa: E402
+from core.preprocess import MAX_PIXELS, load_image  # noqa: E402
+
+
+def encode(image: Image.Image, format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
+
+
+def median_seconds(load, data: bytes, repeats: int = 5) -> tuple[float, str]:
+    times, outcome = [], ""
+    for _ in range(repeats):
+        started = time.perf_counter()
+        try:
+            load(data)
+            outcome = "accepted"
+        except ValueError as error:
+            outcome = f"refused: {error}"
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), outcome
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    small = encode(Image.fromarray(rng.integers(0, 255, (280, 280), dtype=np.uint8)), "PNG")
+    side = int(MAX_PIXELS**0.5) - 1
+    photo = Image.fromarray(rng.integers(90, 110, (3000, 4000, 3), dtype=np.uint8))  # 12 MP of grain
+    bomb = zipfile.ZipFile(buffer := io.BytesIO(), "w", zipfile.ZIP_DEFLATED)
+    bomb.writestr("model.weights.h5", b"\0" * int(5 * MAX_MODEL_MB * 2**20))
+    bomb.close()
+    cases = [
+        ("small PNG screenshot (baseline)", load_image, small),
+        ("12 MP phone photo, JPEG", load_image, encode(photo, "JPEG", quality=70)),
+        (
+            f"{side}x{side} flat PNG, just under the pixel cap",
+            load_image,
+            encode(Image.new("L", (side, side), 200), "PNG"),
+        ),  # fmt: skip
+        ("PNG claiming 100,000 x 100,000 pixels", load_image, png_header(100_000, 100_000)),
+        ("12 MP JPEG cut in half", load_image, encode(photo, "JPEG", quality=70)[:400_000]),
+        (
+            "shipped default model (.keras, 3.4 MB)",
+            load_uploaded_model,
+            (ROOT / "assets" / "default_model.keras").read_bytes(),
+        ),  # fmt: skip
+        (f"zip bomb named .keras (unpacks to {5 * MAX_MODEL_MB:g} MB)", load_uploaded_model, buffer.getvalue()),
+    ]
+    baseline = None
+    for name, load, data in cases:
+        seconds, outcome = median_seconds(load, data)
+        baseline = baseline or seconds
+        print(f"{name:55s} {len(data) / 2**20:6.2f} MB  {seconds * 1000:7.1f} ms  "
+              f"{seconds / baseline:7.1f}x baseline  {outcome[:70]}", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
