@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from core.data import DataUnavailableError, Mnist, load_mnist
+from core.metrics import Evaluation
 from core.models import (
     MAX_MODEL_MB,
     SHIPPED_MODELS,
@@ -133,9 +134,8 @@ def _add_uploaded_model() -> None:
     except ValueError as error:
         st.session_state.model_notice = ("error", str(error))
         return
-    probabilities = predict_proba(model, mnist().x_test / np.float32(255))
-    accuracy = float((probabilities.argmax(axis=1) == mnist().y_test).mean())
-    evicted = registry().add_upload(upload.name, model, probabilities, accuracy)
+    evaluation = Evaluation(mnist().y_test, predict_proba(model, mnist().x_test / np.float32(255)))
+    evicted = registry().add_upload(upload.name, model, evaluation.probabilities, evaluation.accuracy)
     st.session_state.model_choice = registry().runs[-1].name
     notice = f"Added {registry().runs[-1].name}; every page now uses it."
     if evicted is not None:
