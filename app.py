@@ -7,7 +7,6 @@ from core.runtime import cap_malloc_arenas
 cap_malloc_arenas()  # before TensorFlow starts its threads: about 0.5 GB less memory while training
 
 import ui  # noqa: E402
-from core.jobs import visitor_run  # noqa: E402
 
 st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 
@@ -27,5 +26,5 @@ for link in pages:
 ui.model_picker()
 ui.model_upload()
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")
-with visitor_run(), ui.error_boundary(page.title):  # trainings step aside; no visitor ever sees a traceback
+with ui.error_boundary(page.title):  # no visitor ever sees a traceback
     page.run()

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import streamlit as st
 
-from core.data import DataUnavailableError, Mnist, load_mnist
+from core.data import IMAGE_SIZE, DataUnavailableError, Mnist, load_mnist
 from core.metrics import Evaluation
 from core.models import (
     MAX_MODEL_MB,
@@ -45,7 +45,8 @@ def error_boundary(where: str) -> Iterator[None]:
 def shipped_model(label: str) -> keras.Model:
     """A model from assets/: one read-only copy shared by every visitor."""
     model = load_default_model(shipped_paths(label)[0])
-    predict_proba(model, np.zeros((1, 28, 28), np.float32))  # trace its graph now, not on the first drawing (~1 s)
+    # Trace its prediction graph now, under the loading spinner, not on the first drawing (~1 s).
+    predict_proba(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
     return model
 
 
