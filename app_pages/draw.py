@@ -5,7 +5,7 @@ from streamlit_drawable_canvas import st_canvas
 
 import ui
 from core.explain import integrated_gradients
-from core.plots import attribution_picture, pixel_grid, probability_bars
+from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list
 from core.preprocess import MAX_IMAGE_MB, load_image
 from core.reading import read_picture
 
@@ -88,11 +88,11 @@ with right:
             st.caption(
                 "**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST."
             )
-            st.plotly_chart(pixel_grid(reading.image, height=170), config={"displayModeBar": False})
-        st.plotly_chart(probability_bars(reading.probabilities, height=220), config={"displayModeBar": False})
+            st.image(pixel_picture(reading.image), width=PICTURE_WIDTH)
+        st.html(probability_list(reading.probabilities))
         if st.toggle("Why?", help="Which pixels pushed the network towards its answer (integrated gradients)"):
             why = integrated_gradients(ui.active_model(), reading.image, reading.digit)
-            st.image(attribution_picture(why, reading.image, signed=True), width=170)
+            st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH)
             st.caption(
                 f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page."
             )

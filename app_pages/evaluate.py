@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from core.metrics import Evaluation, class_report, most_confused_pairs, row_percentages
-from core.plots import class_scores, confusion_heatmap, difference_heatmap, enlarge, probability_bars
+from core.plots import class_scores, confusion_heatmap, difference_heatmap, enlarge, probability_list
 
 GALLERY_SIZE = 24  # digits shown per cell, most confident mistakes first
 DIGITS = list(range(10))
@@ -67,7 +67,7 @@ def explorer() -> None:
         if st.button("Why? Explain this digit", icon=":material/lightbulb:"):
             st.session_state.source, st.session_state.explain_index = "A test digit", int(picked)
             st.switch_page("app_pages/explain.py")
-        st.plotly_chart(probability_bars(result.probabilities[picked]), config={"displayModeBar": False})
+        st.html(probability_list(result.probabilities[picked]))
 
 
 explorer()

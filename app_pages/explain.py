@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 from core.explain import explain, feature_maps, first_layer_weights
 from core.models import predict_proba
-from core.plots import attribution_picture, pixel_grid, probability_bars, weight_picture
+from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, weight_picture
 from core.preprocess import to_mnist
 
 MAPS_SHOWN = 16  # feature maps shown per conv layer
@@ -50,9 +50,9 @@ predicted = int(probabilities.argmax())
 left, right = st.columns([1, 2])
 with left:
     st.metric("Prediction", predicted, delta=f"{probabilities.max():.0%} sure", delta_color="off", delta_arrow="off")
-    st.plotly_chart(pixel_grid(image, height=170), config={"displayModeBar": False})
+    st.image(pixel_picture(image), width=PICTURE_WIDTH)
 with right:
-    st.plotly_chart(probability_bars(probabilities, height=230), config={"displayModeBar": False})
+    st.html(probability_list(probabilities))
 choices = [predicted] + [digit for digit in range(10) if digit != predicted]
 target = st.selectbox(
     "Explain the class",

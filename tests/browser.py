@@ -140,6 +140,15 @@ def wait_for_charts(page: Page, count: int) -> None:
     page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {count}", timeout=30_000)
 
 
+def wait_for_reading(page: Page) -> None:
+    """Wait until the probability bars and the 28x28 picture the network saw are on the page."""
+    page.get_by_role("list", name="Probability of each digit").wait_for(timeout=30_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=stImage] img')].some(i => i.complete && i.naturalWidth)",
+        timeout=30_000,
+    )
+
+
 def settled_prediction(page: Page, expected: str | None, *, timeout: float = 20.0) -> str | None:
     """The Prediction once it shows `expected` (or, after `timeout` seconds, whatever it shows).
 

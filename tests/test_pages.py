@@ -34,7 +34,7 @@ def test_draw_page_reads_an_injected_drawing(app, mnist):
     assert not app.exception
     assert app.metric[0].label == "Prediction"
     assert app.metric[0].value == "7"
-    assert len(app.get("plotly_chart")) == 2  # probabilities and the 28x28 input
+    assert 'aria-label="Probability of each digit"' in app.get("html")[0].proto.body
 
 
 def test_draw_page_says_not_sure_for_a_cross(app):
@@ -353,3 +353,13 @@ def test_about_page_shows_versions_model_cards_credit_and_limits(app):
     assert "99.59%" in app.main.expander[0].label
     assert any("CC BY-SA 3.0" in m.value for m in app.markdown)
     assert "DIGITLAB_MAX_MODELS" in app.dataframe[1].value["variable"].tolist()
+
+
+def test_a_script_run_leaves_keras_alone(app):
+    """Streamlit would call keras.backend.clear_session() after every run; app.py turns that off."""
+    from keras.src.backend.common import global_state
+
+    tracker = global_state.GLOBAL_STATE_TRACKER
+    app.run()
+    assert not app.exception
+    assert global_state.GLOBAL_STATE_TRACKER is tracker
