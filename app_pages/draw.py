@@ -1,15 +1,18 @@
 """Draw page: draw a digit and watch the network read it live."""
 
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
+from core.data import IMAGE_SIZE
 from core.explain import integrated_gradients
 from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list
 from core.preprocess import MAX_IMAGE_MB, load_image
 from core.reading import read_picture
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
+NO_READING = "–"  # the Prediction's value before anything is drawn
 PEN_WIDTH = 24  # a 200 px tall digit shrinks to 20 px (0.1x): strokes of ~2.4 px, like MNIST's
 
 
@@ -69,30 +72,30 @@ picture = ui.your_picture()
 reading = read_picture(ui.active_model(), picture) if picture is not None else None
 
 with right:
+    # The reading's layout is always there, empty until the first stroke: nothing jumps when it
+    # arrives, and the browser has loaded what it needs to draw it before anyone has drawn.
     if reading is None and mode == ui.INPUTS[0]:
         st.info("Draw a digit on the black square to see what the network reads.", icon="✏️")
     elif reading is None:
         st.info(
             "Upload a picture of one dark digit on light paper, or a light one on dark.", icon=":material/photo_camera:"
         )
-    else:
-        verdict, seen = st.columns([1, 1])
-        with verdict:
-            st.metric(
-                "Prediction", reading.digit, delta=f"{reading.confidence:.0%} sure",
-                delta_color="off", delta_arrow="off", border=True,
-            )  # fmt: skip
-            if reading.unsure:
-                st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
-        with seen:
-            st.caption(
-                "**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST."
-            )
-            st.image(pixel_picture(reading.image), width=PICTURE_WIDTH)
-        st.html(probability_list(reading.probabilities))
-        if st.toggle("Why?", help="Which pixels pushed the network towards its answer (integrated gradients)"):
-            why = integrated_gradients(ui.active_model(), reading.image, reading.digit)
-            st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH)
-            st.caption(
-                f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page."
-            )
+    image = reading.image if reading else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    verdict, seen = st.columns([1, 1])
+    with verdict:
+        st.metric(
+            "Prediction", reading.digit if reading else NO_READING,
+            delta=f"{reading.confidence:.0%} sure" if reading else "nothing yet",
+            delta_color="off", delta_arrow="off", border=True,
+        )  # fmt: skip
+        if reading and reading.unsure:
+            st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
+    with seen:
+        st.caption("**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST.")
+        st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
+    st.html(probability_list(reading.probabilities if reading else np.zeros(10)))
+    why_help = "Which pixels pushed the network towards its answer (integrated gradients)"
+    if st.toggle("Why?", help=why_help, disabled=reading is None) and reading:
+        why = integrated_gradients(ui.active_model(), reading.image, reading.digit)
+        st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH, output_format="PNG")
+        st.caption(f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page.")

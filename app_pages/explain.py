@@ -50,7 +50,7 @@ predicted = int(probabilities.argmax())
 left, right = st.columns([1, 2])
 with left:
     st.metric("Prediction", predicted, delta=f"{probabilities.max():.0%} sure", delta_color="off", delta_arrow="off")
-    st.image(pixel_picture(image), width=PICTURE_WIDTH)
+    st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
 with right:
     st.html(probability_list(probabilities))
 choices = [predicted] + [digit for digit in range(10) if digit != predicted]
@@ -76,7 +76,7 @@ for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=T
         if values is None:
             st.info("Needs a conv layer; this model has none.")
         else:
-            st.image(attribution_picture(values, image, signed=signed), width="stretch")
+            st.image(attribution_picture(values, image, signed=signed), width="stretch", output_format="PNG")
         st.caption(caption)
 
 st.subheader("Inside the network")

@@ -29,7 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from playwright.async_api import Page, async_playwright  # noqa: E402
 
-from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, IDLE, serving_app  # noqa: E402
+from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, IDLE, NO_READING, serving_app  # noqa: E402
 
 DIGITS = ("1", "0", "7")
 MODEL_COPIES = 3  # models each holder uploads
@@ -116,7 +116,8 @@ PREDICTION_IS = """digit => {
     const shown = metric && metric.querySelector('[data-testid=stMetricValue]').innerText.trim() === digit;
     return shown && performance.now() - window.releasedAt;
 }"""
-NO_PREDICTION = "() => !document.querySelector('[data-testid=stMetric]')"
+NO_PREDICTION = f"""() => [...document.querySelectorAll('[data-testid=stMetricValue]')]
+    .some(value => value.innerText.trim() === '{NO_READING}')"""
 
 
 async def visitor(
@@ -137,7 +138,8 @@ async def visitor(
                 shown = await page.wait_for_function(PREDICTION_IS, arg=digit, polling="raf", timeout=TIMEOUT_MS)
                 latencies.append(await shown.json_value() / 1000)
             except Exception:
-                shown = await page.locator("[data-testid=stMetricValue]").all_inner_texts()
+                values = await page.locator("[data-testid=stMetricValue]").all_inner_texts()
+                shown = [value for value in values if value.strip() != NO_READING]
                 (misreads if shown else errors).append(f"drew {digit}, page shows {shown or 'no prediction'}")
             if error := await shown_error(page):
                 errors.append(error)

@@ -12,16 +12,16 @@ GRID_GREY = 49  # the pixel grid's lines, close to the dark theme's #31333f
 
 
 def probability_list(probabilities: np.ndarray) -> str:
-    """The 10 class probabilities as HTML bars, the most likely one highlighted.
+    """The 10 class probabilities as HTML bars, the most likely one highlighted; all zero: empty bars.
 
     Plain HTML with inline styles (for `st.html`): it is redrawn on every stroke of every visitor,
     and a plotly chart cost each browser about ten times as much to draw.
     """
-    top = int(np.argmax(probabilities))
+    top = int(np.argmax(probabilities)) if probabilities.any() else None
     rows = []
     for digit, probability in enumerate(probabilities):
         colour, weight = (ACCENT, 700) if digit == top else (MUTED, 400)
-        shown = f"{probability:.0%}" if probability >= 0.005 else "&lt;1%"
+        shown = f"{probability:.0%}" if probability >= 0.005 else "&lt;1%" if top is not None else "–"
         rows.append(
             f'<div role="listitem" aria-label="{digit}: {shown}" style="display:flex;align-items:center;'
             f'gap:0.6rem;height:1.35rem;font-variant-numeric:tabular-nums;font-weight:{weight}">'

@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
 # Strokes of hand-drawn digits in unit coordinates (0..1 across the drawing's box).
+NO_READING = "–"  # the Prediction's value before anything is drawn (app_pages/draw.py)
 DIGIT_STROKES = {
     "1": [[(0.35, 0.2), (0.55, 0.0), (0.55, 1.0)]],
     "0": [[(0.5 + 0.35 * math.sin(a), 0.5 - 0.5 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))]],
@@ -165,8 +166,9 @@ def settled_prediction(page: Page, expected: str | None, *, timeout: float = 20.
 
 
 def prediction(page: Page) -> str | None:
-    """The value of the Prediction metric, or None when it is not shown."""
+    """The value of the Prediction metric, or None when it is not shown or shows no reading."""
     metric = page.locator("[data-testid=stMetric]").filter(has_text="Prediction")
     if metric.count() == 0:
         return None
-    return metric.locator("[data-testid=stMetricValue]").inner_text().strip()
+    value = metric.locator("[data-testid=stMetricValue]").inner_text().strip()
+    return None if value == NO_READING else value
