@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from core.runtime import cap_malloc_arenas, keep_keras_session
+from core.runtime import cap_malloc_arenas
 
 cap_malloc_arenas()  # before TensorFlow starts its threads: about 0.5 GB less memory while training
-keep_keras_session()  # Streamlit would clear Keras after every run: a third of a busy server's time
 
 import ui  # noqa: E402
+
+ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third of a busy server's time
 
 st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 

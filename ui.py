@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import keras
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import script_runner
 
 from core.data import IMAGE_SIZE, DataUnavailableError, Mnist, load_mnist
 from core.metrics import Evaluation
@@ -24,6 +25,30 @@ from core.models import (
 from core.registry import MAX_MODELS, Registry
 
 log = logging.getLogger("digitlab")
+
+
+def _clean_problem_modules_but_keras() -> None:
+    """Streamlit's cleanup after a script run, less `keras.backend.clear_session()`.
+
+    The only other thing it cleans is matplotlib.pyplot's figures, and Digit Lab draws none.
+    """
+
+
+def keep_keras_session() -> bool:
+    """Stop Streamlit clearing the Keras session after every script run of every visitor.
+
+    Streamlit calls `keras.backend.clear_session()` when any run ends: a full `gc.collect()` of a
+    TensorFlow-sized heap while holding the GIL, plus TensorFlow's kernel cache thrown away, and
+    Keras' global state reset under a training running in another visitor's thread. With ten
+    visitors drawing that was a third of the server's time (py-spy, bench/load.py). Digit Lab
+    keeps no per-run Keras state to clear: models live in caches and session state. False, and a
+    warning, if this Streamlit no longer has the hook (then its cleanup runs as before).
+    """
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        log.warning("streamlit has no _clean_problem_modules any more; Keras may be cleared after every run")
+        return False
+    script_runner._clean_problem_modules = _clean_problem_modules_but_keras
+    return True
 
 
 @contextlib.contextmanager
