@@ -5,13 +5,15 @@ import dataclasses
 import streamlit as st
 
 import ui
-from core.jobs import ServerBusyError, TrainingJob
+from core.jobs import ServerBusyError, TrainingJob, prepare
+from core.models import model_bytes
 from core.plots import training_curves
-from core.registry import comparison_table, keras_bytes, summary
+from core.registry import comparison_table, summary
 from core.share import config_from_params, config_to_params
 from core.training import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
 
 st.title("Train")
+prepare()  # the trainer process starts while the visitor picks hyperparameters
 st.caption("Pick a preset or your own hyperparameters and train a network. The page's link keeps the setup.")
 
 if "train_config" not in st.session_state:  # first visit: the link decides, bad values fall back with a notice
@@ -133,7 +135,7 @@ for run in reversed(runs):
                 st.error(str(error))
         save.download_button(
             "Download",
-            lambda run=run: keras_bytes(run.model),
+            lambda run=run: model_bytes(run.model),
             f"digit-lab-run-{run.number}.keras",
             key=f"dl_{run.number}",
         )

@@ -89,6 +89,22 @@ def load_default_model(path: Path = DEFAULT_MODEL_PATH) -> keras.Model:
     return keras.models.load_model(path, compile=False, safe_mode=True)
 
 
+def model_bytes(model: keras.Model) -> bytes:
+    """The model as the bytes of a .keras file: for a download, or to hand a model to another process."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def model_from_bytes(data: bytes) -> keras.Model:
+    """A model from the bytes of a .keras file, loaded without running code from it (safe_mode)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(data)
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+
+
 def load_uploaded_model(data: bytes) -> keras.Model:
     """A visitor's .keras file -> a model that reads (28,28) digits into 10 probabilities; ValueError otherwise."""
     if not data:
@@ -101,18 +117,13 @@ def load_uploaded_model(data: bytes) -> keras.Model:
         raise ValueError("This is not a .keras file. Save your model with model.save('name.keras').") from None
     if unpacked > MAX_UNPACKED_RATIO * MAX_MODEL_MB * 2**20:
         raise ValueError("The archive unpacks to far more than a model of its size could; it was refused.")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.keras"
-        path.write_bytes(data)
-        try:
-            model = keras.models.load_model(path, compile=False, safe_mode=True)  # never runs code from the file
-        except Exception as error:  # Keras reports damaged, unsafe or unknown content with many types
-            if "safe_mode" in str(error) or "Lambda" in str(error):
-                raise ValueError(
-                    "The model contains Python code (a Lambda layer); it cannot be loaded safely."
-                ) from None
-            reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
-            raise ValueError(f"Keras could not load this model: {reason}") from None
+    try:
+        model = model_from_bytes(data)
+    except Exception as error:  # Keras reports damaged, unsafe or unknown content with many types
+        if "safe_mode" in str(error) or "Lambda" in str(error):
+            raise ValueError("The model contains Python code (a Lambda layer); it cannot be loaded safely.") from None
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise ValueError(f"Keras could not load this model: {reason}") from None
     if not isinstance(model, keras.Model) or len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError("The model must take one input (a 28×28 image) and give one output (10 probabilities).")
     if tuple(model.inputs[0].shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,14 +85,6 @@ def summary(run: Run) -> str:
         parts.append(f"{run.result.seconds:.0f} s")
         parts += [f"validation {validation[-1][2]:.1%}"] if validation else []
     return " · ".join(parts + [f"test {run.test_accuracy:.2%}"])
-
-
-def keras_bytes(model: keras.Model) -> bytes:
-    """The model as the bytes of a .keras file, for a download."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        model.save(path)
-        return path.read_bytes()
 
 
 def comparison_table(runs: list[Run]) -> list[dict]:

@@ -1,4 +1,6 @@
 import io
+import os
+import signal
 import time
 import zipfile
 
@@ -7,7 +9,8 @@ import pytest
 
 from core import jobs
 from core.data import Mnist
-from core.registry import Registry, comparison_table, keras_bytes
+from core.models import model_bytes
+from core.registry import Registry, comparison_table
 from core.training import TrainConfig, train
 
 LONG = TrainConfig(architecture="cnn", filters=8, epochs=20, train_size=5_000, batch_size=32)
@@ -49,6 +52,39 @@ def test_a_run_past_the_time_limit_is_stopped_and_kept(small):
     assert job.timed_out and job.result.stopped and job.result.seconds < 30
 
 
+def wait_for_progress(job, seconds=60):
+    deadline = time.monotonic() + seconds
+    while job.progress is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.progress is not None
+
+
+def test_a_run_trains_in_its_own_process_below_the_servers_priority(small):
+    job = jobs.TrainingJob(LONG, small)
+    job.start()
+    wait_for_progress(job)
+    assert job.pid not in (None, os.getpid())
+    server, run = os.getpriority(os.PRIO_PROCESS, 0), os.getpriority(os.PRIO_PROCESS, job.pid)
+    assert run == min(server + jobs.NICENESS, 19) and run > server
+    job.stop()
+    wait(job)
+    assert job.result.stopped and job.result.model.count_params() > 0
+
+
+def test_a_run_whose_process_dies_ends_with_a_message_and_frees_its_slot(small):
+    job = jobs.TrainingJob(LONG, small)
+    job.start()
+    wait_for_progress(job)
+    os.kill(job.pid, signal.SIGKILL)  # what the kernel does to a process out of memory
+    wait(job)
+    assert job.result is None and "stopped unexpectedly" in job.error
+    for _ in range(jobs.MAX_CONCURRENT):  # every slot is free again
+        again = jobs.TrainingJob(TINY, small)
+        again.start()
+        wait(again)
+        assert again.result is not None
+
+
 def test_registry_numbers_renames_deletes_and_evicts_the_oldest(small, monkeypatch):
     monkeypatch.setattr("core.registry.MAX_MODELS", 2)
     result = train(TINY, small)
@@ -71,7 +107,7 @@ def test_registry_numbers_renames_deletes_and_evicts_the_oldest(small, monkeypat
 
 def test_a_downloaded_model_loads_back_safely(small, tmp_path):
     result = train(TINY, small)
-    data = keras_bytes(result.model)
+    data = model_bytes(result.model)
     assert zipfile.is_zipfile(io.BytesIO(data))
     path = tmp_path / "run.keras"
     path.write_bytes(data)
