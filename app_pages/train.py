@@ -96,7 +96,7 @@ def live() -> None:
         if st.button("Stop", icon=":material/stop:"):
             job.stop()
     if progress is not None:
-        st.plotly_chart(training_curves(progress.history), config={"displayModeBar": False})
+        st.markdown(training_curves(progress.history), unsafe_allow_html=True)  # st.html drops SVG
     if job.error:
         st.error(job.error)
     elif not job.running and job.result is not None and not st.session_state.get("job_saved"):

@@ -130,7 +130,9 @@ def test_train_watch_stop_and_draw_with_the_new_model(app_url):
         page.wait_for_function(
             f"!document.body.innerText.includes({first!r})", timeout=30_000
         )  # the step count moves on while we watch
-        wait_for_charts(page, 1)  # the curves
+        curves = page.get_by_role("img", name="Training curves: train loss")
+        curves.wait_for(timeout=30_000)  # the curves, with a training line in each panel
+        assert curves.locator("polyline").count() >= 2
         page.get_by_role("button", name="Stop").click()
         run = page.get_by_text("stopped", exact=False).filter(has_text="run 1 ·").first
         run.wait_for(timeout=30_000)

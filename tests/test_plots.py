@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 
-from core.plots import GRID_GREY, pixel_picture, probability_list
+from core.plots import CURVE_HEIGHT, CURVE_WIDTH, GRID_GREY, pixel_picture, probability_list, training_curves
 
 
 class Rows(HTMLParser):
@@ -41,3 +41,65 @@ def test_pixel_picture_keeps_every_pixel_between_grid_lines():
     assert (picture[::12, :] == GRID_GREY).all() and (picture[:, 1::12] == GRID_GREY).all()
     centres = picture[6::12, 6::12]
     assert np.array_equal(centres, np.clip(image * 255, 0, 255).astype(np.uint8))
+
+
+class Curves(HTMLParser):
+    """Collects the chart's aria-label, each polyline's points and each validation point's tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.label, self.lines, self.tooltips, self.in_title = None, [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("role") == "img":
+            self.label = attrs["aria-label"]
+        elif tag == "polyline":
+            self.lines.append([tuple(map(float, point.split(","))) for point in attrs["points"].split()])
+        self.in_title = tag == "title"
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.tooltips.append(data)
+
+
+def curves(history):
+    parser = Curves()
+    parser.feed(training_curves(history))
+    return parser
+
+
+HISTORY = {
+    "train": [(25, 1.2, 0.61), (50, 0.6, 0.82), (75, 0.4, 0.88), (100, 0.3, 0.91)],
+    "validation": [(50, 0.5, 0.85), (100, 0.25, 0.93)],
+}
+
+
+def test_training_curves_draw_every_point_inside_the_panels_and_say_the_latest_values():
+    chart = curves(HISTORY)
+    # loss: training, validation; accuracy: training, validation
+    assert [len(line) for line in chart.lines] == [4, 2, 4, 2]
+    points = np.array([point for line in chart.lines for point in line])
+    assert (points >= 0).all() and (points[:, 0] <= CURVE_WIDTH).all() and (points[:, 1] <= CURVE_HEIGHT).all()
+    train_loss = np.array(chart.lines[0])
+    assert (np.diff(train_loss[:, 0]) > 0).all() and (np.diff(train_loss[:, 1]) > 0).all()  # falling loss: y grows
+    assert chart.lines[0][-1][0] == chart.lines[1][-1][0]  # step 100 sits at the same x in both splits
+    assert chart.tooltips == [
+        "validation loss at step 50: 0.500", "validation loss at step 100: 0.250",
+        "validation accuracy at step 50: 85.00%", "validation accuracy at step 100: 93.00%",
+    ]  # fmt: skip
+    assert chart.label == (
+        "Training curves: train loss 0.300, accuracy 91.0% at step 100; "
+        "validation loss 0.250, accuracy 93.0% at step 100"
+    )
+
+
+def test_training_curves_leave_out_a_diverged_runs_values_and_wait_for_points():
+    diverged = {"train": [(25, 2.3, 0.1), (50, float("nan"), 0.1), (75, float("inf"), 0.1)], "validation": []}
+    chart = curves(diverged)
+    assert [len(line) for line in chart.lines] == [1, 1]
+    assert training_curves(diverged).count("<circle") == 2  # a lone point shows as a dot in each panel
+    assert chart.label == "Training curves: train diverged at step 75"
+    assert "nan" not in training_curves(diverged).lower() and "inf" not in training_curves(diverged).lower()
+    empty = curves({"train": [], "validation": []})
+    assert empty.lines == [] and empty.label == "Training curves: no points yet"
