@@ -4,7 +4,8 @@ A run trains in a child process at a lower CPU priority (nice), so a visitor dra
 never queued behind a training for the server's cores or for Python's GIL; the run's memory goes
 back to the system when it ends; and a run that dies (e.g. out of memory) ends with a message
 instead of taking the server down. The children fork from one server process that has imported
-TensorFlow already, so a run starts in well under a second instead of re-importing TensorFlow.
+TensorFlow already, so a run does not wait ~6 s to import it: an MLP's first progress report
+comes 2.1 s after start, data transfer, model build and its first 25 steps included.
 """
 
 from __future__ import annotations
