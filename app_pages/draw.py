@@ -36,66 +36,85 @@ mode = st.segmented_control(
     "Show the network", ui.INPUTS, default=ui.INPUTS[0], required=True, key="input", persist_state="session"
 )
 
-left, right = st.columns([1, 1.3], gap="large")
-with left:
-    if mode == ui.INPUTS[0]:
-        st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
-        # A fresh mount (first visit, or back from another page) restores the last drawing once;
-        # later runs pass the same value so the canvas keeps its own undo history.
-        if "canvas" not in st.session_state:
-            st.session_state.canvas_restore = st.session_state.get("canvas_json")
-        canvas = st_canvas(
-            stroke_width=PEN_WIDTH,
-            stroke_color="#ffffff",
-            background_color="#000000",
-            width=CANVAS_SIZE,
-            height=CANVAS_SIZE,
-            initial_drawing=st.session_state.canvas_restore,
-            return_image_data=True,
-            key="canvas",
-        )
-        if canvas.image_data is not None:  # None until the first stroke after mounting
-            st.session_state.drawing = canvas.image_data
-            st.session_state.canvas_json = canvas.json_data
-        st.caption("Undo, redo and clear are in the canvas toolbar.")
-    else:
-        st.file_uploader(
-            "A photo, scan or screenshot of one digit", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
-            max_upload_size=int(MAX_IMAGE_MB), key="photo_file", on_change=take_photo,
-        )  # fmt: skip
-        if st.session_state.get("photo_error"):
-            st.error(st.session_state.photo_error, icon=":material/broken_image:")
-        if st.session_state.get("photo") is not None:
-            st.image(st.session_state.photo, width=CANVAS_SIZE)
 
-picture = ui.your_picture()
-reading = read_picture(ui.active_model(), picture) if picture is not None else None
+@st.fragment
+@ui.error_boundary("the Draw page")
+def drawing_and_reading(mode: str) -> None:
+    """The canvas (or photo) and the network's reading.
 
-with right:
-    # The reading's layout is always there, empty until the first stroke: nothing jumps when it
-    # arrives, and the browser has loaded what it needs to draw it before anyone has drawn.
-    if reading is None and mode == ui.INPUTS[0]:
-        st.info("Draw a digit on the black square to see what the network reads.", icon="✏️")
-    elif reading is None:
-        st.info(
-            "Upload a picture of one dark digit on light paper, or a light one on dark.", icon=":material/photo_camera:"
-        )
-    image = reading.image if reading else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    verdict, seen = st.columns([1, 1])
-    with verdict:
-        st.metric(
-            "Prediction", reading.digit if reading else NO_READING,
-            delta=f"{reading.confidence:.0%} sure" if reading else "nothing yet",
-            delta_color="off", delta_arrow="off", border=True,
-        )  # fmt: skip
-        if reading and reading.unsure:
-            st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
-    with seen:
-        st.caption("**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST.")
-        st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
-    st.html(probability_list(reading.probabilities if reading else np.zeros(10)))
-    why_help = "Which pixels pushed the network towards its answer (integrated gradients)"
-    if st.toggle("Why?", help=why_help, disabled=reading is None) and reading:
-        why = integrated_gradients(ui.active_model(), reading.image, reading.digit)
-        st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH, output_format="PNG")
-        st.caption(f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page.")
+    A stroke reruns only this part, not the app around it: 19 messages to the browser instead of
+    ~32, each a hand-over of the server's GIL to its event loop, and a run's script time falls from
+    ~27 to ~18 ms of CPU and ~48 to ~27 ms of wall time on an idle server.
+    """
+    left, right = st.columns([1, 1.3], gap="large")
+    with left:
+        if mode == ui.INPUTS[0]:
+            st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
+            # A fresh mount (first visit, or back from another page) restores the last drawing once;
+            # later runs pass the same value so the canvas keeps its own undo history.
+            if "canvas" not in st.session_state:
+                st.session_state.canvas_restore = st.session_state.get("canvas_json")
+            canvas = st_canvas(
+                stroke_width=PEN_WIDTH,
+                stroke_color="#ffffff",
+                background_color="#000000",
+                width=CANVAS_SIZE,
+                height=CANVAS_SIZE,
+                initial_drawing=st.session_state.canvas_restore,
+                return_image_data=True,
+                key="canvas",
+            )
+            drawing = canvas.image_data  # decodes the canvas's PNG at each access
+            if drawing is not None:  # None until the first stroke after mounting
+                st.session_state.drawing = drawing
+                st.session_state.canvas_json = canvas.json_data
+            st.caption("Undo, redo and clear are in the canvas toolbar.")
+        else:
+            st.file_uploader(
+                "A photo, scan or screenshot of one digit", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+                max_upload_size=int(MAX_IMAGE_MB), key="photo_file", on_change=take_photo,
+            )  # fmt: skip
+            if st.session_state.get("photo_error"):
+                st.error(st.session_state.photo_error, icon=":material/broken_image:")
+            if st.session_state.get("photo") is not None:
+                st.image(st.session_state.photo, width=CANVAS_SIZE)
+
+    picture = ui.your_picture()
+    reading = read_picture(ui.active_model(), picture) if picture is not None else None
+
+    with right:
+        # The reading's layout is always there, empty until the first stroke: nothing jumps when it
+        # arrives, and the browser has loaded what it needs to draw it before anyone has drawn.
+        if reading is None and mode == ui.INPUTS[0]:
+            st.info("Draw a digit on the black square to see what the network reads.", icon="✏️")
+        elif reading is None:
+            st.info(
+                "Upload a picture of one dark digit on light paper, or a light one on dark.",
+                icon=":material/photo_camera:",
+            )
+        image = reading.image if reading else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+        verdict, seen = st.columns([1, 1])
+        with verdict:
+            st.metric(
+                "Prediction", reading.digit if reading else NO_READING,
+                delta=f"{reading.confidence:.0%} sure" if reading else "nothing yet",
+                delta_color="off", delta_arrow="off", border=True,
+            )  # fmt: skip
+            if reading and reading.unsure:
+                st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
+        with seen:
+            st.caption(
+                "**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST."
+            )
+            st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
+        st.html(probability_list(reading.probabilities if reading else np.zeros(10)))
+        why_help = "Which pixels pushed the network towards its answer (integrated gradients)"
+        if st.toggle("Why?", help=why_help, disabled=reading is None) and reading:
+            why = integrated_gradients(ui.active_model(), reading.image, reading.digit)
+            st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH, output_format="PNG")
+            st.caption(
+                f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page."
+            )
+
+
+drawing_and_reading(mode)
