@@ -154,17 +154,32 @@ async def draw(page: Page, digit: str) -> None:
 # so the delays of the driver (which shares the 2 cores) do not count. A MutationObserver stamps the
 # moment the Prediction's text changes; the driver only reads the stamp, at a relaxed pace. (Polling
 # the DOM every animation frame in ten pages cost the machine more CPU than the server used.)
+# The page also stamps its WebSocket: the first message sent after the pen lifts (the canvas's
+# value) and the last one received before the digit shows. That splits each reading into the
+# canvas's send delay, the server's round trip, and the browser drawing the answer.
 WATCH_PREDICTION = """
-addEventListener('pointerup', () => { window.releasedAt = performance.now(); }, true);
-window.shown = {text: null, at: 0};
+addEventListener('pointerup', () => { window.releasedAt = performance.now(); window.sentAt = null; }, true);
+window.shown = {text: null, at: 0, heard: 0};
+window.WebSocket = class extends WebSocket {
+    constructor(...args) {
+        super(...args);
+        this.addEventListener('message', () => { window.heardAt = performance.now(); });
+    }
+    send(data) {
+        if (window.sentAt === null) window.sentAt = performance.now();
+        super.send(data);
+    }
+};
 new MutationObserver(() => {
     const value = document.querySelector('[data-testid=stMetric] [data-testid=stMetricValue]');
     const text = value && value.textContent.trim();
-    if (text !== window.shown.text) window.shown = {text, at: performance.now()};
+    if (text !== window.shown.text) window.shown = {text, at: performance.now(), heard: window.heardAt};
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
-PREDICTION_IS = """digit => window.shown.text === digit && window.shown.at > window.releasedAt
-    && window.shown.at - window.releasedAt"""
+# -> [total, canvas send delay, server round trip, browser drawing], in ms, once the digit shows
+PREDICTION_IS = """digit => window.shown.text === digit && window.shown.at > window.releasedAt && [
+    window.shown.at - window.releasedAt, window.sentAt - window.releasedAt,
+    window.shown.heard - window.sentAt, window.shown.at - window.shown.heard]"""
 NO_PREDICTION = f"() => window.shown.text === '{NO_READING}'"
 POLL_MS = 100  # how often the driver looks at the stamp; it does not change the time measured
 
@@ -185,7 +200,7 @@ async def visitor(
             await draw(page, digit)
             try:
                 shown = await page.wait_for_function(PREDICTION_IS, arg=digit, polling=POLL_MS, timeout=TIMEOUT_MS)
-                latencies.append(await shown.json_value() / 1000)
+                latencies.append([ms / 1000 for ms in await shown.json_value()])
             except Exception:
                 values = await page.locator("[data-testid=stMetricValue]").all_inner_texts()
                 shown = [value for value in values if value.strip() != NO_READING]
@@ -227,14 +242,20 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def report(name: str, latencies: list[float], errors: list, misreads: list) -> tuple[float, float]:
-    if not latencies:
+def report(name: str, readings: list[list[float]], errors: list, misreads: list) -> tuple[float, float]:
+    """Print p50/p95 of the readings' latency and its parts; return the latency's p50 and p95."""
+    if not readings:
         print(f"  {name}: no readings; {len(errors)} errors: {errors[:5]}", flush=True)
         return float("nan"), float("nan")
+    latencies = [reading[0] for reading in readings]
     p50, p95 = statistics.median(latencies), percentile(latencies, 95)
     print(f"  {name}: {len(latencies)} readings, mouse-up -> prediction p50 {p50 * 1000:.0f} ms, "
           f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
           f"{len(errors)} errors, {len(misreads)} misread", flush=True)  # fmt: skip
+    columns = list(zip(*readings, strict=True))[1:]
+    parts = zip(("canvas send delay", "server round trip", "browser drawing"), columns, strict=True)
+    print("    " + "; ".join(f"{part} p50 {statistics.median(times) * 1000:.0f} ms, "
+                             f"p95 {percentile(list(times), 95) * 1000:.0f} ms" for part, times in parts))  # fmt: skip
     for error in errors[:5]:
         print(f"    error: {error}")
     return p50, p95
