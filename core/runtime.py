@@ -14,7 +14,7 @@ def cap_malloc_arenas(count: int = MALLOC_ARENAS) -> bool:
     """Limit glibc's malloc arenas (like MALLOC_ARENA_MAX); False where the C library is not glibc."""
     try:
         # The process's own symbols include the C library's. ctypes.util.find_library("c") would
-        # run `ldconfig -p`, forking the whole server on every rerun (a tenth of a reading's CPU).
+        # run `ldconfig -p` in a new process: a fork of the whole server on every rerun.
         return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, count))
     except (OSError, AttributeError, TypeError):
         return False
