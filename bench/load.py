@@ -156,7 +156,8 @@ async def draw(page: Page, digit: str) -> None:
 # the DOM every animation frame in ten pages cost the machine more CPU than the server used.)
 # The page also stamps its WebSocket: the first message sent after the pen lifts (the canvas's
 # value) and the last one received before the digit shows. That splits each reading into the
-# canvas's send delay, the server's round trip, and the browser drawing the answer.
+# canvas's send delay, the round trip (the server, and the browser's own network process), and the
+# browser drawing the answer.
 WATCH_PREDICTION = """
 addEventListener('pointerup', () => { window.releasedAt = performance.now(); window.sentAt = null; }, true);
 window.shown = {text: null, at: 0, heard: 0};
@@ -176,7 +177,7 @@ new MutationObserver(() => {
     if (text !== window.shown.text) window.shown = {text, at: performance.now(), heard: window.heardAt};
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
-# -> [total, canvas send delay, server round trip, browser drawing], in ms, once the digit shows
+# -> [total, canvas send delay, round trip, browser drawing], in ms, once the digit shows
 PREDICTION_IS = """digit => window.shown.text === digit && window.shown.at > window.releasedAt && [
     window.shown.at - window.releasedAt, window.sentAt - window.releasedAt,
     window.shown.heard - window.sentAt, window.shown.at - window.shown.heard]"""
@@ -185,7 +186,7 @@ POLL_MS = 100  # how often the driver looks at the stamp; it does not change the
 
 
 async def visitor(
-    browser, url: str, rounds: int, latencies: list, errors: list, misreads: list, *, arrives: float = 0.0
+    browser, url: str, rounds: int, readings: list, errors: list, misreads: list, *, arrives: float = 0.0
 ) -> None:
     """One person arriving after `arrives` seconds and drawing `rounds` digits: draw, wait, clear, repeat."""
     await asyncio.sleep(arrives)
@@ -200,7 +201,7 @@ async def visitor(
             await draw(page, digit)
             try:
                 shown = await page.wait_for_function(PREDICTION_IS, arg=digit, polling=POLL_MS, timeout=TIMEOUT_MS)
-                latencies.append([ms / 1000 for ms in await shown.json_value()])
+                readings.append([ms / 1000 for ms in await shown.json_value()])
             except Exception:
                 values = await page.locator("[data-testid=stMetricValue]").all_inner_texts()
                 shown = [value for value in values if value.strip() != NO_READING]
@@ -253,7 +254,7 @@ def report(name: str, readings: list[list[float]], errors: list, misreads: list)
           f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
           f"{len(errors)} errors, {len(misreads)} misread", flush=True)  # fmt: skip
     columns = list(zip(*readings, strict=True))[1:]
-    parts = zip(("canvas send delay", "server round trip", "browser drawing"), columns, strict=True)
+    parts = zip(("canvas send delay", "round trip", "browser drawing"), columns, strict=True)
     print("    " + "; ".join(f"{part} p50 {statistics.median(times) * 1000:.0f} ms, "
                              f"p95 {percentile(list(times), 95) * 1000:.0f} ms" for part, times in parts))  # fmt: skip
     for error in errors[:5]:
