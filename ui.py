@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 
 import keras
 import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
 
 from core.data import IMAGE_SIZE, DataUnavailableError, Mnist, load_mnist
 from core.metrics import Evaluation
-from core.models import (
-    MAX_MODEL_MB,
-    SHIPPED_MODELS,
-    load_default_model,
-    load_model_card,
-    load_uploaded_model,
-    predict_proba,
-    shipped_paths,
-)
+from core.model_upload import MAX_MODEL_MB, load_uploaded_model
+from core.models import SHIPPED_MODELS, load_default_model, load_model_card, predict_proba, shipped_paths
 from core.registry import MAX_MODELS, Registry
 
 log = logging.getLogger("digitlab")
@@ -49,6 +44,20 @@ def keep_keras_session() -> bool:
         return False
     script_runner._clean_problem_modules = _clean_problem_modules_but_keras
     return True
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark, which Markdown lets one escape
+
+
+def as_text(text: object) -> str:
+    """Visitor-controlled text (a link's value, a file or run name) made safe to put inside Markdown.
+
+    Every punctuation mark is escaped, so nothing becomes a link, an image, emphasis, HTML or LaTeX,
+    and a zero-width space follows each colon, so neither an emoji shortcode nor one of Streamlit's
+    `:color[...]` or `:material/...:` directives forms. Line breaks become spaces.
+    """
+    flat = " ".join(str(text).split())
+    return _PUNCTUATION.sub(r"\\\1", flat).replace(":", ":\u200b")
 
 
 @contextlib.contextmanager
@@ -150,36 +159,61 @@ def model_picker() -> None:
     st.sidebar.caption(f"{parameters:,} parameters · {accuracy:.2%} on the 10,000 MNIST test digits")
 
 
-def _add_uploaded_model() -> None:
-    """Check a newly uploaded .keras file; a good one joins this visitor's models and becomes the active one."""
-    upload = st.session_state.get("model_file")
-    if upload is None:
-        return
+def rename_model(old: str, key: str) -> None:
+    """A run's name field changed: rename it (trimmed), keep it selected if it was, or say why not."""
+    new = st.session_state[key].strip()
     try:
-        model = load_uploaded_model(upload.getvalue())
+        registry().rename(old, new)
     except ValueError as error:
-        st.session_state.model_notice = ("error", str(error))
+        st.session_state.rename_notice = str(error)
+        st.session_state[key] = old
         return
-    evaluation = Evaluation(mnist().y_test, predict_proba(model, mnist().x_test / np.float32(255)))
-    evicted = registry().add_upload(upload.name, model, evaluation.probabilities, evaluation.accuracy)
+    st.session_state[key] = new  # trimmed once: the field now equals the name, so nothing reruns
+    if st.session_state.get("model_choice") == old:
+        st.session_state.model_choice = new
+
+
+def owner_present() -> Callable[[], bool] | None:
+    """A check, callable from any thread, of whether this visitor's browser is still connected."""
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return None
+    runtime, session = Runtime.instance(), context.session_id
+    return lambda: runtime.is_active_session(session)
+
+
+def _add_uploaded_model(upload) -> tuple[str, str]:
+    """Check an uploaded .keras file; a good one joins this visitor's models and becomes the active one."""
+    try:
+        with st.spinner("Checking your model: its layers, its weights, then the 10,000 test digits…"):
+            uploaded = load_uploaded_model(upload.getvalue(), mnist().x_test)
+    except ValueError as error:
+        return "error", str(error)
+    evaluation = Evaluation(mnist().y_test, uploaded.test_probabilities)
+    evicted = registry().add_upload(upload.name, uploaded.model, evaluation.probabilities, evaluation.accuracy)
     st.session_state.model_choice = registry().runs[-1].name
-    notice = f"Added {registry().runs[-1].name}; every page now uses it."
+    notice = f"Added {as_text(registry().runs[-1].name)}; every page now uses it."
     if evicted is not None:
-        notice += f" You may keep {MAX_MODELS} models, so {evicted.name} was removed."
-    st.session_state.model_notice = ("success", notice)
+        notice += f" You may keep {MAX_MODELS} models, so {as_text(evicted.name)} was removed."
+    return "success", notice
 
 
 def model_upload() -> None:
     """Sidebar: bring a .keras model trained elsewhere; it stays in this visitor's session only."""
     with st.sidebar.expander("Bring your own model"):
-        st.file_uploader(
+        upload = st.file_uploader(
             "A .keras file that reads 28×28 images into 10 probabilities",
             type=["keras"],
             max_upload_size=int(MAX_MODEL_MB),
             key="model_file",
-            on_change=_add_uploaded_model,
-            help="Loaded with Keras' safe mode: a file with Python code in it (a Lambda layer) is refused.",
+            help="Checked in a separate process with limits, and loaded with Keras' safe mode: a file with Python "
+            "code in it (a Lambda layer) is refused.",
         )
+        if upload is not None and st.session_state.get("model_file_checked") != upload.file_id:
+            st.session_state.model_file_checked = upload.file_id  # each file is checked once
+            st.session_state.model_notice = _add_uploaded_model(upload)
+            if st.session_state.model_notice[0] == "success":
+                st.rerun()  # the sidebar's picker above now lists the new model
         kind, message = st.session_state.pop("model_notice", (None, None))
         if kind == "error":
             st.error(message)

@@ -28,7 +28,7 @@ def describe(index: int) -> str:
 
 
 accuracy, errors = st.columns(2)
-accuracy.metric("Test accuracy", f"{result.accuracy:.2%}", help=f"{label} on the 10,000 MNIST test digits")
+accuracy.metric("Test accuracy", f"{result.accuracy:.2%}", help=f"{ui.as_text(label)} on the 10,000 MNIST test digits")
 errors.metric("Mistakes", f"{result.errors:,} of {len(data.y_test):,}")
 
 
@@ -94,10 +94,11 @@ if not others:
 elif st.toggle("Compare with another model", key="comparing"):
     other = st.selectbox("Compare with", others, key="compare")
     versus = Evaluation(data.y_test, ui.test_probabilities(other))
-    st.caption(f"Cells of **{label}** minus cells of **{other}**: red where {label} has more digits, blue where fewer.")
+    mine, theirs = ui.as_text(label), ui.as_text(other)
+    st.caption(f"Cells of **{mine}** minus cells of **{theirs}**: red where {mine} has more digits, blue where fewer.")
     st.plotly_chart(difference_heatmap(matrix - versus.matrix), config={"displayModeBar": False})
     only_this, only_other = result.right_where_wrong(versus)
-    for title, wins in ((f"{label} right, {other} wrong", only_this), (f"{other} right, {label} wrong", only_other)):
+    for title, wins in ((f"{mine} right, {theirs} wrong", only_this), (f"{theirs} right, {mine} wrong", only_other)):
         st.markdown(f"**{title}: {len(wins)} digits**")
         if len(wins):
             shown = wins[:GALLERY_SIZE]

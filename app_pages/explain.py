@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 import ui
+from core.data import IMAGE_SIZE
 from core.explain import explain, feature_maps, first_layer_weights
 from core.models import predict_proba
 from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, weight_picture
@@ -81,13 +82,16 @@ for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=T
 
 st.subheader("Inside the network")
 weights = first_layer_weights(model)
-square = weights.shape[-1] == 28
-st.markdown(
-    "**First layer: each hidden unit's weights over the 28×28 input**" if square
-    else f"**First layer: its {len(weights)} learned 3×3 filters**"
-)  # fmt: skip
-st.image([weight_picture(w, factor=3 if square else 16) for w in weights[:64]], width=48)
+if weights is None:
+    st.info("This model's first layer does not look at the whole 28×28 picture, so its weights are not pictures.")
+else:
+    square = weights.shape[-1] == IMAGE_SIZE
+    st.markdown(
+        "**First layer: each hidden unit's weights over the 28×28 input**" if square
+        else f"**First layer: its {len(weights)} learned {weights.shape[-1]}×{weights.shape[-1]} filters**"
+    )  # fmt: skip
+    st.image([weight_picture(w, factor=3 if square else 16) for w in weights[:64]], width=48)
 for name, activations in feature_maps(model, image):
     size = f"{activations.shape[1]}×{activations.shape[2]}"
-    st.markdown(f"**{name}: {len(activations)} feature maps of {size}** (the first {MAPS_SHOWN})")
+    st.markdown(f"**{ui.as_text(name)}: {len(activations)} feature maps of {size}** (the first {MAPS_SHOWN})")
     st.image([weight_picture(a, factor=3) for a in activations[:MAPS_SHOWN]], width=56)

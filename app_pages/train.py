@@ -5,12 +5,13 @@ import dataclasses
 import streamlit as st
 
 import ui
-from core.jobs import ServerBusyError, TrainingJob, prepare
+from core.budget import estimate
+from core.jobs import MAX_SECONDS, ServerBusyError, TrainingJob, prepare
 from core.models import model_bytes
 from core.plots import training_curves
 from core.registry import comparison_table, summary
 from core.share import config_from_params, config_to_params
-from core.training import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
+from core.training import CHOICES, PRESETS, TrainConfig
 
 st.title("Train")
 prepare()  # the trainer process starts while the visitor picks hyperparameters
@@ -19,57 +20,55 @@ st.caption("Pick a preset or your own hyperparameters and train a network. The p
 if "train_config" not in st.session_state:  # first visit: the link decides, bad values fall back with a notice
     st.session_state.train_config, notices = config_from_params(st.query_params.to_dict())
     for notice in notices:
-        st.warning(notice)
+        st.warning(ui.as_text(notice))
 preset = st.segmented_control("Preset", list(PRESETS), key="preset")
 if preset and st.session_state.get("applied_preset") != preset:
     st.session_state.train_config, st.session_state.applied_preset = PRESETS[preset], preset
 base: TrainConfig = st.session_state.train_config
 
 
-def steps(values: list, current) -> list:
-    """A slider's stops, including the current value when a link or preset set it between them."""
-    return sorted(set(values) | {current})
+def choose(column, label: str, name: str):
+    """A control for one field, offering exactly its CHOICES."""
+    allowed, value = CHOICES[name], getattr(base, name)
+    if isinstance(value, bool):
+        return column.toggle(label, value)
+    if isinstance(value, str):
+        return column.selectbox(label, allowed, allowed.index(value))
+    if isinstance(allowed, range):
+        return column.number_input(label, allowed.start, allowed.stop - 1, value)
+    return column.select_slider(label, allowed, value)
 
 
 with st.expander("Hyperparameters", expanded=False):
     a, b, c = st.columns(3)
-    values = {
-        "architecture": a.selectbox("Architecture", ARCHITECTURES, ARCHITECTURES.index(base.architecture)),
-        "conv_blocks": a.slider("Conv blocks", 1, 3, base.conv_blocks),
-        "filters": a.select_slider("Filters in the first block", steps([4, 8, 16, 32, 64], base.filters), base.filters),
-        "dense_units": a.select_slider(
-            "Dense units", steps([16, 32, 64, 128, 256, 512], base.dense_units), base.dense_units
-        ),
-        "dropout": a.slider("Dropout", 0.0, 0.8, base.dropout, 0.05),
-        "batch_norm": a.toggle("Batch normalisation", base.batch_norm),
-        "activation": b.selectbox("Activation", ACTIVATIONS, ACTIVATIONS.index(base.activation)),
-        "optimizer": b.selectbox("Optimiser", OPTIMIZERS, OPTIMIZERS.index(base.optimizer)),
-        "learning_rate": b.select_slider(
-            "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], base.learning_rate
-        ),
-        "schedule": b.selectbox("Schedule", SCHEDULES, SCHEDULES.index(base.schedule)),
-        "weight_decay": b.select_slider(
-            "Weight decay", steps([0.0, 1e-5, 1e-4, 1e-3, 1e-2], base.weight_decay), base.weight_decay
-        ),
-        "label_smoothing": b.slider("Label smoothing", 0.0, 0.3, base.label_smoothing, 0.05),
-        "batch_size": c.select_slider("Batch size", steps([32, 64, 128, 256, 512], base.batch_size), base.batch_size),
-        "epochs": c.slider("Epochs", 1, 20, base.epochs),
-        "train_size": c.select_slider(
-            "Training digits", steps([1_000, 5_000, 10_000, 30_000, 60_000], base.train_size), base.train_size
-        ),
-        "augment": c.toggle("Augmentation", base.augment),
-        "validation_share": c.slider("Validation share", 0.05, 0.3, base.validation_share, 0.05),
-        "seed": c.number_input("Seed", 0, 2**31 - 1, base.seed),
-    }
+    labels = {
+        a: {"architecture": "Architecture", "conv_blocks": "Conv blocks", "filters": "Filters in the first block",
+            "dense_units": "Dense units", "dropout": "Dropout", "batch_norm": "Batch normalisation"},
+        b: {"activation": "Activation", "optimizer": "Optimiser", "learning_rate": "Learning rate",
+            "schedule": "Schedule", "weight_decay": "Weight decay", "label_smoothing": "Label smoothing"},
+        c: {"batch_size": "Batch size", "epochs": "Epochs", "train_size": "Training digits", "augment": "Augmentation",
+            "validation_share": "Validation share", "seed": "Seed"},
+    }  # fmt: skip
+    values = {name: choose(column, label, name) for column, fields in labels.items() for name, label in fields.items()}
 config = dataclasses.replace(base, **values)
 st.session_state.train_config = config
 st.query_params.from_dict(config_to_params(config))
 
+cost = estimate(config)
+refusal = cost.over_budget()
+minutes = f"{cost.seconds / 60:.0f} min" if cost.seconds >= 90 else f"{cost.seconds:.0f} s"
+st.caption(
+    f"{cost.network.parameters:,} parameters · about {minutes} and {cost.memory_mb / 1024:.1f} GB to train here"
+    + (f" · runs stop at {MAX_SECONDS / 60:.0f} min, keeping the model so far" if cost.seconds > MAX_SECONDS else "")
+)
+if refusal:
+    st.warning(refusal, icon=":material/memory:")
+
 job: TrainingJob | None = st.session_state.get("job")
 busy = job is not None and job.running
-if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy):
+if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy or refusal is not None):
     try:
-        job = TrainingJob(config, ui.mnist())
+        job = TrainingJob(config, ui.mnist(), owner_present=ui.owner_present())
         job.start()
         st.session_state.job, st.session_state.job_saved = job, False
     except (ValueError, ServerBusyError) as error:
@@ -103,8 +102,10 @@ def live() -> None:
         evicted = ui.registry().add(job.config, job.result)
         st.session_state.job_saved = True
         if evicted is not None:
-            st.toast(f"Removed your oldest model, {evicted.name}, to make room.")
-        if job.timed_out:
+            st.toast(f"Removed your oldest model, {ui.as_text(evicted.name)}, to make room.")
+        if job.abandoned:
+            st.warning("This run was stopped while you were away; the model so far is kept.")
+        elif job.timed_out:
             st.warning("Training reached this server's time limit and was stopped.")
         st.rerun()  # the whole page, so the new model shows in the runs table and the sidebar
 
@@ -121,18 +122,17 @@ else:
         comparison_table(runs), hide_index=True,
         column_config={"validation accuracy": percent, "test accuracy": percent},
     )  # fmt: skip
+if "rename_notice" in st.session_state:
+    st.error(st.session_state.pop("rename_notice"))
 for run in reversed(runs):
     with st.container(border=True):
-        st.markdown(f"**{run.name}**")
+        st.markdown(f"**{ui.as_text(run.name)}**")
         st.caption(summary(run))
         rename, save, delete = st.columns([3, 1, 1])
-        new_name = rename.text_input("Name", run.name, key=f"name_{run.number}", label_visibility="collapsed")
-        if new_name != run.name:
-            try:
-                ui.registry().rename(run.name, new_name)
-                st.rerun()
-            except ValueError as error:
-                st.error(str(error))
+        key = f"name_{run.number}"
+        st.session_state.setdefault(key, run.name)
+        rename.text_input("Name", key=key, label_visibility="collapsed", max_chars=80,
+                          on_change=ui.rename_model, args=(run.name, key))  # fmt: skip
         save.download_button(
             "Download",
             lambda run=run: model_bytes(run.model),

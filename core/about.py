@@ -6,7 +6,7 @@ import platform
 from importlib import metadata
 
 from core.jobs import MAX_CONCURRENT, MAX_SECONDS
-from core.models import MAX_MODEL_MB
+from core.model_upload import MAX_MODEL_MB
 from core.preprocess import MAX_IMAGE_MB, MAX_PIXELS
 from core.registry import MAX_MODELS
 

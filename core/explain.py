@@ -100,16 +100,19 @@ def occlusion(
     return (total / np.maximum(count, 1)).astype(np.float32)
 
 
-def first_layer_weights(model: keras.Model) -> np.ndarray:
-    """The first layer's learned patterns: (F, k, k) conv filters, or (U, 28, 28) for a dense first layer."""
+def first_layer_weights(model: keras.Model) -> np.ndarray | None:
+    """The first layer's learned patterns as pictures: (F, k, k) filters of the first 2-D conv layer, or
+    (U, 28, 28) for a dense first layer over all 784 pixels; None if the first such layer is neither."""
     for layer in model.layers:
         if isinstance(layer, layers.Conv2D):
             kernel = keras.ops.convert_to_numpy(layer.kernel)  # (k, k, in, F)
             return np.moveaxis(kernel[:, :, 0, :], -1, 0)
-        if isinstance(layer, layers.Dense):
-            kernel = keras.ops.convert_to_numpy(layer.kernel)  # (784, U)
-            return kernel.T.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
-    raise ValueError("the model has neither a conv nor a dense layer to show")
+        if isinstance(layer, layers.Dense | layers.Conv1D | layers.EinsumDense):
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            if kernel.ndim == 2 and kernel.shape[0] == IMAGE_SIZE * IMAGE_SIZE:  # (784, U)
+                return kernel.T.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+            return None  # e.g. a Dense or Conv1D over each row: no picture of the whole digit
+    return None
 
 
 def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[str, np.ndarray]]:

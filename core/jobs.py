@@ -17,21 +17,28 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.spawn
 import os
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 
+from core.budget import estimate
 from core.data import Mnist
 from core.models import model_bytes, model_from_bytes
-from core.runtime import cap_malloc_arenas
-from core.training import Progress, TrainConfig, TrainResult, train
+from core.runtime import cap_malloc_arenas, limit_memory, out_of_memory
+from core.training import Progress, TrainConfig, TrainResult, test_accuracy, train
 
 MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", "2"))  # trainings running at once, server-wide
 MAX_SECONDS = float(os.environ.get("DIGITLAB_MAX_TRAIN_SECONDS", "600"))  # wall-clock limit of one run
 NICENESS = int(os.environ.get("DIGITLAB_TRAIN_NICENESS", "10"))  # how far below the server a run's priority is
 FINISH_SECONDS = 120.0  # after the time limit: for the test-set evaluation, then the run is killed
+STOP_SECONDS = 2.0  # after Stop: a run that has not handed over its model by then is ended
+ABANDONED_SECONDS = 30.0  # a run whose visitor has been gone this long is stopped (a reconnect within it is fine)
+MEMORY_HEADROOM_MB = 512.0  # above a run's memory estimate: the hard limit a child process is held to
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)  # a shared limit, holding nobody's data
 _processes = multiprocessing.get_context("forkserver")
-_processes.set_forkserver_preload(["core.jobs"])  # imports TensorFlow once, in the server that forks the runs
+# Imports TensorFlow once, in the server that forks the children, and the code they run.
+_processes.set_forkserver_preload(["core.jobs", "core.model_upload"])
 log = logging.getLogger(__name__)
 
 
@@ -44,18 +51,36 @@ class ServerBusyError(RuntimeError):
     """Every training slot is taken; the message says so in plain words."""
 
 
+class IsolatedRunError(RuntimeError):
+    """A child process ran out of its memory or time, or died; the message says which in plain words."""
+
+
 class TrainingJob:
     """One training run in a child process; the page polls `progress` and `result`."""
 
-    def __init__(self, config: TrainConfig, data: Mnist, *, max_seconds: float = MAX_SECONDS) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: Mnist,
+        *,
+        max_seconds: float = MAX_SECONDS,
+        owner_present: Callable[[], bool] | None = None,
+    ) -> None:
+        """`owner_present` says whether the visitor who started the run is still there; gone runs are stopped."""
         config.validate()
-        self.config, self.data, self.max_seconds = config, data, max_seconds
+        self.cost = estimate(config)
+        refusal = self.cost.over_budget()
+        if refusal:
+            raise ValueError(refusal)
+        self.config, self.data, self.max_seconds, self.owner_present = config, data, max_seconds, owner_present
         self.progress: Progress | None = None
         self.result: TrainResult | None = None
         self.error: str | None = None
         self.timed_out = False
+        self.abandoned = False  # stopped because its visitor left
         self.pid: int | None = None  # of the process that trains, once it has started
         self._stop = _processes.Event()
+        self._stop_requested: float | None = None  # monotonic time of the first stop()
         self._thread = threading.Thread(target=self._run, name="training", daemon=True)
 
     def start(self) -> None:
@@ -67,6 +92,9 @@ class TrainingJob:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop at the next step and keep the model so far; the run ends within STOP_SECONDS."""
+        if self._stop_requested is None:
+            self._stop_requested = time.monotonic()
         self._stop.set()
 
     @property
@@ -75,31 +103,44 @@ class TrainingJob:
 
     def _run(self) -> None:
         receive, send = _processes.Pipe(duplex=False)
-        process = _processes.Process(
-            target=_train_in_child, args=(self.config, self.data, send, self._stop, self.max_seconds), daemon=True
-        )
+        limit = self.cost.memory_mb + MEMORY_HEADROOM_MB
         try:
-            with _app_script_not_rerun():
-                process.start()
-            send.close()  # the child holds the only sending end: its exit reads as end-of-file here
-            self.pid = process.pid
-            self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
+            with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
+                process = _start(_train_in_child, (self.config, self.data, send, self._stop, self.max_seconds),
+                                 memory_mb=limit, folder=folder)  # fmt: skip
+                send.close()  # the child holds the only sending end: its exit reads as end-of-file here
+                self.pid = process.pid
+                try:
+                    self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
+                finally:
+                    _end(process)
         except Exception:  # a failed run must not take the server down; the page shows a message
             log.exception("training failed")
             self.error = "Training failed unexpectedly. Try a smaller configuration."
         finally:
             receive.close()
-            if self.pid is not None:
-                process.join(timeout=5)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
             _slots.release()
 
+    def _owner_gone(self, gone_since: float | None) -> float | None:
+        """When the visitor was first seen gone (None while present); stops the run once they stay gone."""
+        if self.owner_present is None or self.owner_present():
+            return None
+        gone_since = gone_since or time.monotonic()
+        if time.monotonic() - gone_since > ABANDONED_SECONDS and not self.abandoned:
+            log.info("stopping a training whose visitor left")
+            self.abandoned = True
+            self.stop()
+        return gone_since
+
     def _follow(self, receive, *, deadline: float) -> None:
-        """Take the child's progress reports until its result, its error, its end, or the deadline."""
+        """Take the child's progress reports until its result, its error, its end, Stop's limit, or the deadline."""
+        fitted, gone_since = None, None
         while True:
-            if not receive.poll(timeout=1.0):
+            gone_since = self._owner_gone(gone_since)
+            if self._stop_requested is not None and time.monotonic() - self._stop_requested > STOP_SECONDS:
+                self._keep_stopped_model(fitted)
+                return
+            if not receive.poll(timeout=0.2):
                 if time.monotonic() > deadline:
                     self.error = "Training took far longer than this server allows and was ended."
                     return
@@ -112,13 +153,99 @@ class TrainingJob:
                 return
             if kind == "progress":
                 self.progress = value
+            elif kind == "fitted":  # stopped: the model so far, before the child evaluates it
+                fitted = model_from_bytes(value)
             elif kind == "error":
                 self.error = value
                 return
-            else:  # "result": the model travels as a .keras file
+            else:  # "result": the model travels as a .keras file, unless it came with "fitted"
                 data, result, self.timed_out = value
-                self.result = dataclasses.replace(result, model=model_from_bytes(data))
+                self.result = dataclasses.replace(result, model=fitted or model_from_bytes(data))
                 return
+
+    def _keep_stopped_model(self, model) -> None:
+        """Stop's limit passed before the child finished: keep its model (scored here), if it handed one over."""
+        if model is None:
+            began = self.progress is not None
+            self.error = "Stopped " + ("in the middle of a step, so there is no model to keep." if began
+                                       else "before training began.")  # fmt: skip
+            return
+        history = self.progress.history if self.progress else {"train": [], "validation": []}
+        seconds = self.progress.seconds if self.progress else 0.0
+        self.result = TrainResult(model, history, test_accuracy(model, self.data), seconds, stopped=True)
+
+
+def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
+    """function(*args) in a short-lived child process: its return value.
+
+    The child may use `memory_mb` more memory than it starts with and `seconds` of time, works in a
+    temporary folder that is removed afterwards whatever happens, and runs at the trainings' lower
+    priority. A ValueError the function raises is raised here with its message (meant for the
+    visitor); running out of memory or time, or dying, raises IsolatedRunError.
+    """
+    receive, send = _processes.Pipe(duplex=False)
+    try:
+        with tempfile.TemporaryDirectory(prefix="digitlab-check-") as folder:
+            process = _start(_call_in_child, (function, args, send), memory_mb=memory_mb, folder=folder)
+            send.close()
+            try:
+                if not receive.poll(timeout=seconds):
+                    raise IsolatedRunError(f"it took longer than the {seconds:g} seconds allowed")
+                try:
+                    kind, value = receive.recv()
+                except EOFError:
+                    raise IsolatedRunError("its check ended unexpectedly, perhaps for lack of memory") from None
+            finally:
+                _end(process)
+    finally:
+        receive.close()
+    if kind == "refused":
+        raise ValueError(value)
+    if kind == "memory":
+        raise IsolatedRunError(f"it needs more than the {memory_mb:,.0f} MB of memory allowed")
+    if kind == "failed":
+        raise IsolatedRunError(value)
+    return value
+
+
+def _start(target: Callable, args: tuple, *, memory_mb: float, folder: str):
+    """Start target(*args) in a child process held to `memory_mb` above its start, working in `folder`."""
+    process = _processes.Process(target=_child, args=(target, args, memory_mb, folder), daemon=True)
+    with _app_script_not_rerun():
+        process.start()
+    return process
+
+
+def _end(process) -> None:
+    """Give a child a moment to exit on its own, then end it."""
+    process.join(timeout=0.5)
+    if process.is_alive():
+        process.kill()
+        process.join()
+
+
+def _child(target: Callable, args: tuple, memory_mb: float, folder: str) -> None:
+    """In the child: lower priority, cap memory, keep temporary files in `folder`, then run the target."""
+    os.nice(NICENESS)  # before TensorFlow starts its threads, which inherit it
+    cap_malloc_arenas()  # as in the server: TensorFlow's threads would otherwise grow memory by ~0.5 GB
+    os.environ["TMPDIR"] = tempfile.tempdir = folder  # Keras unpacks archives here; the parent removes it
+    limit_memory(memory_mb)
+    target(*args)
+
+
+def _call_in_child(function: Callable, args: tuple, send) -> None:
+    try:
+        send.send(("done", function(*args)))
+    except ValueError as error:
+        send.send(("refused", str(error)))
+    except Exception as error:
+        if out_of_memory(error):
+            send.send(("memory", None))
+        else:
+            log.exception("isolated run failed")
+            send.send(("failed", "it failed in a way Digit Lab did not expect"))
+    finally:
+        send.close()
 
 
 _starting = threading.Lock()
@@ -148,9 +275,7 @@ def _app_script_not_rerun():
 
 
 def _train_in_child(config: TrainConfig, data: Mnist, send, stop, max_seconds: float) -> None:
-    """The child process: train at a lower priority and send progress, then the result or an error."""
-    os.nice(NICENESS)  # before TensorFlow starts its threads, which inherit it
-    cap_malloc_arenas()  # as in the server: TensorFlow's threads would otherwise grow memory by ~0.5 GB
+    """The child process: train and send progress, then the result or an error."""
     started = time.monotonic()
     timed_out = False
 
@@ -159,13 +284,24 @@ def _train_in_child(config: TrainConfig, data: Mnist, send, stop, max_seconds: f
         timed_out = timed_out or time.monotonic() - started > max_seconds
         return stop.is_set() or timed_out
 
+    handed_over = False
+
+    def hand_over(model) -> None:  # a stopped run's model goes first: Stop must not wait for the test set
+        nonlocal handed_over
+        if should_stop():
+            send.send(("fitted", model_bytes(model)))
+            handed_over = True
+
     try:
         result = train(
-            config, data, on_progress=lambda progress: send.send(("progress", progress)), should_stop=should_stop
-        )
-        send.send(("result", (model_bytes(result.model), dataclasses.replace(result, model=None), timed_out)))
-    except Exception:
+            config, data, on_progress=lambda progress: send.send(("progress", progress)), should_stop=should_stop,
+            on_fitted=hand_over,
+        )  # fmt: skip
+        data_sent = None if handed_over else model_bytes(result.model)
+        send.send(("result", (data_sent, dataclasses.replace(result, model=None), timed_out)))
+    except Exception as error:
         log.exception("training failed")
-        send.send(("error", "Training failed unexpectedly. Try a smaller configuration."))
+        reason = "it ran out of the memory this server allows a training" if out_of_memory(error) else "it failed"
+        send.send(("error", f"Training stopped: {reason}. Try a smaller configuration."))
     finally:
         send.close()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import tempfile
 import weakref
-import zipfile
 from pathlib import Path
 
 import keras
@@ -22,8 +19,6 @@ from core.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
 SHIPPED_MODELS = {"Default CNN": "default_model", "Baseline MLP": "baseline_mlp"}
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
 MODEL_CARD_PATH = ASSETS_DIR / "default_model.json"
-MAX_MODEL_MB = float(os.environ.get("DIGITLAB_MAX_MODEL_MB", "20"))  # largest .keras file a visitor may upload
-MAX_UNPACKED_RATIO = 4  # a .keras archive may unpack to 4x its cap; more is a zip bomb
 
 
 def build_cnn(
@@ -103,40 +98,6 @@ def model_from_bytes(data: bytes) -> keras.Model:
         path = Path(folder) / "model.keras"
         path.write_bytes(data)
         return keras.models.load_model(path, compile=False, safe_mode=True)
-
-
-def load_uploaded_model(data: bytes) -> keras.Model:
-    """A visitor's .keras file -> a model that reads (28,28) digits into 10 probabilities; ValueError otherwise."""
-    if not data:
-        raise ValueError("The file is empty.")
-    if len(data) > MAX_MODEL_MB * 2**20:
-        raise ValueError(f"The file is {len(data) / 2**20:.1f} MB; models may be up to {MAX_MODEL_MB:g} MB.")
-    try:
-        unpacked = sum(entry.file_size for entry in zipfile.ZipFile(io.BytesIO(data)).infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise ValueError("This is not a .keras file. Save your model with model.save('name.keras').") from None
-    if unpacked > MAX_UNPACKED_RATIO * MAX_MODEL_MB * 2**20:
-        raise ValueError("The archive unpacks to far more than a model of its size could; it was refused.")
-    try:
-        model = model_from_bytes(data)
-    except Exception as error:  # Keras reports damaged, unsafe or unknown content with many types
-        if "safe_mode" in str(error) or "Lambda" in str(error):
-            raise ValueError("The model contains Python code (a Lambda layer); it cannot be loaded safely.") from None
-        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
-        raise ValueError(f"Keras could not load this model: {reason}") from None
-    if not isinstance(model, keras.Model) or len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError("The model must take one input (a 28×28 image) and give one output (10 probabilities).")
-    if tuple(model.inputs[0].shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ValueError(
-            f"The model takes input of shape {tuple(model.inputs[0].shape[1:])}; Digit Lab gives (28, 28) images in "
-            "[0, 1]. Start the model with keras.Input((28, 28)), adding a Reshape layer if it needs channels."
-        )
-    if tuple(model.outputs[0].shape[1:]) != (NUM_CLASSES,):
-        raise ValueError(f"The model gives output of shape {tuple(model.outputs[0].shape[1:])}; it must give 10.")
-    probabilities = predict_proba(model, np.random.default_rng(0).random((4, IMAGE_SIZE, IMAGE_SIZE)))
-    if not np.allclose(probabilities.sum(axis=1), 1, atol=1e-3) or probabilities.min() < 0:
-        raise ValueError("The model's outputs are not probabilities. End it with a softmax activation.")
-    return model
 
 
 def load_model_card(path: Path = MODEL_CARD_PATH) -> dict:

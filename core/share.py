@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
-from core.training import PRESETS, TrainConfig
+from core.budget import fit_to_budget
+from core.training import CHOICES, PRESETS, TrainConfig, nearest_choice
+
+MAX_NOTICE_VALUE = 40  # characters of a link's value quoted back in a notice
 
 
 def config_to_params(config: TrainConfig) -> dict[str, str]:
@@ -12,26 +16,53 @@ def config_to_params(config: TrainConfig) -> dict[str, str]:
     return {f.name: str(getattr(config, f.name)).lower() for f in dataclasses.fields(TrainConfig)}
 
 
+def _quoted(text: str) -> str:
+    return repr(text if len(text) <= MAX_NOTICE_VALUE else text[:MAX_NOTICE_VALUE] + "…")
+
+
+def _parse(name: str, text: str, current) -> tuple[object, str | None]:
+    """(the value a link's text gives the field `name`, a notice if it was changed or ignored)."""
+    allowed = CHOICES[name]
+    kind = type(current)
+    if kind is str:
+        if text in allowed:
+            return text, None
+        return current, f"Ignored {name}={_quoted(text)} from the link: it must be one of {', '.join(allowed)}."
+    if kind is bool:
+        if text in ("true", "false"):
+            return text == "true", None
+        return current, f"Ignored {name}={_quoted(text)} from the link: it must be true or false."
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        return current, f"Ignored {name}={_quoted(text)} from the link: it is not a number."
+    snapped = nearest_choice(name, number)
+    value = int(snapped) if kind is int else float(snapped)
+    if math.isclose(value, number, rel_tol=1e-9, abs_tol=1e-12):
+        return value, None
+    return value, f"The link's {name}={_quoted(text)} is not one of the choices; using the nearest, {value:g}."
+
+
 def config_from_params(params: dict[str, str]) -> tuple[TrainConfig, list[str]]:
-    """The config a query string describes, over the `quick` preset, and a notice per value it ignored."""
+    """The config a query string describes, over the `quick` preset, and a notice per value changed or ignored.
+
+    Never raises: every value is one of CHOICES, so the Train page can show what this returns, and the
+    configuration fits the server's memory budget for a training.
+    """
     config, notices = PRESETS["quick"], []
     for field in dataclasses.fields(TrainConfig):
-        if field.name not in params:
+        text = params.get(field.name)
+        if not isinstance(text, str):
             continue
-        text = params[field.name]
-        try:
-            kind = type(getattr(config, field.name))
-            if kind is bool:
-                if text not in ("true", "false"):
-                    raise ValueError(f"expected true or false, got {text!r}")
-                value = text == "true"
-            else:
-                value = kind(float(text)) if kind is int else kind(text)
-            candidate = dataclasses.replace(config, **{field.name: value})
-            candidate.validate()
-            config = candidate
-        except ValueError as error:
-            notices.append(
-                f"Ignored {field.name}={text!r} from the link ({error}); using {getattr(config, field.name)}."
-            )
-    return config, notices
+        value, notice = _parse(field.name, text.strip(), getattr(config, field.name))
+        notices += [notice] if notice else []
+        config = dataclasses.replace(config, **{field.name: value})
+    try:
+        config.validate()
+    except ValueError as error:  # fields valid alone, not together (a batch larger than the digits)
+        notices.append(f"The link's settings do not fit together ({error}); using the quick preset.")
+        config = PRESETS["quick"]
+    config, notice = fit_to_budget(config)
+    return config, notices + ([notice] if notice else [])

@@ -38,6 +38,52 @@ SCHEDULES = ("constant", "one_cycle", "warmup_cosine")
 MIN_TRAIN_SIZE, MAX_TRAIN_SIZE = 1_000, 60_000  # digits, stratified by class
 
 
+def _stops(low: float, high: float, step: float) -> tuple[float, ...]:
+    return tuple(round(low + index * step, 6) for index in range(round((high - low) / step) + 1))
+
+
+# Every value each field may take: the Train page's stops, a link's allowed values and validate()'s
+# rule are this one table, so a configuration from anywhere is one the page can show.
+CHOICES: dict[str, tuple | range] = {
+    "architecture": ARCHITECTURES,
+    "conv_blocks": (1, 2, 3),
+    "filters": (4, 8, 16, 32, 64),
+    "dense_units": (16, 32, 64, 128, 256, 512),
+    "dropout": _stops(0.0, 0.8, 0.05),
+    "batch_norm": (False, True),
+    "activation": ACTIVATIONS,
+    "optimizer": OPTIMIZERS,
+    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1),
+    "schedule": SCHEDULES,
+    "weight_decay": (0.0, 1e-5, 1e-4, 1e-3, 1e-2),
+    "label_smoothing": _stops(0.0, 0.3, 0.05),
+    "batch_size": (32, 64, 128, 256, 512),
+    "epochs": tuple(range(1, 21)),
+    "train_size": (MIN_TRAIN_SIZE, 5_000, 10_000, 30_000, MAX_TRAIN_SIZE),
+    "augment": (False, True),
+    "validation_share": _stops(0.05, 0.3, 0.05),
+    "seed": range(2**31),
+}
+
+
+def nearest_choice(name: str, value: float) -> float:
+    """The allowed value of a numeric field closest to `value` (on a log scale for rates and sizes)."""
+    allowed = CHOICES[name]
+    if isinstance(allowed, range):
+        return min(max(round(value), allowed.start), allowed.stop - 1)
+    if all(choice > 0 for choice in allowed) and value > 0 and max(allowed) / min(allowed) > 20:
+        return min(allowed, key=lambda choice: abs(math.log(choice / value)))
+    return min(allowed, key=lambda choice: abs(choice - value))
+
+
+def _is_choice(name: str, value) -> bool:
+    allowed = CHOICES[name]
+    kind = type(allowed[0])
+    if kind is float:  # 0 and 1 may come as ints; a bool is never a number here
+        return type(value) in (int, float) and any(math.isclose(value, choice, abs_tol=1e-9) for choice in allowed)
+    return type(value) is kind and value in allowed
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     architecture: str = "cnn"  # "mlp": dense only; "cnn": one conv per block; "deep_cnn": two convs per block
@@ -60,23 +106,19 @@ class TrainConfig:
     seed: int = 0  # same config and seed, same curves
 
     def validate(self) -> None:
-        """Raise ValueError with a message a person can act on if any field is out of range."""
-        choices = {
-            "architecture": ARCHITECTURES, "activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "schedule": SCHEDULES,
-        }  # fmt: skip
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
-        ranges = {
-            "conv_blocks": (1, 3), "filters": (4, 128), "dense_units": (8, 1024), "dropout": (0.0, 0.8),
-            "learning_rate": (1e-5, 1.0), "weight_decay": (0.0, 0.1), "label_smoothing": (0.0, 0.5),
-            "batch_size": (8, 2048), "epochs": (1, 50), "train_size": (MIN_TRAIN_SIZE, MAX_TRAIN_SIZE),
-            "validation_share": (0.02, 0.5), "seed": (0, 2**31 - 1),
-        }  # fmt: skip
-        for name, (low, high) in ranges.items():
+        """Raise ValueError with a message a person can act on if any field is not one of its CHOICES."""
+        for name, allowed in CHOICES.items():
             value = getattr(self, name)
-            if not low <= value <= high:
-                raise ValueError(f"{name.replace('_', ' ')} must be between {low:g} and {high:g}; got {value:g}")
+            if _is_choice(name, value):
+                continue
+            label = name.replace("_", " ")
+            if isinstance(allowed, range):
+                raise ValueError(f"{label} must be a whole number from {allowed.start} to {allowed.stop - 1}")
+            if len(allowed) > 8:  # a fine scale: name its ends and step
+                step = f" in steps of {allowed[1] - allowed[0]:g}" if isinstance(allowed[0], float) else ""
+                raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
+            shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
+            raise ValueError(f"{label} must be one of {shown}; got {value!r}")
         if self.batch_size > self.train_size * (1 - self.validation_share):
             raise ValueError("batch size is larger than the training set; use a smaller batch or more digits")
 
@@ -213,9 +255,12 @@ def compiled_model(config: TrainConfig, steps_per_epoch: int) -> keras.Model:
 
 
 def train(
-    config: TrainConfig, data: Mnist, *, on_progress=None, should_stop=None, report_every: int = 25
+    config: TrainConfig, data: Mnist, *, on_progress=None, should_stop=None, on_fitted=None, report_every: int = 25
 ) -> TrainResult:
-    """Train the network `config` describes on MNIST; report progress and stop early when asked."""
+    """Train the network `config` describes on MNIST; report progress and stop early when asked.
+
+    `on_fitted(model)` is called when fitting ends, before the (slower) evaluation on the test set.
+    """
     config.validate()
     keras.utils.set_random_seed(config.seed)
     subset = stratified_subset(data.y_train, config.train_size, seed=config.seed)
@@ -238,6 +283,12 @@ def train(
         validation_batch_size=1000, callbacks=[reporter], verbose=0,
     )  # fmt: skip
     seconds = time.perf_counter() - reporter.start
+    if on_fitted is not None:
+        on_fitted(model)
+    return TrainResult(model, reporter.history, test_accuracy(model, data), seconds, reporter.stopped)
+
+
+def test_accuracy(model: keras.Model, data: Mnist) -> float:
+    """Share of MNIST's test digits the model reads right."""
     predicted = predict_proba(model, data.x_test / np.float32(255)).argmax(axis=1)
-    test_accuracy = float((predicted == data.y_test).mean())
-    return TrainResult(model, reporter.history, test_accuracy, seconds, reporter.stopped)
+    return float((predicted == data.y_test).mean())

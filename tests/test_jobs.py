@@ -8,6 +8,7 @@ import keras
 import pytest
 
 from core import jobs
+from core.budget import fit_to_budget
 from core.data import Mnist
 from core.models import model_bytes
 from core.registry import Registry, comparison_table
@@ -36,6 +37,7 @@ def test_the_server_refuses_a_training_beyond_its_cap_and_frees_the_slot(small):
     with pytest.raises(jobs.ServerBusyError, match="Try again in a minute"):
         jobs.TrainingJob(TINY, small).start()
     for job in running:
+        wait_for_progress(job)
         job.stop()
         wait(job)
         assert job.result.stopped
@@ -83,6 +85,37 @@ def test_a_run_whose_process_dies_ends_with_a_message_and_frees_its_slot(small):
         again.start()
         wait(again)
         assert again.result is not None
+
+
+def test_stop_ends_a_run_within_two_seconds_and_keeps_the_model_so_far(small):
+    largest = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512,
+                          epochs=20, train_size=5_000)  # fmt: skip
+    slowest_steps, _ = fit_to_budget(largest)  # the largest network the server allows
+    job = jobs.TrainingJob(slowest_steps, small)
+    job.start()
+    wait_for_progress(job)
+    asked = time.monotonic()
+    job.stop()
+    wait(job, seconds=10)
+    assert time.monotonic() - asked <= jobs.STOP_SECONDS + 1.0  # + the poll interval and the model's hand-over
+    assert job.result is not None and job.result.stopped and 0 < job.result.test_accuracy <= 1
+
+
+def test_a_run_whose_visitor_has_gone_is_stopped_and_frees_its_slot(small, monkeypatch):
+    monkeypatch.setattr(jobs, "ABANDONED_SECONDS", 1.0)
+    present = [True]
+    job = jobs.TrainingJob(LONG, small, owner_present=lambda: present[0])
+    job.start()
+    wait_for_progress(job)
+    present[0] = False  # the tab closed
+    wait(job, seconds=10)
+    assert job.abandoned and job.result.stopped
+
+
+def test_a_run_over_the_memory_budget_is_refused_before_it_starts(small):
+    greedy = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512)
+    with pytest.raises(ValueError, match="GB of memory"):
+        jobs.TrainingJob(greedy, small)
 
 
 def test_registry_numbers_renames_deletes_and_evicts_the_oldest(small, monkeypatch):

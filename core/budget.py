@@ -1,0 +1,118 @@
+"""What a training run costs before it starts: memory and time estimated from its configuration.
+
+The network is counted layer by layer as `core.models` builds it (no TensorFlow needed), and the
+counts are turned into megabytes and seconds with rates measured on a 2-core server
+(`python bench/train_cost.py` compares the estimates with real runs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass
+
+from core.data import IMAGE_SIZE, NUM_CLASSES
+from core.training import CHOICES, TrainConfig
+
+MAX_TRAIN_MB = float(os.environ.get("DIGITLAB_MAX_TRAIN_MB", "1000"))  # memory one training may use, estimated
+BASE_MB = 420.0  # a training process before its first batch: forked TensorFlow, the data, the graph
+FLOAT_BYTES = 4
+TRAINING_COPIES = 4  # per parameter while training: weights, gradients and two optimiser slots (Adam)
+ACTIVATION_COPIES = 2.5  # per activation: the forward value kept for the backward pass, its gradient, scratch
+# Time, fitted to runs on 2 cores (bench/train_cost.py): small convolutions are bound by memory traffic,
+# so each value a layer produces costs time as well as each multiply-add.
+SECONDS_PER_ACTIVATION = 2.35e-9  # per value one digit's forward pass produces (backward counted as 2 more)
+SECONDS_PER_FLOP = 3.4e-12  # per operation of one digit's forward pass
+STEP_SECONDS = 0.004  # fixed cost of one step: input pipeline, optimiser update, callbacks
+START_SECONDS = 1.5  # a training process forking, receiving the data and building its graph
+DATA_COPIES = 3  # a training subset is held as uint8 about three times (slice, tf.data, shuffle buffer)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The size of a network, counted from its configuration."""
+
+    parameters: int
+    activations: int  # floats one digit's forward pass produces, over all layers
+    flops: int  # arithmetic of one digit's forward pass (a multiply-add is 2)
+
+
+@dataclass(frozen=True)
+class Cost:
+    network: Network
+    memory_mb: float  # peak memory of the training process
+    seconds: float  # wall-clock time of the whole run on this server, evaluation included
+
+    def over_budget(self, *, max_mb: float = MAX_TRAIN_MB) -> str | None:
+        """A sentence saying why this run may not start, or None if it fits."""
+        if self.memory_mb <= max_mb:
+            return None
+        return (
+            f"This network would need about {self.memory_mb / 1024:.1f} GB of memory to train; this server allows "
+            f"{max_mb / 1024:.1f} GB per training. Use a smaller batch, fewer filters or fewer blocks."
+        )
+
+
+def network(config: TrainConfig) -> Network:
+    """Parameters, activations and arithmetic per digit of the network `config` describes."""
+    normalise = config.batch_norm and config.architecture != "mlp"
+    per_layer = 3 if normalise else 2  # outputs of the layer, its batch norm and its activation
+    parameters, activations, flops = 0, IMAGE_SIZE * IMAGE_SIZE, 0
+    features = IMAGE_SIZE * IMAGE_SIZE
+    if config.architecture != "mlp":
+        size, channels = IMAGE_SIZE, 1
+        for block in range(config.conv_blocks):
+            width = config.filters * 2**block
+            for _ in range(2 if config.architecture == "deep_cnn" else 1):
+                parameters += 9 * channels * width + (4 * width if normalise else width)
+                flops += 2 * 9 * channels * width * size * size
+                activations += per_layer * size * size * width
+                channels = width
+            size //= 2
+            activations += 2 * size * size * width  # max-pool and dropout
+        features = size * size * channels
+        activations += IMAGE_SIZE * IMAGE_SIZE  # the reshape to one channel
+    units = config.dense_units
+    parameters += features * units + (4 * units if normalise else units) + units * NUM_CLASSES + NUM_CLASSES
+    flops += 2 * (features * units + units * NUM_CLASSES)
+    activations += features + (per_layer + 1) * units + NUM_CLASSES  # flatten, dense, dropout, output
+    return Network(parameters, activations, flops)
+
+
+def estimate(config: TrainConfig) -> Cost:
+    """Memory and time of training `config` on this server."""
+    net = network(config)
+    training_digits = round(config.train_size * (1 - config.validation_share))
+    validation_digits = config.train_size - training_digits
+    pixels = IMAGE_SIZE * IMAGE_SIZE
+    variable_bytes = (
+        net.parameters * FLOAT_BYTES * TRAINING_COPIES
+        + config.batch_size * net.activations * FLOAT_BYTES * ACTIVATION_COPIES
+        + config.train_size * pixels * DATA_COPIES
+        + validation_digits * pixels * FLOAT_BYTES
+    )
+    megabytes = BASE_MB + variable_bytes / 2**20
+    steps = config.epochs * math.ceil(training_digits / config.batch_size)
+    forward_passes = config.epochs * (3 * training_digits + validation_digits) + 10_000  # backward ~ 2 forward
+    per_pass = net.activations * SECONDS_PER_ACTIVATION + net.flops * SECONDS_PER_FLOP
+    seconds = START_SECONDS + steps * STEP_SECONDS + forward_passes * per_pass
+    return Cost(net, megabytes, seconds)
+
+
+# What to shrink, in order, to bring a run within the budget: the cheapest changes to the result first.
+_SHRINK_ORDER = ("batch_size", "filters", "conv_blocks", "dense_units")
+
+
+def fit_to_budget(config: TrainConfig, *, max_mb: float = MAX_TRAIN_MB) -> tuple[TrainConfig, str | None]:
+    """`config`, or the nearest smaller one within the memory budget, with a notice saying what changed."""
+    fitted = config
+    for name in _SHRINK_ORDER:
+        smaller = [choice for choice in CHOICES[name] if choice < getattr(fitted, name)]
+        while estimate(fitted).over_budget(max_mb=max_mb) and smaller:
+            fitted = dataclasses.replace(fitted, **{name: smaller.pop()})
+    if fitted == config:
+        return config, None
+    changes = ", ".join(f"{name.replace('_', ' ')} {getattr(fitted, name)}"
+                        for name in _SHRINK_ORDER if getattr(fitted, name) != getattr(config, name))  # fmt: skip
+    return fitted, f"That setup needs more memory than this server allows a training; using {changes} instead."
