@@ -147,6 +147,8 @@ def active_model() -> keras.Model:
 
 def model_picker() -> None:
     """Sidebar: which model the pages use, the shipped ones and this visitor's own."""
+    if "next_model_choice" in st.session_state:  # set after the picker was drawn in the last run
+        st.session_state.model_choice = st.session_state.pop("next_model_choice")
     if st.session_state.get("model_choice") not in model_labels():
         st.session_state.model_choice = model_labels()[0]  # a deleted or evicted model
     label = st.sidebar.selectbox("Model", model_labels(), key="model_choice", help="The network every page uses.")
@@ -191,7 +193,7 @@ def _add_uploaded_model(upload) -> tuple[str, str]:
         return "error", str(error)
     evaluation = Evaluation(mnist().y_test, uploaded.test_probabilities)
     evicted = registry().add_upload(upload.name, uploaded.model, evaluation.probabilities, evaluation.accuracy)
-    st.session_state.model_choice = registry().runs[-1].name
+    st.session_state.next_model_choice = registry().runs[-1].name
     notice = f"Added {as_text(registry().runs[-1].name)}; every page now uses it."
     if evicted is not None:
         notice += f" You may keep {MAX_MODELS} models, so {as_text(evicted.name)} was removed."

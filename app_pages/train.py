@@ -87,7 +87,9 @@ def live() -> None:
         return
     progress = job.progress
     if job.running:
-        if progress is None:
+        if job.ended is not None:
+            st.progress(1.0, "Scoring the model on the 10,000 test digits…")
+        elif progress is None:
             st.progress(0.0, "Preparing the data…")
         else:
             where = f"Epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps}"

@@ -1,8 +1,11 @@
-"""How long an upload takes to accept or refuse: the worst pictures and models a visitor can send.
+"""How long an upload takes to accept or refuse, and what it costs the server: the worst pictures and models.
 
     python bench/uploads.py
 
-Baseline in the same run: decoding a small PNG screenshot of a digit. Medians of 5.
+Baseline in the same run: decoding a small PNG screenshot of a digit. Medians of 5. Then every hostile
+model from tests/hostile.py is uploaded in turn, as the app does it, and the server's memory peak
+(this process's VmHWM; a model's check runs in a child process held to its own limit) is reported
+against the peak before the first of them, with any file left in the temporary folder.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import io
 import statistics
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -21,7 +25,10 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from test_load_image import png_header  # noqa: E402
 
-from core.models import MAX_MODEL_MB, load_uploaded_model  # noqa: E402
+import hostile  # noqa: E402
+from core import jobs  # noqa: E402
+from core.data import load_mnist  # noqa: E402
+from core.model_upload import MAX_MODEL_MB, load_uploaded_model  # noqa: E402
 from core.preprocess import MAX_PIXELS, load_image  # noqa: E402
 
 
@@ -44,8 +51,39 @@ def median_seconds(load, data: bytes, repeats: int = 5) -> tuple[float, str]:
     return statistics.median(times), outcome
 
 
+def status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":")) / 1024
+
+
+def hostile_models(test_images: np.ndarray) -> None:
+    """Each hostile model once: time, outcome, and the server's memory peak across all of them."""
+    folder = Path(tempfile.gettempdir())
+    files_before, peak_before = set(folder.iterdir()), status_mb("VmHWM")
+    print(f"\nhostile models (server peak before: {peak_before:.0f} MB)")
+    for name, build in (hostile.REFUSED | hostile.UNUSUAL).items():
+        data = build()
+        started = time.perf_counter()
+        try:
+            load_uploaded_model(data, test_images)
+            outcome = "accepted"
+        except ValueError as error:
+            outcome = f"refused: {error}"
+        print(f"  {name:26s} {len(data) / 2**10:8.0f} KB  {(time.perf_counter() - started) * 1000:7.0f} ms  "
+              f"{outcome[:90]}", flush=True)  # fmt: skip
+    left = set(folder.iterdir()) - files_before
+    print(f"server memory peak across them: {status_mb('VmHWM'):.0f} MB (+{status_mb('VmHWM') - peak_before:.0f} MB); "
+          f"files left in {folder}: {len(left)}")  # fmt: skip
+
+
 def main() -> None:
     rng = np.random.default_rng(0)
+    jobs.prepare()
+    test_images = load_mnist().x_test
+
+    def check_model(data: bytes):
+        return load_uploaded_model(data, test_images)
+
     small = encode(Image.fromarray(rng.integers(0, 255, (280, 280), dtype=np.uint8)), "PNG")
     side = int(MAX_PIXELS**0.5) - 1
     photo = Image.fromarray(rng.integers(90, 110, (3000, 4000, 3), dtype=np.uint8))  # 12 MP of grain
@@ -64,10 +102,10 @@ def main() -> None:
         ("12 MP JPEG cut in half", load_image, encode(photo, "JPEG", quality=70)[:400_000]),
         (
             "shipped default model (.keras, 3.4 MB)",
-            load_uploaded_model,
+            check_model,
             (ROOT / "assets" / "default_model.keras").read_bytes(),
         ),  # fmt: skip
-        (f"zip bomb named .keras (unpacks to {5 * MAX_MODEL_MB:g} MB)", load_uploaded_model, buffer.getvalue()),
+        (f"zip bomb named .keras (unpacks to {5 * MAX_MODEL_MB:g} MB)", check_model, buffer.getvalue()),
     ]
     baseline = None
     for name, load, data in cases:
@@ -75,6 +113,7 @@ def main() -> None:
         baseline = baseline or seconds
         print(f"{name:55s} {len(data) / 2**20:6.2f} MB  {seconds * 1000:7.1f} ms  "
               f"{seconds / baseline:7.1f}x baseline  {outcome[:70]}", flush=True)  # fmt: skip
+    hostile_models(test_images)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ MAX_TRAIN_MB = float(os.environ.get("DIGITLAB_MAX_TRAIN_MB", "1000"))  # memory 
 BASE_MB = 420.0  # a training process before its first batch: forked TensorFlow, the data, the graph
 FLOAT_BYTES = 4
 TRAINING_COPIES = 4  # per parameter while training: weights, gradients and two optimiser slots (Adam)
-ACTIVATION_COPIES = 2.5  # per activation: the forward value kept for the backward pass, its gradient, scratch
+ACTIVATION_COPIES = 3.0  # per activation: the forward value kept for the backward pass, its gradient, scratch
 # Time, fitted to runs on 2 cores (bench/train_cost.py): small convolutions are bound by memory traffic,
 # so each value a layer produces costs time as well as each multiply-add.
 SECONDS_PER_ACTIVATION = 2.35e-9  # per value one digit's forward pass produces (backward counted as 2 more)

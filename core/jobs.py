@@ -22,6 +22,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import keras
+
 from core.budget import estimate
 from core.data import Mnist
 from core.models import model_bytes, model_from_bytes
@@ -81,6 +83,7 @@ class TrainingJob:
         self.pid: int | None = None  # of the process that trains, once it has started
         self._stop = _processes.Event()
         self._stop_requested: float | None = None  # monotonic time of the first stop()
+        self.ended: float | None = None  # monotonic time the training process ended
         self._thread = threading.Thread(target=self._run, name="training", daemon=True)
 
     def start(self) -> None:
@@ -104,6 +107,7 @@ class TrainingJob:
     def _run(self) -> None:
         receive, send = _processes.Pipe(duplex=False)
         limit = self.cost.memory_mb + MEMORY_HEADROOM_MB
+        stopped_model = None
         try:
             with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
                 process = _start(_train_in_child, (self.config, self.data, send, self._stop, self.max_seconds),
@@ -111,15 +115,18 @@ class TrainingJob:
                 send.close()  # the child holds the only sending end: its exit reads as end-of-file here
                 self.pid = process.pid
                 try:
-                    self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
+                    stopped_model = self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
                 finally:
-                    _end(process)
+                    _end(process, grace=0 if self._stop_requested else 0.5)
+                    self.ended = time.monotonic()
         except Exception:  # a failed run must not take the server down; the page shows a message
             log.exception("training failed")
             self.error = "Training failed unexpectedly. Try a smaller configuration."
         finally:
             receive.close()
             _slots.release()
+        if self._stop_requested is not None and self.result is None and self.error is None:
+            self._keep_stopped_model(stopped_model)  # scored here, after the process and its slot are gone
 
     def _owner_gone(self, gone_since: float | None) -> float | None:
         """When the visitor was first seen gone (None while present); stops the run once they stay gone."""
@@ -132,39 +139,42 @@ class TrainingJob:
             self.stop()
         return gone_since
 
-    def _follow(self, receive, *, deadline: float) -> None:
-        """Take the child's progress reports until its result, its error, its end, Stop's limit, or the deadline."""
+    def _follow(self, receive, *, deadline: float) -> keras.Model | None:
+        """Take the child's reports until its result, its error, its end, or the deadline.
+
+        After Stop, returns as soon as the child hands over the model so far (None if STOP_SECONDS pass
+        first), without waiting for the child to score it on the test set.
+        """
         fitted, gone_since = None, None
         while True:
             gone_since = self._owner_gone(gone_since)
-            if self._stop_requested is not None and time.monotonic() - self._stop_requested > STOP_SECONDS:
-                self._keep_stopped_model(fitted)
-                return
-            if not receive.poll(timeout=0.2):
+            if self._stop_requested is not None and (fitted or time.monotonic() - self._stop_requested > STOP_SECONDS):
+                return fitted
+            if not receive.poll(timeout=0.1):
                 if time.monotonic() > deadline:
                     self.error = "Training took far longer than this server allows and was ended."
-                    return
+                    return None
                 continue
             try:
                 kind, value = receive.recv()
             except EOFError:  # the child ended without a word: killed, or out of memory
                 log.error("training process ended without a result")
                 self.error = "Training stopped unexpectedly, perhaps for lack of memory. Try a smaller configuration."
-                return
+                return None
             if kind == "progress":
                 self.progress = value
-            elif kind == "fitted":  # stopped: the model so far, before the child evaluates it
+            elif kind == "fitted":  # the model, as a .keras file, before the child scores it on the test set
                 fitted = model_from_bytes(value)
             elif kind == "error":
                 self.error = value
-                return
-            else:  # "result": the model travels as a .keras file, unless it came with "fitted"
-                data, result, self.timed_out = value
-                self.result = dataclasses.replace(result, model=fitted or model_from_bytes(data))
-                return
+                return None
+            else:  # "result": how it went, for the model that came with "fitted"
+                result, self.timed_out = value
+                self.result = dataclasses.replace(result, model=fitted)
+                return None
 
-    def _keep_stopped_model(self, model) -> None:
-        """Stop's limit passed before the child finished: keep its model (scored here), if it handed one over."""
+    def _keep_stopped_model(self, model: keras.Model | None) -> None:
+        """After Stop: keep the model the child handed over, scored on the test set here, or say why there is none."""
         if model is None:
             began = self.progress is not None
             self.error = "Stopped " + ("in the middle of a step, so there is no model to keep." if began
@@ -216,9 +226,9 @@ def _start(target: Callable, args: tuple, *, memory_mb: float, folder: str):
     return process
 
 
-def _end(process) -> None:
-    """Give a child a moment to exit on its own, then end it."""
-    process.join(timeout=0.5)
+def _end(process, *, grace: float = 0.5) -> None:
+    """Give a child `grace` seconds to exit on its own, then end it."""
+    process.join(timeout=grace)
     if process.is_alive():
         process.kill()
         process.join()
@@ -284,21 +294,12 @@ def _train_in_child(config: TrainConfig, data: Mnist, send, stop, max_seconds: f
         timed_out = timed_out or time.monotonic() - started > max_seconds
         return stop.is_set() or timed_out
 
-    handed_over = False
-
-    def hand_over(model) -> None:  # a stopped run's model goes first: Stop must not wait for the test set
-        nonlocal handed_over
-        if should_stop():
-            send.send(("fitted", model_bytes(model)))
-            handed_over = True
-
     try:
         result = train(
             config, data, on_progress=lambda progress: send.send(("progress", progress)), should_stop=should_stop,
-            on_fitted=hand_over,
+            on_fitted=lambda model: send.send(("fitted", model_bytes(model))),  # Stop need not wait for the scoring
         )  # fmt: skip
-        data_sent = None if handed_over else model_bytes(result.model)
-        send.send(("result", (data_sent, dataclasses.replace(result, model=None), timed_out)))
+        send.send(("result", (dataclasses.replace(result, model=None), timed_out)))
     except Exception as error:
         log.exception("training failed")
         reason = "it ran out of the memory this server allows a training" if out_of_memory(error) else "it failed"

@@ -59,10 +59,5 @@ def config_from_params(params: dict[str, str]) -> tuple[TrainConfig, list[str]]:
         value, notice = _parse(field.name, text.strip(), getattr(config, field.name))
         notices += [notice] if notice else []
         config = dataclasses.replace(config, **{field.name: value})
-    try:
-        config.validate()
-    except ValueError as error:  # fields valid alone, not together (a batch larger than the digits)
-        notices.append(f"The link's settings do not fit together ({error}); using the quick preset.")
-        config = PRESETS["quick"]
     config, notice = fit_to_budget(config)
     return config, notices + ([notice] if notice else [])

@@ -119,8 +119,6 @@ class TrainConfig:
                 raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
             shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
             raise ValueError(f"{label} must be one of {shown}; got {value!r}")
-        if self.batch_size > self.train_size * (1 - self.validation_share):
-            raise ValueError("batch size is larger than the training set; use a smaller batch or more digits")
 
 
 PRESETS = {

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import struct
+import sys
 import tempfile
 import zipfile
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Pages run headless under AppTest (the canvas itself is tested in test_browser.py)."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -214,12 +215,51 @@ def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app, mnis
     assert not app.exception and app.metric[0].label == "Prediction"
 
 
-def test_train_page_ignores_a_bad_link_value_with_a_notice(app):
-    app.query_params.update({"epochs": "many"})
+HOSTILE_LINKS = {
+    "markdown injection": {"architecture": "x'). **Your session expired.** [Log in again](https://evil.example/login)"
+                           " ![](http://127.0.0.1:9/track.png) :red[alert] $x^2$ <b>bold</b>"},
+    "infinite epochs": {"epochs": "inf"},
+    "seed beyond a float": {"seed": "1e400"},
+    "rate between stops": {"learning_rate": "0.005"},
+    "maximal network": {"architecture": "deep_cnn", "conv_blocks": "3", "filters": "128", "dense_units": "1024",
+                        "batch_size": "2048", "epochs": "50", "augment": "true"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_LINKS))
+def test_a_hostile_link_gives_a_working_train_page_with_plain_notices(app, name):
+    app.query_params.update(HOSTILE_LINKS[name])
     app.switch_page("app_pages/train.py")
     app.run()
+    assert not app.exception and not app.error  # no apology
+    assert app.warning, "the link's change is explained"
+    for warning in app.warning:
+        unescaped = re.sub(r"\\.", "", warning.value)  # what Markdown would still read as markup
+        for markup in ("*", "](", "![", "[", "<", "$", ":red"):
+            assert markup not in unescaped
+    app.run()  # and it stays usable: a second run (any widget change) works too
+    assert not app.exception and not app.error
+    assert next(b for b in app.button if b.label == "Train").disabled is False
+
+
+def test_a_link_between_stops_shows_the_nearest_stop(app):
+    app.query_params.update({"learning_rate": "0.005"})
+    app.switch_page("app_pages/train.py").run()
+    assert app.session_state["train_config"].learning_rate == 0.003
+    assert "nearest, 0.003" in re.sub(r"\\(.)", r"\1", app.warning[0].value)  # as the visitor reads it
+
+
+def test_renaming_trims_once_and_keeps_the_model_in_use_selected(app):
+    upload_model(app, "mine.keras", shipped_paths("Baseline MLP")[0].read_bytes())
+    app.switch_page("app_pages/train.py").run()
+    field = app.text_input(key="name_1")
+    field.input("  my model  ").run()
     assert not app.exception
-    assert app.warning[0].value.startswith("Ignored epochs='many'")
+    assert app.text_input(key="name_1").value == "my model"
+    assert app.session_state["registry"].runs[0].name == "my model"
+    assert app.sidebar.selectbox(key="model_choice").value == "my model"  # still the model in use
+    app.run()
+    assert app.text_input(key="name_1").value == "my model"
 
 
 def photo_of(digit: np.ndarray) -> bytes:

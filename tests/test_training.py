@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.data import Mnist
-from core.training import PRESETS, TrainConfig, stratified_subset, train
+from core.training import CHOICES, PRESETS, TrainConfig, stratified_subset, train
 
 TINY = TrainConfig(architecture="mlp", dense_units=32, epochs=2, train_size=5_000, batch_size=64, seed=1)
 
@@ -42,16 +42,22 @@ def test_stop_ends_training_early_and_keeps_a_usable_model(small):
     ("change", "message"),
     [
         ({"architecture": "transformer"}, "architecture must be one of"),
-        ({"learning_rate": 5.0}, "learning rate must be between"),
-        ({"train_size": 10}, "train size must be between"),
-        ({"dropout": 0.95}, "dropout must be between"),
-        ({"batch_size": 2048, "train_size": 1000}, "batch size is larger than the training set"),
+        ({"learning_rate": 5.0}, "learning rate must be one of 0.0001, 0.0003"),
+        ({"train_size": 10}, "train size must be one of 1000, 5000"),
+        ({"dropout": 0.95}, "dropout must be from 0 to 0.8 in steps of 0.05; got 0.95"),
+        ({"epochs": 2.0}, "epochs must be from 1 to 20; got 2.0"),
+        ({"seed": -1}, "seed must be a whole number from 0 to 2147483647"),
     ],
 )
 def test_invalid_configs_say_what_to_fix(change, message):
     config = TrainConfig(**change)
     with pytest.raises(ValueError, match=message):
         config.validate()
+
+
+def test_the_smallest_training_set_holds_the_largest_batch():
+    smallest = min(CHOICES["train_size"]) * (1 - max(CHOICES["validation_share"]))
+    assert max(CHOICES["batch_size"]) <= smallest  # so no combination of stops is invalid
 
 
 def test_presets_are_valid_and_quick_is_there():
