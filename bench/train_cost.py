@@ -95,7 +95,7 @@ def main() -> None:
     memory, time_ = zip(*ratios, strict=True)
     print(f"real/estimate, median: memory {statistics.median(memory):.2f} (max {max(memory):.2f}), "
           f"time {statistics.median(time_):.2f} (range {min(time_):.2f}-{max(time_):.2f})")  # fmt: skip
-    largest = dataclasses.replace(CONFIGS["largest within budget"], epochs=5, train_size=60_000)
+    largest, _ = fit_to_budget(dataclasses.replace(CONFIGS["largest within budget"], epochs=5, train_size=60_000))
     stops = [stop_seconds(largest, data) for _ in range(3)]
     print("Stop of the largest network within budget, process ended after: "
           f"{', '.join(f'{ended:.2f}' for ended, _ in stops)} s (target < 2 s); "

@@ -15,7 +15,9 @@ DIGIT_BOX = 20  # MNIST fitted each digit's longer side into a 20x20 box (aspect
 CENTRE = 14.0  # MNIST's mean centre of mass, in pixel indices (measured: 13.996, 14.007)
 MIN_CONTRAST = 0.1  # weakest ink/background difference (of full scale) that counts as ink
 MIN_NOISE_FLOOR = 0.02  # ink below this fraction of the peak is treated as background
-LIGHTING_GRID = 8  # blocks per side over which the background's level is estimated
+LIGHT_SIDE = 64  # pixels; the picture's longer side when its lighting is estimated
+RULED_LINE_LEVEL = 0.15  # a row whose median ink is above this (of the peak) is a printed line
+RULED_LINE_WIDTH = 0.02  # a printed line is at most this share of the picture thick
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 weights of R, G, B in grey
 
 MAX_IMAGE_MB = float(os.environ.get("DIGITLAB_MAX_IMAGE_MB", "5"))  # largest picture file a visitor may upload
@@ -37,24 +39,51 @@ def to_grey_ink(image: np.ndarray) -> np.ndarray:
         pixels = image.astype(np.float32) @ (LUMA / 255.0)
     else:
         pixels = image.astype(np.float32) / 255.0
-    background = float(np.median(pixels[::2, ::2]))  # most of the picture is background; a quarter shows it
-    if background > 0.5 * (float(pixels.min()) + float(pixels.max())):
-        pixels = 1.0 - pixels  # dark ink on light paper
-    return pixels - _background(pixels)  # a photo's paper is lit unevenly; a canvas is one level
+    # The border is background even when the digit fills the frame: a stroke crosses it, never runs along it.
+    low, high = np.percentile(pixels[::2, ::2], [1, 99])
+    if _border_level(pixels) <= 0.5 * (low + high):  # light ink on a dark ground: a screen, chalk on a board
+        return pixels - _background(pixels)
+    pixels = 1.0 - pixels  # dark ink on light paper: ink is what the paper stops reflecting
+    background = _background(pixels)  # 1 - the paper's brightness, which varies across a photo lit from one side
+    return (pixels - background) / np.maximum(1.0 - background, 0.05)
+
+
+def _border_level(pixels: np.ndarray) -> float:
+    """Median of the outer ring of the picture (a twentieth of its shorter side wide)."""
+    ring = max(1, min(pixels.shape) // 20)
+    edges = [pixels[:ring].ravel(), pixels[-ring:].ravel(), pixels[:, :ring].ravel(), pixels[:, -ring:].ravel()]
+    return float(np.median(np.concatenate(edges)))
 
 
 def _background(pixels: np.ndarray) -> np.ndarray | float:
-    """The background's level under every pixel of (H,W) grey; it varies across a photo lit from one side."""
-    sample = pixels[::2, ::2]
-    level = float(np.median(sample))
-    grid = min(LIGHTING_GRID, min(pixels.shape) // 32)  # blocks of at least 32 px, so a stroke rarely fills one
-    if grid < 3 or np.median(np.abs(sample - level)) == 0:  # small, or a flat digital background (a canvas)
-        return level
-    blocks = [np.array_split(band, grid, axis=1) for band in np.array_split(pixels, grid, axis=0)]
-    levels = np.array([[np.median(block[::2, ::2]) for block in row] for row in blocks], dtype=np.float32)
-    levels = _median3x3(levels)  # a block that is mostly ink stands out from its neighbours; they replace it
+    """The background's level under every pixel of (H,W) grey with bright ink: even, or lit unevenly in a photo.
+
+    Light across a page is smooth, so it is fitted as a quadratic surface to the background alone:
+    pixels far above the fit are ink and are left out of the next fit, however much of the frame the
+    digit fills (a fit starting from the darker half of a reduced copy; four rounds).
+    """
+    if min(pixels.shape) < 32 or _noise(pixels) == 0:  # small, or a flat digital background (a canvas)
+        return float(np.percentile(pixels[::2, ::2], 10))
     height, width = pixels.shape
-    return np.asarray(Image.fromarray(levels).resize((width, height), Image.Resampling.BILINEAR))
+    scale = LIGHT_SIDE / max(height, width)
+    reduced = (max(8, round(width * scale)), max(8, round(height * scale)))
+    small = np.asarray(Image.fromarray(pixels).resize(reduced, Image.Resampling.BOX), dtype=np.float64)
+    terms = _quadratic_terms(*small.shape)  # (h*w, 6)
+    values = small.ravel()
+    keep = values <= np.median(values)
+    for _ in range(4):
+        coefficients, *_ = np.linalg.lstsq(terms[keep], values[keep], rcond=None)
+        residual = values - terms @ coefficients
+        spread = 1.4826 * float(np.median(np.abs(residual[keep]))) + 1e-4
+        keep = residual < 2.5 * spread
+    return (_quadratic_terms(height, width) @ coefficients).reshape(height, width).astype(np.float32)
+
+
+def _quadratic_terms(height: int, width: int) -> np.ndarray:
+    """(height*width, 6): 1, x, y, x², xy, y² over the picture, with x and y in [-1, 1]."""
+    y, x = np.meshgrid(np.linspace(-1, 1, height), np.linspace(-1, 1, width), indexing="ij")
+    x, y = x.ravel(), y.ravel()
+    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
 
 
 def _median3x3(image: np.ndarray) -> np.ndarray:
@@ -65,17 +94,44 @@ def _median3x3(image: np.ndarray) -> np.ndarray:
     return np.median(np.stack(shifted), axis=0)
 
 
+def _noise(pixels: np.ndarray) -> float:
+    """Standard deviation of pixel noise, from differences of neighbours: stroke edges are too few to matter."""
+    differences = np.abs(np.diff(pixels[::2], axis=1))
+    return float(np.median(differences)) / (0.6745 * np.sqrt(2))
+
+
+def _without_ruled_lines(ink: np.ndarray) -> np.ndarray:
+    """Ink (H,W) in [0,1] without a notebook's printed lines: thin rows (or columns) inked along their length.
+
+    A stroke crosses a row; a printed line runs along it, so the row's median is high. A horizontal
+    stroke can do that too in a tight crop (the bar of a 7), but it is thick and alone: printed lines
+    are thin (at most 2% of the picture) and come several to a page.
+    """
+    for axis in (1, 0):  # rows (ruled paper), then columns (squared paper)
+        level = np.median(ink, axis=axis)  # (H,) for rows
+        inked = level > RULED_LINE_LEVEL
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], inked.astype(np.int8), [0]])))
+        runs = list(zip(edges[::2], edges[1::2], strict=True))  # [start, stop) of each band of inked rows
+        thin = [(start, stop) for start, stop in runs if stop - start <= max(2, RULED_LINE_WIDTH * len(level))]
+        if len(thin) < 2:
+            continue
+        lines = np.zeros_like(inked)
+        for start, stop in thin:
+            lines[start:stop] = True
+        ink = np.clip(ink - np.expand_dims(np.where(lines, level, 0.0), axis), 0.0, None)
+    return ink
+
+
 def to_mnist(image: np.ndarray) -> np.ndarray | None:
     """A picture of one digit -> (28,28) float32 in [0,1], light on black; None if there is no ink."""
     ink = to_grey_ink(np.asarray(image))
-    sample = ink[::2, ::2]  # a quarter of the pixels estimates the background as well, 4x faster
-    noise = float(np.median(np.abs(sample - np.median(sample))))  # paper grain, sensor noise; 0 on a canvas
-    peak = float(ink.max())
+    noise = _noise(ink)  # paper grain, sensor noise; 0 on a canvas
+    peak = float(np.percentile(ink, 99.9)) if noise > 0 else float(ink.max())  # a lone hot pixel is no stroke
     if peak < max(MIN_CONTRAST, 8.0 * noise):
         return None
     ink = np.clip(ink, 0.0, None) / peak
     if noise > 0:
-        ink = _median3x3(ink)
+        ink = _median3x3(_without_ruled_lines(np.minimum(ink, 1.0)))
     ink[ink < max(MIN_NOISE_FLOOR, 6.0 * noise / peak)] = 0.0
     if not ink.any():
         return None
