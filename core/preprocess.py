@@ -40,19 +40,26 @@ def to_grey_ink(image: np.ndarray) -> np.ndarray:
     else:
         pixels = image.astype(np.float32) / 255.0
     # The border is background even when the digit fills the frame: a stroke crosses it, never runs along it.
-    low, high = np.percentile(pixels[::2, ::2], [1, 99])
-    if _border_level(pixels) <= 0.5 * (low + high):  # light ink on a dark ground: a screen, chalk on a board
+    if not _dark_ink(pixels):  # light ink on a dark ground: a screen, chalk on a board
         return pixels - _background(pixels)
     pixels = 1.0 - pixels  # dark ink on light paper: ink is what the paper stops reflecting
     background = _background(pixels)  # 1 - the paper's brightness, which varies across a photo lit from one side
     return (pixels - background) / np.maximum(1.0 - background, 0.05)
 
 
-def _border_level(pixels: np.ndarray) -> float:
-    """Median of the outer ring of the picture (a twentieth of its shorter side wide)."""
+def _dark_ink(pixels: np.ndarray) -> bool:
+    """Whether (H,W) grey shows dark ink on a light ground, judged by the outer ring of the picture.
+
+    The ring (a twentieth of the shorter side wide) is background even when the digit fills the frame:
+    a stroke crosses it rather than running along it. Where it is split, as around a "1" cropped to its
+    ink, the common case decides: dark ink on light paper.
+    """
     ring = max(1, min(pixels.shape) // 20)
-    edges = [pixels[:ring].ravel(), pixels[-ring:].ravel(), pixels[:, :ring].ravel(), pixels[:, -ring:].ravel()]
-    return float(np.median(np.concatenate(edges)))
+    edges = np.concatenate([pixels[:ring].ravel(), pixels[-ring:].ravel(),
+                            pixels[:, :ring].ravel(), pixels[:, -ring:].ravel()])  # fmt: skip
+    low, high = np.percentile(pixels[::2, ::2], [1, 99])
+    light_share = float(np.mean(edges > 0.5 * (low + high)))
+    return light_share >= 0.3
 
 
 def _background(pixels: np.ndarray) -> np.ndarray | float:
@@ -130,7 +137,7 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
     if peak < max(MIN_CONTRAST, 8.0 * noise):
         return None
     ink = np.clip(ink, 0.0, None) / peak
-    if noise > 0:
+    if noise > 0:  # a photo or scan (a canvas has no grain, and no printed lines)
         ink = _median3x3(_without_ruled_lines(np.minimum(ink, 1.0)))
     ink[ink < max(MIN_NOISE_FLOOR, 6.0 * noise / peak)] = 0.0
     if not ink.any():
