@@ -36,7 +36,7 @@ NICENESS = int(os.environ.get("DIGITLAB_TRAIN_NICENESS", "10"))  # how far below
 FINISH_SECONDS = 120.0  # after the time limit: for the test-set evaluation, then the run is killed
 STOP_SECONDS = 2.0  # after Stop: a run that has not handed over its model by then is ended
 ABANDONED_SECONDS = 30.0  # a run whose visitor has been gone this long is stopped (a reconnect within it is fine)
-MEMORY_HEADROOM_MB = 1024.0  # above a run's memory estimate: the hard limit a child process is held to (VmData, virtual)
+MEMORY_HEADROOM_MB = 1024.0  # above a run's estimate: its hard limit (VmData, which counts virtual memory)
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)  # a shared limit, holding nobody's data
 _processes = multiprocessing.get_context("forkserver")
 # Imports TensorFlow once, in the server that forks the children, and the code they run.

@@ -68,8 +68,8 @@ def load_uploaded_model(data: bytes, test_images: np.ndarray) -> UploadedModel:
     return UploadedModel(model, probabilities)
 
 
-def inspect_archive(data: bytes) -> int:
-    """Check a .keras file's structure without Keras; the weights' parameter count, or ValueError."""
+def inspect_archive(data: bytes) -> None:
+    """Check a .keras file's structure without Keras; ValueError with the reason if it is not a fitting model."""
     if not data:
         raise ValueError("The file is empty.")
     if len(data) > MAX_MODEL_MB * 2**20:
@@ -103,11 +103,10 @@ def inspect_archive(data: bytes) -> int:
             weights = os.path.join(folder, "model.weights.h5")
             with archive.open("model.weights.h5") as source, open(weights, "wb") as target:
                 shutil.copyfileobj(source, target)
-            parameters = _weights_parameters(weights, archive.getinfo("model.weights.h5").file_size)
+            _check_weights(weights, archive.getinfo("model.weights.h5").file_size)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
         raise ValueError("The archive is damaged (a member fails its checksum or cannot be unpacked).") from None
     _check_config(config)
-    return parameters
 
 
 def _declared_members(data: bytes) -> int:
@@ -119,8 +118,8 @@ def _declared_members(data: bytes) -> int:
     return entries  # 0xFFFF for a ZIP64 archive, which no model needs
 
 
-def _weights_parameters(path: str, stored_bytes: int) -> int:
-    """Parameters the weights file declares, refused if over budget or larger than the file can hold."""
+def _check_weights(path: str, stored_bytes: int) -> None:
+    """The weights file's declared arrays: refused if over budget or larger than the file can hold."""
     shapes: list[tuple[tuple[int, ...], np.dtype]] = []
 
     def visit(name: str, item) -> bool | None:
@@ -143,7 +142,6 @@ def _weights_parameters(path: str, stored_bytes: int) -> int:
         raise ValueError(f"The model has {parameters:,} weights; Digit Lab takes models of up to {MAX_PARAMETERS:,}.")
     if declared_bytes > stored_bytes:  # Keras stores weights uncompressed: they cannot outsize their file
         raise ValueError("The weights file declares far more weights than it stores; it was refused.")
-    return parameters
 
 
 def _check_config(text: bytes) -> None:
