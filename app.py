@@ -12,19 +12,24 @@ ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third 
 
 st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 
-pages = [
-    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
-    st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
-    st.Page("app_pages/about.py", title="About", icon=":material/info:"),
-]
+sections = {
+    "Play": [st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True)],
+    "Learn": [st.Page("app_pages/train.py", title="Train", icon=":material/model_training:")],
+    "Inspect": [
+        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
+        st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
+        st.Page("app_pages/attack.py", title="Attack", icon=":material/bolt:"),
+    ],
+    "Stage": [st.Page("app_pages/about.py", title="About", icon=":material/info:")],
+}
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy
 # multipage layout and would run a deep-linked page (/train) without this script around it.
-page = st.navigation(pages, position="hidden")
+page = st.navigation(sections, position="hidden")
 st.sidebar.title("Digit Lab")
-for link in pages:
-    st.sidebar.page_link(link)
+for section, links in sections.items():
+    st.sidebar.caption(section)
+    for link in links:
+        st.sidebar.page_link(link)
 ui.model_picker()
 ui.model_upload()
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")

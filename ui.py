@@ -17,6 +17,7 @@ from core.data import IMAGE_SIZE, DataUnavailableError, Mnist, load_mnist
 from core.metrics import Evaluation
 from core.model_upload import MAX_MODEL_MB, load_uploaded_model
 from core.models import SHIPPED_MODELS, load_default_model, load_model_card, predict_proba, shipped_paths
+from core.preprocess import to_mnist
 from core.registry import MAX_MODELS, Registry
 
 log = logging.getLogger("digitlab")
@@ -118,6 +119,49 @@ def your_picture() -> np.ndarray | None:
     return st.session_state.get("drawing")
 
 
+SOURCES = ("Your drawing", "A test digit", "The attacked picture")
+
+
+def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int | None]:
+    """The picture a page works on, chosen by the visitor: (28, 28) in [0, 1], and its digit if known.
+
+    Their drawing or photo from the Draw page, a test digit, or (with `attacked`) the picture they
+    last attacked on the Attack page. Stops the page with a hint if they chose a drawing and have none.
+    """
+    picture = your_picture()
+    drawn = to_mnist(picture) if picture is not None else None
+    sources = list(SOURCES[:2]) + ([SOURCES[2]] if attacked and "attacked_picture" in st.session_state else [])
+    if st.session_state.get(f"{key}_source") not in sources:  # first visit, or the attacked picture is gone
+        st.session_state[f"{key}_source"] = sources[0] if drawn is not None else sources[1]
+    source = st.segmented_control("Picture", sources, key=f"{key}_source", required=True)
+    if source == SOURCES[2]:
+        return st.session_state.attacked_picture, None
+    if source == SOURCES[0]:
+        if drawn is None:
+            st.info("Draw a digit on the Draw page first, or pick a test digit.", icon="✏️")
+            st.stop()
+        return drawn, None
+    data = mnist()
+    number, shuffle = st.columns([3, 2], vertical_alignment="bottom")
+    if shuffle.button("Random test digit", icon=":material/casino:", key=f"{key}_random"):
+        st.session_state[f"{key}_index"] = int(np.random.default_rng().integers(len(data.y_test)))
+    index = number.number_input("Test digit index", 0, len(data.y_test) - 1, key=f"{key}_index")
+    st.caption(f"Test digit #{index} is a **{data.y_test[index]}**.")
+    return data.x_test[index] / np.float32(255), int(data.y_test[index])
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped_derived(label: str) -> dict:
+    """Results computed from a shipped model (its robustness curves, ...): one dict shared by every visitor."""
+    return {}
+
+
+def derived(label: str) -> dict:
+    """A place to keep what was computed from a model, kept as long as the model: the server's or this visitor's."""
+    run = registry().get(label)
+    return _shipped_derived(label) if run is None else run.derived
+
+
 def test_probabilities(label: str) -> np.ndarray:
     """(10000, 10) probabilities of any model on MNIST's test set, computed once."""
     run = registry().get(label)
@@ -139,10 +183,15 @@ def active_label() -> str:
     return choice if choice in model_labels() else model_labels()[0]
 
 
+def model(label: str) -> keras.Model:
+    """A model by the name the sidebar shows: a shipped one or one of this visitor's."""
+    run = registry().get(label)
+    return run.model if run is not None else shipped_model(label)
+
+
 def active_model() -> keras.Model:
     """The model the visitor picked in the sidebar."""
-    run = registry().get(active_label())
-    return run.model if run is not None else shipped_model(active_label())
+    return model(active_label())
 
 
 def model_picker() -> None:

@@ -1,6 +1,5 @@
 """Explain page: which pixels drove the network's decision, and what its layers see."""
 
-import numpy as np
 import streamlit as st
 
 import ui
@@ -8,7 +7,6 @@ from core.data import IMAGE_SIZE
 from core.explain import explain, feature_maps, first_layer_weights
 from core.models import predict_proba
 from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, weight_picture
-from core.preprocess import to_mnist
 
 MAPS_SHOWN = 16  # feature maps shown per conv layer
 VIEWS = {  # title -> (caption: what it means and where it misleads, signed colours?)
@@ -30,22 +28,7 @@ st.caption("Why did the network read it that way? Red pixels pushed towards the 
 
 model = ui.active_model()
 data = ui.mnist()
-picture = ui.your_picture()
-drawn = to_mnist(picture) if picture is not None else None
-sources = ["Your drawing", "A test digit"]
-source = st.segmented_control("Explain", sources, default=sources[0] if drawn is not None else sources[1], key="source")
-if source == "Your drawing" and drawn is None:
-    st.info("Draw a digit on the Draw page first, or pick a test digit.", icon="✏️")
-    st.stop()
-if source == "Your drawing":
-    image = drawn
-else:
-    if st.button("Random test digit", icon=":material/casino:"):
-        st.session_state.explain_index = int(np.random.default_rng().integers(len(data.y_test)))
-    index = st.number_input("Test digit index", 0, len(data.y_test) - 1, key="explain_index")
-    image = data.x_test[index] / np.float32(255)
-    st.caption(f"Test digit #{index} is a **{data.y_test[index]}**.")
-
+image, _ = ui.choose_picture("explain", attacked=True)
 probabilities = predict_proba(model, image[None])[0]
 predicted = int(probabilities.argmax())
 left, right = st.columns([1, 2])

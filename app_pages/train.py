@@ -47,7 +47,7 @@ with st.expander("Hyperparameters", expanded=False):
         b: {"activation": "Activation", "optimizer": "Optimiser", "learning_rate": "Learning rate",
             "schedule": "Schedule", "weight_decay": "Weight decay", "label_smoothing": "Label smoothing"},
         c: {"batch_size": "Batch size", "epochs": "Epochs", "train_size": "Training digits", "augment": "Augmentation",
-            "validation_share": "Validation share", "seed": "Seed"},
+            "validation_share": "Validation share", "adversarial_eps": "Adversarial training ε", "seed": "Seed"},
     }  # fmt: skip
     values = {name: choose(column, label, name) for column, fields in labels.items() for name, label in fields.items()}
 config = dataclasses.replace(base, **values)
@@ -122,7 +122,7 @@ else:
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
         comparison_table(runs), hide_index=True,
-        column_config={"validation accuracy": percent, "test accuracy": percent},
+        column_config={"validation accuracy": percent, "test accuracy": percent, "accuracy under attack": percent},
     )  # fmt: skip
 if "rename_notice" in st.session_state:
     st.error(st.session_state.pop("rename_notice"))

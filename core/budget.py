@@ -12,8 +12,9 @@ import math
 import os
 from dataclasses import dataclass
 
+from core.adversarial import CHECK_DIGITS
 from core.data import IMAGE_SIZE, NUM_CLASSES
-from core.training import CHOICES, TrainConfig
+from core.training import CHOICES, ROBUST_TEST_DIGITS, TrainConfig
 
 MAX_TRAIN_MB = float(os.environ.get("DIGITLAB_MAX_TRAIN_MB", "1000"))  # memory one training may use, estimated
 BASE_MB = 420.0  # a training process before its first batch: forked TensorFlow, the data, the graph
@@ -95,6 +96,8 @@ def estimate(config: TrainConfig) -> Cost:
     megabytes = BASE_MB + variable_bytes / 2**20
     steps = config.epochs * math.ceil(training_digits / config.batch_size)
     forward_passes = config.epochs * (3 * training_digits + validation_digits) + 10_000  # backward ~ 2 forward
+    if config.adversarial_eps:  # each step attacks its batch first (forward and backward), and each epoch is checked
+        forward_passes += config.epochs * (3 * training_digits + 3 * 10 * CHECK_DIGITS) + 3 * 20 * ROBUST_TEST_DIGITS
     per_pass = net.activations * SECONDS_PER_ACTIVATION + net.flops * SECONDS_PER_FLOP
     seconds = START_SECONDS + steps * STEP_SECONDS + forward_passes * per_pass
     return Cost(net, megabytes, seconds)

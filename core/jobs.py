@@ -28,7 +28,7 @@ from core.budget import estimate
 from core.data import Mnist
 from core.models import model_bytes, model_from_bytes
 from core.runtime import cap_malloc_arenas, limit_memory, out_of_memory
-from core.training import Progress, TrainConfig, TrainResult, test_accuracy, train
+from core.training import Progress, TrainConfig, TrainResult, score, train
 
 MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", "2"))  # trainings running at once, server-wide
 MAX_SECONDS = float(os.environ.get("DIGITLAB_MAX_TRAIN_SECONDS", "600"))  # wall-clock limit of one run
@@ -182,7 +182,8 @@ class TrainingJob:
             return
         history = self.progress.history if self.progress else {"train": [], "validation": []}
         seconds = self.progress.seconds if self.progress else 0.0
-        self.result = TrainResult(model, history, test_accuracy(model, self.data), seconds, stopped=True)
+        accuracy, robust = score(model, self.config, self.data)
+        self.result = TrainResult(model, history, accuracy, seconds, stopped=True, robust_accuracy=robust)
 
 
 def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):

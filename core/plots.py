@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 ACCENT = "#ff4b4b"  # Streamlit's primary red: the predicted class
 MUTED = "#8c96a8"  # every other class
+ATTACKED = "#ffbd45"  # a curve measured under attack
+SPLITS = {"train": ("training", MUTED), "validation": ("validation", ACCENT), "robust": ("under attack", ATTACKED)}
 PICTURE_WIDTH = 168  # CSS pixels at which pages show a 28x28 picture: six per pixel
 GRID_GREY = 49  # the pixel grid's lines, close to the dark theme's #31333f
 
@@ -169,6 +174,33 @@ def weight_picture(weights: np.ndarray, *, factor: int) -> np.ndarray:
     return attribution_picture(weights, np.zeros_like(weights), signed=True, factor=factor)
 
 
+def png_bytes(image: np.ndarray, *, factor: int = 10) -> bytes:
+    """A (28, 28) image in [0, 1] as a PNG file, each pixel a crisp `factor`-wide square."""
+    buffer = io.BytesIO()
+    Image.fromarray(enlarge(image, factor)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> go.Figure:
+    """Accuracy against ε: one line per (model, attack); the first model solid, the others dashed."""
+    figure = go.Figure()
+    for index, (model, by_attack) in enumerate(curves.items()):
+        for attack, accuracies in by_attack.items():
+            figure.add_trace(
+                go.Scatter(
+                    x=list(eps_values), y=accuracies, mode="lines+markers", name=f"{model} · {attack}",
+                    line={"dash": "solid" if index == 0 else "dash", "color": ACCENT if "PGD" in attack else MUTED},
+                    hovertemplate="ε %{x}: %{y:.1%} read right<extra>%{fullData.name}</extra>",
+                )
+            )  # fmt: skip
+    figure.update_layout(
+        xaxis_title="ε: the most any pixel may change (0 to 1)", yaxis_title="accuracy", yaxis_tickformat=".0%",
+        yaxis_range=[0, 1.02], height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25},
+    )  # fmt: skip
+    return figure
+
+
 CURVE_WIDTH, CURVE_HEIGHT = 320, 190  # an SVG panel's drawing units; it scales to the page's width
 _PLOT = (44, 10, 312, 160)  # the plotting area inside a panel: left, top, right, bottom
 
@@ -200,15 +232,15 @@ def _curve_panel(title: str, series: dict, *, steps: float, low: float, high: fl
         parts.append(f'<text x="{x(tick):.1f}" y="{bottom + 14}" text-anchor="middle">{tick:g}</text>')
     parts.append(f'<text x="{right}" y="{bottom + 28}" text-anchor="end">step</text>')
     for split, points in series.items():
-        colour = ACCENT if split == "validation" else MUTED
+        name, colour = SPLITS[split]
         xy = " ".join(f"{x(step):.1f},{y(value):.1f}" for step, value in points)
         parts.append(f'<polyline points="{xy}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        if split != "validation" and len(points) == 1:  # a line of one point would not show
+        if split == "train" and len(points) == 1:  # a line of one point would not show
             parts.append(f'<circle cx="{x(points[0][0]):.1f}" cy="{y(points[0][1]):.1f}" r="2.5" fill="{colour}"/>')
-        if split == "validation":
+        if split != "train":  # once per epoch: a point with a tooltip
             parts += [
                 f'<circle cx="{x(step):.1f}" cy="{y(value):.1f}" r="3.5" fill="{colour}">'
-                f"<title>validation {title} at step {step}: {label(value, precise=True)}</title></circle>"
+                f"<title>{name} {title} at step {step}: {label(value, precise=True)}</title></circle>"
                 for step, value in points
             ]
     return f'<svg viewBox="0 0 {CURVE_WIDTH} {CURVE_HEIGHT}" role="presentation">{"".join(parts)}</svg>'
@@ -217,7 +249,8 @@ def _curve_panel(title: str, series: dict, *, steps: float, low: float, high: fl
 def training_curves(history: dict) -> str:
     """Loss and accuracy against training step: HTML with two SVG panels (for `st.markdown`).
 
-    Training points every few dozen steps (grey), validation once per epoch (red, with tooltips).
+    Training points every few dozen steps (grey), validation once per epoch (red, with tooltips), and
+    for adversarial training the held-out digits' accuracy under PGD once per epoch (yellow).
     A page redraws this every second while a run trains: watching a run as a plotly chart cost the
     browser 18.7% of a core and the server 4.6%; as SVG 9.4% and 1.3% (bench/train_page.py; an idle
     Train page: 0.6% and 0.5%). Non-finite values (a diverged run) are left out.
@@ -249,7 +282,8 @@ def training_curves(history: dict) -> str:
     legend = "".join(
         f'<span><span style="display:inline-block;width:1.2em;height:3px;vertical-align:middle;background:{colour}">'
         f"</span> {name}</span>"
-        for name, colour in (("training", MUTED), ("validation", ACCENT))
+        for split, (name, colour) in SPLITS.items()
+        if split != "robust" or history.get("robust")
     )
     style = (
         "<style>.dl-curves svg{width:100%;max-width:480px;height:auto;font-size:11px;fill:currentColor}"

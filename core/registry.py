@@ -24,14 +24,16 @@ class Run:
     config: TrainConfig | None = None  # None for a model the visitor uploaded
     result: TrainResult | None = None  # how training went; None for an upload
     test_probabilities: np.ndarray | None = field(default=None, repr=False)  # (10000, 10), filled when first needed
+    derived: dict = field(default_factory=dict, repr=False)  # what pages computed from the model, kept with it
 
 
 def describe(number: int, config: TrainConfig, result: TrainResult) -> str:
     """A run's default name, e.g. "run 3 · cnn · adam 3e-03 · 2 epochs · 98.9%"."""
     stopped = " · stopped" if result.stopped else ""
+    robust = f" · robust ε {config.adversarial_eps:g}" if config.adversarial_eps else ""
     return (
         f"run {number} · {config.architecture} · {config.optimizer} {config.learning_rate:.0e} · "
-        f"{config.epochs} epochs · {result.test_accuracy:.1%}{stopped}"
+        f"{config.epochs} epochs{robust} · {result.test_accuracy:.1%}{stopped}"
     )
 
 
@@ -84,6 +86,8 @@ def summary(run: Run) -> str:
         validation = run.result.history["validation"]
         parts.append(f"{run.result.seconds:.0f} s")
         parts += [f"validation {validation[-1][2]:.1%}"] if validation else []
+        if run.result.robust_accuracy is not None:
+            parts.append(f"{run.result.robust_accuracy:.1%} under PGD-20 at ε {run.config.adversarial_eps:g}")
     return " · ".join(parts + [f"test {run.test_accuracy:.2%}"])
 
 
@@ -102,6 +106,8 @@ def comparison_table(runs: list[Run]) -> list[dict]:
                 "epochs": run.config.epochs,
                 "training digits": run.config.train_size,
                 "augment": run.config.augment,
+                "adversarial ε": run.config.adversarial_eps,
+                "accuracy under attack": run.result.robust_accuracy,
                 "seconds": round(run.result.seconds, 1),
                 "validation accuracy": validation[-1][2] if validation else None,
                 "stopped": run.result.stopped,

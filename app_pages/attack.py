@@ -1,0 +1,89 @@
+"""Attack page: change a picture by a hair per pixel until the network reads it wrong."""
+
+import numpy as np
+import streamlit as st
+
+import ui
+from core.adversarial import CEILING, CURVE_EPS, attack_picture, robustness_curves, smallest_flip
+from core.models import predict_proba
+from core.plots import PICTURE_WIDTH, pixel_picture, png_bytes, probability_list, robustness_figure, weight_picture
+
+CURVE_DIGITS = 1_000  # test digits behind the robustness curves
+ANY = "any wrong digit"
+
+st.title("Attack")
+st.caption(
+    "An adversarial example: a picture changed by at most ε in every pixel (ε = 0.1 is a tenth of the way from "
+    "black to white) in exactly the direction that misleads the network most."
+)
+
+model, label = ui.active_model(), ui.active_label()
+image, _ = ui.choose_picture("attack")
+reading = int(predict_proba(model, image[None])[0].argmax())
+
+st.session_state.update(st.session_state.pop("next_attack", {}))  # set by "Smallest change", before the widgets
+st.session_state.setdefault("attack_method", "PGD-20")
+st.session_state.setdefault("attack_eps", 0.1)
+left, middle, right = st.columns([2, 3, 2])
+method = left.segmented_control("Attack", ["FGSM", "PGD-20"], required=True, key="attack_method",
+                                help="FGSM: one step along the gradient's sign. PGD-20: twenty smaller steps, "
+                                     "each kept within ε: slower, and much stronger.")  # fmt: skip
+eps = middle.slider("ε: the most any pixel may change", 0.0, CEILING, step=0.01, key="attack_eps")
+target = right.selectbox("Make it read", [ANY, *range(10)], key="attack_target")
+target = None if target == ANY or target == reading else target
+
+if st.button("Smallest change that fools it", icon=":material/search:"):
+    with st.spinner("Searching for the smallest ε…"):
+        flip = smallest_flip(model, image, target=target)
+    if flip is None:
+        st.warning(f"Even ε = {CEILING} does not fool this network{f' into a {target}' if target is not None else ''}.")
+    else:
+        rounded_up = float(np.ceil(flip.eps * 100) / 100)  # to the slider's step
+        st.session_state.next_attack = {"attack_eps": rounded_up, "attack_method": "PGD-20", "flip_eps": flip.eps}
+        st.rerun()
+if "flip_eps" in st.session_state:
+    st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):.3f} (PGD-20), rounded up here.")
+
+result = attack_picture(model, image, attack=method, eps=eps, target=target)
+st.session_state.attacked_picture = result.adversarial
+
+pictures = st.columns(3)
+for column, title, picture in zip(pictures, ["What the network sees", "The change", "The attacked picture"],
+                                  [pixel_picture(image), weight_picture(result.change, factor=6),
+                                   pixel_picture(result.adversarial)], strict=True):  # fmt: skip
+    column.markdown(f"**{title}**")
+    column.image(picture, width=PICTURE_WIDTH, output_format="PNG")
+pictures[1].caption(f"Red brighter, blue darker, by up to {eps:g}; shown at full strength.")
+for column, title, probabilities in zip(st.columns(2), ["Before", "After"], [result.before, result.after], strict=True):
+    column.markdown(f"**{title}: reads {probabilities.argmax()}, {probabilities.max():.0%} sure**")
+    column.html(probability_list(probabilities))
+if result.fooled:
+    st.success(f"Fooled: changing no pixel by more than {eps:g} turned a {reading} into a {result.after.argmax()}.")
+elif st.session_state.attack_target == reading:
+    st.info(f"It already reads this as {reading}: pick another digit to make it read.")
+else:
+    st.info("Not fooled at this ε. Raise ε, use PGD-20, or find the smallest change that works.")
+download, explain = st.columns(2)
+download.download_button(
+    "Download the attacked picture", png_bytes(result.adversarial), "attacked-digit.png", "image/png",
+    icon=":material/download:",
+)  # fmt: skip
+if explain.button("Explain the attacked picture", icon=":material/lightbulb:"):
+    st.session_state.explain_source = ui.SOURCES[2]
+    st.switch_page("app_pages/explain.py")
+
+st.subheader("How robust is it?")
+st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")
+others = [name for name in ui.model_labels() if name != label]
+second = st.selectbox("Compare with", ["nothing"] + others, key="attack_compare")
+curves = {}
+for name in [label] + ([second] if second in others else []):
+    store = ui.derived(name)
+    if "robustness" not in store:
+        bar = st.progress(0.0, f"Attacking {CURVE_DIGITS:,} test digits with {ui.as_text(name)}…")
+        data = ui.mnist()
+        images, labels = data.x_test[:CURVE_DIGITS] / np.float32(255), data.y_test[:CURVE_DIGITS]
+        store["robustness"] = robustness_curves(ui.model(name), images, labels, on_progress=bar.progress)
+        bar.empty()
+    curves[name] = store["robustness"]
+st.plotly_chart(robustness_figure(curves, CURVE_EPS), width="stretch")

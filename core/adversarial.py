@@ -1,0 +1,328 @@
+"""Adversarial examples: pictures changed by at most ε per pixel so that the network misreads them.
+
+L∞ attacks in pixel units of [0, 1]: FGSM (one signed-gradient step, Goodfellow et al. 2015) and PGD
+(many small steps projected back into the ε-box, Madry et al. 2018), untargeted (any wrong reading)
+or targeted (a chosen reading); the smallest ε that changes a reading; accuracy against ε; and the
+fast adversarial training of Wong, Rice & Kolter 2020 (FGSM from a random start).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from core.data import IMAGE_SIZE
+from core.models import predict_proba
+
+CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
+BATCH = 500  # pictures per gradient computation
+SEARCH_POINTS = 16  # ε values tried at once in each round of smallest_flip's search
+SEARCH_ROUNDS = 2  # rounds of that search: the answer is within CEILING / 16² ≈ 0.002 (half a grey level)
+
+
+def logits(model: keras.Model) -> Callable:
+    """f(images, training) -> (B, 10) logits of a model that ends in a softmax.
+
+    Gradients of a saturated softmax are zero in float32 (p = 1.0 exactly), which would hide a
+    confident network from the attacks ("gradient masking"); the scores before it do not saturate.
+    Models whose last layer is neither a softmax Dense nor a softmax layer fall back to log p.
+    """
+    last = model.layers[-1]
+    if getattr(last, "activation", None) is keras.activations.softmax and isinstance(last, layers.Dense):
+        features = keras.Model(model.inputs, last.input)
+
+        def dense(images, training=False):
+            scores = tf.matmul(features(images, training=training), last.kernel)
+            return scores + last.bias if last.use_bias else scores
+
+        return dense
+    if isinstance(last, layers.Softmax) or (
+        isinstance(last, layers.Activation) and last.activation is keras.activations.softmax
+    ):
+        return keras.Model(model.inputs, last.input)
+    return lambda images, training=False: tf.math.log(model(images, training=training) + 1e-30)
+
+
+_gradients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one traced graph per live model
+
+
+def _input_gradient(model: keras.Model):
+    """g(images, classes, direction) -> (d loss / d images, logits), loss = direction · cross-entropy(classes)."""
+    if model not in _gradients:
+        scores = logits(model)
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32),
+                tf.TensorSpec((None,), tf.int32),
+                tf.TensorSpec((None,), tf.float32),
+            ]
+        )
+        def gradient(images, classes, direction):
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                values = scores(images, training=False)
+                loss = direction * tf.nn.sparse_softmax_cross_entropy_with_logits(classes, values)  # (B,)
+            return tape.gradient(loss, images), values
+
+        _gradients[model] = gradient
+    return _gradients[model]
+
+
+def _goal(labels: np.ndarray, target) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, direction): climb the true class's loss, or descend the target's."""
+    if target is None:
+        return np.asarray(labels, np.int32), np.ones(len(labels), np.float32)
+    classes = np.broadcast_to(np.asarray(target, np.int32), (len(labels),))
+    return np.ascontiguousarray(classes), -np.ones(len(labels), np.float32)
+
+
+def _per_picture(eps, count: int) -> np.ndarray:
+    """ε as a (count, 1, 1) array: one value for all pictures, or one each."""
+    values = np.broadcast_to(np.asarray(eps, np.float32), (count,))
+    if (values < 0).any() or (values > 1).any():
+        raise ValueError("ε must be between 0 and 1 (pixel values run from 0 to 1)")
+    return values.reshape(count, 1, 1).copy()
+
+
+def pgd(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    eps,
+    *,
+    steps: int = 20,
+    step_size=None,
+    random_start: bool = True,
+    target=None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Projected gradient descent within the L∞ ball of radius `eps` (scalar or one per picture).
+
+    images (B, 28, 28) float32 in [0, 1]; labels (B,) the true digits; target None (any wrong
+    reading) or a digit (scalar or per picture) to make the network read. `step_size` defaults to
+    2.5 ε / steps (Madry et al. 2018). Returns the adversarial images, within ε of the originals and
+    within [0, 1].
+    """
+    images = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    if steps < 1:
+        raise ValueError("PGD needs at least one step")
+    classes, direction = _goal(labels, target)
+    radius = _per_picture(eps, len(images))
+    size = 2.5 * radius / steps if step_size is None else _per_picture(step_size, len(images))
+    gradient = _input_gradient(model)
+    rng = np.random.default_rng(seed)
+    adversarial = np.empty_like(images)
+    for start in range(0, len(images), BATCH):
+        part = slice(start, start + BATCH)
+        original, box = images[part], radius[part]
+        x = original + rng.uniform(-1, 1, original.shape).astype(np.float32) * box if random_start else original
+        x = np.clip(x, 0, 1)
+        for _ in range(steps):
+            grad, _ = gradient(x, classes[part], direction[part])
+            x = np.clip(x + size[part] * np.sign(grad.numpy()), original - box, original + box)
+            x = np.clip(x, 0, 1)
+        adversarial[part] = x
+    return adversarial
+
+
+def fgsm(model: keras.Model, images: np.ndarray, labels: np.ndarray, eps, *, target=None) -> np.ndarray:
+    """Fast gradient sign method: one step of size ε along the sign of the loss gradient."""
+    return pgd(model, images, labels, eps, steps=1, step_size=eps, random_start=False, target=target)
+
+
+ATTACKS: dict[str, Callable] = {  # name shown to visitors -> attack(model, images, labels, eps, *, target)
+    "FGSM": fgsm,
+    "PGD-10": lambda model, images, labels, eps, *, target=None: pgd(model, images, labels, eps, steps=10,
+                                                                     target=target),
+    "PGD-20": lambda model, images, labels, eps, *, target=None: pgd(model, images, labels, eps, steps=20,
+                                                                     target=target),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Flip:
+    eps: float  # the smallest ε found that changes the reading
+    image: np.ndarray  # (28, 28) the picture that fools the network at that ε
+    probabilities: np.ndarray  # (10,) the network's reading of it
+
+
+def _fooled(probabilities: np.ndarray, reading: int, target) -> np.ndarray:
+    predicted = probabilities.argmax(axis=1)
+    return predicted == target if target is not None else predicted != reading
+
+
+def smallest_flip(
+    model: keras.Model, image: np.ndarray, *, target: int | None = None, ceiling: float = CEILING, steps: int = 20
+) -> Flip | None:
+    """The smallest ε at which PGD changes the network's reading of `image` (to `target`, if given).
+
+    A search over ε like a binary search, but SEARCH_POINTS values per round, attacked as one batch;
+    None if even `ceiling` does not fool it.
+    """
+    image = np.asarray(image, np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
+    reading = int(predict_proba(model, image[None])[0].argmax())
+    if target is not None and target == reading:
+        raise ValueError(f"the network already reads this as {target}: pick another target")
+    low, high, found = 0.0, ceiling, None
+    for _ in range(SEARCH_ROUNDS):
+        grid = np.linspace(low, high, SEARCH_POINTS + 1, dtype=np.float32)[1:]
+        batch = np.repeat(image[None], len(grid), axis=0)
+        attacked = pgd(model, batch, np.full(len(grid), reading), grid, steps=steps, target=target)
+        probabilities = predict_proba(model, attacked)
+        fooled = np.flatnonzero(_fooled(probabilities, reading, target))
+        if len(fooled) == 0:
+            break
+        first = fooled[0]
+        found = Flip(float(grid[first]), attacked[first], probabilities[first])
+        low, high = (float(grid[first - 1]) if first else low), float(grid[first])
+    return found
+
+
+def robustness_curve(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    eps_values,
+    attack: Callable,
+    *,
+    on_progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
+    """Accuracy on `images` attacked at each ε of `eps_values` (ε = 0 is the clean accuracy)."""
+    accuracies = []
+    for done, eps in enumerate(eps_values):
+        attacked = images if eps == 0 else attack(model, images, labels, eps)
+        accuracies.append(float((predict_proba(model, attacked).argmax(axis=1) == labels).mean()))
+        if on_progress is not None:
+            on_progress((done + 1) / len(eps_values))
+    return np.array(accuracies)
+
+
+@dataclass(frozen=True)
+class Attacked:
+    """One picture before and after an attack, with the network's readings of both."""
+
+    original: np.ndarray  # (28, 28) in [0, 1]
+    adversarial: np.ndarray  # (28, 28) in [0, 1], within ε of the original
+    before: np.ndarray  # (10,) probabilities of the original
+    after: np.ndarray  # (10,) probabilities of the adversarial picture
+
+    @property
+    def change(self) -> np.ndarray:
+        return self.adversarial - self.original
+
+    @property
+    def fooled(self) -> bool:
+        return self.before.argmax() != self.after.argmax()
+
+
+def attack_picture(model: keras.Model, image: np.ndarray, *, attack: str, eps: float, target=None) -> Attacked:
+    """Attack one picture with ATTACKS[attack]: away from what the network reads now, or towards `target`."""
+    image = np.asarray(image, np.float32).reshape(1, IMAGE_SIZE, IMAGE_SIZE)
+    before = predict_proba(model, image)[0]
+    adversarial = ATTACKS[attack](model, image, before.argmax()[None], eps, target=target)
+    return Attacked(image[0], adversarial[0], before, predict_proba(model, adversarial)[0])
+
+
+CURVE_EPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # the ε values of the Attack page's robustness curves
+CURVE_ATTACKS = ("FGSM", "PGD-10")
+
+
+def robustness_curves(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, *, on_progress: Callable[[float], None] | None = None
+) -> dict[str, np.ndarray]:
+    """Accuracy at each of CURVE_EPS under each of CURVE_ATTACKS: {attack: (len(CURVE_EPS),)}, with progress."""
+    costs = {"FGSM": 1, "PGD-10": 10}  # gradient steps: how the progress bar shares out
+    total, done, curves = sum(costs.values()), 0, {}
+    for name in CURVE_ATTACKS:
+
+        def report(fraction: float, done=done, name=name) -> None:
+            if on_progress is not None:
+                on_progress((done + fraction * costs[name]) / total)
+
+        curves[name] = robustness_curve(model, images, labels, CURVE_EPS, ATTACKS[name], on_progress=report)
+        done += costs[name]
+    return curves
+
+
+class FastAdversarialTraining(keras.Model):
+    """Trains `network` on FGSM examples from a random start (Wong, Rice & Kolter 2020).
+
+    Each step draws δ uniformly in [-ε, ε], takes one signed-gradient step of 1.25 ε from there,
+    projects back into the ε-box and trains on the result: about twice a plain step's cost, against
+    PGD training's (steps + 1) times. Fit this wrapper; keep `network`.
+    """
+
+    STEP = 1.25  # FGSM step in units of ε (Wong et al.'s α = 1.25 ε)
+
+    def __init__(self, network: keras.Model, eps: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.network, self.eps = network, float(eps)
+        self.scores = logits(network)
+
+    def call(self, images, training=False):
+        return self.network(images, training=training)
+
+    def train_step(self, data):
+        images, targets = data  # (B, 28, 28) in [0, 1]; (B, 10) one-hot, perhaps smoothed
+        delta = tf.random.uniform(tf.shape(images), -self.eps, self.eps)
+        with tf.GradientTape() as tape:
+            tape.watch(delta)
+            start = tf.clip_by_value(images + delta, 0.0, 1.0)
+            loss = tf.nn.softmax_cross_entropy_with_logits(targets, self.scores(start, training=True))
+        delta += self.STEP * self.eps * tf.sign(tape.gradient(loss, delta))
+        delta = tf.clip_by_value(delta, -self.eps, self.eps)
+        adversarial = tf.stop_gradient(tf.clip_by_value(images + delta, 0.0, 1.0))
+        with tf.GradientTape() as tape:
+            predicted = self(adversarial, training=True)
+            loss = self.compute_loss(x=adversarial, y=targets, y_pred=predicted)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(gradients, self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(targets, predicted)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+
+CHECK_DIGITS = 500  # held-out digits attacked (PGD-10) after each epoch of adversarial training
+
+
+class RobustCheck(keras.callbacks.Callback):
+    """After each epoch, PGD-10 accuracy on held-out digits, in history["robust"]; at the end, the best epoch.
+
+    FGSM training can collapse within an epoch ("catastrophic overfitting": PGD accuracy falls to
+    near 0 while FGSM accuracy climbs, Wong et al. 2020); this check shows it and undoes it.
+    """
+
+    def __init__(self, network: keras.Model, images: np.ndarray, labels: np.ndarray, eps: float, history: dict) -> None:
+        super().__init__()
+        self.network, self.eps = network, eps
+        self.images, self.labels = images[:CHECK_DIGITS], np.asarray(labels[:CHECK_DIGITS])
+        self.history = history
+        history["robust"] = []  # (step, loss, accuracy) under attack, once per epoch
+        self.step, self.best_accuracy, self.best_weights = 0, -1.0, None
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        self.step += 1
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        attacked = pgd(self.network, self.images, self.labels, self.eps, steps=10, seed=epoch)
+        probabilities = predict_proba(self.network, attacked)
+        accuracy = float((probabilities.argmax(axis=1) == self.labels).mean())
+        loss = float(-np.log(probabilities[np.arange(len(self.labels)), self.labels] + 1e-12).mean())
+        self.history["robust"].append((self.step, loss, accuracy))
+        if accuracy > self.best_accuracy:
+            self.best_accuracy, self.best_weights = accuracy, self.network.get_weights()
+
+    def on_train_end(self, logs=None) -> None:
+        latest = self.history["robust"][-1][2] if self.history["robust"] else None
+        if self.best_weights is not None and latest is not None and latest < self.best_accuracy:
+            self.network.set_weights(self.best_weights)
