@@ -53,7 +53,13 @@ _gradients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one trace
 
 
 def _input_gradient(model: keras.Model):
-    """g(images, classes, direction) -> (d loss / d images, logits), loss = direction · cross-entropy(classes)."""
+    """g(images, classes, direction): the direction of d (direction · cross-entropy(classes)) / d images.
+
+    Each picture's gradient comes scaled by a positive number of its own, which changes no sign. The
+    loss is taken on the scores in float64 and scaled before it flows back: a float32 softmax is
+    exactly one-hot once the scores differ by ~100, and its gradient then exactly zero, which would
+    hide a very sure network from the attacks ("gradient masking").
+    """
     if model not in _gradients:
         scores = logits(model)
 
@@ -67,9 +73,12 @@ def _input_gradient(model: keras.Model):
         def gradient(images, classes, direction):
             with tf.GradientTape() as tape:
                 tape.watch(images)
-                values = scores(images, training=False)
-                loss = direction * tf.nn.sparse_softmax_cross_entropy_with_logits(classes, values)  # (B,)
-            return tape.gradient(loss, images), values
+                values = scores(images, training=False)  # (B, 10)
+            wide = tf.cast(values, tf.float64)
+            upstream = tf.nn.softmax(wide) - tf.one_hot(classes, tf.shape(wide)[1], dtype=tf.float64)  # dCE/dscores
+            upstream *= tf.cast(direction, tf.float64)[:, None]
+            upstream = tf.math.divide_no_nan(upstream, tf.reduce_max(tf.abs(upstream), axis=1, keepdims=True))
+            return tape.gradient(values, images, output_gradients=tf.cast(upstream, values.dtype))
 
         _gradients[model] = gradient
     return _gradients[model]
@@ -125,7 +134,7 @@ def pgd(
         x = original + rng.uniform(-1, 1, original.shape).astype(np.float32) * box if random_start else original
         x = np.clip(x, 0, 1)
         for _ in range(steps):
-            grad, _ = gradient(x, classes[part], direction[part])
+            grad = gradient(x, classes[part], direction[part])
             x = np.clip(x + size[part] * np.sign(grad.numpy()), original - box, original + box)
             x = np.clip(x, 0, 1)
         adversarial[part] = x
