@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core.adversarial import CEILING, CURVE_EPS, attack_picture, robustness_curves, smallest_flip
+from core.adversarial import CEILING, CURVE_EPS, RESOLUTION, attack_picture, robustness_curves, smallest_flip
 from core.models import predict_proba
 from core.plots import PICTURE_WIDTH, pixel_picture, png_bytes, probability_list, robustness_figure, weight_picture
 
@@ -28,7 +28,7 @@ left, middle, right = st.columns([2, 3, 2])
 method = left.segmented_control("Attack", ["FGSM", "PGD-20"], required=True, key="attack_method",
                                 help="FGSM: one step along the gradient's sign. PGD-20: twenty smaller steps, "
                                      "each kept within ε: slower, and much stronger.")  # fmt: skip
-eps = middle.slider("ε: the most any pixel may change", 0.0, CEILING, step=0.01, key="attack_eps")
+eps = middle.slider("ε: the most any pixel may change", 0.0, CEILING, step=RESOLUTION, key="attack_eps")
 target = right.selectbox("Make it read", [ANY, *range(10)], key="attack_target")
 target = None if target == ANY or target == reading else target
 
@@ -38,11 +38,10 @@ if st.button("Smallest change that fools it", icon=":material/search:"):
     if flip is None:
         st.warning(f"Even ε = {CEILING} does not fool this network{f' into a {target}' if target is not None else ''}.")
     else:
-        rounded_up = float(np.ceil(flip.eps * 100) / 100)  # to the slider's step
-        st.session_state.next_attack = {"attack_eps": rounded_up, "attack_method": "PGD-20", "flip_eps": flip.eps}
+        st.session_state.next_attack = {"attack_eps": flip.eps, "attack_method": "PGD-20", "flip_eps": flip.eps}
         st.rerun()
 if "flip_eps" in st.session_state:
-    st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):.3f} (PGD-20), rounded up here.")
+    st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):g}, with PGD-20.")
 
 result = attack_picture(model, image, attack=method, eps=eps, target=target)
 st.session_state.attacked_picture = result.adversarial

@@ -65,7 +65,7 @@ def explorer() -> None:
             st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
         picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
         if st.button("Why? Explain this digit", icon=":material/lightbulb:"):
-            st.session_state.source, st.session_state.explain_index = "A test digit", int(picked)
+            st.session_state.explain_source, st.session_state.explain_index = ui.SOURCES[1], int(picked)
             st.switch_page("app_pages/explain.py")
         st.html(probability_list(result.probabilities[picked]))
 

@@ -22,8 +22,7 @@ from core.models import predict_proba
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
 BATCH = 500  # pictures per gradient computation
-SEARCH_POINTS = 16  # ε values tried at once in each round of smallest_flip's search
-SEARCH_ROUNDS = 2  # rounds of that search: the answer is within CEILING / 16² ≈ 0.002 (half a grey level)
+RESOLUTION = 0.01  # smallest_flip's step in ε: 2.5 grey levels of 255, and the Attack page's slider step
 
 
 def logits(model: keras.Model) -> Callable:
@@ -100,6 +99,11 @@ def _per_picture(eps, count: int) -> np.ndarray:
     return values.reshape(count, 1, 1).copy()
 
 
+def _start_noise(count: int, *, seed: int) -> np.ndarray:
+    """(count, 28, 28) uniform in [-1, 1]: PGD's random start, in units of ε."""
+    return np.random.default_rng(seed).uniform(-1, 1, (count, IMAGE_SIZE, IMAGE_SIZE)).astype(np.float32)
+
+
 def pgd(
     model: keras.Model,
     images: np.ndarray,
@@ -111,13 +115,14 @@ def pgd(
     random_start: bool = True,
     target=None,
     seed: int = 0,
+    noise: np.ndarray | None = None,
 ) -> np.ndarray:
     """Projected gradient descent within the L∞ ball of radius `eps` (scalar or one per picture).
 
     images (B, 28, 28) float32 in [0, 1]; labels (B,) the true digits; target None (any wrong
     reading) or a digit (scalar or per picture) to make the network read. `step_size` defaults to
-    2.5 ε / steps (Madry et al. 2018). Returns the adversarial images, within ε of the originals and
-    within [0, 1].
+    2.5 ε / steps (Madry et al. 2018). The random start is ε · `noise` ((B, 28, 28) in [-1, 1];
+    drawn from `seed` if None). Returns the adversarial images, within ε of the originals and within [0, 1].
     """
     images = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     if steps < 1:
@@ -126,13 +131,12 @@ def pgd(
     radius = _per_picture(eps, len(images))
     size = 2.5 * radius / steps if step_size is None else _per_picture(step_size, len(images))
     gradient = _input_gradient(model)
-    rng = np.random.default_rng(seed)
+    noise = _start_noise(len(images), seed=seed) if noise is None else np.asarray(noise, np.float32)
     adversarial = np.empty_like(images)
     for start in range(0, len(images), BATCH):
         part = slice(start, start + BATCH)
         original, box = images[part], radius[part]
-        x = original + rng.uniform(-1, 1, original.shape).astype(np.float32) * box if random_start else original
-        x = np.clip(x, 0, 1)
+        x = np.clip(original + noise[part] * box, 0, 1) if random_start else original
         for _ in range(steps):
             grad = gradient(x, classes[part], direction[part])
             x = np.clip(x + size[part] * np.sign(grad.numpy()), original - box, original + box)
@@ -168,30 +172,34 @@ def _fooled(probabilities: np.ndarray, reading: int, target) -> np.ndarray:
 
 
 def smallest_flip(
-    model: keras.Model, image: np.ndarray, *, target: int | None = None, ceiling: float = CEILING, steps: int = 20
+    model: keras.Model,
+    image: np.ndarray,
+    *,
+    target: int | None = None,
+    ceiling: float = CEILING,
+    resolution: float = RESOLUTION,
+    steps: int = 20,
 ) -> Flip | None:
-    """The smallest ε at which PGD changes the network's reading of `image` (to `target`, if given).
+    """The smallest ε, in steps of `resolution`, at which PGD changes the reading of `image` (to `target`).
 
-    A search over ε like a binary search, but SEARCH_POINTS values per round, attacked as one batch;
-    None if even `ceiling` does not fool it.
+    Every ε up to `ceiling` is tried at once, as one batch of copies that share the random start
+    `pgd(model, image[None], ..., eps)` would take: attacking the picture again at the ε found gives
+    the same picture. None if even `ceiling` does not fool the network.
     """
-    image = np.asarray(image, np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
-    reading = int(predict_proba(model, image[None])[0].argmax())
+    image = np.asarray(image, np.float32).reshape(1, IMAGE_SIZE, IMAGE_SIZE)
+    reading = int(predict_proba(model, image)[0].argmax())
     if target is not None and target == reading:
         raise ValueError(f"the network already reads this as {target}: pick another target")
-    low, high, found = 0.0, ceiling, None
-    for _ in range(SEARCH_ROUNDS):
-        grid = np.linspace(low, high, SEARCH_POINTS + 1, dtype=np.float32)[1:]
-        batch = np.repeat(image[None], len(grid), axis=0)
-        attacked = pgd(model, batch, np.full(len(grid), reading), grid, steps=steps, target=target)
-        probabilities = predict_proba(model, attacked)
-        fooled = np.flatnonzero(_fooled(probabilities, reading, target))
-        if len(fooled) == 0:
-            break
-        first = fooled[0]
-        found = Flip(float(grid[first]), attacked[first], probabilities[first])
-        low, high = (float(grid[first - 1]) if first else low), float(grid[first])
-    return found
+    grid = np.arange(1, round(ceiling / resolution) + 1) * np.float32(resolution)  # (K,)
+    copies = np.repeat(image, len(grid), axis=0)
+    noise = np.repeat(_start_noise(1, seed=0), len(grid), axis=0)
+    attacked = pgd(model, copies, np.full(len(grid), reading), grid, steps=steps, target=target, noise=noise)
+    probabilities = predict_proba(model, attacked)
+    fooled = np.flatnonzero(_fooled(probabilities, reading, target))
+    if len(fooled) == 0:
+        return None
+    first = fooled[0]
+    return Flip(round(float(grid[first]), 6), attacked[first], probabilities[first])
 
 
 def robustness_curve(

@@ -29,6 +29,7 @@ import h5py
 import keras
 import numpy as np
 
+from core.adversarial import attack_picture
 from core.data import IMAGE_SIZE, NUM_CLASSES
 from core.explain import explain, feature_maps, first_layer_weights
 from core.jobs import IsolatedRunError, run_isolated
@@ -250,4 +251,9 @@ def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray]:
     except Exception as error:
         log.info("uploaded model fails the Explain page: %s: %.300s", type(error).__name__, error)
         raise ValueError("The model reads digits, but the Explain page cannot analyse its layers.") from None
+    try:  # what the Attack page computes, on one digit
+        attack_picture(model, images[0], attack="PGD-20", eps=0.1)
+    except Exception as error:
+        log.info("uploaded model fails the Attack page: %s: %.300s", type(error).__name__, error)
+        raise ValueError("The model reads digits, but the Attack page cannot take its gradients.") from None
     return model_bytes(model), probabilities

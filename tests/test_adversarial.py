@@ -108,13 +108,16 @@ def test_the_smallest_flip_fools_the_network_within_its_eps(default_model, digit
     image = digits[0][0]
     reading = int(predict_proba(default_model, image[None])[0].argmax())
     flip = smallest_flip(default_model, image)
-    assert 0 < flip.eps < 0.2
+    assert 0 < flip.eps < 0.2 and round(flip.eps / 0.01, 6).is_integer()  # on the slider's steps
     assert flip.probabilities.argmax() != reading
     assert np.abs(flip.image - image).max() <= flip.eps + 1e-6
     assert predict_proba(default_model, flip.image[None])[0].argmax() == flip.probabilities.argmax()
     towards = smallest_flip(default_model, image, target=(reading + 5) % 10)
     assert towards.probabilities.argmax() == (reading + 5) % 10
-    assert smallest_flip(default_model, image, ceiling=0.002) is None  # half a grey level fools nothing
+    again = attack_picture(default_model, image, attack="PGD-20", eps=flip.eps)  # what the Attack page shows next
+    np.testing.assert_allclose(again.adversarial, flip.image, atol=1e-5)
+    assert again.fooled
+    assert smallest_flip(default_model, image, ceiling=0.002, resolution=0.001) is None  # half a grey level
     with pytest.raises(ValueError, match="already reads"):
         smallest_flip(default_model, image, target=reading)
 

@@ -117,6 +117,24 @@ def test_why_toggle_shows_the_heatmap_beside_the_prediction(app_url):
         page.screenshot(path=SCREENSHOTS / "explain-1280x720.png")
 
 
+def test_attack_a_drawing_and_watch_the_reading_change(app_url):
+    with browser_page() as page:
+        open_draw_page(page, app_url)
+        draw_digit(page, "7", x=0.15, y=0.15, size=0.7)
+        assert settled_prediction(page, "7") == "7"
+        page.get_by_role("link", name="Attack").click()
+        page.get_by_text("Before: reads 7").wait_for(timeout=60_000)  # the same drawing, read the same way
+        wait_idle(page)
+        page.get_by_role("button", name="Smallest change that fools it").click()
+        page.get_by_text("The smallest ε that fools it").wait_for(timeout=60_000)
+        wait_idle(page)
+        after = page.get_by_text("After: reads").inner_text()
+        assert not after.startswith("After: reads 7")
+        assert page.get_by_text("Fooled: changing no pixel by more than").is_visible()
+        wait_for_charts(page, 1)  # the robustness curves
+        page.screenshot(path=SCREENSHOTS / "attack-1280x720.png", full_page=True)
+
+
 def test_train_watch_stop_and_draw_with_the_new_model(app_url):
     with browser_page() as page:
         # A small CNN for 3 epochs: long enough to watch and stop, short enough for CI.

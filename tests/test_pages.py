@@ -152,7 +152,7 @@ def test_explain_page_with_an_injected_drawing_and_a_why_not_class(app, mnist):
 def test_explain_page_without_a_drawing_says_where_to_draw(app):
     app.switch_page("app_pages/explain.py")
     app.run()
-    app.session_state["source"] = "Your drawing"
+    app.session_state["explain_source"] = "Your drawing"
     app.run()
     assert not app.exception
     assert "Draw a digit on the Draw page first" in app.info[0].value
@@ -184,6 +184,43 @@ def test_evaluate_gallery_sends_a_digit_to_the_explain_page(evaluate_page):
     assert not at.exception
     assert at.title[0].value == "Explain"
     assert at.number_input(key="explain_index").value == picked
+
+
+def test_attack_page_fools_the_network_finds_the_smallest_change_and_explains_it(app):
+    app.switch_page("app_pages/attack.py").run()
+    assert not app.exception
+    assert app.segmented_control(key="attack_source").value == "A test digit"  # nothing drawn yet
+    assert "Fooled" in app.success[0].value  # test digit 0, a 7, at ε = 0.1 under PGD-20
+    assert len(app.get("plotly_chart")) == 1  # the robustness curves
+    next(b for b in app.button if b.label == "Smallest change that fools it").click().run()
+    assert not app.exception
+    assert 0 < app.slider(key="attack_eps").value < 0.1
+    assert any("The smallest ε that fools it" in c.value for c in app.caption)
+    assert "Fooled" in app.success[0].value
+    app.selectbox(key="attack_target").set_value(3)
+    app.slider(key="attack_eps").set_value(0.3).run()
+    assert "into a 3" in app.success[0].value
+    next(b for b in app.button if b.label == "Explain the attacked picture").click().run()
+    assert not app.exception
+    assert app.title[0].value == "Explain"
+    assert app.segmented_control(key="explain_source").value == "The attacked picture"
+    assert app.metric[0].value == "3"
+
+
+def test_attack_page_attacks_the_visitors_drawing_and_compares_two_models(app, mnist):
+    index = int(np.flatnonzero(mnist.y_test == 4)[0])
+    app.session_state["drawing"] = paste_digit(mnist.x_test[index], size=150, top=60, left=40)
+    app.switch_page("app_pages/attack.py").run()
+    assert not app.exception
+    assert app.segmented_control(key="attack_source").value == "Your drawing"
+    assert any(m.value.startswith("**Before: reads 4") for m in app.markdown)
+    app.segmented_control(key="attack_method").set_value("FGSM")
+    app.slider(key="attack_eps").set_value(0.0).run()
+    assert "Not fooled" in app.info[0].value
+    app.selectbox(key="attack_compare").set_value("Baseline MLP").run()
+    assert not app.exception
+    spec = app.get("plotly_chart")[0].proto.spec
+    assert "Default CNN · PGD-10" in spec and "Baseline MLP · PGD-10" in spec
 
 
 def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app, mnist):
@@ -282,7 +319,7 @@ def test_draw_page_reads_an_uploaded_photo_and_explain_uses_it(app, mnist):
     assert app.metric[0].value == "4"
     app.switch_page("app_pages/explain.py").run()
     assert not app.exception
-    assert app.segmented_control(key="source").value == "Your drawing"
+    assert app.segmented_control(key="explain_source").value == "Your drawing"
     assert app.metric[0].value == "4"
 
 
