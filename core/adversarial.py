@@ -211,11 +211,22 @@ def robustness_curve(
     *,
     on_progress: Callable[[float], None] | None = None,
 ) -> np.ndarray:
-    """Accuracy on `images` attacked at each ε of `eps_values` (ε = 0 is the clean accuracy)."""
+    """Accuracy on `images` attacked at each ε of `eps_values`, in increasing order (ε = 0: the clean accuracy).
+
+    A digit fooled at one ε counts as fooled at every larger ε, since its adversarial picture lies
+    within those too; so each ε attacks only the digits still read right, which makes the curve of an
+    undefended network several times faster than attacking every digit at every ε.
+    """
+    if list(eps_values) != sorted(eps_values):
+        raise ValueError("list the ε values in increasing order")
+    right = predict_proba(model, images).argmax(axis=1) == labels  # (N,) still read right
     accuracies = []
     for done, eps in enumerate(eps_values):
-        attacked = images if eps == 0 else attack(model, images, labels, eps)
-        accuracies.append(float((predict_proba(model, attacked).argmax(axis=1) == labels).mean()))
+        if eps > 0 and right.any():
+            survivors = np.flatnonzero(right)
+            attacked = attack(model, images[survivors], labels[survivors], eps)
+            right[survivors] = predict_proba(model, attacked).argmax(axis=1) == labels[survivors]
+        accuracies.append(float(right.mean()))
         if on_progress is not None:
             on_progress((done + 1) / len(eps_values))
     return np.array(accuracies)

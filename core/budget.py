@@ -96,8 +96,8 @@ def estimate(config: TrainConfig) -> Cost:
     megabytes = BASE_MB + variable_bytes / 2**20
     steps = config.epochs * math.ceil(training_digits / config.batch_size)
     forward_passes = config.epochs * (3 * training_digits + validation_digits) + 10_000  # backward ~ 2 forward
-    if config.adversarial_eps:  # each step attacks its batch first (forward and backward), and each epoch is checked
-        forward_passes += config.epochs * (3 * training_digits + 3 * 10 * CHECK_DIGITS) + 3 * 20 * ROBUST_TEST_DIGITS
+    if config.adversarial_eps:  # each step attacks its batch first (a forward pass, a gradient), each epoch is checked
+        forward_passes += config.epochs * (2 * training_digits + 2 * 10 * CHECK_DIGITS) + 2 * 20 * ROBUST_TEST_DIGITS
     per_pass = net.activations * SECONDS_PER_ACTIVATION + net.flops * SECONDS_PER_FLOP
     seconds = START_SECONDS + steps * STEP_SECONDS + forward_passes * per_pass
     return Cost(net, megabytes, seconds)

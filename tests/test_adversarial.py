@@ -139,6 +139,11 @@ def test_robustness_curves_start_at_the_clean_accuracy_and_report_progress(defau
     assert curves["PGD-10"][0] == curves["FGSM"][0] == accuracy(default_model, images, labels)
     assert curves["PGD-10"][-1] <= curves["FGSM"][-1] and curves["PGD-10"][-1] < 0.1
     assert reports == sorted(reports) and reports[-1] == pytest.approx(1.0)
+    assert (np.diff(curves["PGD-10"]) <= 0).all()  # a digit fooled at one ε is fooled at every larger one
+    direct = accuracy(default_model, pgd(default_model, images, labels, 0.1, steps=10), labels)
+    assert curves["PGD-10"][2] <= direct  # ε = 0.1: at least as strong as attacking every digit at 0.1 alone
+    with pytest.raises(ValueError, match="increasing"):
+        robustness_curve(default_model, images, labels, [0.1, 0.05], fgsm)
 
 
 def test_the_robust_check_keeps_the_most_robust_epoch(mnist):
