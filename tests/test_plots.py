@@ -1,11 +1,22 @@
 """The pictures and HTML the pages show, built from known numbers."""
 
+import io
 import re
 from html.parser import HTMLParser
 
 import numpy as np
+from PIL import Image
 
-from core.plots import CURVE_HEIGHT, CURVE_WIDTH, GRID_GREY, pixel_picture, probability_list, training_curves
+from core.plots import (
+    CURVE_HEIGHT,
+    CURVE_WIDTH,
+    GRID_GREY,
+    pixel_picture,
+    png_bytes,
+    probability_list,
+    robustness_figure,
+    training_curves,
+)
 
 
 class Rows(HTMLParser):
@@ -103,3 +114,27 @@ def test_training_curves_leave_out_a_diverged_runs_values_and_wait_for_points():
     assert "nan" not in training_curves(diverged).lower() and "inf" not in training_curves(diverged).lower()
     empty = curves({"train": [], "validation": []})
     assert empty.lines == [] and empty.label == "Training curves: no points yet"
+
+
+def test_training_curves_of_adversarial_training_add_the_check_under_attack():
+    history = {**HISTORY, "robust": [(50, 1.2, 0.62), (100, 0.9, 0.71)]}
+    chart = curves(history)
+    assert [len(line) for line in chart.lines] == [4, 2, 2, 4, 2, 2]
+    assert "under attack accuracy at step 100: 71.00%" in chart.tooltips
+    assert "under attack" in training_curves(history) and "under attack" not in training_curves(HISTORY)
+
+
+def test_robustness_figure_has_a_line_per_model_and_attack():
+    accuracies = np.array([0.99, 0.8, 0.1])
+    figure = robustness_figure({"A": {"FGSM": accuracies, "PGD-10": accuracies / 2}, "B": {"PGD-10": accuracies}},
+                               [0, 0.1, 0.2])  # fmt: skip
+    assert [trace.name for trace in figure.data] == ["A · FGSM", "A · PGD-10", "B · PGD-10"]
+    assert [trace.line.dash for trace in figure.data] == ["solid", "solid", "dash"]
+    assert list(figure.data[1].y) == [0.495, 0.4, 0.05]
+
+
+def test_png_bytes_keep_every_pixel_as_a_square():
+    image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    picture = np.asarray(Image.open(io.BytesIO(png_bytes(image, factor=10))))
+    assert picture.shape == (280, 280)
+    np.testing.assert_array_equal(picture[::10, ::10], (image * 255).astype(np.uint8))
