@@ -13,7 +13,10 @@ ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third 
 st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
 
 sections = {
-    "Play": [st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True)],
+    "Play": [
+        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+        st.Page("app_pages/teach.py", title="Teach", icon=":material/school:"),
+    ],
     "Learn": [st.Page("app_pages/train.py", title="Train", icon=":material/model_training:")],
     "Inspect": [
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from html import escape
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,27 +17,32 @@ PICTURE_WIDTH = 168  # CSS pixels at which pages show a 28x28 picture: six per p
 GRID_GREY = 49  # the pixel grid's lines, close to the dark theme's #31333f
 
 
-def probability_list(probabilities: np.ndarray) -> str:
-    """The 10 class probabilities as HTML bars, the most likely one highlighted; all zero: empty bars.
+def probability_list(probabilities: np.ndarray, labels: list[str] | None = None) -> str:
+    """The class probabilities as HTML bars, the most likely one highlighted; all zero: empty bars.
+
+    `labels` names the classes (escaped here: they may be a visitor's words); None: the digits 0-9.
 
     Plain HTML with inline styles (for `st.html`): it is redrawn on every stroke of every visitor, and
     replacing this page's two plotly charts took ten drawing visitors from p50 1.9 s to 1.1 s (bench/load.py).
     """
+    names = [str(digit) for digit in range(len(probabilities))] if labels is None else [escape(x) for x in labels]
+    width = max(len(name) for name in names)
     top = int(np.argmax(probabilities)) if probabilities.any() else None
     rows = []
-    for digit, probability in enumerate(probabilities):
-        colour, weight = (ACCENT, 700) if digit == top else (MUTED, 400)
+    for index, (name, probability) in enumerate(zip(names, probabilities, strict=True)):
+        colour, weight = (ACCENT, 700) if index == top else (MUTED, 400)
         shown = f"{probability:.0%}" if probability >= 0.005 else "&lt;1%" if top is not None else "–"
         rows.append(
-            f'<div role="listitem" aria-label="{digit}: {shown}" style="display:flex;align-items:center;'
+            f'<div role="listitem" aria-label="{name}: {shown}" style="display:flex;align-items:center;'
             f'gap:0.6rem;height:1.35rem;font-variant-numeric:tabular-nums;font-weight:{weight}">'
-            f'<span style="width:1ch">{digit}</span>'
+            f'<span style="min-width:{width}ch">{name}</span>'
             f'<span style="flex:1;height:0.8rem;border-radius:3px;background:rgba(140,150,168,0.16)">'
             f'<span style="display:block;height:100%;width:{probability:.1%};border-radius:3px;'
             f'background:{colour}"></span></span>'
             f'<span style="width:4ch;text-align:right">{shown}</span></div>'
         )
-    return f'<div role="list" aria-label="Probability of each digit">{"".join(rows)}</div>'
+    kind = "digit" if labels is None else "symbol"
+    return f'<div role="list" aria-label="Probability of each {kind}">{"".join(rows)}</div>'
 
 
 def pixel_picture(image: np.ndarray, *, factor: int = 12, line: int = 2) -> np.ndarray:
@@ -197,6 +203,24 @@ def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> g
         xaxis_title="ε: the most any pixel may change (0 to 1)", yaxis_title="accuracy", yaxis_tickformat=".0%",
         yaxis_range=[0, 1.02], height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},
+    )  # fmt: skip
+    return figure
+
+
+def transfer_figure(comparison) -> go.Figure:
+    """Held-out accuracy against drawings per symbol, one line per learner (a core.transfer.Comparison)."""
+    figure = go.Figure()
+    colours = {"frozen features": ACCENT, "raw pixels": MUTED, "from scratch": ATTACKED}
+    for method, accuracies in comparison.accuracy.items():
+        figure.add_trace(go.Scatter(
+            x=list(comparison.shots), y=[None if np.isnan(a) else a for a in accuracies], name=method,
+            mode="lines+markers", line={"color": colours.get(method, MUTED)},
+            hovertemplate="%{x} per symbol: %{y:.0%} of the rest read right<extra>%{fullData.name}</extra>",
+        ))  # fmt: skip
+    figure.update_layout(
+        xaxis_title="drawings per symbol it learnt from", yaxis_title="held-out accuracy", yaxis_tickformat=".0%",
+        yaxis_range=[0, 1.02], xaxis_type="log", xaxis_tickvals=list(comparison.shots), height=320,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "yanchor": "top", "y": -0.3},
     )  # fmt: skip
     return figure
 

@@ -53,8 +53,14 @@ class Registry:
         self, filename: str, model: keras.Model, test_probabilities: np.ndarray, test_accuracy: float
     ) -> Run | None:
         """Add a model the visitor uploaded; returns the run evicted to stay within MAX_MODELS, if any."""
+        return self.add_model("upload", Path(filename).stem, model, test_probabilities, test_accuracy)
+
+    def add_model(
+        self, kind: str, source: str, model: keras.Model, test_probabilities: np.ndarray, test_accuracy: float
+    ) -> Run | None:
+        """Add a model made elsewhere (uploaded, personalised, ...), named e.g. "upload 3 · mynet · 99.1%"."""
         number = self.trained + 1
-        name = f"upload {number} · {Path(filename).stem[:40]} · {test_accuracy:.1%}"
+        name = f"{kind} {number} · {source[:40]} · {test_accuracy:.1%}"
         return self._append(Run(number, name, model, test_accuracy, test_probabilities=test_probabilities))
 
     def _append(self, run: Run) -> Run | None:

@@ -223,6 +223,46 @@ def test_attack_page_attacks_the_visitors_drawing_and_compares_two_models(app, m
     assert "Default CNN · PGD-10" in spec and "Baseline MLP · PGD-10" in spec
 
 
+def test_teach_page_learns_injected_symbols_and_reads_a_new_one(app):
+    from core.preprocess import to_mnist
+    from core.transfer import Examples
+    from symbols import drawings
+
+    canvases, names = drawings(["+", "×", "○"], 4, seed=5)
+    examples = Examples()
+    for canvas, name in zip(canvases, names, strict=True):
+        examples.add(name, to_mnist(canvas))
+    app.session_state["symbol_examples"] = examples
+    app.switch_page("app_pages/teach.py").run()
+    assert not app.exception
+    app.text_input(key="symbol_names").set_value("+, ×, ○").run()
+    learn = next(b for b in app.button if b.label == "Learn")
+    assert not learn.disabled
+    learn.click().run()
+    assert not app.exception
+    assert any("Learnt in" in c.value for c in app.caption)
+    assert app.session_state["symbol_classifier"].classes == ["+", "×", "○"]
+    app.text_input(key="symbol_names").set_value("+, +").run()
+    assert "same name" in app.warning[0].value
+    assert next(b for b in app.button if b.label == "Learn").disabled
+
+
+def test_teach_page_fine_tunes_on_injected_handwriting(app, mnist):
+    from core.transfer import Examples
+
+    mine = Examples()
+    for index in range(6):
+        mine.add(str(mnist.y_test[index]), mnist.x_test[index] / np.float32(255))
+    app.session_state["handwriting"] = mine
+    app.switch_page("app_pages/teach.py").run()
+    assert not app.exception
+    next(b for b in app.button if b.label == "Fine-tune on my drawings").click().run()
+    assert not app.exception
+    assert "Added personal 1" in app.success[0].value
+    assert any(m.label == "MNIST test digits read right" for m in app.metric)
+    assert app.sidebar.selectbox(key="model_choice").options[-1].startswith("personal 1 · Default CNN")
+
+
 def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app, mnist):
     import time
 

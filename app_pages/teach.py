@@ -1,0 +1,158 @@
+"""Teach page: teach the network new symbols, or your own handwriting, from a few drawings (transfer learning)."""
+
+import time
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+import ui
+from core.models import model_bytes, predict_proba
+from core.plots import enlarge, probability_list, transfer_figure
+from core.preprocess import to_mnist
+from core.transfer import MIN_EXAMPLES, Examples, before_after, check_symbols, compare, learn_symbols, personalize
+
+CANVAS_SIZE, PEN_WIDTH = 280, 24  # as on the Draw page
+
+
+def canvas(key: str):
+    """A drawing canvas that starts blank whenever `key`'s counter moves on; (28, 28) of what is drawn, or None."""
+    count = st.session_state.setdefault(f"{key}_count", 0)
+    drawn = st_canvas(stroke_width=PEN_WIDTH, stroke_color="#ffffff", background_color="#000000",
+                      width=CANVAS_SIZE, height=CANVAS_SIZE, return_image_data=True, key=f"{key}_{count}")  # fmt: skip
+    return to_mnist(drawn.image_data) if drawn.image_data is not None else None
+
+
+def clear(key: str) -> None:
+    st.session_state[f"{key}_count"] += 1
+
+
+def thumbnails(images, captions) -> None:
+    st.image([enlarge(image, 2) for image in images], caption=captions, width=56)
+
+
+st.title("Teach")
+st.caption(
+    "A network that reads digits has learnt strokes, loops and corners. Reuse them: teach it symbols of your own, "
+    "or your handwriting, from a handful of drawings. Everything here stays in your session."
+)
+symbols_tab, handwriting_tab = st.tabs(["New symbols", "My handwriting"])
+
+with symbols_tab:
+    examples: Examples = st.session_state.setdefault("symbol_examples", Examples())
+    text = st.text_input("Symbols to teach, separated by commas", "✓, ✗, ★", max_chars=200, key="symbol_names")
+    try:
+        names = check_symbols(text.split(","))
+    except ValueError as error:
+        st.warning(str(error))
+        names = []
+    examples.keep_only(names)
+    left, right = st.columns([1, 1.2], gap="large")
+    with left:
+        drawing = canvas("symbol_canvas")
+        buttons = st.columns(min(4, max(1, len(names))))
+        for index, name in enumerate(names):
+            if buttons[index % len(buttons)].button(f"Add as {name}", key=f"add_{index}", width="stretch"):
+                try:
+                    examples.add(name, drawing)
+                    clear("symbol_canvas")
+                    st.rerun()
+                except ValueError as error:
+                    st.warning(str(error))
+    with right:
+        classifier = st.session_state.get("symbol_classifier")
+        if classifier is not None and classifier.classes == names:
+            reading = classifier.predict_proba(drawing[None])[0] if drawing is not None else None
+            st.markdown(f"**It reads: {ui.as_text(names[reading.argmax()])}**" if reading is not None
+                        else "**Draw one of your symbols to see what it reads.**")  # fmt: skip
+            st.html(probability_list(reading if reading is not None else [0.0] * len(names), names))
+        elif classifier is not None:
+            st.info("You changed the symbols: press Learn again.")
+        else:
+            st.info(f"Draw each symbol at least {MIN_EXAMPLES} times (five is better), adding each drawing with its "
+                    "button, then press Learn.", icon="✏️")  # fmt: skip
+    for name in names:
+        indices = examples.of(name)
+        st.markdown(f"**{ui.as_text(name)}**: {len(indices)} drawing{'s' * (len(indices) != 1)}")
+        if indices:
+            thumbnails([examples.images[i] for i in indices], [str(n + 1) for n in range(len(indices))])
+    undo, remove, learn = st.columns(3)
+    if undo.button("Undo the last drawing", icon=":material/undo:", disabled=not examples.labels):
+        examples.undo()
+        st.rerun()
+    with remove.popover("Remove one drawing", icon=":material/delete:", disabled=not examples.labels):
+        for index, name in enumerate(examples.labels):
+            if st.button(f"{name} #{examples.of(name).index(index) + 1}", key=f"remove_{index}"):
+                examples.remove(index)
+                st.rerun()
+    missing = examples.missing(names) if names else "Name at least two symbols first."
+    if learn.button("Learn", type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
+        started = time.perf_counter()
+        st.session_state.symbol_classifier = learn_symbols(ui.active_model(), examples.images, examples.labels)
+        st.session_state.learnt_in = time.perf_counter() - started
+        st.rerun()
+    if missing and names:
+        st.caption(missing)
+    if classifier is not None and classifier.classes == names:
+        st.caption(f"Learnt in {st.session_state.learnt_in:.1f} s from {len(examples.labels)} drawings, on the "
+                   f"features of {ui.as_text(ui.active_label())}.")  # fmt: skip
+        st.download_button("Download the symbol reader (.keras)", classifier.to_bytes, "digit-lab-symbols.keras",
+                           icon=":material/download:")  # fmt: skip
+    with st.expander("Why does this work?"):
+        st.markdown(
+            "Each learner gets 1, 2, 5 or 10 of your drawings per symbol and is tested on the rest: "
+            "**frozen features** (a small head on the digit network's last hidden layer, as above), the same head on "
+            "**raw pixels**, and a small CNN trained **from scratch**."
+        )
+        if st.button("Compare on my drawings", disabled=missing is not None):
+            bar = st.progress(0.0, "Training three learners on your drawings…")
+            st.session_state.symbol_comparison = compare(
+                ui.active_model(), examples.images, examples.labels, on_progress=bar.progress
+            )
+            bar.empty()
+        if "symbol_comparison" in st.session_state:
+            st.plotly_chart(transfer_figure(st.session_state.symbol_comparison), width="stretch")
+
+with handwriting_tab:
+    mine: Examples = st.session_state.setdefault("handwriting", Examples())
+    model = ui.active_model()
+    left, right = st.columns([1, 1.2], gap="large")
+    with left:
+        drawing = canvas("hand_canvas")
+    with right:
+        probabilities = predict_proba(model, drawing[None])[0] if drawing is not None else None
+        read = int(probabilities.argmax()) if probabilities is not None else 0
+        st.markdown(f"**{ui.as_text(ui.active_label())} reads: {read}**" if probabilities is not None
+                    else "**Draw a digit; correct the network where it is wrong.**")  # fmt: skip
+        meant = st.segmented_control("I meant", list(range(10)), default=read, key=f"meant_{read}")
+        if st.button("Add this drawing", icon=":material/add:", disabled=drawing is None or meant is None):
+            mine.add(str(meant), drawing)
+            clear("hand_canvas")
+            st.rerun()
+    if mine.labels:
+        before = predict_proba(model, mine.images).argmax(axis=1)
+        thumbnails(
+            mine.images, [f"{m} {'✓' if int(m) == r else f'≠ {r}'}" for m, r in zip(mine.labels, before, strict=True)]
+        )
+        st.caption(f"{sum(int(m) == r for m, r in zip(mine.labels, before, strict=True))} of {len(mine.labels)} read "
+                   "right now. ✓: read right; ≠: what it reads instead.")  # fmt: skip
+    if st.button("Fine-tune on my drawings", type="primary", disabled=len(mine.labels) < 5,
+                 help="Needs at least five drawings."):  # fmt: skip
+        bar = st.progress(0.0, "Fine-tuning on your drawings and 2,000 MNIST digits…")
+        digits = [int(label) for label in mine.labels]
+        tuned = personalize(model, mine.images, digits, replay=ui.mnist(), on_progress=bar.progress)
+        bar.progress(1.0, "Reading the 10,000 test digits…")
+        change = before_after(model, tuned, mine.images, digits, ui.mnist(),
+                              before_test_probabilities=ui.test_probabilities(ui.active_label()))  # fmt: skip
+        ui.registry().add_model("personal", ui.active_label(), tuned, change.test_probabilities, change.test[1])
+        st.session_state.personal = (change, ui.registry().runs[-1])
+        bar.empty()
+    if "personal" in st.session_state:
+        change, run = st.session_state.personal
+        st.success(f"Added {ui.as_text(run.name)} to your models: pick it in the sidebar to draw with it.")
+        yours, tests = st.columns(2)
+        yours.metric("Your drawings read right", f"{change.yours[1]:.0%}",
+                     f"{(change.yours[1] - change.yours[0]) * 100:+.0f} points")  # fmt: skip
+        tests.metric("MNIST test digits read right", f"{change.test[1]:.2%}",
+                     f"{(change.test[1] - change.test[0]) * 100:+.2f} points")  # fmt: skip
+        st.download_button("Download it (.keras)", lambda: model_bytes(run.model), "digit-lab-personal.keras",
+                           icon=":material/download:")  # fmt: skip
