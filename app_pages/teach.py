@@ -17,6 +17,7 @@ CANVAS_SIZE, PEN_WIDTH = 280, 24  # as on the Draw page
 def canvas(key: str):
     """A drawing canvas that starts blank whenever `key`'s counter moves on; (28, 28) of what is drawn, or None."""
     count = st.session_state.setdefault(f"{key}_count", 0)
+    st.markdown("**Draw here**")  # also keeps the canvas toolbar clear of what is above
     drawn = st_canvas(stroke_width=PEN_WIDTH, stroke_color="#ffffff", background_color="#000000",
                       width=CANVAS_SIZE, height=CANVAS_SIZE, return_image_data=True, key=f"{key}_{count}")  # fmt: skip
     return to_mnist(drawn.image_data) if drawn.image_data is not None else None
@@ -45,7 +46,7 @@ with symbols_tab:
     except ValueError as error:
         st.warning(str(error))
         names = []
-    examples.keep_only(names)
+    images, labels = examples.of_symbols(names)  # drawings of symbols renamed away are kept, not learnt
     left, right = st.columns([1, 1.2], gap="large")
     with left:
         drawing = canvas("symbol_canvas")
@@ -87,13 +88,13 @@ with symbols_tab:
     missing = examples.missing(names) if names else "Name at least two symbols first."
     if learn.button("Learn", type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
         started = time.perf_counter()
-        st.session_state.symbol_classifier = learn_symbols(ui.active_model(), examples.images, examples.labels)
+        st.session_state.symbol_classifier = learn_symbols(ui.active_model(), images, labels)
         st.session_state.learnt_in = time.perf_counter() - started
         st.rerun()
     if missing and names:
         st.caption(missing)
     if classifier is not None and classifier.classes == names:
-        st.caption(f"Learnt in {st.session_state.learnt_in:.1f} s from {len(examples.labels)} drawings, on the "
+        st.caption(f"Learnt in {st.session_state.learnt_in:.1f} s from {len(labels)} drawings, on the "
                    f"features of {ui.as_text(ui.active_label())}.")  # fmt: skip
         st.download_button("Download the symbol reader (.keras)", classifier.to_bytes, "digit-lab-symbols.keras",
                            icon=":material/download:")  # fmt: skip
@@ -105,9 +106,7 @@ with symbols_tab:
         )
         if st.button("Compare on my drawings", disabled=missing is not None):
             bar = st.progress(0.0, "Training three learners on your drawings…")
-            st.session_state.symbol_comparison = compare(
-                ui.active_model(), examples.images, examples.labels, on_progress=bar.progress
-            )
+            st.session_state.symbol_comparison = compare(ui.active_model(), images, labels, on_progress=bar.progress)
             bar.empty()
         if "symbol_comparison" in st.session_state:
             st.plotly_chart(transfer_figure(st.session_state.symbol_comparison), width="stretch")
@@ -145,7 +144,7 @@ with handwriting_tab:
                               before_test_probabilities=ui.test_probabilities(ui.active_label()))  # fmt: skip
         ui.registry().add_model("personal", ui.active_label(), tuned, change.test_probabilities, change.test[1])
         st.session_state.personal = (change, ui.registry().runs[-1])
-        bar.empty()
+        st.rerun()  # the sidebar's model picker, drawn before, now lists it
     if "personal" in st.session_state:
         change, run = st.session_state.personal
         st.success(f"Added {ui.as_text(run.name)} to your models: pick it in the sidebar to draw with it.")

@@ -25,6 +25,7 @@ def probability_list(probabilities: np.ndarray, labels: list[str] | None = None)
     Plain HTML with inline styles (for `st.html`): it is redrawn on every stroke of every visitor, and
     replacing this page's two plotly charts took ten drawing visitors from p50 1.9 s to 1.1 s (bench/load.py).
     """
+    probabilities = np.asarray(probabilities, np.float32)
     names = [str(digit) for digit in range(len(probabilities))] if labels is None else [escape(x) for x in labels]
     width = max(len(name) for name in names)
     top = int(np.argmax(probabilities)) if probabilities.any() else None

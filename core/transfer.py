@@ -93,10 +93,10 @@ class Examples:
         """Indices of the drawings of one symbol."""
         return [index for index, name in enumerate(self.labels) if name == label]
 
-    def keep_only(self, labels: list[str]) -> None:
-        """Forget drawings of symbols no longer named."""
+    def of_symbols(self, labels: list[str]) -> tuple[list[np.ndarray], list[str]]:
+        """(images, labels) of the drawings of these symbols; the others are kept, should they be named again."""
         kept = [index for index, name in enumerate(self.labels) if name in labels]
-        self.images, self.labels = [self.images[i] for i in kept], [self.labels[i] for i in kept]
+        return [self.images[i] for i in kept], [self.labels[i] for i in kept]
 
     def missing(self, labels: list[str]) -> str | None:
         """What to draw before the symbols can be learnt, or None when every one has enough drawings."""

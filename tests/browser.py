@@ -34,6 +34,9 @@ DIGIT_STROKES = {
     "1": [[(0.35, 0.2), (0.55, 0.0), (0.55, 1.0)]],
     "0": [[(0.5 + 0.35 * math.sin(a), 0.5 - 0.5 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))]],
     "7": [[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]],
+    # Symbols for the Teach page
+    "+": [[(0.5, 0.0), (0.5, 1.0)], [(0.0, 0.5), (1.0, 0.5)]],
+    "×": [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]],
 }
 
 
@@ -114,9 +117,9 @@ def canvas_box(page: Page) -> dict:
     return page.locator(CANVAS).first.bounding_box()
 
 
-def draw_digit(page: Page, digit: str, *, x: float, y: float, size: float) -> None:
-    """Draw `digit` with the mouse in the canvas square (x, y, size) given in canvas fractions."""
-    box = canvas_box(page)
+def draw_digit(page: Page, digit: str, *, x: float, y: float, size: float, canvas: int = 0) -> None:
+    """Draw `digit` (or a symbol) with the mouse in the canvas square (x, y, size) given in canvas fractions."""
+    box = page.locator(CANVAS).nth(canvas).bounding_box()
     for stroke in DIGIT_STROKES[digit]:
         points = [(box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"])
                   for u, v in stroke]  # fmt: skip

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from browser import (
+    IDLE,
     ROOT,
     browser_page,
     canvas_button,
@@ -133,6 +134,28 @@ def test_attack_a_drawing_and_watch_the_reading_change(app_url):
         assert page.get_by_text("Fooled: changing no pixel by more than").is_visible()
         wait_for_charts(page, 1)  # the robustness curves
         page.screenshot(path=SCREENSHOTS / "attack-1280x720.png", full_page=True)
+
+
+def test_teach_two_symbols_and_read_a_new_drawing(app_url):
+    with browser_page() as page:
+        page.goto(f"{app_url}/teach")
+        page.wait_for_selector(IDLE, timeout=90_000)
+        page.get_by_label("Symbols to teach, separated by commas").fill("+, ×")
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        page.wait_for_timeout(1500)  # the canvas settles, as on the Draw page
+        for shift in (0.0, 0.1, 0.2):
+            for symbol in ("+", "×"):
+                draw_digit(page, symbol, x=0.15 + shift, y=0.2 + shift / 2, size=0.5 + shift)
+                page.get_by_role("button", name=f"Add as {symbol}").click()
+                wait_idle(page)
+                page.wait_for_timeout(1000)  # the new, blank canvas mounts
+        assert page.get_by_text("+: 3 drawings").is_visible() and page.get_by_text("×: 3 drawings").is_visible()
+        page.get_by_role("button", name="Learn").click()
+        page.get_by_text("Learnt in").wait_for(timeout=30_000)
+        draw_digit(page, "×", x=0.3, y=0.35, size=0.35)  # smaller, elsewhere
+        page.get_by_text("It reads: ×").wait_for(timeout=30_000)
+        page.screenshot(path=SCREENSHOTS / "teach-1280x720.png", full_page=True)
 
 
 def test_train_watch_stop_and_draw_with_the_new_model(app_url):
