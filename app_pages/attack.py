@@ -61,7 +61,8 @@ if result.fooled:
 elif st.session_state.attack_target == reading:
     st.info(f"It already reads this as {reading}: pick another digit to make it read.")
 else:
-    st.info("Not fooled at this ε. Raise ε, use PGD-20, or find the smallest change that works.")
+    stronger = " or switch to PGD-20," if method == "FGSM" else ""
+    st.info(f"Not fooled at this ε. Raise ε,{stronger} or find the smallest change that works.")
 download, explain = st.columns(2)
 download.download_button(
     "Download the attacked picture", png_bytes(result.adversarial), "attacked-digit.png", "image/png",

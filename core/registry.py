@@ -93,7 +93,7 @@ def summary(run: Run) -> str:
         parts.append(f"{run.result.seconds:.0f} s")
         parts += [f"validation {validation[-1][2]:.1%}"] if validation else []
         if run.result.robust_accuracy is not None:
-            parts.append(f"{run.result.robust_accuracy:.1%} under PGD-20 at ε {run.config.adversarial_eps:g}")
+            parts.append(f"{run.result.robust_accuracy:.1%} of 1,000 under PGD-20 at ε {run.config.adversarial_eps:g}")
     return " · ".join(parts + [f"test {run.test_accuracy:.2%}"])
 
 
