@@ -1,7 +1,8 @@
-"""Training in the background: each run in its own low-priority process, a server-wide cap, a time limit.
+"""Long runs in the background: each in its own low-priority process, a server-wide cap, a time limit.
 
-A run trains in a child process at a lower CPU priority (nice), so a visitor drawing a digit is
-never queued behind a training for the server's cores or for Python's GIL; the run's memory goes
+Every long run (a training, a continual-learning run, ...) is a Job. It works in a child process at a lower
+CPU priority (nice), so a visitor drawing a digit is never queued behind it for the server's cores or for
+Python's GIL; the run's memory goes
 back to the system when it ends; and a run that dies (e.g. out of memory) ends with a message
 instead of taking the server down. The children fork from one server process that has imported
 TensorFlow already, so a run does not wait ~6 s to import it: an MLP's first progress report
@@ -28,7 +29,7 @@ from core.budget import estimate
 from core.data import Mnist
 from core.models import model_bytes, model_from_bytes
 from core.runtime import cap_malloc_arenas, limit_memory, out_of_memory
-from core.training import Progress, TrainConfig, TrainResult, score, train
+from core.training import TrainConfig, TrainResult, score, train
 
 MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", "2"))  # trainings running at once, server-wide
 MAX_SECONDS = float(os.environ.get("DIGITLAB_MAX_TRAIN_SECONDS", "600"))  # wall-clock limit of one run
@@ -40,7 +41,7 @@ MEMORY_HEADROOM_MB = 1024.0  # above a run's estimate: its hard limit (VmData, w
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)  # a shared limit, holding nobody's data
 _processes = multiprocessing.get_context("forkserver")
 # Imports TensorFlow once, in the server that forks the children, and the code they run.
-_processes.set_forkserver_preload(["core.jobs", "core.model_upload"])
+_processes.set_forkserver_preload(["core.jobs", "core.model_upload", "core.continual"])
 log = logging.getLogger(__name__)
 
 
@@ -57,8 +58,146 @@ class IsolatedRunError(RuntimeError):
     """A child process ran out of its memory or time, or died; the message says which in plain words."""
 
 
-class TrainingJob:
-    """One training run in a child process; the page polls `progress` and `result`."""
+class Job:
+    """One long run (a training, a continual-learning run, ...) in its own child process; pages poll it.
+
+    `task(*args, on_progress, should_stop, keep)` runs in the child: it reports progress, checks
+    should_stop() between steps, may `keep(value)` something worth keeping if it is stopped before
+    the end, and returns its result. Subclasses turn what comes back into what the page shows.
+    """
+
+    what = "run"  # the word the messages use
+
+    def __init__(
+        self,
+        task: Callable,
+        args: tuple,
+        *,
+        memory_mb: float,
+        max_seconds: float = MAX_SECONDS,
+        owner_present: Callable[[], bool] | None = None,
+    ) -> None:
+        """`owner_present` says whether the visitor who started the run is still there; gone runs are stopped."""
+        self.task, self.args, self.memory_mb = task, args, memory_mb
+        self.max_seconds, self.owner_present = max_seconds, owner_present
+        self.progress = None  # the latest report
+        self.result = None
+        self.error: str | None = None
+        self.timed_out = False
+        self.abandoned = False  # stopped because its visitor left
+        self.pid: int | None = None  # of the child process, once it has started
+        self._stop = _processes.Event()
+        self._stop_requested: float | None = None  # monotonic time of the first stop()
+        self.ended: float | None = None  # monotonic time the child process ended
+        self._thread = threading.Thread(target=self._run, name=self.what, daemon=True)
+
+    def start(self) -> None:
+        """Start the run, or raise ServerBusyError if the server is already running its limit."""
+        if not _slots.acquire(blocking=False):
+            raise ServerBusyError(
+                f"The server is already running {MAX_CONCURRENT} trainings, its limit. Try again in a minute."
+            )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop at the next step and keep what there is; the run ends within STOP_SECONDS."""
+        if self._stop_requested is None:
+            self._stop_requested = time.monotonic()
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _kept(self, value):
+        """What the child kept, as the parent holds it."""
+        return value
+
+    def _finish(self, result, kept):
+        """The child's result, as the page shows it."""
+        return result
+
+    def _after_stop(self, kept) -> None:
+        """After Stop: keep what the child kept, or say why there is nothing."""
+        if kept is None:
+            self.error = f"Stopped before the {self.what} had anything to keep."
+        else:
+            self.result = kept
+
+    def _run(self) -> None:
+        receive, send = _processes.Pipe(duplex=False)
+        kept = None
+        try:
+            with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
+                process = _start(_task_in_child, (self.task, self.args, send, self._stop, self.max_seconds),
+                                 memory_mb=self.memory_mb, folder=folder)  # fmt: skip
+                send.close()  # the child holds the only sending end: its exit reads as end-of-file here
+                self.pid = process.pid
+                try:
+                    kept = self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
+                finally:
+                    _end(process, grace=0 if self._stop_requested else 0.5)
+                    self.ended = time.monotonic()
+        except Exception:  # a failed run must not take the server down; the page shows a message
+            log.exception("%s failed", self.what)
+            self.error = f"The {self.what} failed unexpectedly. Try a smaller configuration."
+        finally:
+            receive.close()
+            _slots.release()
+        if self._stop_requested is not None and self.result is None and self.error is None:
+            self._after_stop(kept)  # here, after the process and its slot are gone
+
+    def _owner_gone(self, gone_since: float | None) -> float | None:
+        """When the visitor was first seen gone (None while present); stops the run once they stay gone."""
+        if self.owner_present is None or self.owner_present():
+            return None
+        gone_since = gone_since or time.monotonic()
+        if time.monotonic() - gone_since > ABANDONED_SECONDS and not self.abandoned:
+            log.info("stopping a %s whose visitor left", self.what)
+            self.abandoned = True
+            self.stop()
+        return gone_since
+
+    def _follow(self, receive, *, deadline: float):
+        """Take the child's reports until its result, its error, its end, or the deadline.
+
+        After Stop, returns as soon as the child keeps something (None if STOP_SECONDS pass first),
+        without waiting for the rest of its work.
+        """
+        kept, gone_since = None, None
+        while True:
+            gone_since = self._owner_gone(gone_since)
+            if self._stop_requested is not None and (kept or time.monotonic() - self._stop_requested > STOP_SECONDS):
+                return kept
+            if not receive.poll(timeout=0.1):
+                if time.monotonic() > deadline:
+                    self.error = f"The {self.what} took far longer than this server allows and was ended."
+                    return None
+                continue
+            try:
+                kind, value = receive.recv()
+            except EOFError:  # the child ended without a word: killed, or out of memory
+                log.error("%s process ended without a result", self.what)
+                self.error = (f"The {self.what} stopped unexpectedly, perhaps for lack of memory. "
+                              "Try a smaller configuration.")  # fmt: skip
+                return None
+            if kind == "progress":
+                self.progress = value
+            elif kind == "kept":
+                kept = self._kept(value)
+            elif kind == "error":
+                self.error = f"The {self.what} stopped: {value}. Try a smaller configuration."
+                return None
+            else:  # "result"
+                result, self.timed_out = value
+                self.result = self._finish(result, kept)
+                return None
+
+
+class TrainingJob(Job):
+    """One training run; the page polls `progress` and `result` (a TrainResult)."""
+
+    what = "training"
 
     def __init__(
         self,
@@ -68,113 +207,23 @@ class TrainingJob:
         max_seconds: float = MAX_SECONDS,
         owner_present: Callable[[], bool] | None = None,
     ) -> None:
-        """`owner_present` says whether the visitor who started the run is still there; gone runs are stopped."""
         config.validate()
         self.cost = estimate(config)
         refusal = self.cost.over_budget()
         if refusal:
             raise ValueError(refusal)
-        self.config, self.data, self.max_seconds, self.owner_present = config, data, max_seconds, owner_present
-        self.progress: Progress | None = None
-        self.result: TrainResult | None = None
-        self.error: str | None = None
-        self.timed_out = False
-        self.abandoned = False  # stopped because its visitor left
-        self.pid: int | None = None  # of the process that trains, once it has started
-        self._stop = _processes.Event()
-        self._stop_requested: float | None = None  # monotonic time of the first stop()
-        self.ended: float | None = None  # monotonic time the training process ended
-        self._thread = threading.Thread(target=self._run, name="training", daemon=True)
+        self.config, self.data = config, data
+        super().__init__(_train_task, (config, data), memory_mb=self.cost.memory_mb + MEMORY_HEADROOM_MB,
+                         max_seconds=max_seconds, owner_present=owner_present)  # fmt: skip
 
-    def start(self) -> None:
-        """Start training, or raise ServerBusyError if the server is already training its limit."""
-        if not _slots.acquire(blocking=False):
-            raise ServerBusyError(
-                f"The server is already training {MAX_CONCURRENT} networks, its limit. Try again in a minute."
-            )
-        self._thread.start()
+    def _kept(self, value: bytes) -> keras.Model:
+        return model_from_bytes(value)  # the model, as a .keras file, before the child scores it on the test set
 
-    def stop(self) -> None:
-        """Stop at the next step and keep the model so far; the run ends within STOP_SECONDS."""
-        if self._stop_requested is None:
-            self._stop_requested = time.monotonic()
-        self._stop.set()
+    def _finish(self, result: TrainResult, kept: keras.Model) -> TrainResult:
+        return dataclasses.replace(result, model=kept)
 
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        receive, send = _processes.Pipe(duplex=False)
-        limit = self.cost.memory_mb + MEMORY_HEADROOM_MB
-        stopped_model = None
-        try:
-            with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
-                process = _start(_train_in_child, (self.config, self.data, send, self._stop, self.max_seconds),
-                                 memory_mb=limit, folder=folder)  # fmt: skip
-                send.close()  # the child holds the only sending end: its exit reads as end-of-file here
-                self.pid = process.pid
-                try:
-                    stopped_model = self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
-                finally:
-                    _end(process, grace=0 if self._stop_requested else 0.5)
-                    self.ended = time.monotonic()
-        except Exception:  # a failed run must not take the server down; the page shows a message
-            log.exception("training failed")
-            self.error = "Training failed unexpectedly. Try a smaller configuration."
-        finally:
-            receive.close()
-            _slots.release()
-        if self._stop_requested is not None and self.result is None and self.error is None:
-            self._keep_stopped_model(stopped_model)  # scored here, after the process and its slot are gone
-
-    def _owner_gone(self, gone_since: float | None) -> float | None:
-        """When the visitor was first seen gone (None while present); stops the run once they stay gone."""
-        if self.owner_present is None or self.owner_present():
-            return None
-        gone_since = gone_since or time.monotonic()
-        if time.monotonic() - gone_since > ABANDONED_SECONDS and not self.abandoned:
-            log.info("stopping a training whose visitor left")
-            self.abandoned = True
-            self.stop()
-        return gone_since
-
-    def _follow(self, receive, *, deadline: float) -> keras.Model | None:
-        """Take the child's reports until its result, its error, its end, or the deadline.
-
-        After Stop, returns as soon as the child hands over the model so far (None if STOP_SECONDS pass
-        first), without waiting for the child to score it on the test set.
-        """
-        fitted, gone_since = None, None
-        while True:
-            gone_since = self._owner_gone(gone_since)
-            if self._stop_requested is not None and (fitted or time.monotonic() - self._stop_requested > STOP_SECONDS):
-                return fitted
-            if not receive.poll(timeout=0.1):
-                if time.monotonic() > deadline:
-                    self.error = "Training took far longer than this server allows and was ended."
-                    return None
-                continue
-            try:
-                kind, value = receive.recv()
-            except EOFError:  # the child ended without a word: killed, or out of memory
-                log.error("training process ended without a result")
-                self.error = "Training stopped unexpectedly, perhaps for lack of memory. Try a smaller configuration."
-                return None
-            if kind == "progress":
-                self.progress = value
-            elif kind == "fitted":  # the model, as a .keras file, before the child scores it on the test set
-                fitted = model_from_bytes(value)
-            elif kind == "error":
-                self.error = value
-                return None
-            else:  # "result": how it went, for the model that came with "fitted"
-                result, self.timed_out = value
-                self.result = dataclasses.replace(result, model=fitted)
-                return None
-
-    def _keep_stopped_model(self, model: keras.Model | None) -> None:
-        """After Stop: keep the model the child handed over, scored on the test set here, or say why there is none."""
+    def _after_stop(self, model: keras.Model | None) -> None:
+        """Keep the model the child handed over, scored on the test set here, or say why there is none."""
         if model is None:
             began = self.progress is not None
             self.error = "Stopped " + ("in the middle of a step, so there is no model to keep." if began
@@ -184,6 +233,13 @@ class TrainingJob:
         seconds = self.progress.seconds if self.progress else 0.0
         accuracy, robust = score(model, self.config, self.data)
         self.result = TrainResult(model, history, accuracy, seconds, stopped=True, robust_accuracy=robust)
+
+
+def _train_task(config: TrainConfig, data: Mnist, *, on_progress, should_stop, keep) -> TrainResult:
+    """In the child: train, hand over the model as soon as it is fitted (Stop need not wait for the scoring)."""
+    result = train(config, data, on_progress=on_progress, should_stop=should_stop,
+                   on_fitted=lambda model: keep(model_bytes(model)))  # fmt: skip
+    return dataclasses.replace(result, model=None)  # the model came with "kept"
 
 
 def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
@@ -285,8 +341,8 @@ def _app_script_not_rerun():
             multiprocessing.spawn.get_preparation_data = preparation_data
 
 
-def _train_in_child(config: TrainConfig, data: Mnist, send, stop, max_seconds: float) -> None:
-    """The child process: train and send progress, then the result or an error."""
+def _task_in_child(task: Callable, args: tuple, send, stop, max_seconds: float) -> None:
+    """The child process: run the task, sending its progress and what it keeps, then its result or an error."""
     started = time.monotonic()
     timed_out = False
 
@@ -296,14 +352,11 @@ def _train_in_child(config: TrainConfig, data: Mnist, send, stop, max_seconds: f
         return stop.is_set() or timed_out
 
     try:
-        result = train(
-            config, data, on_progress=lambda progress: send.send(("progress", progress)), should_stop=should_stop,
-            on_fitted=lambda model: send.send(("fitted", model_bytes(model))),  # Stop need not wait for the scoring
-        )  # fmt: skip
-        send.send(("result", (dataclasses.replace(result, model=None), timed_out)))
+        result = task(*args, on_progress=lambda progress: send.send(("progress", progress)),
+                      should_stop=should_stop, keep=lambda value: send.send(("kept", value)))  # fmt: skip
+        send.send(("result", (result, timed_out)))
     except Exception as error:
-        log.exception("training failed")
-        reason = "it ran out of the memory this server allows a training" if out_of_memory(error) else "it failed"
-        send.send(("error", f"Training stopped: {reason}. Try a smaller configuration."))
+        log.exception("run failed")
+        send.send(("error", "it ran out of the memory this server allows" if out_of_memory(error) else "it failed"))
     finally:
         send.close()
