@@ -17,7 +17,10 @@ sections = {
         st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
         st.Page("app_pages/teach.py", title="Teach", icon=":material/school:"),
     ],
-    "Learn": [st.Page("app_pages/train.py", title="Train", icon=":material/model_training:")],
+    "Learn": [
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/remember.py", title="Remember", icon=":material/history:"),
+    ],
     "Inspect": [
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
         st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),

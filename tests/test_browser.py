@@ -158,6 +158,23 @@ def test_teach_two_symbols_and_read_a_new_drawing(app_url):
         page.screenshot(path=SCREENSHOTS / "teach-1280x720.png", full_page=True)
 
 
+def test_replay_runs_to_the_end_and_fills_the_matrix(app_url):
+    with browser_page() as page:
+        page.goto(f"{app_url}/remember")
+        page.wait_for_selector(IDLE, timeout=90_000)
+        page.get_by_role("button", name="Run").click()
+        page.get_by_text("after 0/1").first.wait_for(timeout=60_000)  # the first row of the matrix
+        page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=120_000)
+        page.get_by_text("Replay 50/digit · class").wait_for(state="attached", timeout=30_000)  # joins the table
+        wait_idle(page)
+        cells = page.evaluate(
+            "() => [...document.querySelectorAll('.js-plotly-plot')[0].querySelectorAll('text')]"
+            ".map(t => t.textContent).filter(t => t.endsWith('%'))"
+        )
+        assert len(cells) == 15  # the lower triangle of 5 x 5, every cell scored
+        page.screenshot(path=SCREENSHOTS / "remember-1280x720.png", full_page=True)
+
+
 def test_train_watch_stop_and_draw_with_the_new_model(app_url):
     with browser_page() as page:
         # A small CNN for 3 epochs: long enough to watch and stop, short enough for CI.

@@ -264,6 +264,27 @@ def test_teach_page_fine_tunes_on_injected_handwriting(app, mnist):
     assert app.sidebar.selectbox(key="model_choice").options[-1].startswith("personal 1 · Default CNN")
 
 
+def test_remember_page_runs_a_method_to_the_end_and_lists_it(app):
+    import time
+
+    app.switch_page("app_pages/remember.py").run()
+    assert not app.exception
+    assert "Run a method" in app.info[0].value
+    app.segmented_control(key="continual_method").set_value("ewc").run()
+    assert any("Fisher information" in c.value for c in app.caption)
+    next(b for b in app.button if b.label == "Run").click().run()
+    job = app.session_state["continual_job"]
+    deadline = time.monotonic() + 120
+    while job.running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    app.run()
+    assert not app.exception and job.error is None
+    assert job.result.tasks_done == 5
+    rows = app.dataframe[0].value
+    assert list(rows["run"]) == ["EWC λ 1e+05 · class"] and rows["average accuracy"][0] < 0.3
+    assert len(app.get("plotly_chart")) == 3  # the matrix, the tasks' curves, the runs compared
+
+
 def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app, mnist):
     import time
 
