@@ -9,7 +9,6 @@ from core.data import IMAGE_SIZE
 from core.explain import integrated_gradients
 from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list
 from core.preprocess import MAX_IMAGE_MB, load_image
-from core.reading import read_picture
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
 NO_READING = "–"  # the Prediction's value before anything is drawn
@@ -80,7 +79,7 @@ def drawing_and_reading(mode: str) -> None:
                 st.image(st.session_state.photo, width=CANVAS_SIZE)
 
     picture = ui.your_picture()
-    reading = read_picture(ui.active_model(), picture) if picture is not None else None
+    reading = ui.read_calibrated(picture) if picture is not None else None
 
     with right:
         # The reading's layout is always there, empty until the first stroke: nothing jumps when it

@@ -178,6 +178,13 @@ def stratified_subset(labels: np.ndarray, size: int, *, seed: int) -> np.ndarray
     return rng.permutation(np.concatenate(picked))
 
 
+def split(config: TrainConfig, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) indices into MNIST's training digits for a config: the run never trains on the second."""
+    subset = stratified_subset(labels, config.train_size, seed=config.seed)
+    held_out = max(1, round(len(subset) * config.validation_share))
+    return subset[held_out:], subset[:held_out]
+
+
 def build(config: TrainConfig) -> keras.Model:
     """The network a config describes."""
     if config.architecture == "mlp":
@@ -274,9 +281,7 @@ def train(
     """
     config.validate()
     keras.utils.set_random_seed(config.seed)
-    subset = stratified_subset(data.y_train, config.train_size, seed=config.seed)
-    held_out = max(1, round(len(subset) * config.validation_share))
-    train_indices, validation_indices = subset[held_out:], subset[:held_out]
+    train_indices, validation_indices = split(config, data.y_train)
     steps_per_epoch = math.ceil(len(train_indices) / config.batch_size)
 
     model = compiled_model(config, steps_per_epoch)  # what fit() trains

@@ -285,6 +285,40 @@ def test_remember_page_runs_a_method_to_the_end_and_lists_it(app):
     assert len(app.get("plotly_chart")) == 3  # the matrix, the tasks' curves, the runs compared
 
 
+def test_evaluate_page_slices_trust_and_stress_test(evaluate_page):
+    at = evaluate_page
+    assert any("The worst slice" in m.value for m in at.markdown)
+    labels = [m.label for m in at.metric]
+    assert "Calibration error (ECE)" in labels and "Temperature" in labels
+    before = next(m for m in at.metric if m.label == "Calibration error (ECE)").value
+    after = next(m for m in at.metric if m.label == "After temperature scaling").value
+    assert float(after.rstrip("%")) < float(before.rstrip("%"))
+    at.segmented_control(key="slice_attribute").set_value("thickness").run()
+    assert not at.exception
+    gallery = next(m.value for m in at.markdown if m.value.endswith(" read wrong**"))
+    assert gallery.startswith(("**thinnest", "**thin", "**thick"))  # one of thickness's quarters
+    at.selectbox(key="stress_compare").set_value("Baseline MLP").run()
+    assert not at.exception
+    assert any("Baseline MLP" in chart.proto.spec for chart in at.get("plotly_chart"))
+
+
+def test_draw_page_says_how_sure_after_temperature_scaling(app, mnist, default_model):
+    import ui
+    from core.calibration import with_temperature
+    from core.models import predict_proba
+    from core.preprocess import to_mnist
+
+    test = predict_proba(default_model, mnist.x_test[:2000] / np.float32(255)).max(axis=1)
+    unsure = int(np.flatnonzero((test > 0.55) & (test < 0.9))[0])  # a digit the network hesitates over
+    drawing = paste_digit(mnist.x_test[unsure], size=200, top=40, left=40)
+    app.session_state["drawing"] = drawing
+    app.run()
+    raw = predict_proba(default_model, to_mnist(drawing)[None])
+    calibrated = with_temperature(raw, ui.temperature("Default CNN"))
+    assert app.metric[0].proto.delta == f"{calibrated.max():.0%} sure"
+    assert ui.temperature("Default CNN") < 1  # the default model is under-confident: its temperature sharpens
+
+
 def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app, mnist):
     import time
 
