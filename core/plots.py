@@ -416,16 +416,23 @@ def reliability_figure(before, after) -> go.Figure:
 
 
 def confidence_histogram(probabilities: np.ndarray, labels: np.ndarray) -> go.Figure:
-    """How sure the network was, for the digits it read right and for those it read wrong (shares of each)."""
+    """How sure the network was, for the digits it read right and for those it read wrong (shares of each).
+
+    Binned here: 20 bars per group travel to the browser, not 10,000 values.
+    """
     confidence, right = probabilities.max(axis=1), probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0, 1, 21)
     figure = go.Figure()
     for name, chosen, colour in (("read right", right, MUTED), ("read wrong", ~right, ACCENT)):
-        figure.add_trace(go.Histogram(x=confidence[chosen], name=f"{name} ({chosen.sum():,})", histnorm="percent",
-                                      xbins={"start": 0, "end": 1.0001, "size": 0.05}, marker_color=colour,
-                                      opacity=0.75))  # fmt: skip
+        counts, _ = np.histogram(confidence[chosen], bins=edges)
+        shares = counts / max(chosen.sum(), 1)
+        figure.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=shares, width=0.05, name=f"{name} ({chosen.sum():,})",
+                                marker_color=colour, opacity=0.75,
+                                hovertemplate="sure %{x:.0%}: %{y:.1%} of the group<extra></extra>"))  # fmt: skip
     figure.update_layout(
-        barmode="overlay", xaxis={"title": "top probability", "tickformat": ".0%"}, yaxis_title="% of the group",
-        height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.3},
+        barmode="overlay", xaxis={"title": "top probability", "tickformat": ".0%"},
+        yaxis={"title": "share of the group", "tickformat": ".0%"}, height=300,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.3},
     )  # fmt: skip
     return figure
 
