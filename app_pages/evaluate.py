@@ -172,16 +172,19 @@ with trust:
 with stress:
     st.markdown(f"Accuracy on {SHIFT_DIGITS:,} test digits as they drift from what it was trained on.")
     second = st.selectbox("Compare with", ["nothing", *others], key="stress_compare")
-    curves = {}
-    for name in [label] + ([second] if second in others else []):
-        store = ui.derived(name)
-        if "shift" not in store:
-            bar = st.progress(0.0, f"Shifting {SHIFT_DIGITS:,} test digits for {ui.as_text(name)}…")
-            images = data.x_test[:SHIFT_DIGITS] / np.float32(255)
-            store["shift"] = shift_curves(ui.model(name), images, data.y_test[:SHIFT_DIGITS], on_progress=bar.progress)
-            bar.empty()
-        curves[name] = store["shift"]
-    figures = ui.derived(label)
-    if ("shift figure", *curves) not in figures:  # building six panels takes ~0.3 s: once per pair of models
-        figures["shift figure", *curves] = shift_figure(curves, SHIFTS)
-    st.plotly_chart(figures["shift figure", *curves], config={"displayModeBar": False})
+    # Not computed with the rest of the page: the other tabs should not wait the ~3 s it takes.
+    asked = "shift" in ui.derived(label) or st.button("Run the stress test", icon=":material/bolt:")
+    if asked:
+        curves = {}
+        for name in [label] + ([second] if second in others else []):
+            store = ui.derived(name)
+            if "shift" not in store:
+                bar = st.progress(0.0, f"Shifting {SHIFT_DIGITS:,} test digits for {ui.as_text(name)}…")
+                images, labels = data.x_test[:SHIFT_DIGITS] / np.float32(255), data.y_test[:SHIFT_DIGITS]
+                store["shift"] = shift_curves(ui.model(name), images, labels, on_progress=bar.progress)
+                bar.empty()
+            curves[name] = store["shift"]
+        figures = ui.derived(label)
+        if ("shift figure", *curves) not in figures:  # building six panels takes ~0.3 s: once per pair of models
+            figures["shift figure", *curves] = shift_figure(curves, SHIFTS)
+        st.plotly_chart(figures["shift figure", *curves], config={"displayModeBar": False})

@@ -297,6 +297,8 @@ def test_evaluate_page_slices_trust_and_stress_test(evaluate_page):
     assert not at.exception
     gallery = next(m.value for m in at.markdown if m.value.endswith(" read wrong**"))
     assert gallery.startswith(("**thinnest", "**thin", "**thick"))  # one of thickness's quarters
+    assert not any("Baseline MLP" in chart.proto.spec for chart in at.get("plotly_chart"))
+    next(b for b in at.button if b.label == "Run the stress test").click().run()
     at.selectbox(key="stress_compare").set_value("Baseline MLP").run()
     assert not at.exception
     assert any("Baseline MLP" in chart.proto.spec for chart in at.get("plotly_chart"))
