@@ -175,6 +175,22 @@ def test_replay_runs_to_the_end_and_fills_the_matrix(app_url):
         page.screenshot(path=SCREENSHOTS / "remember-1280x720.png", full_page=True)
 
 
+def test_uploaded_sample_photos_are_read_on_the_draw_page(app_url):
+    photos = sorted((ROOT / "tests" / "data").glob("photo-4-*"))
+    assert len(photos) == 8
+    with browser_page() as page:
+        open_draw_page(page, app_url, settle=False)
+        page.get_by_text("Upload a photo", exact=True).click()
+        page.get_by_text("Upload a picture of one dark digit").wait_for(timeout=30_000)
+        wait_idle(page)
+        readings = {}
+        for photo in photos:  # each replaces the last, as a visitor trying one photo after another
+            page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(photo))
+            readings[photo.name] = settled_prediction(page, "4", timeout=30)
+        assert readings == {photo.name: "4" for photo in photos}
+        page.screenshot(path=SCREENSHOTS / "draw-photo-1280x720.png", full_page=True)
+
+
 def test_train_watch_stop_and_draw_with_the_new_model(app_url):
     with browser_page() as page:
         # A small CNN for 3 epochs: long enough to watch and stop, short enough for CI.

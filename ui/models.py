@@ -1,0 +1,118 @@
+"""Cached loaders, this visitor's models, and the model the pages use."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import streamlit as st
+
+from core.data import IMAGE_SIZE, Mnist, load_mnist
+from core.models import SHIPPED_MODELS, load_default_model, load_model_card, predict_proba, shipped_paths
+from core.registry import Registry
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def shipped_model(label: str) -> keras.Model:
+    """A model from assets/: one read-only copy shared by every visitor."""
+    model = load_default_model(shipped_paths(label)[0])
+    # Trace its prediction graph now, under the loading spinner, not on the first drawing (~1 s).
+    predict_proba(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
+    return model
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_model_card(label: str) -> dict:
+    return load_model_card(shipped_paths(label)[1])
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def mnist() -> Mnist:
+    """The bundled data set: one read-only copy for every visitor."""
+    return load_mnist()
+
+
+@st.cache_resource(show_spinner="Reading the 10,000 test digits…")
+def _shipped_test_probabilities(label: str) -> np.ndarray:
+    """(10000, 10) probabilities of a shipped model on MNIST's test set, computed once per server."""
+    return predict_proba(shipped_model(label), mnist().x_test / np.float32(255))
+
+
+def registry() -> Registry:
+    """This visitor's own trained models (session state: nobody else sees them)."""
+    if "registry" not in st.session_state:
+        st.session_state.registry = Registry()
+    return st.session_state.registry
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped_derived(label: str) -> dict:
+    """Results computed from a shipped model (its robustness curves, ...): one dict shared by every visitor."""
+    return {}
+
+
+def derived(label: str) -> dict:
+    """A place to keep what was computed from a model, kept as long as the model: the server's or this visitor's."""
+    run = registry().get(label)
+    return _shipped_derived(label) if run is None else run.derived
+
+
+def test_probabilities(label: str) -> np.ndarray:
+    """(10000, 10) probabilities of any model on MNIST's test set, computed once."""
+    run = registry().get(label)
+    if run is None:
+        return _shipped_test_probabilities(label)
+    if run.test_probabilities is None:
+        with st.spinner("Reading the 10,000 test digits…"):
+            run.test_probabilities = predict_proba(run.model, mnist().x_test / np.float32(255))
+    return run.test_probabilities
+
+
+def model_labels() -> list[str]:
+    return list(SHIPPED_MODELS) + [run.name for run in registry().runs]
+
+
+def active_label() -> str:
+    """The name of the model the visitor picked in the sidebar."""
+    choice = st.session_state.get("model_choice")
+    return choice if choice in model_labels() else model_labels()[0]
+
+
+def model(label: str) -> keras.Model:
+    """A model by the name the sidebar shows: a shipped one or one of this visitor's."""
+    run = registry().get(label)
+    return run.model if run is not None else shipped_model(label)
+
+
+def active_model() -> keras.Model:
+    """The model the visitor picked in the sidebar."""
+    return model(active_label())
+
+
+def model_picker() -> None:
+    """Sidebar: which model the pages use, the shipped ones and this visitor's own."""
+    if "next_model_choice" in st.session_state:  # set after the picker was drawn in the last run
+        st.session_state.model_choice = st.session_state.pop("next_model_choice")
+    if st.session_state.get("model_choice") not in model_labels():
+        st.session_state.model_choice = model_labels()[0]  # a deleted or evicted model
+    label = st.sidebar.selectbox("Model", model_labels(), key="model_choice", help="The network every page uses.")
+    run = registry().get(label)
+    if run is None:
+        card = shipped_model_card(label)
+        parameters, accuracy = card["parameters"], card["test_accuracy"]
+    else:
+        parameters, accuracy = run.model.count_params(), run.test_accuracy
+    st.sidebar.caption(f"{parameters:,} parameters · {accuracy:.2%} on the 10,000 MNIST test digits")
+
+
+def rename_model(old: str, key: str) -> None:
+    """A run's name field changed: rename it (trimmed), keep it selected if it was, or say why not."""
+    new = st.session_state[key].strip()
+    try:
+        registry().rename(old, new)
+    except ValueError as error:
+        st.session_state.rename_notice = str(error)
+        st.session_state[key] = old
+        return
+    st.session_state[key] = new  # trimmed once: the field now equals the name, so nothing reruns
+    if st.session_state.get("model_choice") == old:
+        st.session_state.model_choice = new

@@ -1,0 +1,44 @@
+"""The server's side of a visit: Keras kept between runs, and whether a visitor is still connected."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
+
+log = logging.getLogger("digitlab")
+
+
+def _clean_problem_modules_but_keras() -> None:
+    """Streamlit's cleanup after a script run, less `keras.backend.clear_session()`.
+
+    The only other thing it cleans is matplotlib.pyplot's figures, and Digit Lab draws none.
+    """
+
+
+def keep_keras_session() -> bool:
+    """Stop Streamlit clearing the Keras session after every script run of every visitor.
+
+    Streamlit calls `keras.backend.clear_session()` when any run ends: a full `gc.collect()` of a
+    TensorFlow-sized heap while holding the GIL, plus TensorFlow's kernel cache thrown away, and
+    Keras' global state reset under a training running in another visitor's thread. With ten
+    visitors drawing that was a third of the server's time (py-spy, bench/load.py). Digit Lab
+    keeps no per-run Keras state to clear: models live in caches and session state. False, and a
+    warning, if this Streamlit no longer has the hook (then its cleanup runs as before).
+    """
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        log.warning("streamlit has no _clean_problem_modules any more; Keras may be cleared after every run")
+        return False
+    script_runner._clean_problem_modules = _clean_problem_modules_but_keras
+    return True
+
+
+def owner_present() -> Callable[[], bool] | None:
+    """A check, callable from any thread, of whether this visitor's browser is still connected."""
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return None
+    runtime, session = Runtime.instance(), context.session_id
+    return lambda: runtime.is_active_session(session)

@@ -1,0 +1,42 @@
+"""Visitor text made safe for Markdown, and the boundary that turns any error into a friendly message."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
+
+import streamlit as st
+
+from core.data import DataUnavailableError
+
+log = logging.getLogger("digitlab")
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark, which Markdown lets one escape
+
+
+def as_text(text: object) -> str:
+    """Visitor-controlled text (a link's value, a file or run name) made safe to put inside Markdown.
+
+    Every punctuation mark is escaped, so nothing becomes a link, an image, emphasis, HTML or LaTeX,
+    and a zero-width space follows each colon, so neither an emoji shortcode nor one of Streamlit's
+    `:color[...]` or `:material/...:` directives forms. Line breaks become spaces.
+    """
+    flat = " ".join(str(text).split())
+    return _PUNCTUATION.sub(r"\\\1", flat).replace(":", ":\u200b")
+
+
+@contextlib.contextmanager
+def error_boundary(where: str) -> Iterator[None]:
+    """Turn any error in a page (or a fragment, as a decorator) into a friendly message; log the details."""
+    try:
+        yield
+    except DataUnavailableError as error:  # a broken install: say how to fix it
+        st.error(str(error), icon=":material/database_off:")
+    except Exception:
+        log.exception("error in %s", where)
+        st.error(
+            "Sorry, something went wrong here. It has been logged. Try again, or pick another page or model.",
+            icon=":material/sentiment_dissatisfied:",
+        )

@@ -1,0 +1,53 @@
+"""Sidebar: a visitor's own .keras model, checked and added to their models."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.metrics import Evaluation
+from core.model_upload import MAX_MODEL_MB, load_uploaded_model
+from core.registry import MAX_MODELS
+from ui.models import (
+    mnist,
+    registry,
+)
+from ui.text import as_text
+
+
+def _add_uploaded_model(upload) -> tuple[str, str]:
+    """Check an uploaded .keras file; a good one joins this visitor's models and becomes the active one."""
+    try:
+        with st.spinner("Checking your model: its layers, its weights, then the 10,000 test digits…"):
+            uploaded = load_uploaded_model(upload.getvalue(), mnist().x_test)
+    except ValueError as error:
+        return "error", str(error)
+    evaluation = Evaluation(mnist().y_test, uploaded.test_probabilities)
+    evicted = registry().add_upload(upload.name, uploaded.model, evaluation.probabilities, evaluation.accuracy)
+    st.session_state.next_model_choice = registry().runs[-1].name
+    notice = f"Added {as_text(registry().runs[-1].name)}; every page now uses it."
+    if evicted is not None:
+        notice += f" You may keep {MAX_MODELS} models, so {as_text(evicted.name)} was removed."
+    return "success", notice
+
+
+def model_upload() -> None:
+    """Sidebar: bring a .keras model trained elsewhere; it stays in this visitor's session only."""
+    with st.sidebar.expander("Bring your own model"):
+        upload = st.file_uploader(
+            "A .keras file that reads 28×28 images into 10 probabilities",
+            type=["keras"],
+            max_upload_size=int(MAX_MODEL_MB),
+            key="model_file",
+            help="Checked in a separate process with limits, and loaded with Keras' safe mode: a file with Python "
+            "code in it (a Lambda layer) is refused.",
+        )
+        if upload is not None and st.session_state.get("model_file_checked") != upload.file_id:
+            st.session_state.model_file_checked = upload.file_id  # each file is checked once
+            st.session_state.model_notice = _add_uploaded_model(upload)
+            if st.session_state.model_notice[0] == "success":
+                st.rerun()  # the sidebar's picker above now lists the new model
+        kind, message = st.session_state.pop("model_notice", (None, None))
+        if kind == "error":
+            st.error(message)
+        elif kind == "success":
+            st.success(message)
