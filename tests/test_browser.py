@@ -185,8 +185,10 @@ def test_uploaded_sample_photos_are_read_on_the_draw_page(app_url):
         wait_idle(page)
         readings = {}
         for photo in photos:  # each replaces the last, as a visitor trying one photo after another
-            page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(photo))
+            page.locator("[data-testid=stMain] input[type=file]").set_input_files(str(photo))  # not the sidebar's
             readings[photo.name] = settled_prediction(page, "4", timeout=30)
+            page.get_by_role("button", name=f"Remove {photo.name}").click()
+            assert settled_prediction(page, None) is None  # removed: the next reading is the next photo's
         assert readings == {photo.name: "4" for photo in photos}
         page.screenshot(path=SCREENSHOTS / "draw-photo-1280x720.png", full_page=True)
 
