@@ -23,6 +23,7 @@ sections = {
     ],
     "Inspect": [
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
+        st.Page("app_pages/trust.py", title="Trust", icon=":material/verified:"),
         st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
         st.Page("app_pages/attack.py", title="Attack", icon=":material/bolt:"),
     ],

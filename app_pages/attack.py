@@ -1,5 +1,7 @@
 """Attack page: change a picture by a hair per pixel until the network reads it wrong."""
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -76,14 +78,11 @@ st.subheader("How robust is it?")
 st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")
 others = [name for name in ui.model_labels() if name != label]
 second = st.selectbox("Compare with", ["nothing"] + others, key="attack_compare")
-curves = {}
-for name in [label] + ([second] if second in others else []):
-    store = ui.derived(name)
-    if "robustness" not in store:
-        bar = st.progress(0.0, f"Attacking {CURVE_DIGITS:,} test digits with {ui.as_text(name)}…")
-        data = ui.mnist()
-        images, labels = data.x_test[:CURVE_DIGITS] / np.float32(255), data.y_test[:CURVE_DIGITS]
-        store["robustness"] = robustness_curves(ui.model(name), images, labels, on_progress=bar.progress)
-        bar.empty()
-    curves[name] = store["robustness"]
+data = ui.mnist()
+images, labels = data.x_test[:CURVE_DIGITS] / np.float32(255), data.y_test[:CURVE_DIGITS]
+attack_all = partial(robustness_curves, images=images, labels=labels)
+curves = {
+    name: ui.per_model(name, "robustness", attack_all, f"Attacking {CURVE_DIGITS:,} test digits: {ui.as_text(name)}…")
+    for name in [label] + ([second] if second in others else [])
+}
 st.plotly_chart(robustness_figure(curves, CURVE_EPS), width="stretch")

@@ -1,24 +1,10 @@
 """Evaluate page: the confusion matrix on MNIST's 10,000 test digits, and the digits behind every cell."""
 
-import numpy as np
 import streamlit as st
 
 import ui
 from core.metrics import Evaluation, class_report, most_confused_pairs, row_percentages
-from core.plots import (
-    class_scores,
-    confidence_histogram,
-    confusion_heatmap,
-    difference_heatmap,
-    enlarge,
-    probability_list,
-    reliability_figure,
-    shift_figure,
-    slice_figure,
-)
-from core.shift import DIGITS as SHIFT_DIGITS
-from core.shift import SHIFTS, shift_curves
-from core.slices import ATTRIBUTES, slices, worst
+from core.plots import class_scores, confusion_heatmap, difference_heatmap, enlarge, probability_list
 
 GALLERY_SIZE = 24  # digits shown per cell, most confident mistakes first
 DIGITS = list(range(10))
@@ -84,107 +70,39 @@ def explorer() -> None:
         st.html(probability_list(result.probabilities[picked]))
 
 
-mistakes, by_style, trust, stress = st.tabs(["Mistakes", "Slices", "Trust", "Stress test"])
-with mistakes:
-    explorer()
+explorer()
 
-    st.subheader("Per digit")
-    scores, pairs = st.columns([2, 1])
-    with scores:
-        report = class_report(matrix)
-        st.plotly_chart(class_scores(report.precision, report.recall, report.f1), config={"displayModeBar": False})
-        table = {"digit": DIGITS, "precision": report.precision, "recall": report.recall, "F1": report.f1}
-        percent = st.column_config.NumberColumn(format="percent")
-        st.dataframe(
-            table | {"test digits": report.support}, hide_index=True,
-            column_config={"precision": percent, "recall": percent, "F1": percent},
-        )  # fmt: skip
-    with pairs:
-        st.markdown("**Most confused pairs**")
-        st.markdown("\n".join(f"1. true **{t}** read as **{p}**: {n}" for t, p, n in confused) or "None.")
+st.subheader("Per digit")
+scores, pairs = st.columns([2, 1])
+with scores:
+    report = class_report(matrix)
+    st.plotly_chart(class_scores(report.precision, report.recall, report.f1), config={"displayModeBar": False})
+    table = {"digit": DIGITS, "precision": report.precision, "recall": report.recall, "F1": report.f1}
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        table | {"test digits": report.support}, hide_index=True,
+        column_config={"precision": percent, "recall": percent, "F1": percent},
+    )  # fmt: skip
+with pairs:
+    st.markdown("**Most confused pairs**")
+    st.markdown("\n".join(f"1. true **{t}** read as **{p}**: {n}" for t, p, n in confused) or "None.")
 
-    st.subheader("Model against model")
-    others = [other for other in ui.model_labels() if other != label]
-    if not others:
-        st.info("Only one model is available.")
-    elif st.toggle("Compare with another model", key="comparing"):
-        other = st.selectbox("Compare with", others, key="compare")
-        versus = Evaluation(data.y_test, ui.test_probabilities(other))
-        mine, theirs = ui.as_text(label), ui.as_text(other)
-        st.caption(
-            f"Cells of **{mine}** minus cells of **{theirs}**: red where {mine} has more digits, blue where fewer."
-        )
-        st.plotly_chart(difference_heatmap(matrix - versus.matrix), config={"displayModeBar": False})
-        only_this, only_other = result.right_where_wrong(versus)
-        for title, wins in (
-            (f"{mine} right, {theirs} wrong", only_this),
-            (f"{theirs} right, {mine} wrong", only_other),
-        ):
-            st.markdown(f"**{title}: {len(wins)} digits**")
-            if len(wins):
-                shown = wins[:GALLERY_SIZE]
-                st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=[f"#{i}" for i in shown], width=72)
-
-with by_style:
-    store = ui.derived(label)
-    if "slices" not in store:
-        store["slices"] = slices(ui.test_styles(), result.predicted == data.y_test)
-    groups = store["slices"]
-    lowest = worst(groups)
-    st.markdown(
-        f"Who does it fail? The test digits cut into quarters by each trait of their handwriting. The worst slice: "
-        f"**{lowest.label}** ({lowest.attribute}), {lowest.accuracy:.2%} of {lowest.count:,} read right (95%: "
-        f"{lowest.interval[0]:.2%}–{lowest.interval[1]:.2%}), against {result.accuracy:.2%} for all."
-    )
-    attribute = st.segmented_control("Trait", list(ATTRIBUTES), default=lowest.attribute, required=True,
-                                     key="slice_attribute")  # fmt: skip
-    st.caption(ATTRIBUTES[attribute][0] + ". Whiskers: 95% Wilson intervals. Click a bar to see its mistakes.")
-    group = groups[attribute]
-    click = st.plotly_chart(slice_figure(group, overall=result.accuracy, worst_label=lowest.label), on_select="rerun",
-                            selection_mode="points", key="slice_chart", config={"displayModeBar": False})  # fmt: skip
-    points = click.selection.points if click else []
-    chosen = next((s for s in group if points and s.label == points[0]["x"]), lowest if lowest in group else group[0])
-    predicted = result.predicted
-    wrong = chosen.indices[predicted[chosen.indices] != data.y_test[chosen.indices]]
-    st.markdown(f"**{chosen.label}: {len(wrong)} of {chosen.count:,} read wrong**")
-    shown = wrong[:GALLERY_SIZE]
-    captions = [f"#{i}: {data.y_test[i]} read as {predicted[i]}" for i in shown]
-    st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=captions, width=96)
-
-with trust:
-    calibrated = ui.calibration(label)
-    st.markdown(
-        "When it says 96% sure, is it right 96% of the time? Points on the diagonal mean yes. A single number, "
-        "the temperature, fitted on training digits it did not learn from, softens (above 1) or sharpens (below 1) "
-        "every answer without changing any."
-    )
-    before, after, heat = st.columns(3)
-    before.metric("Calibration error (ECE)", f"{calibrated.ece_before:.2%}", help="Expected calibration error, "
-                  "15 bins: the gap between confidence and accuracy, weighted by the digits in each bin")  # fmt: skip
-    change = f"{(calibrated.ece_after - calibrated.ece_before) * 100:+.2f} points"
-    after.metric("After temperature scaling", f"{calibrated.ece_after:.2%}", change, delta_color="inverse")
-    heat.metric("Temperature", f"{calibrated.temperature:.2f}",
-                help="The Draw page's 'sure' figure uses it for this model")  # fmt: skip
-    st.plotly_chart(reliability_figure(calibrated.before, calibrated.after), config={"displayModeBar": False})
-    st.markdown("**How sure it was, when right and when wrong**")
-    st.plotly_chart(confidence_histogram(result.probabilities, data.y_test), config={"displayModeBar": False})
-
-with stress:
-    st.markdown(f"Accuracy on {SHIFT_DIGITS:,} test digits as they drift from what it was trained on.")
-    second = st.selectbox("Compare with", ["nothing", *others], key="stress_compare")
-    # Not computed with the rest of the page: the other tabs should not wait the ~3 s it takes.
-    asked = "shift" in ui.derived(label) or st.button("Run the stress test", icon=":material/bolt:")
-    if asked:
-        curves = {}
-        for name in [label] + ([second] if second in others else []):
-            store = ui.derived(name)
-            if "shift" not in store:
-                bar = st.progress(0.0, f"Shifting {SHIFT_DIGITS:,} test digits for {ui.as_text(name)}…")
-                images, labels = data.x_test[:SHIFT_DIGITS] / np.float32(255), data.y_test[:SHIFT_DIGITS]
-                store["shift"] = shift_curves(ui.model(name), images, labels, on_progress=bar.progress)
-                bar.empty()
-            curves[name] = store["shift"]
-        figures = ui.derived(label)
-        if ("shift figure", *curves) not in figures:  # building six panels takes ~0.3 s: once per pair of models
-            figures["shift figure", *curves] = shift_figure(curves, SHIFTS)
-        st.plotly_chart(figures["shift figure", *curves], config={"displayModeBar": False})
+st.subheader("Model against model")
+others = [other for other in ui.model_labels() if other != label]
+if not others:
+    st.info("Only one model is available.")
+elif st.toggle("Compare with another model", key="comparing"):
+    other = st.selectbox("Compare with", others, key="compare")
+    versus = Evaluation(data.y_test, ui.test_probabilities(other))
+    mine, theirs = ui.as_text(label), ui.as_text(other)
+    st.caption(f"Cells of **{mine}** minus cells of **{theirs}**: red where {mine} has more digits, blue where fewer.")
+    st.plotly_chart(difference_heatmap(matrix - versus.matrix), config={"displayModeBar": False})
+    only_this, only_other = result.right_where_wrong(versus)
+    for title, wins in (
+        (f"{mine} right, {theirs} wrong", only_this),
+        (f"{theirs} right, {mine} wrong", only_other),
+    ):
+        st.markdown(f"**{title}: {len(wins)} digits**")
+        if len(wins):
+            shown = wins[:GALLERY_SIZE]
+            st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=[f"#{i}" for i in shown], width=72)

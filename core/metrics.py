@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -78,9 +79,15 @@ class Evaluation:
     y_true: np.ndarray  # (N,) true digits
     probabilities: np.ndarray  # (N, C) the model's class probabilities
 
-    @property
+    @cached_property
     def predicted(self) -> np.ndarray:
+        """(N,) the digit each was read as, computed once: pages index it digit by digit."""
         return self.probabilities.argmax(axis=1)
+
+    def mistakes(self, indices: np.ndarray) -> np.ndarray:
+        """Those of `indices` the model read wrong, in the same order."""
+        indices = np.asarray(indices)
+        return indices[self.predicted[indices] != self.y_true[indices]]
 
     @property
     def matrix(self) -> np.ndarray:

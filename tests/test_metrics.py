@@ -116,3 +116,12 @@ def test_evaluation_bundles_the_same_numbers(random_predictions):
     assert result.errors == int((probabilities.argmax(1) != y_true).sum())
     assert result.accuracy == pytest.approx(1 - result.errors / len(y_true))
     assert result.runner_up(0) == int(np.argsort(probabilities[0])[-2])
+
+
+def test_mistakes_are_the_given_digits_read_wrong_in_order():
+    from core.metrics import Evaluation
+
+    probabilities = np.eye(10)[[1, 2, 3, 3, 5]]  # read as 1, 2, 3, 3, 5
+    result = Evaluation(np.array([1, 2, 2, 3, 4]), probabilities)
+    assert list(result.mistakes(np.array([4, 0, 2]))) == [4, 2]
+    assert result.predicted is result.predicted  # computed once

@@ -285,8 +285,10 @@ def test_remember_page_runs_a_method_to_the_end_and_lists_it(app):
     assert len(app.get("plotly_chart")) == 3  # the matrix, the tasks' curves, the runs compared
 
 
-def test_evaluate_page_slices_trust_and_stress_test(evaluate_page):
-    at = evaluate_page
+def test_trust_page_slices_calibration_and_stress_test(app):
+    at = app
+    at.switch_page("app_pages/trust.py").run()
+    assert not at.exception
     assert any("The worst slice" in m.value for m in at.markdown)
     labels = [m.label for m in at.metric]
     assert "Calibration error (ECE)" in labels and "Temperature" in labels

@@ -11,6 +11,7 @@ from ui.models import (
     model,
     model_labels,
     model_picker,
+    per_model,
     registry,
     rename_model,
     shipped_model,
@@ -26,6 +27,6 @@ from ui.uploads import model_upload
 __all__ = [
     "INPUTS", "SOURCES", "active_label", "active_model", "as_text", "calibration", "choose_picture", "derived",
     "error_boundary", "keep_keras_session", "mnist", "model", "model_labels", "model_picker", "model_upload",
-    "owner_present", "read_calibrated", "registry", "rename_model", "shipped_model", "shipped_model_card",
+    "owner_present", "per_model", "read_calibrated", "registry", "rename_model", "shipped_model", "shipped_model_card",
     "temperature", "test_probabilities", "test_styles", "your_picture",
 ]  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 import streamlit as st
@@ -116,3 +118,13 @@ def rename_model(old: str, key: str) -> None:
     st.session_state[key] = new  # trimmed once: the field now equals the name, so nothing reruns
     if st.session_state.get("model_choice") == old:
         st.session_state.model_choice = new
+
+
+def per_model(label: str, key: str, compute: Callable, message: str):
+    """compute(model, on_progress=...) for a model, once: a progress bar the first time, then kept with the model."""
+    store = derived(label)
+    if key not in store:
+        bar = st.progress(0.0, message)
+        store[key] = compute(model(label), on_progress=bar.progress)
+        bar.empty()
+    return store[key]

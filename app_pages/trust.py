@@ -1,0 +1,80 @@
+"""Trust page: whom the network fails (slices of handwriting), how far to trust its "sure", how it breaks."""
+
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+import ui
+from core.metrics import Evaluation
+from core.plots import confidence_histogram, enlarge, reliability_figure, shift_figure, slice_figure
+from core.shift import DIGITS as SHIFT_DIGITS
+from core.shift import SHIFTS, shift_curves
+from core.slices import ATTRIBUTES, slices, worst
+
+GALLERY_SIZE = 24  # mistakes shown of a slice
+
+st.title("Trust")
+st.caption("Not only how often it is right: for whose handwriting it fails, whether its confidence means what it "
+           "says, and how fast it breaks when digits look different.")  # fmt: skip
+label, data = ui.active_label(), ui.mnist()
+result = Evaluation(data.y_test, ui.test_probabilities(label))
+by_style, trust, stress = st.tabs(["Slices", "Calibration", "Stress test"])
+
+with by_style:
+    store = ui.derived(label)
+    if "slices" not in store:
+        store["slices"] = slices(ui.test_styles(), result.predicted == data.y_test)
+    groups = store["slices"]
+    lowest = worst(groups)
+    st.markdown(
+        f"The test digits cut into quarters by each trait of their handwriting. The worst slice: **{lowest.label}** "
+        f"({lowest.attribute}), {lowest.accuracy:.2%} of {lowest.count:,} read right (95%: "
+        f"{lowest.interval[0]:.2%}–{lowest.interval[1]:.2%}), against {result.accuracy:.2%} for all."
+    )
+    attribute = st.segmented_control("Trait", list(ATTRIBUTES), default=lowest.attribute, required=True,
+                                     key="slice_attribute")  # fmt: skip
+    st.caption(ATTRIBUTES[attribute][0] + ". Whiskers: 95% Wilson intervals. Click a bar to see its mistakes.")
+    group = groups[attribute]
+    click = st.plotly_chart(slice_figure(group, overall=result.accuracy, worst_label=lowest.label), on_select="rerun",
+                            selection_mode="points", key="slice_chart", config={"displayModeBar": False})  # fmt: skip
+    points = click.selection.points if click else []
+    chosen = next((s for s in group if points and s.label == points[0]["x"]), lowest if lowest in group else group[0])
+    wrong = result.mistakes(chosen.indices)
+    st.markdown(f"**{chosen.label}: {len(wrong)} of {chosen.count:,} read wrong**")
+    shown = wrong[:GALLERY_SIZE]
+    captions = [f"#{i}: {data.y_test[i]} read as {result.predicted[i]}" for i in shown]
+    st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=captions, width=96)
+
+with trust:
+    calibrated = ui.calibration(label)
+    st.markdown(
+        "When it says 96% sure, is it right 96% of the time? Points on the diagonal mean yes. A single number, "
+        "the temperature, fitted on training digits it did not learn from, softens (above 1) or sharpens (below 1) "
+        "every answer without changing any."
+    )
+    before, after, heat = st.columns(3)
+    before.metric("Calibration error (ECE)", f"{calibrated.ece_before:.2%}", help="Expected calibration error, "
+                  "15 bins: the gap between confidence and accuracy, weighted by the digits in each bin")  # fmt: skip
+    change = f"{(calibrated.ece_after - calibrated.ece_before) * 100:+.2f} points"
+    after.metric("After temperature scaling", f"{calibrated.ece_after:.2%}", change, delta_color="inverse")
+    heat.metric("Temperature", f"{calibrated.temperature:.2f}",
+                help="The Draw page's 'sure' figure uses it for this model")  # fmt: skip
+    st.plotly_chart(reliability_figure(calibrated.before, calibrated.after), config={"displayModeBar": False})
+    st.markdown("**How sure it was, when right and when wrong**")
+    st.plotly_chart(confidence_histogram(result.probabilities, data.y_test), config={"displayModeBar": False})
+
+with stress:
+    st.markdown(f"Accuracy on {SHIFT_DIGITS:,} test digits as they drift from what it was trained on.")
+    others = [other for other in ui.model_labels() if other != label]
+    second = st.selectbox("Compare with", ["nothing", *others], key="stress_compare")
+    # Not computed with the rest of the page: the other tabs should not wait the ~3 s it takes.
+    if "shift" in ui.derived(label) or st.button("Run the stress test", icon=":material/bolt:"):
+        shift_all = partial(shift_curves, images=data.x_test[:SHIFT_DIGITS] / np.float32(255),
+                            labels=data.y_test[:SHIFT_DIGITS])  # fmt: skip
+        curves = {name: ui.per_model(name, "shift", shift_all, f"Shifting test digits for {ui.as_text(name)}…")
+                  for name in [label] + ([second] if second in others else [])}  # fmt: skip
+        figures = ui.derived(label)
+        if ("shift figure", *curves) not in figures:  # building six panels takes ~0.3 s: once per pair of models
+            figures["shift figure", *curves] = shift_figure(curves, SHIFTS)
+        st.plotly_chart(figures["shift figure", *curves], config={"displayModeBar": False})
