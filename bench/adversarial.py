@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,16 +25,7 @@ from core.adversarial import ATTACKS, attack_picture, robustness_curves, smalles
 from core.data import load_mnist  # noqa: E402
 from core.models import load_default_model, predict_proba  # noqa: E402
 from core.training import PRESETS, train  # noqa: E402
-
-
-def median_seconds(function, repeats: int) -> float:
-    function()  # warm up: traces and caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from timing import median_seconds  # noqa: E402
 
 
 def independent_pgd(model, images, labels, eps, *, steps=20, seed=1):

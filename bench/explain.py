@@ -6,9 +6,7 @@ Run from the repository root: `python bench/explain.py` (under a minute). Median
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,16 +17,7 @@ import numpy as np  # noqa: E402
 from core import explain  # noqa: E402
 from core.data import load_mnist  # noqa: E402
 from core.models import load_default_model, predict_proba  # noqa: E402
-
-
-def median_seconds(function, repeats: int) -> float:
-    function()  # warm up: traces and caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from timing import median_seconds  # noqa: E402
 
 
 def main(repeats: int) -> None:

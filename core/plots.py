@@ -181,6 +181,15 @@ def weight_picture(weights: np.ndarray, *, factor: int) -> np.ndarray:
     return attribution_picture(weights, np.zeros_like(weights), signed=True, factor=factor)
 
 
+def _accuracy_layout(figure: go.Figure, xaxis_title: str, yaxis_title: str, *, height: int = 320) -> go.Figure:
+    """The layout of the accuracy-against-something line charts: 0 to 100%, the legend below."""
+    figure.update_layout(
+        xaxis_title=xaxis_title, yaxis_title=yaxis_title, yaxis_tickformat=".0%", yaxis_range=[0, 1.02], height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "yanchor": "top", "y": -0.3},
+    )  # fmt: skip
+    return figure
+
+
 def png_bytes(image: np.ndarray, *, factor: int = 10) -> bytes:
     """A (28, 28) image in [0, 1] as a PNG file, each pixel a crisp `factor`-wide square."""
     buffer = io.BytesIO()
@@ -200,12 +209,7 @@ def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> g
                     hovertemplate="ε %{x}: %{y:.1%} read right<extra>%{fullData.name}</extra>",
                 )
             )  # fmt: skip
-    figure.update_layout(
-        xaxis_title="ε: the most any pixel may change (0 to 1)", yaxis_title="accuracy", yaxis_tickformat=".0%",
-        yaxis_range=[0, 1.02], height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.25},
-    )  # fmt: skip
-    return figure
+    return _accuracy_layout(figure, "ε: the most any pixel may change (0 to 1)", "accuracy", height=360)
 
 
 def transfer_figure(comparison) -> go.Figure:
@@ -218,12 +222,8 @@ def transfer_figure(comparison) -> go.Figure:
             mode="lines+markers", line={"color": colours.get(method, MUTED)},
             hovertemplate="%{x} per symbol: %{y:.0%} of the rest read right<extra>%{fullData.name}</extra>",
         ))  # fmt: skip
-    figure.update_layout(
-        xaxis_title="drawings per symbol it learnt from", yaxis_title="held-out accuracy", yaxis_tickformat=".0%",
-        yaxis_range=[0, 1.02], xaxis_type="log", xaxis_tickvals=list(comparison.shots), height=320,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "yanchor": "top", "y": -0.3},
-    )  # fmt: skip
-    return figure
+    figure.update_layout(xaxis_type="log", xaxis_tickvals=list(comparison.shots))
+    return _accuracy_layout(figure, "drawings per symbol it learnt from", "held-out accuracy")
 
 
 CURVE_WIDTH, CURVE_HEIGHT = 320, 190  # an SVG panel's drawing units; it scales to the page's width
@@ -351,12 +351,7 @@ def continual_curves(curves: list, task_names: list[str], steps_per_task: int) -
                                     hovertemplate=f"{name}, step %{{x}}: %{{y:.0%}}<extra></extra>"))  # fmt: skip
     for index in range(1, len(task_names)):
         figure.add_vline(x=index * steps_per_task, line={"color": MUTED, "dash": "dot", "width": 1})
-    figure.update_layout(
-        xaxis_title="training step (a new task at each dotted line)", yaxis_title="test accuracy",
-        yaxis_tickformat=".0%", yaxis_range=[0, 1.02], height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.3},
-    )  # fmt: skip
-    return figure
+    return _accuracy_layout(figure, "training step (a new task at each dotted line)", "test accuracy")
 
 
 def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Figure:
@@ -365,12 +360,7 @@ def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Fig
     for name, averages in runs.items():
         figure.add_trace(go.Scatter(x=task_names[: len(averages)], y=averages, mode="lines+markers", name=name,
                                     hovertemplate="after %{x}: %{y:.1%}<extra>%{fullData.name}</extra>"))  # fmt: skip
-    figure.update_layout(
-        xaxis_title="tasks learnt", yaxis_title="average accuracy so far", yaxis_tickformat=".0%",
-        yaxis_range=[0, 1.02], height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.3},
-    )  # fmt: skip
-    return figure
+    return _accuracy_layout(figure, "tasks learnt", "average accuracy so far")
 
 
 def slice_figure(group: list, *, overall: float, worst_label: str) -> go.Figure:
