@@ -136,8 +136,8 @@ def main(repeats: int) -> None:
     print(f"  cell selection, what a visitor waits in Chromium:          {wait * 1000:.0f} ms")
     print(f"  baseline: model.predict on the 10,000 test digits:         {base:.2f} s")
     print(f"  ratio first view / model.predict: {(first - blank) / base:.2f}")
-    print("  (the first view computes the Mistakes, Slices and Trust tabs; the Stress test runs when asked)")
-    print("New sections, first view for a model never seen, core work (target <= 5 s each):")
+    print("  (the Trust page's sections are timed below; its Stress test runs when asked)")
+    print("Trust page sections, first view for a model never seen, core work (target <= 5 s each):")
     for name, seconds in sections.items():
         print(f"  {name:26s} {seconds:6.2f} s = {seconds / base:5.2f}x model.predict on the test digits")
 
