@@ -14,6 +14,7 @@ CURVE_DIGITS = 1_000  # test digits behind the robustness curves
 ANY = "any wrong digit"
 
 st.title("Attack")
+ui.require_gradients("Attack")
 st.caption(
     "An adversarial example: a picture changed by at most ε in every pixel (ε = 0.1 is a tenth of the way from "
     "black to white) in exactly the direction that misleads the network most."

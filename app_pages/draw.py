@@ -108,7 +108,7 @@ def drawing_and_reading(mode: str) -> None:
             st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
         st.html(probability_list(reading.probabilities if reading else np.zeros(10)))
         why_help = "Which pixels pushed the network towards its answer (integrated gradients)"
-        if st.toggle("Why?", help=why_help, disabled=reading is None) and reading:
+        if st.toggle("Why?", help=why_help, disabled=reading is None or not ui.has_gradients()) and reading:
             why = integrated_gradients(ui.active_model(), reading.image, reading.digit)
             st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH, output_format="PNG")
             st.caption(

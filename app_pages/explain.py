@@ -24,6 +24,7 @@ VIEWS = {  # title -> (caption: what it means and where it misleads, signed colo
 }
 
 st.title("Explain")
+ui.require_gradients("Explain")
 st.caption("Why did the network read it that way? Red pixels pushed towards the class, blue pixels against it.")
 
 model = ui.active_model()

@@ -32,6 +32,7 @@ def thumbnails(images, captions) -> None:
 
 
 st.title("Teach")
+ui.require_gradients("Teach")
 st.caption(
     "A network that reads digits has learnt strokes, loops and corners. Reuse them: teach it symbols of your own, "
     "or your handwriting, from a handful of drawings. Everything here stays in your session."

@@ -27,6 +27,7 @@ import keras
 
 from core.budget import estimate
 from core.data import Mnist
+from core.distill import Distillation
 from core.models import model_bytes, model_from_bytes
 from core.runtime import cap_malloc_arenas, limit_memory, out_of_memory
 from core.training import TrainConfig, TrainResult, score, train
@@ -37,11 +38,12 @@ NICENESS = int(os.environ.get("DIGITLAB_TRAIN_NICENESS", "10"))  # how far below
 FINISH_SECONDS = 120.0  # after the time limit: for the test-set evaluation, then the run is killed
 STOP_SECONDS = 2.0  # after Stop: a run that has not handed over its model by then is ended
 ABANDONED_SECONDS = 30.0  # a run whose visitor has been gone this long is stopped (a reconnect within it is fine)
+TEACHER_MB = 300.0  # a distillation's teacher and its activations, on top of the student's estimate
 MEMORY_HEADROOM_MB = 1024.0  # above a run's estimate: its hard limit (VmData, which counts virtual memory)
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)  # a shared limit, holding nobody's data
 _processes = multiprocessing.get_context("forkserver")
 # Imports TensorFlow once, in the server that forks the children, and the code they run.
-_processes.set_forkserver_preload(["core.jobs", "core.model_upload", "core.continual"])
+_processes.set_forkserver_preload(["core.jobs", "core.model_upload", "core.continual", "core.compress"])
 log = logging.getLogger(__name__)
 
 
@@ -195,7 +197,7 @@ class Job:
 
 
 class TrainingJob(Job):
-    """One training run; the page polls `progress` and `result` (a TrainResult)."""
+    """One training run, perhaps distilled from a teacher; the page polls `progress` and `result` (a TrainResult)."""
 
     what = "training"
 
@@ -204,16 +206,20 @@ class TrainingJob(Job):
         config: TrainConfig,
         data: Mnist,
         *,
+        distillation: Distillation | None = None,
         max_seconds: float = MAX_SECONDS,
         owner_present: Callable[[], bool] | None = None,
     ) -> None:
         config.validate()
+        if distillation is not None:
+            distillation.validate()
         self.cost = estimate(config)
         refusal = self.cost.over_budget()
         if refusal:
             raise ValueError(refusal)
         self.config, self.data = config, data
-        super().__init__(_train_task, (config, data), memory_mb=self.cost.memory_mb + MEMORY_HEADROOM_MB,
+        memory_mb = self.cost.memory_mb + MEMORY_HEADROOM_MB + (TEACHER_MB if distillation else 0.0)
+        super().__init__(_train_task, (config, data, distillation), memory_mb=memory_mb,
                          max_seconds=max_seconds, owner_present=owner_present)  # fmt: skip
 
     def _kept(self, value: bytes) -> keras.Model:
@@ -232,13 +238,17 @@ class TrainingJob(Job):
         history = self.progress.history if self.progress else {"train": [], "validation": []}
         seconds = self.progress.seconds if self.progress else 0.0
         accuracy, robust = score(model, self.config, self.data)
-        self.result = TrainResult(model, history, accuracy, seconds, stopped=True, robust_accuracy=robust)
+        teacher = self.args[2].teacher_name if self.args[2] else None
+        self.result = TrainResult(model, history, accuracy, seconds, stopped=True, robust_accuracy=robust,
+                                  teacher=teacher)  # fmt: skip
 
 
-def _train_task(config: TrainConfig, data: Mnist, *, on_progress, should_stop, keep) -> TrainResult:
+def _train_task(
+    config: TrainConfig, data: Mnist, distillation: Distillation | None, *, on_progress, should_stop, keep
+) -> TrainResult:
     """In the child: train, hand over the model as soon as it is fitted (Stop need not wait for the scoring)."""
     result = train(config, data, on_progress=on_progress, should_stop=should_stop,
-                   on_fitted=lambda model: keep(model_bytes(model)))  # fmt: skip
+                   on_fitted=lambda model: keep(model_bytes(model)), distillation=distillation)  # fmt: skip
     return dataclasses.replace(result, model=None)  # the model came with "kept"
 
 

@@ -30,10 +30,11 @@ class Run:
 def describe(number: int, config: TrainConfig, result: TrainResult) -> str:
     """A run's default name, e.g. "run 3 · cnn · adam 3e-03 · 2 epochs · 98.9%"."""
     stopped = " · stopped" if result.stopped else ""
+    taught = f" · distilled from {result.teacher}" if result.teacher else ""
     robust = f" · robust ε {config.adversarial_eps:g}" if config.adversarial_eps else ""
     return (
         f"run {number} · {config.architecture} · {config.optimizer} {config.learning_rate:.0e} · "
-        f"{config.epochs} epochs{robust} · {result.test_accuracy:.1%}{stopped}"
+        f"{config.epochs} epochs{robust}{taught} · {result.test_accuracy:.1%}{stopped}"
     )
 
 
@@ -56,9 +57,12 @@ class Registry:
         return self.add_model("upload", Path(filename).stem, model, test_probabilities, test_accuracy)
 
     def add_model(
-        self, kind: str, source: str, model: keras.Model, test_probabilities: np.ndarray, test_accuracy: float
+        self, kind: str, source: str, model: keras.Model, test_probabilities: np.ndarray | None, test_accuracy: float
     ) -> Run | None:
-        """Add a model made elsewhere (uploaded, personalised, ...), named e.g. "upload 3 · mynet · 99.1%"."""
+        """Add a model made elsewhere (uploaded, personalised, pruned, ...), named e.g. "upload 3 · mynet · 99.1%".
+
+        `model` may also be a core.compress.LiteModel: a .tflite file the pages read through the interpreter.
+        """
         number = self.trained + 1
         name = f"{kind} {number} · {source[:40]} · {test_accuracy:.1%}"
         return self._append(Run(number, name, model, test_accuracy, test_probabilities=test_probabilities))

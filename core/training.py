@@ -13,6 +13,7 @@ import tensorflow as tf
 from core.adversarial import ATTACKS, FastAdversarialTraining, RobustCheck, robustness_curve
 from core.augment import augment_batch
 from core.data import NUM_CLASSES, Mnist
+from core.distill import Distillation, Distiller, wrap
 from core.models import build_cnn, build_mlp, predict_proba
 
 
@@ -140,6 +141,16 @@ PRESETS = {
 }
 
 
+# Students to distil into (core.distill), each with under 1/20 of the default model's 825,514 parameters.
+STUDENTS = {
+    "Small CNN": TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=8, dense_units=64, dropout=0.1,
+                             epochs=4, batch_size=256, learning_rate=1e-2),  # 37,714 parameters
+    "Tiny CNN": TrainConfig(conv_blocks=3, filters=4, dense_units=32, dropout=0.0, epochs=4, batch_size=256,
+                            learning_rate=1e-2),
+    "Small MLP": TrainConfig(architecture="mlp", dense_units=32, dropout=0.0, batch_norm=False, epochs=4),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Progress:
     epoch: int  # 1-based epoch in progress
@@ -163,6 +174,7 @@ class TrainResult:
     seconds: float  # training time, evaluation excluded
     stopped: bool  # True if should_stop ended training early
     robust_accuracy: float | None = None  # adversarially trained: PGD-20 accuracy at its ε on ROBUST_TEST_DIGITS
+    teacher: str | None = None  # distilled: the teacher's name
 
 
 def stratified_subset(labels: np.ndarray, size: int, *, seed: int) -> np.ndarray:
@@ -254,15 +266,20 @@ class _Reporter(keras.callbacks.Callback):
         self._report()
 
 
-def compiled_model(config: TrainConfig, steps_per_epoch: int) -> keras.Model:
+def compiled_model(config: TrainConfig, steps_per_epoch: int, distillation: Distillation | None = None) -> keras.Model:
     """The network, optimiser, schedule and loss a config describes, ready to fit.
 
-    With `adversarial_eps`, the network comes wrapped in FastAdversarialTraining: fit the wrapper,
-    keep its `.network`.
+    With `adversarial_eps` the network comes wrapped in FastAdversarialTraining, with a distillation
+    in a Distiller: fit the wrapper, keep its `.network`.
     """
     model = build(config)
+    if config.adversarial_eps and distillation is not None:
+        raise ValueError("a student is distilled without adversarial training: set adversarial ε to 0")
     if config.adversarial_eps:
         model = FastAdversarialTraining(model, config.adversarial_eps)
+    if distillation is not None:
+        distillation.validate()
+        model = wrap(model, distillation)
     schedule = _learning_rate(config, steps_per_epoch * config.epochs, steps_per_epoch)
     model.compile(
         optimizer=_optimizer(config, schedule),
@@ -273,19 +290,21 @@ def compiled_model(config: TrainConfig, steps_per_epoch: int) -> keras.Model:
 
 
 def train(
-    config: TrainConfig, data: Mnist, *, on_progress=None, should_stop=None, on_fitted=None, report_every: int = 25
-) -> TrainResult:
+    config: TrainConfig, data: Mnist, *, on_progress=None, should_stop=None, on_fitted=None, report_every: int = 25,
+    distillation: Distillation | None = None,
+) -> TrainResult:  # fmt: skip
     """Train the network `config` describes on MNIST; report progress and stop early when asked.
 
     `on_fitted(model)` is called when fitting ends, before the (slower) evaluation on the test set.
+    With a `distillation`, the network learns from its teacher's answers as well as from the labels.
     """
     config.validate()
     keras.utils.set_random_seed(config.seed)
     train_indices, validation_indices = split(config, data.y_train)
     steps_per_epoch = math.ceil(len(train_indices) / config.batch_size)
 
-    model = compiled_model(config, steps_per_epoch)  # what fit() trains
-    network = model.network if isinstance(model, FastAdversarialTraining) else model  # what is kept
+    model = compiled_model(config, steps_per_epoch, distillation)  # what fit() trains
+    network = model.network if isinstance(model, FastAdversarialTraining | Distiller) else model  # what is kept
     batches = training_dataset(
         data.x_train[train_indices], data.y_train[train_indices], batch_size=config.batch_size,
         epochs=config.epochs, seed=config.seed, augment=config.augment,
@@ -305,7 +324,8 @@ def train(
     if on_fitted is not None:
         on_fitted(network)
     accuracy, robust = score(network, config, data)
-    return TrainResult(network, reporter.history, accuracy, seconds, reporter.stopped, robust)
+    teacher = distillation.teacher_name if distillation else None
+    return TrainResult(network, reporter.history, accuracy, seconds, reporter.stopped, robust, teacher)
 
 
 ROBUST_TEST_DIGITS = 1_000  # PGD-20 on all 10,000 test digits would take a minute more per run

@@ -540,3 +540,56 @@ def test_a_script_run_leaves_keras_alone(app):
     app.run()
     assert not app.exception
     assert global_state.GLOBAL_STATE_TRACKER is tracker
+
+
+def finish_compression(at: AppTest, seconds: float = 240) -> None:
+    """Wait for this visitor's compression run (and the measuring it starts) to end, rerunning like the fragment."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while (pending := at.session_state["compress_pending"] if "compress_pending" in at.session_state else None):
+        assert time.monotonic() < deadline, "the compression run did not end"
+        while pending.job.running:
+            time.sleep(0.5)
+        at.run()
+        assert not at.exception
+
+
+def test_compress_page_quantizes_and_the_int8_model_reads_a_drawing_on_the_draw_page(app, mnist):
+    app.switch_page("app_pages/compress.py").run()
+    assert not app.exception
+    assert "Quantize, prune or distil" in app.info[0].value
+    next(b for b in app.button if b.label == "Quantize").click().run()
+    finish_compression(app)
+    rows = app.dataframe[0].value
+    assert list(rows["format"]) == ["float32", "float16", "dynamic", "int8"]
+    assert rows["size (KB)"][3] < 0.3 * rows["size (KB)"][0]
+    assert abs(rows["test accuracy"][3] - rows["test accuracy"][0]) <= 0.001
+    next(b for b in app.button if b.label == "Draw with it").click().run()
+    assert not app.exception and app.title[0].value == "Draw a digit"
+    assert app.session_state["model_choice"].startswith("tflite int8")
+    index = int(np.flatnonzero(mnist.y_test == 3)[0])
+    app.session_state["drawing"] = paste_digit(mnist.x_test[index], size=120, top=40, left=60)
+    app.switch_page("app_pages/draw.py").run()  # AppTest reruns the page it last switched to
+    assert app.metric[0].value == "3" and app.toggle[0].disabled  # no gradients for "Why?" in a .tflite file
+    app.switch_page("app_pages/explain.py").run()
+    assert not app.exception and "TensorFlow Lite file" in app.info[0].value
+
+
+def test_compress_page_prunes_and_distils_into_new_sidebar_models(app):
+    app.switch_page("app_pages/compress.py").run()
+    app.selectbox(key="compress_source").set_value("Baseline MLP").run()
+    app.select_slider[0].set_value(0.5).run()
+    next(b for b in app.button if b.label == "Prune").click().run()
+    finish_compression(app)
+    app.selectbox[1].set_value("Small MLP").run()
+    next(b for b in app.button if b.label.startswith("Distil from Baseline MLP")).click().run()
+    finish_compression(app)
+    runs = [run.name for run in app.session_state["registry"].runs]
+    assert runs[0].startswith("pruned 1 · Baseline MLP 50%") and "distilled from Baseline MLP" in runs[1]
+    rows = app.dataframe[0].value
+    assert list(rows["model"]) == [runs[0], runs[0], runs[1], runs[1]]
+    assert list(rows["format"]) == ["float32", "int8"] * 2
+    assert abs(rows["zero weights"][0] - 0.5) < 0.01 and rows["test accuracy"][0] > 0.95
+    assert rows["test accuracy"][2] > 0.9  # the distilled student
+    assert any(b.label.startswith("Download") and ".keras" in b.label for b in app.get("download_button"))

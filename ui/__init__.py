@@ -7,6 +7,8 @@ from ui.models import (
     active_label,
     active_model,
     derived,
+    has_gradients,
+    keras_labels,
     mnist,
     model,
     model_labels,
@@ -14,6 +16,7 @@ from ui.models import (
     per_model,
     registry,
     rename_model,
+    require_gradients,
     shipped_model,
     shipped_model_card,
     test_probabilities,
@@ -26,7 +29,8 @@ from ui.uploads import model_upload
 
 __all__ = [
     "INPUTS", "SOURCES", "active_label", "active_model", "as_text", "calibration", "choose_picture", "derived",
-    "error_boundary", "keep_keras_session", "mnist", "model", "model_labels", "model_picker", "model_upload",
-    "owner_present", "per_model", "read_calibrated", "registry", "rename_model", "shipped_model", "shipped_model_card",
-    "temperature", "test_probabilities", "test_styles", "your_picture",
+    "error_boundary", "has_gradients", "keep_keras_session", "keras_labels", "mnist", "model", "model_labels",
+    "model_picker", "model_upload", "owner_present", "per_model", "read_calibrated", "registry", "rename_model",
+    "require_gradients", "shipped_model", "shipped_model_card", "temperature", "test_probabilities", "test_styles",
+    "your_picture",
 ]  # fmt: skip

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import streamlit as st
 
+from core.compress import LiteModel
 from core.data import IMAGE_SIZE, Mnist, load_mnist
 from core.models import SHIPPED_MODELS, load_default_model, load_model_card, predict_proba, shipped_paths
 from core.registry import Registry
@@ -88,6 +89,27 @@ def model(label: str) -> keras.Model:
 def active_model() -> keras.Model:
     """The model the visitor picked in the sidebar."""
     return model(active_label())
+
+
+def has_gradients() -> bool:
+    """Whether the sidebar's model is a Keras network, which pages can look inside (not a .tflite file)."""
+    return not isinstance(active_model(), LiteModel)
+
+
+def require_gradients(page: str) -> None:
+    """Stop a page that looks inside the network, with a note, when the sidebar's model is a .tflite file."""
+    if not has_gradients():
+        st.info(
+            f"The {page} page looks inside a Keras network through its gradients. The model picked in the sidebar is "
+            "a TensorFlow Lite file read through the interpreter, which has none: pick another model there.",
+            icon=":material/memory:",
+        )
+        st.stop()
+
+
+def keras_labels() -> list[str]:
+    """The sidebar's Keras models (not its .tflite ones)."""
+    return [label for label in model_labels() if not isinstance(model(label), LiteModel)]
 
 
 def model_picker() -> None:

@@ -1,0 +1,116 @@
+"""Compress page: the same skill in a fraction of the size and time. Quantize, prune, distil; measure each."""
+
+import streamlit as st
+
+import ui
+import ui.compress as runs
+from core.compress import QUANTIZATIONS, SPARSITIES
+from core.distill import ALPHAS, TEMPERATURES
+from core.jobs import ServerBusyError, prepare
+from core.models import model_bytes
+from core.plots import compression_figure
+from core.training import STUDENTS, build
+
+st.title("Compress")
+prepare()  # the process runs fork from starts while the visitor reads
+st.caption(
+    "What puts a network on a phone: fewer bits per weight, fewer weights, or a smaller network taught by the big "
+    "one. Every variant below is a TensorFlow Lite file, read through the TFLite interpreter on the same 10,000 "
+    "test digits."
+)
+labels = ui.keras_labels()
+source = st.selectbox("Model to compress", labels, index=labels.index(ui.active_label()) if ui.active_label() in
+                      labels else 0, key="compress_source")  # fmt: skip
+busy = runs.pending() is not None
+quantize, prune, distill = st.tabs(["Quantize", "Prune", "Distil"])
+with quantize:
+    st.markdown("\n".join(f"- **{name}**: {what}" for name, what in QUANTIZATIONS.items()))
+    if st.button("Quantize", type="primary", disabled=busy):
+        try:
+            runs.start_quantize(source)
+        except ServerBusyError as error:
+            st.error(str(error))
+with prune:
+    st.caption("Set the smallest weights to zero, a little more every few steps while fine-tuning on MNIST "
+               "(Zhu & Gupta 2017), so the rest learn to do without them. Zeros compress: see the zipped "
+               "size.")  # fmt: skip
+    sparsity = st.select_slider("Weights set to zero", SPARSITIES, 0.8, format_func="{:.0%}".format)
+    if st.button("Prune", type="primary", disabled=busy):
+        try:
+            runs.start_prune(source, sparsity)
+        except ServerBusyError as error:
+            st.error(str(error))
+with distill:
+    st.caption("Train a small student on the teacher's softened answers as well as the labels (Hinton, Vinyals & "
+               "Dean 2015): they say which digits a 7 looks like, which labels do not. Then train the same student "
+               "alone, same steps, same seed, and compare.")  # fmt: skip
+    student = st.selectbox("Student", list(STUDENTS), format_func=lambda name: f"{name} · "
+                           f"{build(STUDENTS[name]).count_params():,} parameters")  # fmt: skip
+    left, right = st.columns(2)
+    softer = "Softens both networks' answers: higher shows more of the runners-up."
+    temperature = left.select_slider("Temperature T", TEMPERATURES, 4.0, format_func="{:g}".format, help=softer)
+    weight = "α on the labels' cross-entropy, 1 − α on the teacher's softened answers."
+    alpha = right.select_slider("Weight of the labels α", ALPHAS, 0.1, format_func="{:g}".format, help=weight)
+    teach, alone = st.columns(2)
+    for column, distilled, text in ((teach, True, f"Distil from {source[:30]}"), (alone, False, "Train it alone")):
+        if column.button(text, type="primary" if distilled else "secondary", disabled=busy, width="stretch"):
+            try:
+                runs.start_student(source, student, temperature=temperature, alpha=alpha, distilled=distilled)
+            except (ServerBusyError, ValueError) as error:
+                st.error(str(error))
+
+
+@st.fragment(run_every=1.0 if runs.pending() is not None else None)
+@ui.error_boundary("compression progress")
+def live() -> None:
+    """Progress of this visitor's run, every second; when it ends, its variants join the table."""
+    pending = runs.pending()
+    if pending is None:
+        return
+    progress = pending.job.progress
+    if pending.job.running:
+        if pending.what == "quantize":
+            st.progress(*(progress or (0.0, "Starting…")))
+        elif pending.what == "prune":
+            share = progress.step / progress.steps if progress else 0.0
+            text = f"Pruning to {progress.sparsity:.0%} · step {progress.step}/{progress.steps}" if progress else ""
+            st.progress(share, text or "Starting…")
+        else:
+            text = f"Training the student · epoch {progress.epoch}/{progress.epochs}" if progress else "Starting…"
+            st.progress(progress.step / progress.steps if progress else 0.0, text)
+        if st.button("Stop", icon=":material/stop:", key="compress_stop"):
+            pending.job.stop()
+        return
+    st.session_state.compress_error = runs.collect()
+    st.rerun()
+
+
+live()
+if st.session_state.get("compress_error"):
+    st.error(st.session_state.pop("compress_error"))
+variants = runs.variants()
+if not variants:
+    st.info("Quantize, prune or distil a model to see what it costs here.", icon=":material/compress:")
+    st.stop()
+st.subheader("Every variant")
+number = st.column_config.NumberColumn
+st.dataframe([v.row() for v in variants], hide_index=True, column_config={
+    "test accuracy": number(format="percent"), "zero weights": number(format="percent"),
+    "size (KB)": number(format="%.0f"), "zipped (KB)": number(format="%.0f"), "ms per digit": number(format="%.3f"),
+})  # fmt: skip
+st.plotly_chart(compression_figure(variants), width="stretch")
+st.caption("Marker size: time to read one digit through the interpreter, one thread. Shapes: ● float32 · ◆ float16 "
+           "· ■ dynamic · ★ int8.")  # fmt: skip
+names = [f"{v.source[:50]} · {v.quantization}" for v in variants]
+picked = variants[st.selectbox("Variant", range(len(variants)), format_func=names.__getitem__, index=len(names) - 1)]
+files, use = st.columns(2)
+stem = "".join(c if c.isalnum() else "_" for c in picked.source[:30]).strip("_").lower() or "model"
+files.download_button("Download .tflite", picked.flatbuffer, f"{stem}_{picked.quantization}.tflite",
+                      icon=":material/download:", width="stretch")  # fmt: skip
+if use.button("Draw with it", icon=":material/draw:", width="stretch", help="Adds it to the sidebar's models."):
+    runs.use_everywhere(picked)
+    st.switch_page("app_pages/draw.py")
+run = ui.registry().get(picked.source)
+if run is not None:
+    st.download_button(f"Download {picked.source[:40]} as .keras", lambda: model_bytes(run.model),
+                       f"{stem}.keras", icon=":material/download:")  # fmt: skip
