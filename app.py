@@ -10,7 +10,15 @@ import ui  # noqa: E402
 
 ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third of a busy server's time
 
-st.set_page_config(page_title="Digit Lab", page_icon="✏️", layout="wide")
+st.set_page_config(
+    page_title="Digit Lab",
+    page_icon="✏️",
+    layout="wide",
+    initial_sidebar_state="collapsed" if ui.presenting() else "auto",
+)
+st.html(
+    ui.PHONE_STYLE
+)  # phones first: the reading above the canvas, a canvas as wide as the screen, thumb-sized buttons
 
 sections = {
     "Play": [
@@ -28,7 +36,10 @@ sections = {
         st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
         st.Page("app_pages/attack.py", title="Attack", icon=":material/bolt:"),
     ],
-    "Stage": [st.Page("app_pages/about.py", title="About", icon=":material/info:")],
+    "Stage": [
+        st.Page("app_pages/room.py", title="Room", icon=":material/groups:"),
+        st.Page("app_pages/about.py", title="About", icon=":material/info:"),
+    ],
 }
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy
 # multipage layout and would run a deep-linked page (/train) without this script around it.

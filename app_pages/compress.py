@@ -95,7 +95,8 @@ if not variants:
 st.subheader("Every variant")
 number = st.column_config.NumberColumn
 st.dataframe([v.row() for v in variants], hide_index=True, column_config={
-    "test accuracy": number(format="percent"), "zero weights": number(format="percent"),
+    "test accuracy (%)": number(format="%.2f"), "zero weights (%)": number(format="%.0f"),
+    "parameters": number(format="localized"),
     "size (KB)": number(format="%.0f"), "zipped (KB)": number(format="%.0f"), "ms per digit": number(format="%.3f"),
 })  # fmt: skip
 st.plotly_chart(compression_figure(variants), width="stretch")

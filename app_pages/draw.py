@@ -7,12 +7,14 @@ from streamlit_drawable_canvas import st_canvas
 import ui
 from core.data import IMAGE_SIZE
 from core.explain import integrated_gradients
-from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list
+from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, reading_line
 from core.preprocess import MAX_IMAGE_MB, load_image
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
+TALK_CANVAS_SIZE = 440  # the presenter view's, for a projector
+PHONE_CANVAS_SIZE = 320  # as wide as a 360 px phone allows beside the page's margins
 NO_READING = "–"  # the Prediction's value before anything is drawn
-PEN_WIDTH = 24  # a 200 px tall digit shrinks to 20 px (0.1x): strokes of ~2.4 px, like MNIST's
+PEN_WIDTH = 24  # on the 280 px canvas, scaled on others: a 200 px digit shrinks to 20 px, strokes to ~2.4 px
 
 
 def take_photo() -> None:
@@ -26,14 +28,18 @@ def take_photo() -> None:
             st.session_state.photo_error = str(error)
 
 
-st.title("Draw a digit")
-st.caption(
-    "Draw one digit, 0 to 9, with a mouse, pen or finger, or upload a photo of one. "
-    "The network reads it as soon as you lift the pen."
-)
-mode = st.segmented_control(
-    "Show the network", ui.INPUTS, default=ui.INPUTS[0], required=True, key="input", persist_state="session"
-)
+if ui.presenting():  # a projector: the title, the join code, then the canvas and its reading fill the screen
+    ui.presenter_header("Draw a digit")
+    mode = ui.INPUTS[0]
+else:
+    st.title("Draw a digit")
+    st.caption(
+        "Draw one digit, 0 to 9, with a mouse, pen or finger, or upload a photo of one. "
+        "The network reads it as soon as you lift the pen."
+    )
+    mode = st.segmented_control(
+        "Show the network", ui.INPUTS, default=ui.INPUTS[0], required=True, key="input", persist_state="session"
+    )
 
 
 @st.fragment
@@ -45,20 +51,24 @@ def drawing_and_reading(mode: str) -> None:
     ~32, each a hand-over of the server's GIL to its event loop, and a run's script time falls from
     ~27 to ~18 ms of CPU and ~48 to ~27 ms of wall time on an idle server.
     """
-    left, right = st.columns([1, 1.3], gap="large")
+    talk = ui.presenting()
+    size = TALK_CANVAS_SIZE if talk else PHONE_CANVAS_SIZE if ui.on_phone() else CANVAS_SIZE
+    phone_reading = st.empty()  # narrow screens only (see app.py's style): the reading above the canvas
+    left, right = st.columns([1, 1] if talk else [1, 1.3], gap="large")
     with left:
         if mode == ui.INPUTS[0]:
-            st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
+            if not talk:
+                st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
             # A fresh mount (first visit, or back from another page) restores the last drawing once;
             # later runs pass the same value so the canvas keeps its own undo history.
             if "canvas" not in st.session_state:
                 st.session_state.canvas_restore = st.session_state.get("canvas_json")
             canvas = st_canvas(
-                stroke_width=PEN_WIDTH,
+                stroke_width=round(PEN_WIDTH * size / CANVAS_SIZE),
                 stroke_color="#ffffff",
                 background_color="#000000",
-                width=CANVAS_SIZE,
-                height=CANVAS_SIZE,
+                width=size,
+                height=size,
                 initial_drawing=st.session_state.canvas_restore,
                 return_image_data=True,
                 key="canvas",
@@ -80,6 +90,12 @@ def drawing_and_reading(mode: str) -> None:
 
     picture = ui.your_picture()
     reading = ui.read_calibrated(picture) if picture is not None else None
+    digit, sure = (reading.digit, reading.confidence) if reading else (None, 0.0)
+    phone_reading.html(f'<div class="digitlab-phone-reading">{reading_line(digit, sure, size="2.6rem")}</div>')
+    if talk:
+        with right:
+            ui.presenter_reading(reading)
+        return
 
     with right:
         # The reading's layout is always there, empty until the first stroke: nothing jumps when it
@@ -114,6 +130,8 @@ def drawing_and_reading(mode: str) -> None:
             st.caption(
                 f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page."
             )
+        if reading:
+            ui.share_with_room(reading)
 
 
 drawing_and_reading(mode)

@@ -132,8 +132,8 @@ class Variant:
         return {
             "model": self.source, "format": self.quantization, "size (KB)": self.size_bytes / 1024,
             "zipped (KB)": self.zipped_bytes / 1024,
-            "test accuracy": self.accuracy, "ms per digit": self.latency_ms, "parameters": self.parameters,
-            "zero weights": self.sparsity,
+            "test accuracy (%)": 100 * self.accuracy, "ms per digit": self.latency_ms, "parameters": self.parameters,
+            "zero weights (%)": 100 * self.sparsity,
         }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from html import escape
 
@@ -468,7 +469,39 @@ def compression_figure(variants: list) -> go.Figure:
         ))  # fmt: skip
     figure.update_layout(
         xaxis={"title": "size of the .tflite file (KB, log scale)", "type": "log"}, height=380,
-        yaxis={"title": "test accuracy", "tickformat": ".1%"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"title": "test accuracy", "tickformat": ".2%"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},
     )  # fmt: skip
     return figure
+
+
+def _png_data_uri(image: np.ndarray) -> str:
+    """A (28, 28) uint8 picture as an inline PNG: the wall needs no file server and no network."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image / np.float32(255), factor=1)).decode()
+
+
+def room_wall(shares: list) -> str:
+    """core.room.Shares as a grid of thumbnails, each with what the network read (green if as meant, else red)."""
+    cells = []
+    for share in shares:
+        colour, mark = ("#21c354", "✓") if share.right else (ACCENT, f"meant {share.meant}")
+        cells.append(
+            f'<figure style="margin:0;text-align:center;width:72px" aria-label="drawing {share.number}: read '
+            f'{share.read}, meant {share.meant}"><img src="{_png_data_uri(share.image)}" width="64" height="64" '
+            f'alt="" style="image-rendering:pixelated;border:3px solid {colour};border-radius:6px">'
+            f'<figcaption style="font-size:0.8rem;line-height:1.2">#{share.number} · <b>{share.read}</b> '
+            f'<span style="color:{colour}">{mark}</span></figcaption></figure>'
+        )
+    grid = "display:flex;flex-wrap:wrap;gap:0.5rem"
+    return f'<div style="{grid}" aria-label="The room\'s drawings">{"".join(cells)}</div>'
+
+
+def reading_line(digit: int | None, confidence: float, *, size: str) -> str:
+    """The reading in one line of large type, e.g. "7 · 98% sure": above a phone's canvas, or on a projector."""
+    if digit is None:
+        return f'<div style="font-size:{size};line-height:1.1;color:{MUTED}" aria-live="polite">–</div>'
+    return (
+        f'<div aria-live="polite" style="display:flex;align-items:baseline;gap:0.4em;line-height:1.05">'
+        f'<span data-testid="digitlab-reading" style="font-size:{size};font-weight:700;color:{ACCENT}">{digit}</span>'
+        f'<span style="font-size:calc({size} / 3.5);color:{MUTED}">{confidence:.0%} sure</span></div>'
+    )

@@ -280,3 +280,22 @@ def test_two_visitors_upload_and_draw_at_once_without_seeing_each_other(app_url,
         alice.get_by_text("Upload a picture of one dark digit").or_(alice.get_by_text("Your drawing")).first.wait_for()
         wait_idle(alice)
         assert "upload 1 · baseline_mlp" not in sidebar_models(alice)  # a reload is a new visit: nothing kept
+
+
+def test_quantize_the_default_model_and_draw_with_its_int8_file(app_url):
+    with browser_page(height=1400) as page:
+        page.goto(f"{app_url}/compress")
+        page.wait_for_selector(IDLE, timeout=90_000)
+        page.get_by_role("button", name="Quantize").click()
+        page.get_by_text("Every variant").wait_for(timeout=180_000)  # converted and measured in the background
+        wait_idle(page)
+        wait_for_charts(page, 1)
+        page.screenshot(path=SCREENSHOTS / "compress-1280x1400.png")
+        page.get_by_role("button", name="Draw with it").click()  # the last variant: int8
+        page.get_by_role("heading", name="Draw a digit").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.wait_for_timeout(1500)  # the canvas settles
+        picker = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox] input")
+        assert picker.input_value().startswith("tflite int8"), picker.input_value()
+        draw_digit(page, "7", x=0.15, y=0.15, size=0.7)
+        assert settled_prediction(page, "7") == "7"

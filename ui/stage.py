@@ -1,0 +1,107 @@
+"""Digit Lab on stage: the presenter view, the address the audience joins by, and the room's shared wall."""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import segno
+import streamlit as st
+
+from core.plots import probability_list, reading_line
+from core.reading import Reading
+from core.room import Room, is_presenter
+
+PUBLIC_URL = os.environ.get("DIGITLAB_PUBLIC_URL", "").strip()  # the address the audience should open
+JOIN_CODE_WIDTH = 150  # CSS pixels: a phone camera reads it from a hall's middle rows on a projector
+PRESENTER_KEY = os.environ.get("DIGITLAB_PRESENTER_KEY", "")  # lets the speaker clear the wall or hide a drawing
+
+
+PHONE = "(max-width: 640px)"  # where Streamlit stacks columns: a phone held upright
+PHONE_STYLE = f"""<style>
+[data-testid=stElementContainer]:has(.digitlab-phone-reading) {{ display: none; }}
+@media {PHONE} {{
+  [data-testid=stElementContainer]:has(.digitlab-phone-reading) {{ display: block; }}
+  h1 {{ font-size: 1.8rem !important; padding-top: 0.25rem !important; }}
+  .stButton button, .stDownloadButton button, .stLinkButton a, [data-testid=stBaseButton-segmented_control],
+  [data-testid=stBaseButton-segmented_controlActive] {{ min-height: 48px; }}
+  [data-testid=stBidiComponentIsolated] .canvas-container {{
+    width: 100% !important; height: auto !important; aspect-ratio: 1 / 1; }}
+  [data-testid=stBidiComponentIsolated] .canvas-container canvas {{ width: 100% !important; height: 100% !important; }}
+}}
+</style>"""
+
+
+def presenting() -> bool:
+    """Whether this page is the presenter view (`?talk=1`): large type for a projector, the sidebar folded."""
+    return st.query_params.get("talk") == "1"
+
+
+def public_url() -> str:
+    """DIGITLAB_PUBLIC_URL, else the address this browser is on, without its path or query."""
+    if PUBLIC_URL:
+        return PUBLIC_URL
+    parts = urlsplit(st.context.url or "")
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", "")) if parts.netloc else ""
+
+
+def join_code(url: str) -> bytes:
+    """A QR code of `url` as a PNG, made here (segno): a hall's wifi may not reach any QR service."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2, dark="#000000", light="#ffffff")
+    return buffer.getvalue()
+
+
+@st.cache_resource(show_spinner=False)
+def room() -> Room:
+    """This server's shared wall: the one object every visitor's session reaches."""
+    return Room()
+
+
+def visitor_token() -> str:
+    """An opaque token of this visitor, for the wall's rate limit and "take back": never shown."""
+    return st.session_state.setdefault("room_token", secrets.token_hex(16))
+
+
+def share_with_room(reading: Reading) -> None:
+    """The Draw page's "Share with the room": which digit the visitor meant, and the share itself."""
+    meant_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
+    meant = meant_column.selectbox("I meant", range(10), index=reading.digit, key="room_meant")
+    if button_column.button("Share with the room", icon=":material/groups:", width="stretch"):
+        try:
+            room().share(visitor_token(), reading.image, meant=meant, read=reading.digit, confidence=reading.confidence)
+            st.toast("Shared with the room.", icon=":material/groups:")
+        except ValueError as error:
+            st.toast(str(error), icon=":material/hourglass_top:")
+    st.caption("Shared drawings (the 28×28 picture, no name) are shown to everyone on the Room page, the one place "
+               "visitors see each other's work. You can take yours back there.")  # fmt: skip
+
+
+def presenter(given_key: str) -> bool:
+    return is_presenter(given_key, PRESENTER_KEY)
+
+
+def on_phone() -> bool:
+    """Whether the visitor's browser says it is a phone (its User-Agent): the Draw page sizes its canvas to fit."""
+    return "Mobile" in (st.context.headers.get("User-Agent") or "")
+
+
+def presenter_header(title: str) -> None:
+    """The presenter view's first row: the page's title, and the code the audience joins by."""
+    heading, join = st.columns([3, 1], vertical_alignment="center")
+    heading.title(title)
+    url = public_url()
+    if url:
+        code, words = join.columns([1, 1.2], vertical_alignment="center")
+        code.image(join_code(url), width=JOIN_CODE_WIDTH)
+        words.markdown(f"**Draw along on your phone**  \n{url}")
+
+
+def presenter_reading(reading: Reading | None) -> None:
+    """The presenter view's reading: a digit readable from the back of a hall, and large bars."""
+    digit, sure = (reading.digit, reading.confidence) if reading else (None, 0.0)
+    st.html(reading_line(digit, sure, size="13rem"))
+    st.html(f'<div style="zoom:1.3">{probability_list(reading.probabilities if reading else np.zeros(10))}</div>')
