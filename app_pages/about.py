@@ -10,8 +10,16 @@ st.title("About Digit Lab")
 st.markdown(
     "Digit Lab lets you draw a digit and watch a neural network read it, retrain that network in your "
     "browser, see where it goes wrong and why. Everything runs on this server with data and models that "
-    "ship with the app: nothing you draw, upload or train is seen by other visitors, and it is gone when "
-    "you close the tab."
+    "ship with the app: nothing you draw, upload or train is seen by other visitors (unless you share a drawing "
+    "with the room), and it is gone when you close the tab."
+)
+
+st.subheader("Giving a talk")
+st.markdown(
+    "Open the **[presenter view](./?talk=1)** on the projector: a large canvas, a reading readable from the back of "
+    "the hall, and a QR code of this app's address (set `DIGITLAB_PUBLIC_URL` if the audience reaches it by another "
+    "name). The audience draws along on their phones and may share drawings with the **Room** page, the speaker's "
+    "live wall; `DIGITLAB_PRESENTER_KEY` lets the speaker clear it or hide a drawing. Nothing needs the internet."
 )
 
 st.subheader("The data")

@@ -34,6 +34,40 @@ DIGIT_STROKES = {
     "1": [[(0.35, 0.2), (0.55, 0.0), (0.55, 1.0)]],
     "0": [[(0.5 + 0.35 * math.sin(a), 0.5 - 0.5 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))]],
     "7": [[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]],
+    "2": [[(0.15, 0.25), (0.3, 0.05), (0.6, 0.0), (0.85, 0.2), (0.8, 0.45), (0.1, 1.0), (0.9, 1.0)]],
+    "3": [
+        [
+            (0.15, 0.1),
+            (0.5, 0.0),
+            (0.8, 0.15),
+            (0.75, 0.4),
+            (0.45, 0.5),
+            (0.8, 0.6),
+            (0.85, 0.85),
+            (0.5, 1.0),
+            (0.15, 0.9),
+        ]
+    ],
+    "4": [[(0.6, 0.0), (0.1, 0.65), (0.9, 0.65)], [(0.65, 0.3), (0.65, 1.0)]],
+    "5": [[(0.85, 0.0), (0.2, 0.0), (0.15, 0.45), (0.5, 0.38), (0.8, 0.5), (0.85, 0.75), (0.6, 0.98), (0.15, 0.9)]],
+    "6": [
+        [
+            (0.75, 0.0),
+            (0.4, 0.2),
+            (0.2, 0.55),
+            (0.25, 0.85),
+            (0.5, 1.0),
+            (0.75, 0.85),
+            (0.75, 0.6),
+            (0.5, 0.5),
+            (0.25, 0.65),
+        ]
+    ],
+    "8": [
+        [(0.5 + 0.22 * math.sin(a), 0.24 - 0.24 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))],
+        [(0.5 + 0.3 * math.sin(a), 0.74 - 0.26 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))],
+    ],
+    "9": [[(0.75, 0.3), (0.5, 0.45), (0.25, 0.3), (0.3, 0.05), (0.6, 0.0), (0.75, 0.2), (0.7, 0.6), (0.6, 1.0)]],
     # Symbols for the Teach page
     "+": [[(0.5, 0.0), (0.5, 1.0)], [(0.0, 0.5), (1.0, 0.5)]],
     "×": [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]],
@@ -47,21 +81,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(*, timeout: float = 90.0) -> Iterator[str]:
-    """Start `streamlit run app.py` on a free port; yield its URL once /_stcore/health says ok."""
-    with serving_app(timeout=timeout) as (url, _):
+def running_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[str]:
+    """Start `streamlit run app.py` on a free port (with `env` added); yield its URL once /_stcore/health says ok."""
+    with serving_app(timeout=timeout, env=env) as (url, _):
         yield url
 
 
 @contextmanager
-def serving_app(*, timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Popen]]:
+def serving_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like running_app, yielding the server process too (to watch its memory)."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]  # fmt: skip
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on a full pipe
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
     url = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -83,11 +117,24 @@ def serving_app(*, timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Pope
 
 
 @contextmanager
-def browser_page(*, width: int = 1280, height: int = 720) -> Iterator[Page]:
+def browser_page(*, width: int = 1280, height: int = 720, **options) -> Iterator[Page]:
+    """A page in a fresh Chromium; `options` go to new_page (has_touch, is_mobile, user_agent, ...)."""
+    with browser_pages({"width": width, "height": height, **options}) as (page,):
+        yield page
+
+
+@contextmanager
+def browser_pages(*visitors: dict) -> Iterator[list[Page]]:
+    """A page per visitor in one Chromium, each with its own cookies and session: {"width", "height", **options}."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            pages = []
+            for visitor in visitors:
+                options = dict(visitor)
+                viewport = {"width": options.pop("width", 1280), "height": options.pop("height", 720)}
+                pages.append(browser.new_page(viewport=viewport, **options))
+            yield pages
         finally:
             browser.close()
 
@@ -131,6 +178,37 @@ def draw_digit(page: Page, digit: str, *, x: float, y: float, size: float, canva
             page.mouse.move(*point, steps=8)
         page.mouse.up()
     wait_idle(page)
+
+
+PHONE = {  # a phone held upright, as Chromium's device list describes one
+    "width": 390, "height": 844, "has_touch": True, "is_mobile": True, "device_scale_factor": 3,
+    "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+}  # fmt: skip
+
+
+def touch_digit(page: Page, digit: str, *, x: float, y: float, size: float, step: float = 4.0) -> None:
+    """Draw `digit` with a finger: CDP touch events with a point every `step` px, as a touch screen reports them."""
+    session = page.context.new_cdp_session(page)
+    box = page.locator(CANVAS).first.bounding_box()
+    for stroke in DIGIT_STROKES[digit]:
+        corners = [(box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"])
+                   for u, v in stroke]  # fmt: skip
+        points = [corners[0]]
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:], strict=False):
+            count = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / step))
+            points += [(x0 + (x1 - x0) * i / count, y0 + (y1 - y0) * i / count) for i in range(1, count + 1)]
+        session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [_touch(*points[0])]})
+        for point in points[1:]:
+            session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [_touch(*point)]})
+        session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_timeout(150)
+    session.detach()
+    wait_idle(page)
+
+
+def _touch(x: float, y: float) -> dict:
+    return {"x": x, "y": y, "radiusX": 4, "radiusY": 4, "force": 1, "id": 0}
 
 
 def canvas_button(page: Page, name: str) -> None:

@@ -593,3 +593,29 @@ def test_compress_page_prunes_and_distils_into_new_sidebar_models(app):
     assert abs(rows["zero weights (%)"][0] - 50) < 1 and rows["test accuracy (%)"][0] > 95
     assert rows["test accuracy (%)"][2] > 90  # the distilled student
     assert any(b.label.startswith("Download") and ".keras" in b.label for b in app.get("download_button"))
+
+
+def test_a_shared_drawing_reaches_the_room_page_and_its_owner_can_take_it_back(app, mnist, monkeypatch):
+    import ui.stage
+
+    ui.stage.room().clear()
+    index = int(np.flatnonzero(mnist.y_test == 4)[0])
+    app.session_state["drawing"] = paste_digit(mnist.x_test[index], size=120, top=40, left=60)
+    app.run()
+    assert app.selectbox(key="room_meant").value == 4
+    next(b for b in app.button if b.label == "Share with the room").click().run()
+    assert not app.exception
+    next(b for b in app.button if b.label == "Share with the room").click().run()  # too soon: a note, not a share
+    assert any("wait" in toast.value for toast in app.toast)
+    app.switch_page("app_pages/room.py").run()
+    assert not app.exception
+    assert app.metric[0].value == "1" and app.metric[1].value == "100%"
+    assert "read 4, meant 4" in app.get("html")[0].proto.body
+    other = new_session()
+    other.switch_page("app_pages/room.py").run()
+    assert other.metric[0].value == "1" and not [b for b in other.button if b.label.startswith("Take back")]
+    monkeypatch.setattr(ui.stage, "PRESENTER_KEY", "")
+    other.text_input[0].set_value("anything").run()  # no key set on this server: nobody is the presenter
+    assert "not the presenter key" in other.error[0].value
+    next(b for b in app.button if b.label.startswith("Take back #")).click().run()
+    assert app.metric[0].value == "0"
