@@ -6,7 +6,7 @@ import ui
 import ui.compress as runs
 from core.compress import QUANTIZATIONS, SPARSITIES
 from core.distill import ALPHAS, TEMPERATURES
-from core.jobs import ServerBusyError, prepare
+from core.jobs import prepare
 from core.models import model_bytes
 from core.plots import compression_figure
 from core.training import STUDENTS, build
@@ -26,20 +26,14 @@ quantize, prune, distill = st.tabs(["Quantize", "Prune", "Distil"])
 with quantize:
     st.markdown("\n".join(f"- **{name}**: {what}" for name, what in QUANTIZATIONS.items()))
     if st.button("Quantize", type="primary", disabled=busy):
-        try:
-            runs.start_quantize(source)
-        except ServerBusyError as error:
-            st.error(str(error))
+        runs.start("quantize", source)
 with prune:
     st.caption("Set the smallest weights to zero, a little more every few steps while fine-tuning on MNIST "
                "(Zhu & Gupta 2017), so the rest learn to do without them. Zeros compress: see the zipped "
                "size.")  # fmt: skip
     sparsity = st.select_slider("Weights set to zero", SPARSITIES, 0.8, format_func="{:.0%}".format)
     if st.button("Prune", type="primary", disabled=busy):
-        try:
-            runs.start_prune(source, sparsity)
-        except ServerBusyError as error:
-            st.error(str(error))
+        runs.start("prune", source, sparsity=sparsity)
 with distill:
     st.caption("Train a small student on the teacher's softened answers as well as the labels (Hinton, Vinyals & "
                "Dean 2015): they say which digits a 7 looks like, which labels do not. Then train the same student "
@@ -52,12 +46,10 @@ with distill:
     weight = "α on the labels' cross-entropy, 1 − α on the teacher's softened answers."
     alpha = right.select_slider("Weight of the labels α", ALPHAS, 0.1, format_func="{:g}".format, help=weight)
     teach, alone = st.columns(2)
-    for column, distilled, text in ((teach, True, f"Distil from {source[:30]}"), (alone, False, "Train it alone")):
-        if column.button(text, type="primary" if distilled else "secondary", disabled=busy, width="stretch"):
-            try:
-                runs.start_student(source, student, temperature=temperature, alpha=alpha, distilled=distilled)
-            except (ServerBusyError, ValueError) as error:
-                st.error(str(error))
+    if teach.button(f"Distil from {source[:30]}", type="primary", disabled=busy, width="stretch"):
+        runs.start("distill", source, student=student, temperature=temperature, alpha=alpha)
+    if alone.button("Train it alone", disabled=busy, width="stretch"):
+        runs.start("alone", source, student=student)
 
 
 @st.fragment(run_every=1.0 if runs.pending() is not None else None)
@@ -67,17 +59,8 @@ def live() -> None:
     pending = runs.pending()
     if pending is None:
         return
-    progress = pending.job.progress
     if pending.job.running:
-        if pending.what == "quantize":
-            st.progress(*(progress or (0.0, "Starting…")))
-        elif pending.what == "prune":
-            share = progress.step / progress.steps if progress else 0.0
-            text = f"Pruning to {progress.sparsity:.0%} · step {progress.step}/{progress.steps}" if progress else ""
-            st.progress(share, text or "Starting…")
-        else:
-            text = f"Training the student · epoch {progress.epoch}/{progress.epochs}" if progress else "Starting…"
-            st.progress(progress.step / progress.steps if progress else 0.0, text)
+        st.progress(*runs.progress(pending))
         if st.button("Stop", icon=":material/stop:", key="compress_stop"):
             pending.job.stop()
         return

@@ -73,7 +73,8 @@ def distillation(model, data, student: str, seeds: int) -> None:
     parameters = build(config).count_params()
     share = model.count_params() / parameters
     print(f"\n## Distillation into the {student} ({parameters:,} parameters, 1/{share:.0f} of the "
-          f"teacher's), T = {teacher.temperature:g}, α = {teacher.alpha:g}, {config.epochs} epochs\n")  # fmt: skip
+          f"teacher's), T = {teacher.temperature:g}, α = {teacher.alpha:g}, {config.epochs} epochs of "
+          f"{config.train_size:,} training digits\n")  # fmt: skip
     print("| seed | alone | distilled | alone s | distilled s |")
     print("| --- | --- | --- | --- | --- |")
     alone, distilled = [], []
@@ -94,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=("quantize", "prune", "distill"), help="run one part")
     parser.add_argument("--sparsities", type=float, nargs="+", default=[0.5, 0.8, 0.9, 0.95])
-    parser.add_argument("--student", choices=list(STUDENTS), default="Small CNN")
+    parser.add_argument("--student", choices=list(STUDENTS), default="Small CNN · 5,000 digits")
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     model, data = load_default_model(), load_mnist()

@@ -18,7 +18,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.data import IMAGE_SIZE
-from core.models import predict_proba
+from core.models import predict_proba, update_metrics
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
 BATCH = 500  # pictures per gradient computation
@@ -312,12 +312,7 @@ class FastAdversarialTraining(keras.Model):
             loss = self.compute_loss(x=adversarial, y=targets, y_pred=predicted)
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
-            else:
-                metric.update_state(targets, predicted)
-        return {metric.name: metric.result() for metric in self.metrics}
+        return update_metrics(self, loss, targets, predicted)
 
 
 CHECK_DIGITS = 500  # held-out digits attacked (PGD-10) after each epoch of adversarial training

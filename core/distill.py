@@ -14,7 +14,7 @@ import keras
 import tensorflow as tf
 
 from core.adversarial import logits
-from core.models import model_from_bytes
+from core.models import model_from_bytes, update_metrics
 
 TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0)
 ALPHAS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
@@ -64,12 +64,7 @@ class Distiller(keras.Model):
             loss = self.alpha * hard + (1.0 - self.alpha) * self.temperature**2 * soft
         gradients = tape.gradient(loss, self.network.trainable_variables)
         self.optimizer.apply(gradients, self.network.trainable_variables)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
-            else:
-                metric.update_state(targets, predicted)
-        return {metric.name: metric.result() for metric in self.metrics}
+        return update_metrics(self, loss, targets, predicted)
 
 
 def wrap(network: keras.Model, distillation: Distillation) -> Distiller:

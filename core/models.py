@@ -136,3 +136,13 @@ def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int = 5
     forward = _forward(model)
     batches = [forward(images[start : start + batch_size]).numpy() for start in range(0, len(images), batch_size)]
     return np.concatenate(batches).astype(np.float32) if batches else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+def update_metrics(model: keras.Model, loss, targets, predicted) -> dict:
+    """A custom train_step's ending: the compiled metrics updated with this step's loss and predictions."""
+    for metric in model.metrics:
+        if metric.name == "loss":
+            metric.update_state(loss)
+        else:
+            metric.update_state(targets, predicted)
+    return {metric.name: metric.result() for metric in model.metrics}

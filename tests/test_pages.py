@@ -574,6 +574,9 @@ def test_compress_page_quantizes_and_the_int8_model_reads_a_drawing_on_the_draw_
     assert app.metric[0].value == "3" and app.toggle[0].disabled  # no gradients for "Why?" in a .tflite file
     app.switch_page("app_pages/explain.py").run()
     assert not app.exception and "TensorFlow Lite file" in app.info[0].value
+    for page in ("evaluate", "trust", "attack", "teach", "train", "remember", "compress", "room", "about"):
+        app.switch_page(f"app_pages/{page}.py").run()  # every page works, or says why not, with the .tflite model
+        assert not app.exception and not [e for e in app.error if "went wrong" in e.value], page
 
 
 def test_compress_page_prunes_and_distils_into_new_sidebar_models(app):
@@ -582,7 +585,7 @@ def test_compress_page_prunes_and_distils_into_new_sidebar_models(app):
     app.select_slider[0].set_value(0.5).run()
     next(b for b in app.button if b.label == "Prune").click().run()
     finish_compression(app)
-    app.selectbox[1].set_value("Small MLP").run()
+    app.selectbox[1].set_value("Small MLP · 60,000 digits").run()
     next(b for b in app.button if b.label.startswith("Distil from Baseline MLP")).click().run()
     finish_compression(app)
     runs = [run.name for run in app.session_state["registry"].runs]

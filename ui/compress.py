@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.compress import MEMORY_MB, QUANTIZATIONS, LiteModel, Pruned, Variant, prune, quantize
 from core.distill import Distillation
-from core.jobs import MEMORY_HEADROOM_MB, Job, TrainingJob
+from core.jobs import MEMORY_HEADROOM_MB, Job, ServerBusyError, TrainingJob
 from core.models import model_bytes, model_from_bytes
 from core.training import STUDENTS
 from ui.models import mnist, model, registry
@@ -39,30 +39,55 @@ def variants() -> list[Variant]:
     return st.session_state.setdefault("compress_variants", [])
 
 
-def _start(what: str, job: Job, source: str) -> None:
-    job.start()  # ServerBusyError if the server is at its limit: the page says so
-    st.session_state.compress_pending = Pending(what, job, source)
+def start(what: str, label: str, **options) -> None:
+    """Start this visitor's run ("quantize", "prune", "distill" or "alone") on a model; a refusal is said here."""
+    try:
+        job = _JOBS[what](label, **options)
+        job.start()
+    except (ServerBusyError, ValueError) as error:  # the server at its limit, or a configuration over budget
+        st.error(str(error))
+        return
+    st.session_state.compress_pending = Pending(what, job, label)
 
 
-def start_quantize(label: str, names: tuple[str, ...] = tuple(QUANTIZATIONS)) -> None:
+def _quantize(label: str, *, names: tuple[str, ...] = tuple(QUANTIZATIONS)) -> Job:
     job = Job(quantize, (model_bytes(model(label)), mnist(), label, names), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB,
               owner_present=owner_present())  # fmt: skip
     job.what = "quantization"
-    _start("quantize", job, label)
+    return job
 
 
-def start_prune(label: str, sparsity: float) -> None:
+def _prune(label: str, *, sparsity: float) -> Job:
     job = Job(prune, (model_bytes(model(label)), sparsity, mnist()), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB,
               owner_present=owner_present())  # fmt: skip
     job.what = "pruning"
-    _start("prune", job, label)
+    return job
 
 
-def start_student(label: str, student: str, *, temperature: float, alpha: float, distilled: bool) -> None:
-    """Train the student distilled from `label`, or alone (the baseline: same steps, same seed)."""
+def _student(label: str, *, student: str, temperature: float = 4.0, alpha: float = 0.1, distilled: bool) -> Job:
+    """The student distilled from `label`, or trained alone (the baseline: same steps, same seed)."""
     distillation = Distillation(model_bytes(model(label)), label, temperature, alpha) if distilled else None
-    job = TrainingJob(STUDENTS[student], mnist(), distillation=distillation, owner_present=owner_present())
-    _start("distill" if distilled else "alone", job, label)
+    return TrainingJob(STUDENTS[student], mnist(), distillation=distillation, owner_present=owner_present())
+
+
+_JOBS = {
+    "quantize": _quantize,
+    "prune": _prune,
+    "distill": lambda label, **options: _student(label, distilled=True, **options),
+    "alone": lambda label, **options: _student(label, distilled=False, **options),
+}
+
+
+def progress(pending: Pending) -> tuple[float, str]:
+    """(share done, what is happening) of a running run, for a progress bar."""
+    report = pending.job.progress
+    if report is None:
+        return 0.0, "Starting…"
+    if pending.what == "quantize":
+        return report  # (share, what) already
+    if pending.what == "prune":
+        return report.step / report.steps, f"Pruning to {report.sparsity:.0%} · step {report.step}/{report.steps}"
+    return report.step / report.steps, f"Training the student · epoch {report.epoch}/{report.epochs}"
 
 
 def collect() -> str | None:
@@ -86,7 +111,7 @@ def collect() -> str | None:
                              None, pruned.accuracy)  # fmt: skip
     else:
         registry().add(done.job.config, result)
-    start_quantize(registry().runs[-1].name, SHIPPED_FORMATS)  # its files, measured like every other
+    start("quantize", registry().runs[-1].name, names=SHIPPED_FORMATS)  # its files, measured like every other
     return None
 
 
