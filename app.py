@@ -45,11 +45,11 @@ sections = {
 # multipage layout and would run a deep-linked page (/train) without this script around it.
 page = st.navigation(sections, position="hidden")
 st.sidebar.title("Digit Lab")
+ui.model_picker()  # first: the network every page uses, in reach at any window height
 for section, links in sections.items():
     st.sidebar.caption(section)
     for link in links:
         st.sidebar.page_link(link)
-ui.model_picker()
 ui.model_upload()
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")
 with ui.error_boundary(page.title):  # no visitor ever sees a traceback

@@ -102,8 +102,11 @@ def main(visitors: int, seconds: float, every: float) -> None:
         print(f"{visitors} visitors sharing every {every:g} s for {seconds:g} s ({len(crowded)} shares): wall delay "
               f"p50 {statistics.median(crowded):.2f} s, p95 {crowd_p95:.2f} s, max {max(crowded):.2f} s "
               f"(p95 {crowd_p95 / alone_p95:.2f}× alone)")  # fmt: skip
-        print(f"Server RSS during the minute: first {during[0]:.0f} MB, last {during[-1]:.0f} MB, "
-              f"peak {max(during):.0f} MB (growth {during[-1] - during[0]:+.0f} MB)")  # fmt: skip
+        quarters = " → ".join(f"{during[round(q * (len(during) - 1))]:.0f}" for q in (0, 0.25, 0.5, 0.75, 1))
+        print(
+            f"Server RSS while they share, by quarter: {quarters} MB; peak {max(during):.0f} MB "
+            f"(the wall's {len(crowded)} pictures: {len(crowded) * 28 * 28 / 1024:.0f} KB)"
+        )
 
 
 if __name__ == "__main__":

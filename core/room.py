@@ -21,7 +21,7 @@ import numpy as np
 from core.data import IMAGE_SIZE, NUM_CLASSES
 
 CAPACITY = 500  # drawings kept; the oldest goes first
-SHARE_EVERY_SECONDS = 5.0  # one share per visitor this often
+SHARE_EVERY_SECONDS = 3.0  # one share per visitor this often, at most
 HARDEST_MIN_DRAWINGS = 3  # a digit is ranked among the hardest once the room has drawn it this often
 
 

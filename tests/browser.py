@@ -25,6 +25,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Several visitors share one browser here; a real visitor's page is in front, so none may be throttled.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 

@@ -35,7 +35,7 @@ def test_draw_page_reads_an_injected_drawing(app, mnist):
     assert not app.exception
     assert app.metric[0].label == "Prediction"
     assert app.metric[0].value == "7"
-    assert 'aria-label="Probability of each digit"' in app.get("html")[0].proto.body
+    assert any('aria-label="Probability of each digit"' in html.proto.body for html in app.get("html"))
 
 
 def test_draw_page_says_not_sure_for_a_cross(app):
@@ -61,7 +61,8 @@ def test_draw_page_clears_the_reading_when_the_canvas_is_cleared(app, mnist):
 def test_sidebar_names_the_active_model(app):
     assert app.sidebar.selectbox[0].label == "Model"
     assert any("parameters" in caption.value for caption in app.sidebar.caption)
-    assert [caption.value for caption in app.sidebar.caption][:4] == ["Play", "Learn", "Inspect", "Stage"]
+    sections = ["Play", "Learn", "Inspect", "Stage"]
+    assert [caption.value for caption in app.sidebar.caption if caption.value in sections] == sections
 
 
 @pytest.fixture
