@@ -57,7 +57,7 @@ with distill:
 def live() -> None:
     """Progress of this visitor's run, every second; when it ends, its variants join the table."""
     pending = runs.pending()
-    if pending is None:
+    if pending is None or ui.in_line(pending.job):
         return
     if pending.job.running:
         st.progress(*runs.progress(pending))

@@ -49,7 +49,7 @@ config = ContinualConfig(method=method, scenario=scenario, **knobs)
 job: Job | None = st.session_state.get("continual_job")
 if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=job is not None and job.running):
     try:
-        job = Job(run, (config, ui.mnist()), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB, owner_present=ui.owner_present())
+        job = Job(run, (config, ui.mnist()), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB, **ui.job_owner())
         job.start()
         st.session_state.continual_job, st.session_state.continual_saved = job, False
     except ServerBusyError as error:
@@ -63,7 +63,7 @@ running = st.session_state.get("continual_job") is not None and st.session_state
 def live() -> None:
     """The matrix filling in and each task's curve, every second while this visitor's run learns."""
     job: Job | None = st.session_state.get("continual_job")
-    if job is None:
+    if job is None or ui.in_line(job):
         return
     progress = job.progress
     result = job.result or (progress.result if progress else None)

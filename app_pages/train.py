@@ -68,7 +68,7 @@ job: TrainingJob | None = st.session_state.get("job")
 busy = job is not None and job.running
 if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy or refusal is not None):
     try:
-        job = TrainingJob(config, ui.mnist(), owner_present=ui.owner_present())
+        job = TrainingJob(config, ui.mnist(), **ui.job_owner())
         job.start()
         st.session_state.job, st.session_state.job_saved = job, False
     except (ValueError, ServerBusyError) as error:
@@ -83,7 +83,7 @@ training = st.session_state.get("job") is not None and st.session_state.job.runn
 def live() -> None:
     """Progress and curves of this visitor's run, refreshed every second while it trains."""
     job: TrainingJob | None = st.session_state.get("job")
-    if job is None:
+    if job is None or ui.in_line(job):
         return
     progress = job.progress
     if job.running:

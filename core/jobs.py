@@ -40,7 +40,6 @@ STOP_SECONDS = 2.0  # after Stop: a run that has not handed over its model by th
 ABANDONED_SECONDS = 30.0  # a run whose visitor has been gone this long is stopped (a reconnect within it is fine)
 TEACHER_MB = 300.0  # a distillation's teacher and its activations, on top of the student's estimate
 MEMORY_HEADROOM_MB = 1024.0  # above a run's estimate: its hard limit (VmData, which counts virtual memory)
-_slots = threading.BoundedSemaphore(MAX_CONCURRENT)  # a shared limit, holding nobody's data
 _processes = multiprocessing.get_context("forkserver")
 # Imports TensorFlow once, in the server that forks the children, and the code they run.
 _processes.set_forkserver_preload(["core.jobs", "core.model_upload", "core.continual", "core.compress"])
@@ -53,7 +52,7 @@ def prepare() -> None:
 
 
 class ServerBusyError(RuntimeError):
-    """Every training slot is taken; the message says so in plain words."""
+    """A visitor may not queue another run; the message says why in plain words."""
 
 
 class IsolatedRunError(RuntimeError):
@@ -77,11 +76,18 @@ class Job:
         *,
         memory_mb: float,
         max_seconds: float = MAX_SECONDS,
+        expected_seconds: float = 60.0,
+        owner: str | None = None,
         owner_present: Callable[[], bool] | None = None,
     ) -> None:
-        """`owner_present` says whether the visitor who started the run is still there; gone runs are stopped."""
+        """`owner` names the visitor (one run of theirs may wait in line); `owner_present` says whether they are
+        still there: a gone visitor's run is stopped, or leaves the line. `expected_seconds` feeds the line's
+        estimate of when the runs behind it start."""
         self.task, self.args, self.memory_mb = task, args, memory_mb
-        self.max_seconds, self.owner_present = max_seconds, owner_present
+        self.max_seconds, self.expected_seconds = max_seconds, expected_seconds
+        self.owner, self.owner_present = owner, owner_present
+        self.waiting = False  # in line for a free slot
+        self.began: float | None = None  # monotonic time it left the line and started
         self.progress = None  # the latest report
         self.result = None
         self.error: str | None = None
@@ -94,22 +100,37 @@ class Job:
         self._thread = threading.Thread(target=self._run, name=self.what, daemon=True)
 
     def start(self) -> None:
-        """Start the run, or raise ServerBusyError if the server is already running its limit."""
-        if not _slots.acquire(blocking=False):
-            raise ServerBusyError(
-                f"The server is already running {MAX_CONCURRENT} trainings, its limit. Try again in a minute."
-            )
+        """Start the run now if a slot is free, else join the line (ServerBusyError if this visitor is in it)."""
+        _line.join(self)
+
+    def _begin(self) -> None:
+        """Leave the line (or skip it) and start: the line calls this when a slot is this run's."""
+        self.waiting, self.began = False, time.monotonic()
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop at the next step and keep what there is; the run ends within STOP_SECONDS."""
+        """Stop at the next step and keep what there is (the run ends within STOP_SECONDS), or leave the line."""
+        if _line.leave(self):
+            self.error = "You left the line before the run started."
+            return
         if self._stop_requested is None:
             self._stop_requested = time.monotonic()
         self._stop.set()
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        """Waiting in line or working: not yet ended."""
+        return self.waiting or self._thread.is_alive()
+
+    @property
+    def position(self) -> int | None:
+        """1 for the next run to start, 2 for the one after, ...; None if not in line."""
+        return _line.position(self)
+
+    @property
+    def starts_in(self) -> float | None:
+        """Seconds until this run should start, estimated from the expected length of the runs ahead of it."""
+        return _line.starts_in(self)
 
     def _kept(self, value):
         """What the child kept, as the parent holds it."""
@@ -145,7 +166,7 @@ class Job:
             self.error = f"The {self.what} failed unexpectedly. Try a smaller configuration."
         finally:
             receive.close()
-            _slots.release()
+            _line.done(self)
         if self._stop_requested is not None and self.result is None and self.error is None:
             self._after_stop(kept)  # here, after the process and its slot are gone
 
@@ -208,6 +229,7 @@ class TrainingJob(Job):
         *,
         distillation: Distillation | None = None,
         max_seconds: float = MAX_SECONDS,
+        owner: str | None = None,
         owner_present: Callable[[], bool] | None = None,
     ) -> None:
         config.validate()
@@ -219,8 +241,8 @@ class TrainingJob(Job):
             raise ValueError(refusal)
         self.config, self.data = config, data
         memory_mb = self.cost.memory_mb + MEMORY_HEADROOM_MB + (TEACHER_MB if distillation else 0.0)
-        super().__init__(_train_task, (config, data, distillation), memory_mb=memory_mb,
-                         max_seconds=max_seconds, owner_present=owner_present)  # fmt: skip
+        super().__init__(_train_task, (config, data, distillation), memory_mb=memory_mb, max_seconds=max_seconds,
+                         expected_seconds=self.cost.seconds, owner=owner, owner_present=owner_present)  # fmt: skip
 
     def _kept(self, value: bytes) -> keras.Model:
         return model_from_bytes(value)  # the model, as a .keras file, before the child scores it on the test set
@@ -241,6 +263,81 @@ class TrainingJob(Job):
         teacher = self.args[2].teacher_name if self.args[2] else None
         self.result = TrainResult(model, history, accuracy, seconds, stopped=True, robust_accuracy=robust,
                                   teacher=teacher)  # fmt: skip
+
+
+class Line:
+    """The server's runs: up to `slots` at once; past that, a line, first come, first served, one place per visitor.
+
+    A run whose visitor has gone leaves the line when the line is next looked at, so nobody waits behind them.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._running: list[Job] = []
+        self._waiting: list[Job] = []
+        self._lock = threading.RLock()
+
+    def join(self, job: Job) -> None:
+        with self._lock:
+            self._drop_gone()
+            if job.owner is not None and any(other.owner == job.owner for other in self._waiting):
+                raise ServerBusyError("You already have a run waiting in line: it starts when its turn comes.")
+            if len(self._running) < self.slots and not self._waiting:
+                self._running.append(job)
+                job._begin()
+            else:
+                job.waiting = True
+                self._waiting.append(job)
+
+    def leave(self, job: Job) -> bool:
+        """Take a waiting run out of the line; False if it was not waiting."""
+        with self._lock:
+            if job not in self._waiting:
+                return False
+            self._waiting.remove(job)
+            job.waiting = False
+            return True
+
+    def done(self, job: Job) -> None:
+        """A run ended: its slot goes to the first in line."""
+        with self._lock:
+            if job in self._running:
+                self._running.remove(job)
+            self._drop_gone()
+            while self._waiting and len(self._running) < self.slots:
+                following = self._waiting.pop(0)
+                self._running.append(following)
+                following._begin()
+
+    def position(self, job: Job) -> int | None:
+        with self._lock:
+            self._drop_gone()
+            return self._waiting.index(job) + 1 if job in self._waiting else None
+
+    def starts_in(self, job: Job) -> float | None:
+        """When the slots free up, run by run: each running run ends at its expected length, then the line's."""
+        with self._lock:
+            self._drop_gone()
+            if job not in self._waiting:
+                return None
+            now = time.monotonic()
+            free = sorted(max(0.0, (run.began or now) + run.expected_seconds - now) for run in self._running)
+            free += [0.0] * (self.slots - len(free))
+            if not free:  # a server with no slots: nothing ever starts
+                return None
+            for ahead in self._waiting[: self._waiting.index(job)]:
+                free[0] += ahead.expected_seconds
+                free.sort()
+            return free[0]
+
+    def _drop_gone(self) -> None:
+        for job in [job for job in self._waiting if job.owner_present is not None and not job.owner_present()]:
+            self._waiting.remove(job)
+            job.waiting, job.abandoned = False, True
+            job.error = "The run left the line because its visitor had gone."
+
+
+_line = Line(MAX_CONCURRENT)
 
 
 def _train_task(

@@ -30,21 +30,34 @@ def wait(job, seconds=60):
     assert not job.running
 
 
-def test_the_server_refuses_a_training_beyond_its_cap_and_frees_the_slot(small):
-    running = [jobs.TrainingJob(LONG, small) for _ in range(jobs.MAX_CONCURRENT)]
+def test_past_the_cap_runs_wait_in_line_first_come_first_served(small):
+    running = [jobs.TrainingJob(LONG, small, owner=f"trainer {i}") for i in range(jobs.MAX_CONCURRENT)]
     for job in running:
         job.start()
-    with pytest.raises(jobs.ServerBusyError, match="Try again in a minute"):
-        jobs.TrainingJob(TINY, small).start()
-    for job in running:
-        wait_for_progress(job)
-        job.stop()
-        wait(job)
-        assert job.result.stopped
-    again = jobs.TrainingJob(TINY, small)
-    again.start()
-    wait(again)
-    assert again.result is not None and not again.result.stopped
+    first, second = jobs.TrainingJob(TINY, small, owner="ann"), jobs.TrainingJob(TINY, small, owner="bob")
+    first.start()
+    second.start()
+    assert first.waiting and first.running and (first.position, second.position) == (1, 2)
+    assert 0 < first.starts_in < second.starts_in  # behind the running runs, then behind ann's
+    with pytest.raises(jobs.ServerBusyError, match="already have a run waiting"):
+        jobs.TrainingJob(TINY, small, owner="ann").start()  # one place per visitor
+    present = [True]
+    gone = jobs.TrainingJob(TINY, small, owner="cat", owner_present=lambda: present[0])
+    gone.start()
+    assert gone.position == 3
+    present[0] = False  # cat closed the tab: the line drops them when next looked at
+    assert second.position == 2 and gone.position is None and not gone.running and "visitor had gone" in gone.error
+    second.stop()  # bob leaves the line
+    assert not second.running and second.position is None and "left the line" in second.error
+    wait_for_progress(running[0])
+    running[0].stop()
+    wait(running[0])
+    wait(first)  # ann's run took the freed slot, and ran to its end
+    assert first.result is not None and not first.result.stopped and first.began > running[0].ended - 1
+    wait_for_progress(running[1])
+    running[1].stop()
+    wait(running[1])
+    assert second.result is None and second.began is None  # left before starting: never ran
 
 
 def test_a_run_past_the_time_limit_is_stopped_and_kept(small):

@@ -623,3 +623,21 @@ def test_a_shared_drawing_reaches_the_room_page_and_its_owner_can_take_it_back(a
     assert "not the presenter key" in other.error[0].value
     next(b for b in app.button if b.label.startswith("Take back #")).click().run()
     assert app.metric[0].value == "0"
+
+
+def test_a_run_past_the_servers_cap_waits_in_line_and_can_leave_it(app, monkeypatch):
+    from core import jobs
+
+    line = jobs.Line(1)
+    line._running.append(jobs.Job(print, (), memory_mb=0, expected_seconds=120))  # a server busy for 2 minutes
+    monkeypatch.setattr(jobs, "_line", line)
+    app.query_params.update({"architecture": "mlp", "dense_units": "32", "epochs": "1", "train_size": "1000"})
+    app.switch_page("app_pages/train.py").run()
+    next(b for b in app.button if b.label == "Train").click().run()
+    assert not app.exception and app.session_state["job"].waiting
+    place = next(i.value for i in app.info if "in line" in i.value)
+    assert "number 1 in line" in place and "start in about 2 min" in place
+    next(b for b in app.button if b.label == "Leave the line").click().run()
+    app.run()
+    assert not app.session_state["job"].running
+    assert any("left the line" in e.value for e in app.error)

@@ -16,7 +16,7 @@ from core.jobs import MEMORY_HEADROOM_MB, Job, ServerBusyError, TrainingJob
 from core.models import model_bytes, model_from_bytes
 from core.training import STUDENTS
 from ui.models import mnist, model, registry
-from ui.session import owner_present
+from ui.session import job_owner
 
 SHIPPED_FORMATS = ("float32", "int8")  # measured for each model pruning or distillation makes
 MAX_VARIANTS = 24  # rows kept in a visitor's table; the oldest go first
@@ -52,14 +52,14 @@ def start(what: str, label: str, **options) -> None:
 
 def _quantize(label: str, *, names: tuple[str, ...] = tuple(QUANTIZATIONS)) -> Job:
     job = Job(quantize, (model_bytes(model(label)), mnist(), label, names), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB,
-              owner_present=owner_present())  # fmt: skip
+              **job_owner())  # fmt: skip
     job.what = "quantization"
     return job
 
 
 def _prune(label: str, *, sparsity: float) -> Job:
     job = Job(prune, (model_bytes(model(label)), sparsity, mnist()), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB,
-              owner_present=owner_present())  # fmt: skip
+              **job_owner())  # fmt: skip
     job.what = "pruning"
     return job
 
@@ -67,7 +67,7 @@ def _prune(label: str, *, sparsity: float) -> Job:
 def _student(label: str, *, student: str, temperature: float = 4.0, alpha: float = 0.1, distilled: bool) -> Job:
     """The student distilled from `label`, or trained alone (the baseline: same steps, same seed)."""
     distillation = Distillation(model_bytes(model(label)), label, temperature, alpha) if distilled else None
-    return TrainingJob(STUDENTS[student], mnist(), distillation=distillation, owner_present=owner_present())
+    return TrainingJob(STUDENTS[student], mnist(), distillation=distillation, **job_owner())
 
 
 _JOBS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
 
@@ -42,3 +43,23 @@ def owner_present() -> Callable[[], bool] | None:
         return None
     runtime, session = Runtime.instance(), context.session_id
     return lambda: runtime.is_active_session(session)
+
+
+def job_owner() -> dict:
+    """The visitor a long run belongs to, as Job's keywords: who they are, and a check that they are still here."""
+    context = get_script_run_ctx()
+    return {"owner": context.session_id if context else None, "owner_present": owner_present()}
+
+
+def in_line(job) -> bool:
+    """While a run waits for a free slot: its place in line, when it should start, a way out. True if waiting."""
+    if not job.waiting:
+        return False
+    seconds = job.starts_in
+    when = ("when a run ends" if seconds is None else f"in about {seconds / 60:.0f} min" if seconds >= 90
+            else f"in about {max(seconds, 5):.0f} s")  # fmt: skip
+    st.info(f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should "
+            f"start {when}.", icon=":material/hourglass_top:")  # fmt: skip
+    if st.button("Leave the line", icon=":material/logout:", key=f"leave_line_{id(job)}"):
+        job.stop()
+    return True
