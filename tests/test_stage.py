@@ -68,6 +68,7 @@ def test_three_visitors_share_and_only_the_presenter_clears_the_wall(app_url):
             touch_digit(visitor, digit, x=0.2, y=0.12, size=0.72)
             assert settled_prediction(visitor, digit) == digit
             visitor.get_by_role("button", name="Share with the room").click()
+            visitor.get_by_text("Shared with the room.").wait_for(timeout=10_000)  # the server has it
             wall.locator(f'figure[aria-label$="read {digit}, meant {digit}"]').wait_for(timeout=3_000)  # within 3 s
         assert wall.locator("figure").count() == 2
         wall.screenshot(path=SCREENSHOTS / "room-1280x720.png")
