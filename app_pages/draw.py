@@ -8,24 +8,12 @@ import ui
 from core.data import IMAGE_SIZE
 from core.explain import integrated_gradients
 from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, reading_line
-from core.preprocess import MAX_IMAGE_MB, load_image
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
 TALK_CANVAS_SIZE = 440  # the presenter view's, for a projector
 PHONE_CANVAS_SIZE = 320  # as wide as a 360 px phone allows beside the page's margins
 NO_READING = "–"  # the Prediction's value before anything is drawn
 PEN_WIDTH = 24  # on the 280 px canvas, scaled on others: a 200 px digit shrinks to 20 px, strokes to ~2.4 px
-
-
-def take_photo() -> None:
-    """Decode a newly uploaded (or removed) photo once; keep it across pages like a drawing."""
-    upload = st.session_state.photo_file
-    st.session_state.photo, st.session_state.photo_error = None, None
-    if upload is not None:
-        try:
-            st.session_state.photo = load_image(upload.getvalue())
-        except ValueError as error:
-            st.session_state.photo_error = str(error)
 
 
 if ui.presenting():  # a projector: the title, the join code, then the canvas and its reading fill the screen
@@ -79,14 +67,7 @@ def drawing_and_reading(mode: str) -> None:
                 st.session_state.canvas_json = canvas.json_data
             st.caption("Undo, redo and clear are in the canvas toolbar.")
         else:
-            st.file_uploader(
-                "A photo, scan or screenshot of one digit", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
-                max_upload_size=int(MAX_IMAGE_MB), key="photo_file", on_change=take_photo,
-            )  # fmt: skip
-            if st.session_state.get("photo_error"):
-                st.error(st.session_state.photo_error, icon=":material/broken_image:")
-            if st.session_state.get("photo") is not None:
-                st.image(st.session_state.photo, width=CANVAS_SIZE)
+            ui.photo_input(width=CANVAS_SIZE)
 
     picture = ui.your_picture()
     reading = ui.read_calibrated(picture) if picture is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.preprocess import to_mnist
+from core.preprocess import MAX_IMAGE_MB, load_image, to_mnist
 from ui.models import (
     mnist,
 )
@@ -49,3 +49,26 @@ def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int
     index = number.number_input("Test digit index", 0, len(data.y_test) - 1, key=f"{key}_index")
     st.caption(f"Test digit #{index} is a **{data.y_test[index]}**.")
     return data.x_test[index] / np.float32(255), int(data.y_test[index])
+
+
+def _take_photo() -> None:
+    """Decode a newly uploaded (or removed) photo once; keep it across pages like a drawing."""
+    upload = st.session_state.photo_file
+    st.session_state.photo, st.session_state.photo_error = None, None
+    if upload is not None:
+        try:
+            st.session_state.photo = load_image(upload.getvalue())
+        except ValueError as error:
+            st.session_state.photo_error = str(error)
+
+
+def photo_input(*, width: int) -> None:
+    """The Draw page's photo upload: the file, a plain reason if it is refused, and the photo as uploaded."""
+    st.file_uploader(
+        "A photo, scan or screenshot of one digit", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+        max_upload_size=int(MAX_IMAGE_MB), key="photo_file", on_change=_take_photo,
+    )  # fmt: skip
+    if st.session_state.get("photo_error"):
+        st.error(st.session_state.photo_error, icon=":material/broken_image:")
+    if st.session_state.get("photo") is not None:
+        st.image(st.session_state.photo, width=width)
