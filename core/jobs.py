@@ -1,5 +1,7 @@
 """Long runs in the background: each in its own low-priority process, a server-wide cap, a time limit.
 
+Past the cap, runs wait in a fair line (first come, first served, one place per visitor) instead of being refused.
+
 Every long run (a training, a continual-learning run, ...) is a Job. It works in a child process at a lower
 CPU priority (nice), so a visitor drawing a digit is never queued behind it for the server's cores or for
 Python's GIL; the run's memory goes
