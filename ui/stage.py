@@ -21,6 +21,7 @@ PRESENTER_KEY = os.environ.get("DIGITLAB_PRESENTER_KEY", "")  # lets the speaker
 
 
 PHONE = "(max-width: 640px)"  # where Streamlit stacks columns: a phone held upright
+# The canvas lives in its component's shadow DOM, out of this style's reach: phones get a wider one by its size.
 PHONE_STYLE = f"""<style>
 [data-testid=stElementContainer]:has(.digitlab-phone-reading) {{ display: none; }}
 @media {PHONE} {{
@@ -28,9 +29,6 @@ PHONE_STYLE = f"""<style>
   h1 {{ font-size: 1.8rem !important; padding-top: 0.25rem !important; }}
   .stButton button, .stDownloadButton button, .stLinkButton a, [data-testid=stBaseButton-segmented_control],
   [data-testid=stBaseButton-segmented_controlActive] {{ min-height: 48px; }}
-  [data-testid=stBidiComponentIsolated] .canvas-container {{
-    width: 100% !important; height: auto !important; aspect-ratio: 1 / 1; }}
-  [data-testid=stBidiComponentIsolated] .canvas-container canvas {{ width: 100% !important; height: 100% !important; }}
 }}
 </style>"""
 
