@@ -4,12 +4,13 @@ import streamlit as st
 
 import ui
 import ui.compress as runs
+from core.budget import network
 from core.compress import QUANTIZATIONS, SPARSITIES
 from core.distill import ALPHAS, TEMPERATURES
 from core.jobs import prepare
 from core.models import model_bytes
 from core.plots import compression_figure
-from core.training import STUDENTS, build
+from core.training import STUDENTS
 
 st.title("Compress")
 prepare()  # the process runs fork from starts while the visitor reads
@@ -39,7 +40,7 @@ with distill:
                "Dean 2015): they say which digits a 7 looks like, which labels do not. Then train the same student "
                "alone, same steps, same seed, and compare.")  # fmt: skip
     student = st.selectbox("Student", list(STUDENTS), format_func=lambda name: f"{name} · "
-                           f"{build(STUDENTS[name]).count_params():,} parameters")  # fmt: skip
+                           f"{network(STUDENTS[name]).parameters:,} parameters")  # fmt: skip
     left, right = st.columns(2)
     softer = "Softens both networks' answers: higher shows more of the runners-up."
     temperature = left.select_slider("Temperature T", TEMPERATURES, 4.0, format_func="{:g}".format, help=softer)
