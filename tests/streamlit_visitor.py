@@ -1,0 +1,227 @@
+"""A visitor without a browser: Streamlit's own WebSocket protocol, spoken with the protobufs the streamlit package ships.
+
+A headless Chromium costs a visitor ~4 CPU-seconds to load the page and more to draw, so ten of them fill
+this machine; the server cannot be measured at a hundred visitors with browsers on its own cores. A
+`Visitor` does what the browser's Streamlit client does on the wire and nothing else:
+
+- fetches the page through the same address (so a reverse proxy's sticky cookie is set and sent back),
+- opens `/_stcore/stream` with the subprotocols the browser sends (`streamlit`, and on a reconnect the
+  session it had),
+- asks for a script run (`BackMsg.rerun_script`) with the page, query string and widget states,
+- and reads every `ForwardMsg` the server sends: the new session, the page, the deltas, the end of the run.
+
+Drawing sends what streamlit-drawable-canvas 0.13 sends on pen-up (captured from Chromium): the canvas
+widget's JSON value `{"drawing": {"raw": <fabric.js JSON>, "data": <PNG data URL of the canvas>}}`, as a
+rerun of the Draw page's fragment only. The PNG is drawn here with Pillow from the same strokes the
+browser tests draw. Unlike a browser it keeps no cache of large messages (it lists none it holds), so
+the server sends each message whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from functools import cache
+from urllib.parse import urlsplit
+
+from PIL import Image, ImageDraw
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from browser import DIGIT_STROKES
+
+CANVAS_SIZE, PEN_WIDTH = 280, 24  # app_pages/draw.py's canvas on a laptop
+SERVER_HEADER = "X-Digitlab-Server"  # which server answered, when the proxy says (deploy/Caddyfile)
+
+
+@cache
+def canvas_value(digit: str | None) -> str:
+    """The canvas's value after drawing `digit` (None: an empty canvas), as the component sends it."""
+    picture = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), "black")
+    pen = ImageDraw.Draw(picture)
+    paths = []
+    for stroke in DIGIT_STROKES[digit] if digit else []:  # placed as bench/load.py's browsers draw them
+        points = [((0.25 + 0.55 * u) * CANVAS_SIZE, (0.15 + 0.7 * v) * CANVAS_SIZE) for u, v in stroke]
+        pen.line(points, fill="white", width=PEN_WIDTH, joint="curve")
+        for x, y in points[:: len(points) - 1]:
+            pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill="white")
+        path = [["M", *points[0]]] + [["L", x, y] for x, y in points[1:]]
+        paths.append({"type": "Path", "version": "7.4.0", "originX": "center", "originY": "center", "fill": None,
+                      "stroke": "#ffffff", "strokeWidth": PEN_WIDTH, "strokeLineCap": "round",
+                      "strokeLineJoin": "round", "path": path})  # fmt: skip
+    png = io.BytesIO()
+    picture.save(png, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": paths, "background": "#000000"},
+                                   "data": data}})  # fmt: skip
+
+
+@dataclass
+class Run:
+    """What one script run sent back: its deltas' texts, and when the things a visitor waits for arrived."""
+
+    sent: float
+    texts: list[str] = field(default_factory=list)  # every markdown, alert, toast, heading and caption body
+    metrics: dict[str, str] = field(default_factory=dict)  # label -> value
+    metric_at: dict[str, float] = field(default_factory=dict)  # label -> arrival (perf_counter)
+    errors: list[str] = field(default_factory=list)  # exceptions and error alerts shown
+    finished: float | None = None
+
+
+class Visitor:
+    """One visitor's tab: a session on the server, driven over its WebSocket. Use as `async with`."""
+
+    def __init__(self, url: str, *, path: str = "", query: str = "") -> None:
+        self.url, self.path, self.query = url.rstrip("/"), path, query
+        self.cookies: dict[str, str] = {}
+        self.session_id: str | None = None
+        self.servers: list[str] = []  # the proxy's X-Digitlab-Server on each request, in order
+        self.page_hash = ""
+        self.canvas: tuple[str, str] | None = None  # the canvas widget's id and its fragment's id
+        self.buttons: dict[str, str] = {}  # label -> widget id, on the page last run
+        self.reconnects = 0
+        self._socket = None
+        self._messages: asyncio.Queue = asyncio.Queue()
+        self._reader: asyncio.Task | None = None
+
+    async def __aenter__(self) -> Visitor:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *_) -> None:
+        await self.close()
+
+    # -- connection ---------------------------------------------------------------------------------
+
+    def _get(self, path: str) -> bytes:
+        """An HTTP GET through the same address, keeping the cookies the way a browser does."""
+        request = urllib.request.Request(f"{self.url}{path}")
+        if self.cookies:
+            request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        with urllib.request.urlopen(request, timeout=30) as response:
+            self._remember(response.headers)
+            return response.read()
+
+    def _remember(self, headers) -> None:
+        for cookie in headers.get_all("Set-Cookie") or []:
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        if server := headers.get(SERVER_HEADER):
+            self.servers.append(server)
+
+    async def open(self) -> Run:
+        """Load the page as a browser does: its HTML, the health check (which sets the XSRF cookie), the WebSocket."""
+        await asyncio.to_thread(self._get, f"/{self.path}")
+        await asyncio.to_thread(self._get, "/_stcore/health")
+        await self._connect()
+        return await self.rerun(query=self.query, page_name=self.path)
+
+    async def _connect(self) -> None:
+        address = urlsplit(self.url)
+        protocols = ["streamlit", self.cookies.get("_streamlit_xsrf", "")]
+        if self.session_id:  # a reconnecting browser names the session it had
+            protocols.append(self.session_id)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        self._socket = await connect(f"ws://{address.netloc}/_stcore/stream", subprotocols=protocols,
+                                     additional_headers=headers, max_size=None, open_timeout=30)  # fmt: skip
+        self._remember(self._socket.response.headers)
+        self._reader = asyncio.create_task(self._read(self._socket))
+
+    async def _read(self, socket) -> None:
+        try:
+            async for data in socket:
+                message = ForwardMsg()
+                message.ParseFromString(data)
+                await self._messages.put((time.perf_counter(), message))
+        except ConnectionClosed:
+            pass
+        await self._messages.put((time.perf_counter(), None))  # the connection ended
+
+    async def reconnect(self, *, timeout: float = 60.0) -> Run:
+        """What the browser does when its connection drops: wait for the health check, reconnect, rerun."""
+        self.reconnects += 1
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if await asyncio.to_thread(self._get, "/_stcore/health") == b"ok":
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.5)
+        self._messages = asyncio.Queue()
+        await self._connect()
+        return await self.rerun(page_name=self.path)
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._reader is not None:
+            await self._reader
+
+    # -- script runs --------------------------------------------------------------------------------
+
+    async def rerun(self, *, widgets: list | None = None, fragment: str = "", query: str = "", page_name: str = "",
+                    timeout: float = 120.0) -> Run:  # fmt: skip
+        """Ask for a run and read until it ends. Raises ConnectionClosed if the server goes away meanwhile."""
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string, state.page_script_hash, state.page_name = query, self.page_hash, page_name
+        state.fragment_id = fragment
+        state.widget_states.widgets.extend(widgets or [])
+        state.context_info.timezone, state.context_info.locale = "UTC", "en-US"
+        state.context_info.url = f"{self.url}/{self.path}"
+        run = Run(sent=time.perf_counter())
+        if not fragment:
+            self.buttons = {}
+        await self._socket.send(message.SerializeToString())
+        while run.finished is None:
+            arrived, forward = await asyncio.wait_for(self._messages.get(), timeout)
+            if forward is None:
+                raise ConnectionClosed(None, None)
+            self._take(forward, arrived, run)
+        return run
+
+    def _take(self, forward: ForwardMsg, arrived: float, run: Run) -> None:
+        kind = forward.WhichOneof("type")
+        if kind == "new_session":
+            self.session_id = forward.new_session.initialize.session_id or self.session_id
+        elif kind == "navigation":
+            self.page_hash = forward.navigation.page_script_hash
+        elif kind == "script_finished":
+            run.finished = arrived
+        elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+            element = forward.delta.new_element
+            what = element.WhichOneof("type")
+            if what == "bidi_component" and "drawable_canvas" in element.bidi_component.component_name:
+                self.canvas = (element.bidi_component.id, forward.delta.fragment_id)
+            elif what == "button":
+                self.buttons[element.button.label] = element.button.id
+            elif what == "metric":
+                run.metrics[element.metric.label] = element.metric.body
+                run.metric_at[element.metric.label] = arrived
+            elif what == "exception":
+                run.errors.append(f"{element.exception.type}: {element.exception.message}")
+            elif what in ("markdown", "alert", "toast", "heading"):
+                body = getattr(element, what).body
+                run.texts.append(body)
+                if what == "alert" and element.alert.format == element.alert.ERROR:
+                    run.errors.append(body)
+
+    async def draw(self, digit: str | None) -> Run:
+        """Lift the pen after drawing `digit` (None: clear the canvas): the canvas's fragment reruns."""
+        widget_id, fragment = self.canvas
+        value = WidgetState(id=widget_id, json_value=canvas_value(digit))
+        return await self.rerun(widgets=[value], fragment=fragment)
+
+    async def press(self, label: str) -> Run:
+        """Click the button labelled `label` on the page last run."""
+        return await self.rerun(widgets=[WidgetState(id=self.buttons[label], trigger_value=True)], page_name=self.path)
