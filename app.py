@@ -20,6 +20,13 @@ st.html(
     ui.PHONE_STYLE
 )  # phones first: the reading above the canvas, a canvas as wide as the screen, thumb-sized buttons
 
+if ui.moved_here():  # the server this visitor was on stopped; the proxy sent their browser here
+    st.warning(
+        "Digit Lab moved you to another server because the one you were on stopped. What you made there "
+        "(drawings, trained or uploaded models, runs) did not come with you: start again here.",
+        icon=":material/swap_horiz:",
+    )
+
 sections = {
     "Play": [
         st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),

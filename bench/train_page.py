@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
-from load import browser_pids, cpu_seconds  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 from browser import CHROMIUM, CHROMIUM_ARGS, serving_app  # noqa: E402
+from load import browser_pids, cpu_seconds  # noqa: E402
 
 
 async def window(server_pid: int, seconds: float) -> tuple[float, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,8 +12,9 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -91,6 +93,21 @@ def running_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[s
         yield url
 
 
+def wait_until_healthy(url: str, process: subprocess.Popen, log, timeout: float) -> None:
+    """Until `url`/_stcore/health answers ok; RuntimeError with the end of `log` if `process` dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            raise RuntimeError(f"{process.args[0]} did not start: {log.read().decode()[-2000:]}")
+        time.sleep(0.2)
+
+
 @contextmanager
 def serving_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like running_app, yielding the server process too (to watch its memory)."""
@@ -102,22 +119,34 @@ def serving_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[t
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
     url = f"http://localhost:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start: {log.read().decode()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_healthy(url, process, log, timeout)
         yield url, process
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@contextmanager
+def serving_apps_behind_proxy(count: int) -> Iterator[tuple[str, dict[str, subprocess.Popen]]]:
+    """`count` Digit Lab servers and Caddy in front of them: yields the proxy's URL and {host:port: process}."""
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        raise RuntimeError("Caddy is missing: scripts/test.sh installs it (apt-get install caddy)")
+    with ExitStack() as stack:
+        servers = {}
+        for _ in range(count):
+            url, process = stack.enter_context(serving_app())
+            servers[urlsplit(url).netloc.replace("localhost", "127.0.0.1")] = process
+        port = free_port()
+        log = stack.enter_context(tempfile.TemporaryFile())
+        env = os.environ | {"DIGITLAB_SERVERS": " ".join(servers), "DIGITLAB_PROXY_PORT": str(port)}
+        proxy = subprocess.Popen([caddy, "run", "--config", "deploy/Caddyfile", "--adapter", "caddyfile"], cwd=ROOT,
+                                 env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        stack.callback(lambda: (proxy.terminate(), proxy.wait(timeout=10)))
+        url = f"http://localhost:{port}"
+        wait_until_healthy(url, proxy, log, 30)
+        yield url, servers
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""A visitor without a browser: Streamlit's own WebSocket protocol, spoken with the protobufs the streamlit package ships.
+"""A visitor without a browser: Streamlit's WebSocket protocol, spoken with the protobufs the streamlit package ships.
 
 A headless Chromium costs a visitor ~4 CPU-seconds to load the page and more to draw, so ten of them fill
 this machine; the server cannot be measured at a hundred visitors with browsers on its own cores. A
@@ -87,6 +87,7 @@ class Visitor:
         self.page_hash = ""
         self.canvas: tuple[str, str] | None = None  # the canvas widget's id and its fragment's id
         self.buttons: dict[str, str] = {}  # label -> widget id, on the page last run
+        self.ticking: dict[str, float] = {}  # fragments that rerun on a timer (st.fragment(run_every=...)): id -> s
         self.reconnects = 0
         self._socket = None
         self._messages: asyncio.Queue = asyncio.Queue()
@@ -170,18 +171,18 @@ class Visitor:
     # -- script runs --------------------------------------------------------------------------------
 
     async def rerun(self, *, widgets: list | None = None, fragment: str = "", query: str = "", page_name: str = "",
-                    timeout: float = 120.0) -> Run:  # fmt: skip
+                    timer: bool = False, timeout: float = 120.0) -> Run:  # fmt: skip
         """Ask for a run and read until it ends. Raises ConnectionClosed if the server goes away meanwhile."""
         message = BackMsg()
         state = message.rerun_script
         state.query_string, state.page_script_hash, state.page_name = query, self.page_hash, page_name
-        state.fragment_id = fragment
+        state.fragment_id, state.is_auto_rerun = fragment, timer
         state.widget_states.widgets.extend(widgets or [])
         state.context_info.timezone, state.context_info.locale = "UTC", "en-US"
         state.context_info.url = f"{self.url}/{self.path}"
         run = Run(sent=time.perf_counter())
         if not fragment:
-            self.buttons = {}
+            self.buttons, self.ticking = {}, {}
         await self._socket.send(message.SerializeToString())
         while run.finished is None:
             arrived, forward = await asyncio.wait_for(self._messages.get(), timeout)
@@ -196,6 +197,11 @@ class Visitor:
             self.session_id = forward.new_session.initialize.session_id or self.session_id
         elif kind == "navigation":
             self.page_hash = forward.navigation.page_script_hash
+        elif kind == "auto_rerun":
+            self.ticking[forward.auto_rerun.fragment_id] = forward.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            for fragment in forward.stop_auto_rerun.fragment_ids:
+                self.ticking.pop(fragment, None)
         elif kind == "script_finished":
             run.finished = arrived
         elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
@@ -225,3 +231,14 @@ class Visitor:
     async def press(self, label: str) -> Run:
         """Click the button labelled `label` on the page last run."""
         return await self.rerun(widgets=[WidgetState(id=self.buttons[label], trigger_value=True)], page_name=self.path)
+
+    async def watch(self, seconds: float) -> list[Run]:
+        """Keep the tab open for `seconds`, rerunning its timed fragments as the browser does (a training's
+        progress, the room's wall)."""
+        runs, until = [], time.perf_counter() + seconds
+        while (left := until - time.perf_counter()) > 0:
+            interval = min(self.ticking.values(), default=left)
+            await asyncio.sleep(min(interval, left))
+            for fragment in list(self.ticking):
+                runs.append(await self.rerun(fragment=fragment, timer=True))
+        return runs

@@ -22,7 +22,7 @@ from ui.models import (
     test_probabilities,
 )
 from ui.pictures import INPUTS, SOURCES, choose_picture, photo_input, your_picture
-from ui.session import in_line, job_owner, keep_keras_session, owner_present
+from ui.session import in_line, job_owner, keep_keras_session, moved_here, owner_present
 from ui.stage import (
     PHONE_STYLE,
     join_code,
@@ -43,8 +43,9 @@ from ui.uploads import model_upload
 __all__ = [
     "INPUTS", "PHONE_STYLE", "SOURCES", "active_label", "active_model", "as_text", "calibration", "choose_picture",
     "derived", "error_boundary", "has_gradients", "in_line", "job_owner", "join_code", "keep_keras_session",
-    "keras_labels", "mnist", "model", "model_labels", "model_picker", "model_upload", "on_phone", "owner_present",
-    "per_model", "photo_input", "presenter", "presenter_header", "presenter_reading", "presenting", "public_url",
-    "read_calibrated", "registry", "rename_model", "require_gradients", "room", "share_with_room", "shipped_model",
-    "shipped_model_card", "temperature", "test_probabilities", "test_styles", "visitor_token", "your_picture",
+    "keras_labels", "mnist", "model", "model_labels", "model_picker", "model_upload", "moved_here", "on_phone",
+    "owner_present", "per_model", "photo_input", "presenter", "presenter_header", "presenter_reading", "presenting",
+    "public_url", "read_calibrated", "registry", "rename_model", "require_gradients", "room", "share_with_room",
+    "shipped_model", "shipped_model_card", "temperature", "test_probabilities", "test_styles", "visitor_token",
+    "your_picture",
 ]  # fmt: skip

@@ -63,3 +63,19 @@ def in_line(job) -> bool:
     if st.button("Leave the line", icon=":material/logout:", key=f"leave_line_{id(job)}"):
         job.stop()
     return True
+
+
+def moved_here() -> bool:
+    """True on the first run of a session this server started for a browser that asked to resume another.
+
+    A browser whose connection drops reconnects naming the session it had (the third WebSocket
+    subprotocol, which Streamlit reads). If this server does not hold that session (the server the
+    visitor was on stopped, and the proxy sent them here, or this server restarted), Streamlit starts
+    a fresh one: nothing of the visit survived, and the visitor should be told so.
+    """
+    if st.session_state.get("arrived"):
+        return False
+    st.session_state.arrived = True
+    context = get_script_run_ctx()
+    protocols = [entry.strip() for entry in (st.context.headers.get("Sec-Websocket-Protocol") or "").split(",")]
+    return context is not None and len(protocols) >= 3 and protocols[2] not in ("", context.session_id)

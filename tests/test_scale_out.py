@@ -1,0 +1,110 @@
+"""Two Digit Lab servers behind Caddy (deploy/Caddyfile), for real: sticky visitors, and one server killed mid-run.
+
+Visitors are tests/streamlit_visitor.py's (Streamlit's WebSocket protocol) and real Chromium pages. The
+proxy names the server that answered each request (X-Digitlab-Server), which is how the test sees where a
+visitor is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from browser import (
+    ROOT,
+    browser_pages,
+    canvas_button,
+    draw_digit,
+    open_draw_page,
+    serving_apps_behind_proxy,
+    settled_prediction,
+)
+from streamlit_visitor import SERVER_HEADER, Visitor
+
+pytestmark = pytest.mark.browser
+MOVED = "Digit Lab moved you to another server"
+
+
+async def keep_drawing(visitor: Visitor, until: float, log: dict) -> None:
+    """Draw 1, 0, 7, ... until `until`; when the server goes away, reconnect as a browser does and go on."""
+    digits = "107"
+    while time.perf_counter() < until:
+        digit = digits[log["drawn"] % 3]
+        try:
+            run = await visitor.draw(digit)
+        except (TimeoutError, ConnectionClosed):
+            run = await visitor.reconnect()
+            log["moved"] += any(MOVED in text for text in run.texts)
+            continue
+        log["errors"] += run.errors
+        log["read"] += run.metrics.get("Prediction") == digit
+        log["drawn"] += 1
+        await asyncio.sleep(0.3)
+
+
+def test_visitors_stay_on_their_server_and_move_to_the_other_when_it_dies():
+    with serving_apps_behind_proxy(2) as (url, servers):
+
+        async def hall() -> tuple[list[Visitor], list[dict], dict]:
+            visitors = [Visitor(url) for _ in range(12)]
+            for visitor in visitors:
+                await visitor.open()
+            first = {visitor: visitor.servers[0] for visitor in visitors}
+            assert set(first.values()) == set(servers)  # the proxy spread them over both
+            killed = first[visitors[0]]
+            logs = [{"drawn": 0, "read": 0, "errors": [], "moved": 0} for _ in visitors]
+            sessions = [visitor.session_id for visitor in visitors]
+            until = time.perf_counter() + 12
+            drawing = asyncio.gather(*(keep_drawing(v, until, log) for v, log in zip(visitors, logs, strict=True)))
+            await asyncio.sleep(3)
+            servers[killed].kill()  # mid-run, as a crashed machine: no goodbye to anyone
+            await drawing
+            for visitor in visitors:
+                await visitor.close()
+            return visitors, logs, {"killed": killed, "first": first, "sessions": sessions}
+
+        visitors, logs, seen = asyncio.run(hall())
+        for visitor, log, session in zip(visitors, logs, seen["sessions"], strict=True):
+            assert not log["errors"] and log["read"] == log["drawn"] >= 5, log
+            if seen["first"][visitor] == seen["killed"]:  # moved once, told so, and drawing on the other server
+                assert visitor.reconnects == 1 and log["moved"] == 1, log
+                moved_at = next(index for index, server in enumerate(visitor.servers) if server != seen["killed"])
+                assert set(visitor.servers[:moved_at]) == {seen["killed"]}  # on one server, then on the other only
+                assert set(visitor.servers[moved_at:]) == set(servers) - {seen["killed"]}
+                assert visitor.session_id != session
+            else:  # sticky: every request on its one server, the same session, never interrupted
+                assert visitor.reconnects == 0 and log["moved"] == 0
+                assert set(visitor.servers) == {seen["first"][visitor]} and visitor.session_id == session
+
+
+def test_a_browser_on_the_dying_server_is_told_and_one_on_the_other_sees_nothing():
+    with serving_apps_behind_proxy(2) as (url, servers), browser_pages({}, {}, {}, {}, {}, {}) as pages:
+        where = {}
+        for page in pages:  # open tabs until there is one on each server
+            response = page.goto(url)
+            where.setdefault(response.headers[SERVER_HEADER.lower()], page)
+            if len(where) == len(servers):
+                break
+        assert len(where) == 2, "six new visitors all landed on one server"
+        (killed, doomed), (_, survivor) = sorted(where.items())
+        for page, digit in ((doomed, "7"), (survivor, "1")):
+            open_draw_page(page, url)
+            draw_digit(page, digit, x=0.15, y=0.15, size=0.7)
+            assert settled_prediction(page, digit) == digit
+
+        servers[killed].kill()
+        doomed.get_by_text(MOVED).wait_for(timeout=60_000)  # reconnected to the other server, and told why
+        doomed.screenshot(path=ROOT / "artifacts" / "moved-1280x720.png")
+        canvas_button(doomed, "Reset canvas & history")
+        draw_digit(doomed, "0", x=0.15, y=0.15, size=0.7)  # and the canvas works there
+        assert settled_prediction(doomed, "0") == "0"
+
+        canvas_button(survivor, "Reset canvas & history")
+        draw_digit(survivor, "7", x=0.15, y=0.15, size=0.7)
+        assert settled_prediction(survivor, "7") == "7"
+        assert survivor.get_by_text(MOVED).count() == 0
+        assert survivor.locator("[data-testid=stException], [data-testid=stAlertContentError]").count() == 0
+        assert survivor.get_by_text("Connecting").count() == 0
