@@ -61,7 +61,10 @@ def drawing_and_reading(mode: str) -> None:
                 return_image_data=True,
                 key="canvas",
             )
-            drawing = canvas.image_data  # decodes the canvas's PNG at each access
+            if st.session_state.pop("moved", False):  # the browser kept the drawing it had on the server it left,
+                st.session_state.stale_canvas = canvas.json_data  # but this canvas starts empty: it is not read
+            stale = canvas.json_data == st.session_state.get("stale_canvas")
+            drawing = None if stale else canvas.image_data  # decodes the canvas's PNG at each access
             if drawing is not None:  # None until the first stroke after mounting
                 st.session_state.drawing = drawing
                 st.session_state.canvas_json = canvas.json_data

@@ -97,14 +97,14 @@ def summary(trips: list[float]) -> str:
 
 
 @contextmanager
-def servers(count: int) -> Iterator[tuple[str, list[int]]]:
-    """One server (its own URL), or `count` behind Caddy (the proxy's URL): yields the URL and the servers' pids."""
+def servers(count: int) -> Iterator[tuple[str, dict[str, int]]]:
+    """One server, or `count` behind Caddy: yields the URL visitors use and {each server's own URL: its pid}."""
     if count == 1:
         with serving_app() as (url, server):
-            yield url, [server.pid]
+            yield url, {url: server.pid}
     else:
         with serving_apps_behind_proxy(count) as (url, processes):
-            yield url, [process.pid for process in processes.values()]
+            yield url, {f"http://{address}": process.pid for address, process in processes.items()}
 
 
 def memory(pids: list[int]) -> float:
@@ -117,10 +117,11 @@ def cpu(pids: list[int]) -> float:
 
 async def crowd(visitors: int, seconds: float, every: float, training: bool, count: int) -> dict:
     """One crowd on fresh servers: the baseline visitor alone, then `visitors` drawing for `seconds`."""
-    with servers(count) as (url, pids):
+    with servers(count) as (url, each):
+        pids = list(each.values())
+        for server in each if count > 1 else []:  # behind the proxy: every server loads its model first
+            await drawing_visitor(server, 1.0, time.perf_counter() + 8, Readings())
         alone = Readings()
-        for _ in range(count - 1):  # the proxy spreads visitors at random: each server loads its model first
-            await drawing_visitor(url, 1.0, time.perf_counter() + 8, Readings())
         await drawing_visitor(url, 1.0, time.perf_counter() + 25, alone)  # loads the model, then ~10 readings
         first_mb = memory(pids)
         baseline = alone.times[2:]  # the first readings pay for loading the model

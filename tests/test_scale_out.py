@@ -97,6 +97,7 @@ def test_a_browser_on_the_dying_server_is_told_and_one_on_the_other_sees_nothing
 
         servers[killed].kill()
         doomed.get_by_text(MOVED).wait_for(timeout=60_000)  # reconnected to the other server, and told why
+        assert settled_prediction(doomed, None) is None  # a fresh start: the empty canvas has no reading
         doomed.screenshot(path=ROOT / "artifacts" / "moved-1280x720.png")
         canvas_button(doomed, "Reset canvas & history")
         draw_digit(doomed, "0", x=0.15, y=0.15, size=0.7)  # and the canvas works there

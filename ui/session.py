@@ -78,4 +78,6 @@ def moved_here() -> bool:
     st.session_state.arrived = True
     context = get_script_run_ctx()
     protocols = [entry.strip() for entry in (st.context.headers.get("Sec-Websocket-Protocol") or "").split(",")]
-    return context is not None and len(protocols) >= 3 and protocols[2] not in ("", context.session_id)
+    resumed = protocols[2] if len(protocols) >= 3 else ""
+    st.session_state.moved = context is not None and resumed not in ("", context.session_id)
+    return st.session_state.moved  # the Draw page also reads it once: the browser's canvas value is from before
