@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
 import random
 import statistics
@@ -35,6 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from browser import serving_app, serving_apps_behind_proxy  # noqa: E402
 from load import cpu_seconds, family, memory_mb, percentile  # noqa: E402
@@ -184,15 +188,58 @@ def report(result: dict) -> bool:
     return met
 
 
+class Wire:
+    """A Chromium page's WebSocket frames as its network stack timed them (Chrome DevTools Protocol), decoded with
+    the same protobufs: the server's round trip as a browser sees it, without the page's own rendering delays."""
+
+    def __init__(self) -> None:
+        self.sent: list[float] = []  # when a canvas value with a drawing left
+        self.read: list[float] = []  # when a Prediction with a digit arrived
+
+    async def watch(self, page) -> None:
+        session = await page.context.new_cdp_session(page)
+        await session.send("Network.enable")
+        session.on("Network.webSocketFrameSent", lambda event: self._frame(event, BackMsg, self.sent))
+        session.on("Network.webSocketFrameReceived", lambda event: self._frame(event, ForwardMsg, self.read))
+
+    def _frame(self, event: dict, kind, times: list[float]) -> None:
+        if event["response"]["opcode"] != 2:  # binary frames only: Streamlit's protobufs
+            return
+        message = kind()
+        message.ParseFromString(base64.b64decode(event["response"]["payloadData"]))
+        if kind is BackMsg:
+            values = [widget.json_value for widget in message.rerun_script.widget_states.widgets]
+            drawn = any('"type": "Path"' in value or '"type":"Path"' in value for value in values)
+        else:
+            element = message.delta.new_element
+            drawn = element.WhichOneof("type") == "metric" and element.metric.body.isdigit()
+        if drawn:
+            times.append(event["timestamp"])
+
+    def round_trips(self) -> list[float]:
+        """From each drawing sent to the first Prediction after it."""
+        return [min(t for t in self.read if t > sent) - sent for sent in self.sent if any(t > sent for t in self.read)]
+
+
 async def validate(visitors: int, rounds: int) -> None:
-    """The same crowd twice on one server with one training: bench/load.py's Chromium visitors, then wire visitors
-    drawing as often. Their round trips should agree, if the wire visitor measures what a browser waits for."""
+    """bench/load.py's Chromium visitors, then as many wire visitors drawing as often, then both at once, on one
+    server while one visitor trains. A round trip timed by the wire visitor should match the browsers' where the two
+    share the server (the third phase), and the server should do the same work for a digit from either."""
     from playwright.async_api import async_playwright
 
     from browser import CHROMIUM, CHROMIUM_ARGS
     from load import visitor as browser_visitor
 
-    with serving_app() as (url, _):
+    def report_phase(name: str, cpu_used: float | None, digits: int, parts: dict[str, list[float]]) -> None:
+        if cpu_used is None:
+            print(f"{name}:", flush=True)
+        else:
+            print(f"{name}: server {cpu_used / max(digits, 1) * 1000:.0f} ms of CPU per digit, page loads included "
+                  f"(its own process, not the training's)", flush=True)  # fmt: skip
+        for part, trips in parts.items():
+            print(f"    {part}: {summary(trips)}", flush=True)
+
+    with serving_app() as (url, server):
         await drawing_visitor(url, 1.0, time.perf_counter() + 10, Readings())  # loads the model
         started, done = asyncio.Event(), asyncio.Event()
         trainer = asyncio.create_task(training_visitor(url, started, done))
@@ -202,25 +249,44 @@ async def validate(visitors: int, rounds: int) -> None:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             os.nice(-19)
-            readings: list = []
-            errors: list = []
-            began = time.perf_counter()
-            await asyncio.gather(*(browser_visitor(browser, url, rounds, readings, errors, [], arrives=2.0 * index)
+
+            async def browsers() -> tuple[list, list[Wire]]:
+                readings: list = []
+                wires = [Wire() for _ in range(visitors)]
+                await asyncio.gather(*(browser_visitor(browser, url, rounds, readings, [], [], arrives=2.0 * i,
+                                                       watch=wires[i].watch) for i in range(visitors)))  # fmt: skip
+                return readings, wires
+
+            def browser_parts(readings: list, wires: list[Wire]) -> dict[str, list[float]]:
+                return {"Chromium, as the page times it (send -> last message before the digit shows)":
+                        [reading[2] for reading in readings],
+                        "Chromium, as its network process times it (CDP frames: send -> the Prediction)":
+                        [trip for wire in wires for trip in wire.round_trips()]}  # fmt: skip
+
+            began, cpu_before = time.perf_counter(), cpu_seconds([server.pid])
+            readings, wires = await browsers()
+            took, cpu_used = time.perf_counter() - began, cpu_seconds([server.pid]) - cpu_before
+            every = took / max(len(readings) / visitors, 1)
+            report_phase(f"{visitors} Chromium visitors (browsers at nice 19), a digit every {every:.1f} s each",
+                         cpu_used, len(readings), browser_parts(readings, wires))  # fmt: skip
+
+            wire, cpu_before = Readings(), cpu_seconds([server.pid])
+            until = time.perf_counter() + rounds * every
+            await asyncio.gather(*(drawing_visitor(url, every, until, wire, arrive=2.0 * index)
                                    for index in range(visitors)))  # fmt: skip
-            took = time.perf_counter() - began
+            report_phase(f"{visitors} wire visitors drawing as often", cpu_seconds([server.pid]) - cpu_before,
+                         len(wire.times), {"wire, send -> the Prediction": wire.since(0)})  # fmt: skip
+
+            wire = Readings()
+            until = time.perf_counter() + rounds * every
+            both = await asyncio.gather(browsers(), *(drawing_visitor(url, every, until, wire, arrive=2.0 * index)
+                                                      for index in range(visitors)))  # fmt: skip
+            readings, wires = both[0]
+            report_phase(f"both at once: {visitors} Chromium and {visitors} wire visitors", None, 0,
+                         browser_parts(readings, wires) | {"wire, send -> the Prediction": wire.since(0)})  # fmt: skip
             await browser.close()
-        every = took / max(len(readings) / visitors, 1)
-        print(f"{visitors} Chromium visitors (bench/load.py's, browsers at nice 19) while one trains: "
-              f"{summary([reading[2] for reading in readings])}; {len(errors)} errors; one digit every {every:.1f} s",
-              flush=True)  # fmt: skip
-        wire = Readings()
-        until = time.perf_counter() + rounds * every
-        await asyncio.gather(*(drawing_visitor(url, every, until, wire, arrive=every * index / visitors)
-                               for index in range(visitors)))  # fmt: skip
         done.set()
-        still = await trainer
-        print(f"{visitors} wire visitors drawing as often, on the same server and training: {summary(wire.since(0))}; "
-              f"{len(wire.errors)} errors; training still running at the end: {still}", flush=True)  # fmt: skip
+        print(f"training still running at the end: {await trainer}")
 
 
 async def main(crowds: list[int], seconds: float, every: float, training: bool, count: int) -> None:

@@ -186,13 +186,17 @@ POLL_MS = 100  # how often the driver looks at the stamp; it does not change the
 
 
 async def visitor(
-    browser, url: str, rounds: int, readings: list, errors: list, misreads: list, *, arrives: float = 0.0
+    browser, url: str, rounds: int, readings: list, errors: list, misreads: list, *, arrives: float = 0.0, watch=None
 ) -> None:
-    """One person arriving after `arrives` seconds and drawing `rounds` digits: draw, wait, clear, repeat."""
+    """One person arriving after `arrives` seconds and drawing `rounds` digits: draw, wait, clear, repeat.
+
+    `watch`, if given, is awaited with the page before it opens (bench/capacity.py listens to its WebSocket)."""
     await asyncio.sleep(arrives)
     context = await browser.new_context(viewport={"width": 1280, "height": 720})
     await context.add_init_script(WATCH_PREDICTION)
     page = await context.new_page()
+    if watch is not None:
+        await watch(page)
     page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
     try:
         await open_draw_page(page, url)
