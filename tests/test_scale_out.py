@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -80,20 +81,27 @@ def test_visitors_stay_on_their_server_and_move_to_the_other_when_it_dies():
                 assert set(visitor.servers) == {seen["first"][visitor]} and visitor.session_id == session
 
 
+def sticky_cookies(url: str) -> dict[str, str]:
+    """The proxy's cookie for each server, learnt as a browser would (new visitors until each server has had one)."""
+    cookies = {}
+    for _ in range(100):
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as response:
+            value = response.headers["Set-Cookie"].split(";")[0].partition("=")[2]
+            cookies.setdefault(response.headers[SERVER_HEADER], value)
+        if len(cookies) == 2:
+            return cookies
+    raise AssertionError(f"100 new visitors, all sent to {set(cookies)}")
+
+
 def test_a_browser_on_the_dying_server_is_told_and_one_on_the_other_sees_nothing():
-    with serving_apps_behind_proxy(2) as (url, servers), browser_pages({}, {}, {}, {}, {}, {}) as pages:
-        where = {}
-        for page in pages:  # open tabs until there is one on each server
-            response = page.goto(url)
-            where.setdefault(response.headers[SERVER_HEADER.lower()], page)
-            if len(where) == len(servers):
-                break
-        assert len(where) == 2, "six new visitors all landed on one server"
-        (killed, doomed), (_, survivor) = sorted(where.items())
-        for page, digit in ((doomed, "7"), (survivor, "1")):
+    with serving_apps_behind_proxy(2) as (url, servers), browser_pages({}, {}) as (doomed, survivor):
+        (killed, doomed_cookie), (_, survivor_cookie) = sorted(sticky_cookies(url).items())
+        for page, cookie, digit in ((doomed, doomed_cookie, "7"), (survivor, survivor_cookie, "1")):
+            page.context.add_cookies([{"name": "digitlab_server", "value": cookie, "url": url}])  # one on each
             open_draw_page(page, url)
             draw_digit(page, digit, x=0.15, y=0.15, size=0.7)
             assert settled_prediction(page, digit) == digit
+        assert doomed.request.get(url).headers[SERVER_HEADER.lower()] == killed
 
         servers[killed].kill()
         doomed.get_by_text(MOVED).wait_for(timeout=60_000)  # reconnected to the other server, and told why
