@@ -8,6 +8,11 @@ visitor is.
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.request
 
@@ -19,9 +24,11 @@ from browser import (
     browser_pages,
     canvas_button,
     draw_digit,
+    free_port,
     open_draw_page,
     serving_apps_behind_proxy,
     settled_prediction,
+    wait_until_healthy,
 )
 from streamlit_visitor import SERVER_HEADER, Visitor
 
@@ -117,3 +124,34 @@ def test_a_browser_on_the_dying_server_is_told_and_one_on_the_other_sees_nothing
         assert survivor.get_by_text(MOVED).count() == 0
         assert survivor.locator("[data-testid=stException], [data-testid=stAlertContentError]").count() == 0
         assert survivor.get_by_text("Connecting").count() == 0
+
+
+def test_what_the_image_copies_is_enough_to_serve_the_app_and_pass_its_health_check(tmp_path):
+    """The Dockerfile's COPY lines, CMD and HEALTHCHECK, run here (no Docker engine on these machines): a folder with
+    only what the image copies serves the app, the health check passes, and the Draw page reads a digit."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY --chown"):
+            source = line.split()[2]
+            (shutil.copytree if (ROOT / source).is_dir() else shutil.copy)(ROOT / source, tmp_path / source)
+    command = json.loads(dockerfile.split("\nCMD ", 1)[1].splitlines()[0])
+    health = json.loads(dockerfile.split("    CMD ", 1)[1].splitlines()[0])
+    port = str(free_port())
+    command = [sys.executable if part == "python" else part.replace("8501", port) for part in command]
+    health = [sys.executable if part == "python" else part.replace("8501", port) for part in health]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_healthy(f"http://localhost:{port}", server, log, 90)
+            assert subprocess.run(health, timeout=10).returncode == 0
+            elsewhere = health[:2] + [health[2].replace(port, "1")]  # the check can fail: nothing serves port 1
+            assert subprocess.run(elsewhere, timeout=10).returncode != 0
+
+            async def draw() -> str | None:
+                async with Visitor(f"http://localhost:{port}") as visitor:
+                    return (await visitor.draw("7")).metrics.get("Prediction")
+
+            assert asyncio.run(draw()) == "7"
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
