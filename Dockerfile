@@ -1,6 +1,6 @@
 # Digit Lab in a container: one Streamlit server on port 8501, as deploy/ runs several behind a proxy.
 #   docker build -t digitlab . && docker run -p 8501:8501 digitlab
-FROM python:3.11-slim-bookworm
+FROM python:3.12-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app

@@ -1,12 +1,43 @@
 #!/usr/bin/env bash
-# Everything the tests need, then the tests: the pinned packages, Debian's Chromium for the real-browser tests and
-# Caddy for the scale-out test (two servers behind the proxy), then pytest. Arguments go to pytest
-# (e.g. scripts/test.sh -m "not browser").
+# Everything the tests need, then the tests, the way a newcomer's machine would run them:
+#   - a virtual environment of its own (.venv) on Python 3.12, Community Cloud's default, holding only
+#     requirements-dev.txt, so no package the machine happens to carry takes part;
+#   - Debian's Chromium for the real-browser tests and Caddy for the scale-out test (two servers behind the proxy);
+#   - then pytest from that environment. Arguments go to pytest (e.g. scripts/test.sh -m "not browser").
+# PYTHON=/path/to/python3.12 picks the interpreter the environment is made from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+VENV=.venv
+WANTED=3.12
 
-python3 -m pip install -q -r requirements-dev.txt
+find_python() {
+  for candidate in "${PYTHON:-}" python$WANTED "$(pyenv root 2>/dev/null)/versions/$WANTED"*/bin/python \
+                   /usr/bin/python$WANTED /usr/local/bin/python$WANTED; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c "import sys, venv; sys.exit(sys.version_info[:2] != (3, 12))" 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import sys; sys.exit(sys.version_info[:2] != (3, 12))"; then
+  if ! python=$(find_python); then
+    echo "Python $WANTED was not found. Install it (pyenv install $WANTED, apt-get install python$WANTED," \
+         "or python.org), or name it with PYTHON=/path/to/python$WANTED." >&2
+    exit 1
+  fi
+  echo "Making a fresh virtual environment in $VENV with $python ($("$python" --version))"
+  rm -rf "$VENV"
+  "$python" -m venv "$VENV"
+fi
+echo "Installing requirements-dev.txt into $VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -r requirements-dev.txt
+
 missing=()
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if ! command -v caddy >/dev/null; then missing+=(caddy); fi
@@ -21,4 +52,5 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-exec python3 -m pytest "$@"
+"$VENV/bin/python" -c "import sys; print('Testing on Python', sys.version.split()[0], 'in', sys.prefix)"
+exec "$VENV/bin/python" -m pytest "$@"

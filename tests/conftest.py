@@ -1,3 +1,4 @@
+import json
 import sys
 from pathlib import Path
 
@@ -31,3 +32,8 @@ def paste_digit(digit: np.ndarray, *, size: int, top: int, left: int, canvas: in
     rgba = np.repeat(grey[..., None], 4, axis=2)
     rgba[..., 3] = 255
     return rgba
+
+
+def chart_traces(chart) -> dict[str, dict]:
+    """A plotly chart element's traces by name, decoded from its spec (not matched as text: JSON escapes vary)."""
+    return {trace.get("name"): trace for trace in json.loads(chart.proto.spec)["data"]}
