@@ -57,7 +57,8 @@ for section, links in sections.items():
     st.sidebar.caption(section)
     for link in links:
         st.sidebar.page_link(link)
-ui.model_upload()
+with ui.error_boundary("the sidebar"):
+    ui.model_upload()
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")
 with ui.error_boundary(page.title):  # no visitor ever sees a traceback
     page.run()

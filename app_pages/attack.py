@@ -77,8 +77,9 @@ if explain.button("Explain the attacked picture", icon=":material/lightbulb:"):
 
 st.subheader("How robust is it?")
 st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")
-others = [name for name in ui.model_labels() if name != label]
-second = st.selectbox("Compare with", ["nothing"] + others, key="attack_compare")
+others = [name for name in ui.keras_labels() if name != label]  # an attack needs gradients: no .tflite file
+second = st.selectbox("Compare with", ["nothing"] + others, key="attack_compare",
+                      help="Your Keras models; a .tflite file has no gradients to attack.")  # fmt: skip
 data = ui.mnist()
 images, labels = data.x_test[:CURVE_DIGITS] / np.float32(255), data.y_test[:CURVE_DIGITS]
 attack_all = partial(robustness_curves, images=images, labels=labels)

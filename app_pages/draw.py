@@ -2,18 +2,15 @@
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 import ui
 from core.data import IMAGE_SIZE
 from core.explain import integrated_gradients
 from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, reading_line
 
-CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
 TALK_CANVAS_SIZE = 440  # the presenter view's, for a projector
 PHONE_CANVAS_SIZE = 320  # as wide as a 360 px phone allows beside the page's margins
 NO_READING = "–"  # the Prediction's value before anything is drawn
-PEN_WIDTH = 24  # on the 280 px canvas, scaled on others: a 200 px digit shrinks to 20 px, strokes to ~2.4 px
 
 
 if ui.presenting():  # a projector: the title, the join code, then the canvas and its reading fill the screen
@@ -40,7 +37,7 @@ def drawing_and_reading(mode: str) -> None:
     ~27 to ~18 ms of CPU and ~48 to ~27 ms of wall time on an idle server.
     """
     talk = ui.presenting()
-    size = TALK_CANVAS_SIZE if talk else PHONE_CANVAS_SIZE if ui.on_phone() else CANVAS_SIZE
+    size = TALK_CANVAS_SIZE if talk else PHONE_CANVAS_SIZE if ui.on_phone() else ui.CANVAS_SIZE
     phone_reading = st.empty()  # narrow screens only (see app.py's style): the reading above the canvas
     left, right = st.columns([1, 1] if talk else [1, 1.3], gap="large")
     with left:
@@ -51,29 +48,21 @@ def drawing_and_reading(mode: str) -> None:
             # later runs pass the same value so the canvas keeps its own undo history.
             if "canvas" not in st.session_state:
                 st.session_state.canvas_restore = st.session_state.get("canvas_json")
-            canvas = st_canvas(
-                stroke_width=round(PEN_WIDTH * size / CANVAS_SIZE),
-                stroke_color="#ffffff",
-                background_color="#000000",
-                width=size,
-                height=size,
-                initial_drawing=st.session_state.canvas_restore,
-                return_image_data=True,
-                key="canvas",
-            )
+            drawn = ui.drawing_canvas("canvas", size=size, restore=st.session_state.canvas_restore)
+            ui.show_refusal(drawn)
             if st.session_state.pop("moved", False):  # the browser kept the drawing it had on the server it left,
-                st.session_state.stale_canvas = canvas.json_data  # but this canvas starts empty: it is not read
-            stale = canvas.json_data == st.session_state.get("stale_canvas")
-            drawing = None if stale else canvas.image_data  # decodes the canvas's PNG at each access
-            if drawing is not None:  # None until the first stroke after mounting
-                st.session_state.drawing = drawing
-                st.session_state.canvas_json = canvas.json_data
+                st.session_state.stale_canvas = drawn.strokes  # but this canvas starts empty: it is not read
+            if drawn.refused:
+                st.session_state.drawing = st.session_state.canvas_json = None
+            elif drawn.sent and drawn.strokes != st.session_state.get("stale_canvas"):
+                st.session_state.drawing = drawn.image  # the 28x28 input only, not the canvas's 280x280 RGBA
+                st.session_state.canvas_json = drawn.strokes
             st.caption("Undo, redo and clear are in the canvas toolbar.")
         else:
-            ui.photo_input(width=CANVAS_SIZE)
+            ui.photo_input(width=ui.CANVAS_SIZE)
 
-    picture = ui.your_picture()
-    reading = ui.read_calibrated(picture) if picture is not None else None
+    image = ui.your_input()
+    reading = ui.read_calibrated(image) if image is not None else None
     digit, sure = (reading.digit, reading.confidence) if reading else (None, 0.0)
     phone_reading.html(f'<div class="digitlab-phone-reading">{reading_line(digit, sure, size="2.6rem")}</div>')
     if talk:

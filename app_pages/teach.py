@@ -2,25 +2,22 @@
 
 import time
 
+import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 import ui
 from core.models import model_bytes, predict_proba
 from core.plots import enlarge, probability_list, transfer_figure
-from core.preprocess import to_mnist
 from core.transfer import MIN_EXAMPLES, Examples, before_after, check_symbols, compare, learn_symbols, personalize
 
-CANVAS_SIZE, PEN_WIDTH = 280, 24  # as on the Draw page
 
-
-def canvas(key: str):
+def canvas(key: str) -> np.ndarray | None:
     """A drawing canvas that starts blank whenever `key`'s counter moves on; (28, 28) of what is drawn, or None."""
     count = st.session_state.setdefault(f"{key}_count", 0)
     st.markdown("**Draw here**")  # also keeps the canvas toolbar clear of what is above
-    drawn = st_canvas(stroke_width=PEN_WIDTH, stroke_color="#ffffff", background_color="#000000",
-                      width=CANVAS_SIZE, height=CANVAS_SIZE, return_image_data=True, key=f"{key}_{count}")  # fmt: skip
-    return to_mnist(drawn.image_data) if drawn.image_data is not None else None
+    drawn = ui.drawing_canvas(f"{key}_{count}")
+    ui.show_refusal(drawn)
+    return drawn.image
 
 
 def clear(key: str) -> None:
@@ -45,7 +42,7 @@ with symbols_tab:
     try:
         names = check_symbols(text.split(","))
     except ValueError as error:
-        st.warning(str(error))
+        st.warning(ui.as_text(error))
         names = []
     images, labels = examples.of_symbols(names)  # drawings of symbols renamed away are kept, not learnt
     left, right = st.columns([1, 1.2], gap="large")
@@ -53,13 +50,13 @@ with symbols_tab:
         drawing = canvas("symbol_canvas")
         buttons = st.columns(min(4, max(1, len(names))))
         for index, name in enumerate(names):
-            if buttons[index % len(buttons)].button(f"Add as {name}", key=f"add_{index}", width="stretch"):
+            if buttons[index % len(buttons)].button(f"Add as {ui.as_text(name)}", key=f"add_{index}", width="stretch"):
                 try:
                     examples.add(name, drawing)
                     clear("symbol_canvas")
                     st.rerun()
                 except ValueError as error:
-                    st.warning(str(error))
+                    st.warning(ui.as_text(error))
     with right:
         classifier = st.session_state.get("symbol_classifier")
         if classifier is not None and classifier.classes == names:
@@ -83,10 +80,11 @@ with symbols_tab:
         st.rerun()
     with remove.popover("Remove one drawing", icon=":material/delete:", disabled=not examples.labels):
         for index, name in enumerate(examples.labels):
-            if st.button(f"{name} #{examples.of(name).index(index) + 1}", key=f"remove_{index}"):
+            if st.button(f"{ui.as_text(name)} #{examples.of(name).index(index) + 1}", key=f"remove_{index}"):
                 examples.remove(index)
                 st.rerun()
     missing = examples.missing(names) if names else "Name at least two symbols first."
+    missing = ui.as_text(missing) if missing else None  # it names the visitor's symbols
     if learn.button("Learn", type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
         started = time.perf_counter()
         st.session_state.symbol_classifier = learn_symbols(ui.active_model(), images, labels)

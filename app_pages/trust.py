@@ -74,7 +74,10 @@ with stress:
                             labels=data.y_test[:SHIFT_DIGITS])  # fmt: skip
         curves = {name: ui.per_model(name, "shift", shift_all, f"Shifting test digits for {ui.as_text(name)}…")
                   for name in [label] + ([second] if second in others else [])}  # fmt: skip
-        figures = ui.derived(label)
-        if ("shift figure", *curves) not in figures:  # building six panels takes ~0.3 s: once per pair of models
-            figures["shift figure", *curves] = shift_figure(curves, SHIFTS)
-        st.plotly_chart(figures["shift figure", *curves], config={"displayModeBar": False})
+        # Building six panels takes ~0.3 s: once per pair of models, in this visitor's session (the names are theirs:
+        # another visitor's model of the same name is another model).
+        shown, figure = st.session_state.get("shift_figure", ({}, None))
+        if shown.keys() != curves.keys() or any(shown[name] is not curves[name] for name in curves):
+            figure = shift_figure(curves, SHIFTS)
+            st.session_state.shift_figure = (curves, figure)
+        st.plotly_chart(figure, config={"displayModeBar": False})

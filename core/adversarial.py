@@ -45,7 +45,8 @@ def logits(model: keras.Model) -> Callable:
         isinstance(last, layers.Activation) and last.activation is keras.activations.softmax
     ):
         return keras.Model(model.inputs, last.input)
-    return lambda images, training=False: tf.math.log(model(images, training=training) + 1e-30)
+    held = weakref.ref(model)  # callers cache this function per model: it must not keep the model alive
+    return lambda images, training=False: tf.math.log(held()(images, training=training) + 1e-30)
 
 
 _gradients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one traced graph per live model

@@ -130,6 +130,11 @@ class Job:
         return _line.position(self)
 
     @property
+    def behind_own_run(self) -> bool:
+        """Whether this run waits for its visitor's other run to end (one run at a time each)."""
+        return _line.behind_own_run(self)
+
+    @property
     def starts_in(self) -> float | None:
         """Seconds until this run should start, estimated from the expected length of the runs ahead of it."""
         return _line.starts_in(self)
@@ -270,7 +275,9 @@ class TrainingJob(Job):
 class Line:
     """The server's runs: up to `slots` at once; past that, a line, first come, first served, one place per visitor.
 
-    A run whose visitor has gone leaves the line when the line is next looked at, so nobody waits behind them.
+    Each visitor has one run going at a time: a second waits in line until their first ends, behind other
+    visitors' first runs, so nobody holds every slot while others wait. A run whose visitor has gone leaves the
+    line when the line is next looked at, so nobody waits behind them.
     """
 
     def __init__(self, slots: int) -> None:
@@ -284,12 +291,9 @@ class Line:
             self._drop_gone()
             if job.owner is not None and any(other.owner == job.owner for other in self._waiting):
                 raise ServerBusyError("You already have a run waiting in line: it starts when its turn comes.")
-            if len(self._running) < self.slots and not self._waiting:
-                self._running.append(job)
-                job._begin()
-            else:
-                job.waiting = True
-                self._waiting.append(job)
+            job.waiting = True
+            self._waiting.append(job)
+            self._start_next()
 
     def leave(self, job: Job) -> bool:
         """Take a waiting run out of the line; False if it was not waiting."""
@@ -301,36 +305,59 @@ class Line:
             return True
 
     def done(self, job: Job) -> None:
-        """A run ended: its slot goes to the first in line."""
+        """A run ended: its slot goes to the first in line whose visitor has no run going."""
         with self._lock:
             if job in self._running:
                 self._running.remove(job)
             self._drop_gone()
-            while self._waiting and len(self._running) < self.slots:
-                following = self._waiting.pop(0)
-                self._running.append(following)
-                following._begin()
+            self._start_next()
+
+    def behind_own_run(self, job: Job) -> bool:
+        """Whether a waiting run waits for its own visitor's other run to end."""
+        with self._lock:
+            return job in self._waiting and self._busy(job.owner)
 
     def position(self, job: Job) -> int | None:
         with self._lock:
             self._drop_gone()
-            return self._waiting.index(job) + 1 if job in self._waiting else None
+            order = self._order()
+            return order.index(job) + 1 if job in order else None
 
     def starts_in(self, job: Job) -> float | None:
         """When the slots free up, run by run: each running run ends at its expected length, then the line's."""
         with self._lock:
             self._drop_gone()
-            if job not in self._waiting:
+            order = self._order()
+            if job not in order:
                 return None
             now = time.monotonic()
             free = sorted(max(0.0, (run.began or now) + run.expected_seconds - now) for run in self._running)
             free += [0.0] * (self.slots - len(free))
             if not free:  # a server with no slots: nothing ever starts
                 return None
-            for ahead in self._waiting[: self._waiting.index(job)]:
+            for ahead in order[: order.index(job)]:
                 free[0] += ahead.expected_seconds
                 free.sort()
+            if self._busy(job.owner):  # and not before its visitor's own run ends
+                own = next(run for run in self._running if run.owner == job.owner)
+                free[0] = max(free[0], (own.began or now) + own.expected_seconds - now)
             return free[0]
+
+    def _busy(self, owner: str | None) -> bool:
+        return owner is not None and any(run.owner == owner for run in self._running)
+
+    def _order(self) -> list[Job]:
+        """The waiting runs in the order they will start: visitors' first runs, then second ones, each by arrival."""
+        return sorted(self._waiting, key=lambda job: self._busy(job.owner))  # sorted() is stable
+
+    def _start_next(self) -> None:
+        while len(self._running) < self.slots:
+            following = next((job for job in self._waiting if not self._busy(job.owner)), None)
+            if following is None:
+                return
+            self._waiting.remove(following)
+            self._running.append(following)
+            following._begin()
 
     def _drop_gone(self) -> None:
         for job in [job for job in self._waiting if job.owner_present is not None and not job.owner_present()]:

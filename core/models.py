@@ -112,15 +112,17 @@ def shipped_paths(label: str) -> tuple[Path, Path]:
 
 
 # One traced graph per live model, dropped with the model: entries are derived from the model
-# object itself, so a visitor can only ever reach the graphs of models they hold.
+# object itself, so a visitor can only ever reach the graphs of models they hold. A graph holds the
+# model only weakly, or the model, its key, would never die.
 _forward_graphs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _forward(model: keras.Model):
     """The model's inference pass as a traced TensorFlow graph (one trace for any batch size)."""
     if model not in _forward_graphs:
+        held = weakref.ref(model)
         _forward_graphs[model] = tf.function(
-            lambda images: model(images, training=False),
+            lambda images: held()(images, training=False),
             input_signature=[tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32)],
         )
     return _forward_graphs[model]

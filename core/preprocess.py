@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 
 import numpy as np
@@ -234,3 +235,33 @@ def load_image(data: bytes) -> np.ndarray:
         return np.asarray(image, dtype=np.uint8).copy()
     except Exception:  # damaged data fails deep inside decoders with assorted exception types
         raise ValueError("The picture is damaged or incomplete. Try saving it again.") from None
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header (its first 24 bytes), without decoding; None if it is not a PNG."""
+    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def read_canvas(data: bytes, size: int) -> np.ndarray | None:
+    """The canvas's PNG -> the network's (28, 28) float32 input; None if nothing is drawn.
+
+    The drawing canvas sends a PNG of exactly its CSS size at any device pixel ratio, so a value of any other size
+    did not come from it: it is refused from its header, before a pixel is decoded (a 0.66 MB PNG can hold
+    11,000 × 11,000 pixels). ValueError with a plain reason for anything else that is not the canvas's picture.
+    """
+    if png_size(data) != (size, size):
+        raise ValueError("The drawing did not come from this page's canvas: clear it and draw again.")
+    try:
+        image = Image.open(io.BytesIO(data), formats=["PNG"])
+        if image.size != (size, size):
+            raise ValueError
+        image.load()
+        pixels = np.asarray(_to_8bit(image), dtype=np.uint8)
+    except Exception:  # a damaged PNG fails inside the decoder with assorted exception types
+        raise ValueError("The drawing arrived damaged: clear the canvas and draw again.") from None
+    return to_mnist(pixels)

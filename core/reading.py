@@ -35,9 +35,12 @@ class Reading:
         return int(np.argsort(self.probabilities)[-2])
 
 
+def read_image(model: keras.Model, image: np.ndarray) -> Reading:
+    """The network's (28, 28) input -> its reading."""
+    return Reading(image, predict_proba(model, image[None])[0])
+
+
 def read_picture(model: keras.Model, picture: np.ndarray) -> Reading | None:
     """A picture of one digit -> the network's reading of it; None if the picture has no ink."""
     image = to_mnist(picture)
-    if image is None:
-        return None
-    return Reading(image, predict_proba(model, image[None])[0])
+    return None if image is None else read_image(model, image)

@@ -9,6 +9,7 @@ under a second from a handful of drawings.
 from __future__ import annotations
 
 import math
+import unicodedata
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,14 +27,25 @@ MIN_CLASSES, MAX_CLASSES = 2, 8  # symbols one classifier learns
 MIN_EXAMPLES = 2  # drawings per symbol before it can be learnt
 MAX_EXAMPLES = 30  # drawings per symbol a visitor may keep
 MAX_NAME = 24  # characters of a symbol's name
+INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # Unicode categories dropped from names: controls, format
+MAX_KEPT = MAX_CLASSES * MAX_EXAMPLES  # drawings a visitor may keep in all, those of symbols renamed away included
 COPIES = 16  # distorted copies of each drawing the head also learns from: size, slant, position, stroke
 L2 = 1e-2  # the head's weight decay, on standardised features
 HEAD_STEPS = 300  # full-batch gradient steps fitting the head (a convex problem: it converges)
 
 
+def symbol_name(text: str) -> str:
+    """A visitor's name for a symbol as Digit Lab keeps it: NFKC-normalised, without control, format (zero-width,
+    bidi override) or other invisible characters, runs of spaces made one. Names that look alike become equal."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(" " if char.isspace() else char for char in text if unicodedata.category(char) not in INVISIBLE)
+    return " ".join(text.split())
+
+
 def check_symbols(names: list[str]) -> list[str]:
-    """The symbols' names, trimmed; ValueError with a message a visitor can act on if they will not do."""
-    names = [name.strip() for name in names if name.strip()]
+    """The symbols' names, normalised; ValueError with a message a visitor can act on if they will not do."""
+    names = [symbol_name(name) for name in names]
+    names = [name for name in names if name]
     if len(names) < MIN_CLASSES:
         raise ValueError(f"Name at least {MIN_CLASSES} symbols: a classifier needs something to tell apart.")
     if len(names) > MAX_CLASSES:
@@ -50,11 +62,13 @@ _feature_models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one 
 
 
 def feature_model(base: keras.Model) -> keras.Model:
-    """The base network up to its last hidden layer: (B, 28, 28) -> (B, d) features, frozen, shared with the base."""
+    """The base network up to its last hidden layer: (B, 28, 28) -> (B, d) features, read-only.
+
+    It shares the base's layers, so it only ever reads: setting its `trainable` would set theirs, and change the
+    base (a model every visitor may share) for everyone.
+    """
     if base not in _feature_models:
-        features = keras.Model(base.inputs, base.layers[-1].input, name="features")
-        features.trainable = False
-        _feature_models[base] = features
+        _feature_models[base] = keras.Model(base.inputs, base.layers[-1].input, name="features")
     return _feature_models[base]
 
 
@@ -78,6 +92,11 @@ class Examples:
             raise ValueError("Draw the symbol on the canvas first.")
         if self.labels.count(label) >= MAX_EXAMPLES:
             raise ValueError(f"{MAX_EXAMPLES} drawings of {label} is plenty; remove one to add another.")
+        if len(self.labels) >= MAX_KEPT:
+            raise ValueError(
+                f"You keep {MAX_KEPT} drawings, the most Digit Lab holds (those of symbols you renamed count too): "
+                "remove some to add another."
+            )
         self.images.append(np.asarray(image, np.float32))
         self.labels.append(label)
 
@@ -153,9 +172,12 @@ class SymbolClassifier:
 
     def to_keras(self) -> keras.Model:
         """One Keras model taking (28, 28) pictures to the symbols' probabilities, standardisation folded in."""
+        features = keras.models.clone_model(self.features)  # layers of its own: freezing them touches no one else's
+        features.set_weights(self.features.get_weights())
+        features.trainable = False
         inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE), name="image")
         head = layers.Dense(len(self.classes), activation="softmax", name="symbols")
-        outputs = head(self.features(inputs))
+        outputs = head(features(inputs))
         weights = self.head.weights / self.head.scale[:, None]
         head.set_weights([weights.astype(np.float32), (self.head.bias - self.head.mean @ weights).astype(np.float32)])
         return keras.Model(inputs, outputs, name="symbols")

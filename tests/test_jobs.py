@@ -161,3 +161,31 @@ def test_a_downloaded_model_loads_back_safely(small, tmp_path):
     path.write_bytes(data)
     loaded = keras.models.load_model(path, safe_mode=True, compile=False)
     assert loaded.count_params() == result.model.count_params()
+
+
+class _Recorded(jobs.Job):
+    """A run the line can start without a process: it only records that it began."""
+
+    def __init__(self, owner: str, expected_seconds: float = 60.0) -> None:
+        super().__init__(print, (), memory_mb=0, owner=owner, expected_seconds=expected_seconds)
+
+    def _begin(self) -> None:
+        self.waiting, self.began = False, time.monotonic()
+
+
+def test_each_visitor_has_one_run_at_a_time_and_a_second_waits_behind_the_others_first():
+    line = jobs.Line(2)
+    train, remember = _Recorded("ann"), _Recorded("ann")
+    line.join(train)
+    line.join(remember)  # a slot is free, but ann has a run going
+    assert train.began is not None and remember.began is None and line.behind_own_run(remember)
+    bob = _Recorded("bob")
+    line.join(bob)  # bob's first run takes the free slot at once
+    assert bob.began is not None and line.position(remember) == 1
+    cat = _Recorded("cat")
+    line.join(cat)  # cat's first run goes before ann's second
+    assert (line.position(cat), line.position(remember)) == (1, 2) and not line.behind_own_run(cat)
+    line.done(bob)
+    assert cat.began is not None and remember.began is None
+    line.done(train)  # ann's first ended: her second starts
+    assert remember.began is not None and line.position(remember) is None

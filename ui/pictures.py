@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
+from core.data import IMAGE_SIZE
 from core.preprocess import MAX_IMAGE_MB, load_image, to_mnist
-from ui.models import (
-    mnist,
-)
+from ui.models import mnist
 
 INPUTS = ("Draw", "Upload a photo")  # the Draw page's two ways to show the network a digit
 
@@ -20,6 +20,25 @@ def your_picture() -> np.ndarray | None:
     return st.session_state.get("drawing")
 
 
+def as_input(picture: np.ndarray | None) -> np.ndarray | None:
+    """A kept picture as the network's (28, 28) float32 input; None if it shows no digit.
+
+    The Draw page keeps exactly that input (28x28 float32), never the full-size canvas or photo; any other
+    picture (a test's, say) is preprocessed here.
+    """
+    if picture is None:
+        return None
+    picture = np.asarray(picture)
+    if picture.shape == (IMAGE_SIZE, IMAGE_SIZE) and picture.dtype == np.float32:
+        return picture
+    return to_mnist(picture)
+
+
+def your_input() -> np.ndarray | None:
+    """The network's input from what this visitor last showed it on the Draw page; None if nothing."""
+    return as_input(your_picture())
+
+
 SOURCES = ("Your drawing", "A test digit", "The attacked picture")
 
 
@@ -29,8 +48,7 @@ def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int
     Their drawing or photo from the Draw page, a test digit, or (with `attacked`) the picture they
     last attacked on the Attack page. Stops the page with a hint if they chose a drawing and have none.
     """
-    picture = your_picture()
-    drawn = to_mnist(picture) if picture is not None else None
+    drawn = your_input()
     sources = list(SOURCES[:2]) + ([SOURCES[2]] if attacked and "attacked_picture" in st.session_state else [])
     if st.session_state.get(f"{key}_source") not in sources:  # first visit, or the attacked picture is gone
         st.session_state[f"{key}_source"] = sources[0] if drawn is not None else sources[1]
@@ -51,24 +69,33 @@ def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int
     return data.x_test[index] / np.float32(255), int(data.y_test[index])
 
 
+PREVIEW_SIDE = 560  # pixels: the photo as the page shows it (twice its width, for sharp screens)
+
+
 def _take_photo() -> None:
-    """Decode a newly uploaded (or removed) photo once; keep it across pages like a drawing."""
+    """Decode a newly uploaded (or removed) photo once: keep its 28x28 input and a preview, not the full photo."""
     upload = st.session_state.photo_file
-    st.session_state.photo, st.session_state.photo_error = None, None
+    st.session_state.photo = st.session_state.photo_preview = st.session_state.photo_error = None
     if upload is not None:
         try:
-            st.session_state.photo = load_image(upload.getvalue())
+            pixels = load_image(upload.getvalue())
         except ValueError as error:
             st.session_state.photo_error = str(error)
+            return
+        st.session_state.photo = to_mnist(pixels)
+        preview = Image.fromarray(pixels)
+        preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        st.session_state.photo_preview = np.asarray(preview)
 
 
 def photo_input(*, width: int) -> None:
     """The Draw page's photo upload: the file, a plain reason if it is refused, and the photo as uploaded."""
     st.file_uploader(
-        "A photo, scan or screenshot of one digit", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+        "A photo, scan or screenshot of one digit (PNG, JPEG, WebP, BMP or GIF)",
+        type=None,  # load_image judges the bytes and refuses in a sentence; Streamlit would raise on a name
         max_upload_size=int(MAX_IMAGE_MB), key="photo_file", on_change=_take_photo,
     )  # fmt: skip
     if st.session_state.get("photo_error"):
         st.error(st.session_state.photo_error, icon=":material/broken_image:")
-    if st.session_state.get("photo") is not None:
-        st.image(st.session_state.photo, width=width)
+    if st.session_state.get("photo_preview") is not None:
+        st.image(st.session_state.photo_preview, width=width)

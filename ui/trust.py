@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.calibration import Calibration, calibrate, fit_temperature, with_temperature
 from core.models import SHIPPED_MODELS, predict_proba
-from core.reading import Reading, read_picture
+from core.reading import Reading, read_image
 from core.slices import style_attributes
 from core.training import split
 from ui.models import (
@@ -59,11 +59,11 @@ def calibration(label: str) -> Calibration:
     return store["calibration"]
 
 
-def read_calibrated(picture: np.ndarray) -> Reading | None:
-    """The active model's reading of a picture, its probabilities softened or sharpened by its temperature."""
-    reading = read_picture(active_model(), picture)
+def read_calibrated(image: np.ndarray) -> Reading:
+    """The active model's reading of its (28, 28) input, its probabilities softened or sharpened by its temperature."""
+    reading = read_image(active_model(), image)
     scale = temperature(active_label())
-    if reading is None or scale is None:
+    if scale is None:
         return reading
     return Reading(reading.image, with_temperature(reading.probabilities[None], scale)[0])
 

@@ -16,6 +16,8 @@ from ui.text import as_text
 
 def _add_uploaded_model(upload) -> tuple[str, str]:
     """Check an uploaded .keras file; a good one joins this visitor's models and becomes the active one."""
+    if not str(upload.name).lower().endswith(".keras"):
+        return "error", "Digit Lab takes Keras models saved with model.save('name.keras'); that file is not one."
     try:
         with st.spinner("Checking your model: its layers, its weights, then the 10,000 test digits…"):
             uploaded = load_uploaded_model(upload.getvalue(), mnist().x_test)
@@ -35,7 +37,7 @@ def model_upload() -> None:
     with st.sidebar.expander("Bring your own model"):
         upload = st.file_uploader(
             "A .keras file that reads 28×28 images into 10 probabilities",
-            type=["keras"],
+            type=None,  # any name reaches _add_uploaded_model, which refuses in a sentence (Streamlit would raise)
             max_upload_size=int(MAX_MODEL_MB),
             key="model_file",
             help="Checked in a separate process with limits, and loaded with Keras' safe mode: a file with Python "
