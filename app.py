@@ -20,6 +20,7 @@ st.html(
     ui.PHONE_STYLE
 )  # phones first: the reading above the canvas, a canvas as wide as the screen, thumb-sized buttons
 
+ui.arrived()  # the session's start: the room's wall takes a share only a few seconds after it
 if ui.moved_here():  # the server this visitor was on stopped; the proxy sent their browser here
     st.warning(
         "Digit Lab moved you to another server because the one you were on stopped. What you made there "

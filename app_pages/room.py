@@ -3,11 +3,10 @@
 import streamlit as st
 
 import ui
-from core.plots import confusion_heatmap, room_wall
 from core.room import CAPACITY, HARDEST_MIN_DRAWINGS
 
 WALL_SIZE = 60  # newest drawings shown
-REFRESH_SECONDS = 1.0  # a share reaches the wall within ~1 s plus the drawing; 2 s missed 3 s on a loaded machine
+REFRESH_SECONDS = 1.0  # how often an open Room page asks whether the wall changed
 
 st.title("The room")
 st.caption(
@@ -18,10 +17,21 @@ room = ui.room()
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+def watch() -> None:
+    """Every second: has the wall changed since this page drew it? Only then is the page drawn again.
+
+    It draws nothing itself, so watching an unchanged wall costs the server next to nothing; a change reruns the
+    page, whose wall comes from one render per version shared by every viewer.
+    """
+    if room.version != st.session_state.get("wall_drawn"):
+        st.rerun()
+
+
 @ui.error_boundary("the room's wall")
 def wall() -> None:
-    """The wall, redrawn every second for everyone watching."""
-    summary = room.summary()
+    st.session_state.wall_drawn = room.version  # before reading it: a share that lands meanwhile reruns the page
+    view = ui.wall_view(WALL_SIZE)
+    summary = view.summary
     shared, accuracy = st.columns(2)
     shared.metric("Drawings shared", summary.count, border=True)
     accuracy.metric("Read as meant", f"{summary.accuracy:.0%}" if summary.accuracy is not None else "–", border=True)
@@ -29,11 +39,11 @@ def wall() -> None:
         st.info("Nothing shared yet. Draw a digit on the Draw page and press Share with the room.",
                 icon=":material/groups:")  # fmt: skip
         return
-    st.html(room_wall(room.latest(WALL_SIZE)))
+    st.html(view.html)
     matrix, hardest = st.columns([1.4, 1], gap="large")
     with matrix:
         st.markdown("**The room's confusion matrix**: rows what was meant, columns what the network read.")
-        st.plotly_chart(confusion_heatmap(summary.confusion, dim_diagonal=False), width="stretch", key="room_matrix")
+        st.plotly_chart(view.confusion, width="stretch", key="room_matrix")
     with hardest:
         st.markdown("**The room's hardest digits**")
         if not summary.hardest:
@@ -43,6 +53,7 @@ def wall() -> None:
 
 
 wall()
+watch()
 
 mine = room.mine(ui.visitor_token())
 if mine:
@@ -53,10 +64,17 @@ if mine:
             st.rerun()
 
 with st.expander("Presenter", icon=":material/co_present:"):
-    key = st.text_input("Presenter key", type="password", help="Set by the server's DIGITLAB_PRESENTER_KEY.")
-    if key and not ui.presenter(key):
-        st.error("That is not the presenter key.")
-    elif ui.presenter(key):
+    key = st.text_input("Presenter key", type="password",
+                        help="DIGITLAB_PRESENTER_KEY, or the key the server printed to its log at start.")  # fmt: skip
+    try:
+        allowed = bool(key) and ui.presenter(key)
+    except ValueError as error:  # too many wrong keys lately
+        allowed = False
+        st.error(str(error))
+    else:
+        if key and not allowed:
+            st.error("That is not the presenter key.")
+    if allowed:
         clear, hide = st.columns(2)
         if clear.button("Clear the wall", icon=":material/delete_sweep:", type="primary", width="stretch"):
             room.clear()

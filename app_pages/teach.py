@@ -6,9 +6,9 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core.models import model_bytes, predict_proba
+from core.models import model_bytes, model_from_bytes, predict_proba
 from core.plots import enlarge, probability_list, transfer_figure
-from core.transfer import MIN_EXAMPLES, Examples, before_after, check_symbols, compare, learn_symbols, personalize
+from core.transfer import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols, personalized
 
 
 def canvas(key: str) -> np.ndarray | None:
@@ -135,13 +135,13 @@ with handwriting_tab:
                    "right now. ✓: read right; ≠: what it reads instead.")  # fmt: skip
     if st.button("Fine-tune on my drawings", type="primary", disabled=len(mine.labels) < 5,
                  help="Needs at least five drawings."):  # fmt: skip
-        bar = st.progress(0.0, "Fine-tuning on your drawings and 2,000 MNIST digits…")
-        digits = [int(label) for label in mine.labels]
-        tuned = personalize(model, mine.images, digits, replay=ui.mnist(), on_progress=bar.progress)
-        bar.progress(1.0, "Reading the 10,000 test digits…")
-        change = before_after(model, tuned, mine.images, digits, ui.mnist(),
-                              before_test_probabilities=ui.test_probabilities(ui.active_label()))  # fmt: skip
-        ui.registry().add_model("personal", ui.active_label(), tuned, change.test_probabilities, change.test[1])
+        digits = np.array([int(label) for label in mine.labels])
+        tuned, change = ui.bounded(ui.active_label(), personalized, np.array(mine.images), digits, ui.mnist(),
+                                   ui.test_probabilities(ui.active_label()),
+                                   message="Fine-tuning on your drawings and 2,000 MNIST digits, then reading the "
+                                           "10,000 test digits…")  # fmt: skip
+        ui.registry().add_model("personal", ui.active_label(), model_from_bytes(tuned), change.test_probabilities,
+                                change.test[1])  # fmt: skip
         st.session_state.personal = (change, ui.registry().runs[-1])
         st.rerun()  # the sidebar's model picker, drawn before, now lists it
     if "personal" in st.session_state:

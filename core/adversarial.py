@@ -18,10 +18,9 @@ import tensorflow as tf
 from keras import layers
 
 from core.data import IMAGE_SIZE
-from core.models import predict_proba, update_metrics
+from core.models import gradient_batch, predict_proba, update_metrics
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
-BATCH = 500  # pictures per gradient computation
 RESOLUTION = 0.01  # smallest_flip's step in ε: 2.5 grey levels of 255, and the Attack page's slider step
 
 
@@ -134,8 +133,9 @@ def pgd(
     gradient = _input_gradient(model)
     noise = _start_noise(len(images), seed=seed) if noise is None else np.asarray(noise, np.float32)
     adversarial = np.empty_like(images)
-    for start in range(0, len(images), BATCH):
-        part = slice(start, start + BATCH)
+    batch = gradient_batch(model)
+    for start in range(0, len(images), batch):
+        part = slice(start, start + batch)
         original, box = images[part], radius[part]
         x = np.clip(original + noise[part] * box, 0, 1) if random_start else original
         for _ in range(steps):

@@ -13,16 +13,21 @@ import tensorflow as tf
 from keras import layers
 
 from core.data import IMAGE_SIZE
-from core.models import predict_proba
+from core.models import gradient_batch, predict_proba
 
 
 def _probability_gradients(model: keras.Model, images: np.ndarray, class_index: int) -> tuple[np.ndarray, np.ndarray]:
     """(N, 28, 28) images -> ((N,) probabilities of the class, (N, 28, 28) their input gradients)."""
-    x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        probability = model(x, training=False)[:, class_index]
-    return probability.numpy(), tape.gradient(probability, x).numpy()
+    images = np.asarray(images, dtype=np.float32)
+    batch, probabilities, gradients = gradient_batch(model), [], []
+    for start in range(0, len(images), batch):
+        x = tf.convert_to_tensor(images[start : start + batch])
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            probability = model(x, training=False)[:, class_index]
+        probabilities.append(probability.numpy())
+        gradients.append(tape.gradient(probability, x).numpy())
+    return np.concatenate(probabilities), np.concatenate(gradients)
 
 
 def saliency(model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray:

@@ -22,6 +22,7 @@ import re
 import shutil
 import struct
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 
@@ -29,11 +30,11 @@ import h5py
 import keras
 import numpy as np
 
-from core.adversarial import attack_picture
+from core.adversarial import attack_picture, fgsm
 from core.data import IMAGE_SIZE, NUM_CLASSES
 from core.explain import explain, feature_maps, first_layer_weights
 from core.jobs import IsolatedRunError, run_isolated
-from core.models import model_bytes, model_from_bytes, predict_proba
+from core.models import activations_per_digit, load_default_model, model_bytes, model_from_bytes, predict_proba
 from core.runtime import out_of_memory
 
 MAX_MODEL_MB = float(os.environ.get("DIGITLAB_MAX_MODEL_MB", "20"))  # largest .keras file a visitor may upload
@@ -43,6 +44,8 @@ MAX_DEPTH = 64  # nesting of the config's JSON (a saved CNN's is 9)
 MAX_LAYERS = 200  # layers, nested models' included (the default CNN has 26)
 MAX_PARAMETERS = 10_000_000  # 40 MB of float32 weights (the default CNN has 0.83 M)
 MAX_ACTIVATIONS = 1_000_000  # floats one digit produces over all layers (the default CNN: 0.25 M)
+MAX_COST = 4.0  # time per digit, forward or gradient pass, against the default CNN's measured in the same check
+COST_DIGITS = 64  # digits each timing runs on
 CHECK_MB = 1500.0  # memory the check may use above its process's start
 CHECK_SECONDS = 60.0  # time the check may take, the 10,000 test digits included
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ log = logging.getLogger(__name__)
 class UploadedModel:
     model: keras.Model
     test_probabilities: np.ndarray  # (10000, 10) on MNIST's test digits, computed by the check
+    cost: float  # its time per digit against the default CNN's (forward or gradient pass, the larger)
 
 
 def load_uploaded_model(data: bytes, test_images: np.ndarray) -> UploadedModel:
@@ -61,12 +65,13 @@ def load_uploaded_model(data: bytes, test_images: np.ndarray) -> UploadedModel:
     """
     inspect_archive(data)
     try:
-        clean, probabilities = run_isolated(_check, data, test_images, memory_mb=CHECK_MB, seconds=CHECK_SECONDS)
+        clean, probabilities, cost = run_isolated(_check, data, test_images, memory_mb=CHECK_MB,
+                                                  seconds=CHECK_SECONDS)  # fmt: skip
     except IsolatedRunError as error:
         raise ValueError(f"The model was refused: {error}.") from None
     model = model_from_bytes(clean)
     predict_proba(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))  # trace its graph now
-    return UploadedModel(model, probabilities)
+    return UploadedModel(model, probabilities, cost)
 
 
 def inspect_archive(data: bytes) -> None:
@@ -195,15 +200,35 @@ def _plain_reason(error: BaseException) -> str:
 def _count(model: keras.Model) -> tuple[int, int]:
     """(parameters, floats one digit produces over all layers) of a model whose variables may be deferred."""
     parameters = sum(int(np.prod(variable.shape, dtype=np.float64)) for variable in model.weights)
-    activations = 0
-    for layer in model.layers:
-        for node in getattr(layer, "_inbound_nodes", []):  # a shared layer runs once per node
-            activations += sum(int(np.prod(output.shape[1:], dtype=np.float64)) for output in node.outputs)
-    return parameters, activations
+    return parameters, activations_per_digit(model)
 
 
-def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """In the child: count, load and try the model; (the model saved again, its test probabilities)."""
+def _seconds_per_digit(model: keras.Model, images: np.ndarray) -> tuple[float, float]:
+    """(forward, gradient pass) seconds per digit on `images`: the median of three timed runs after a warm-up."""
+    labels = np.zeros(len(images), np.int64)
+    passes = (lambda: predict_proba(model, images), lambda: fgsm(model, images, labels, 0.1))
+    times = []
+    for run in passes:
+        run()  # traces the graph
+        samples = []
+        for _ in range(3):
+            started = time.perf_counter()
+            run()
+            samples.append(time.perf_counter() - started)
+        times.append(float(np.median(samples)) / len(images))
+    return times[0], times[1]
+
+
+def cost_against_default(model: keras.Model, images: np.ndarray) -> float:
+    """The model's time per digit against the default CNN's, measured side by side (the larger of forward and
+    gradient pass): a ratio, so a busy machine slows both alike."""
+    reference = _seconds_per_digit(load_default_model(), images)
+    measured = _seconds_per_digit(model, images)
+    return max(mine / theirs for mine, theirs in zip(measured, reference, strict=True))
+
+
+def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray, float]:
+    """In the child: count, load and try the model; (the model saved again, its test probabilities, its cost)."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     config = json.loads(archive.read("config.json"))
     try:
@@ -241,6 +266,18 @@ def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray]:
             raise
         raise ValueError(_plain_reason(error)) from None
     images = test_images / np.float32(255)
+    try:
+        cost = cost_against_default(model, images[:COST_DIGITS])
+    except Exception as error:
+        if out_of_memory(error):
+            raise
+        log.info("uploaded model fails a forward or gradient pass: %s: %.300s", type(error).__name__, error)
+        raise ValueError("The model cannot read a batch of digits and give their gradients.") from None
+    if cost > MAX_COST:
+        raise ValueError(
+            f"The model takes {cost:.0f}× the default CNN's time per digit; on this shared server Digit Lab takes "
+            f"models of up to {MAX_COST:g}×. Try fewer or narrower layers."
+        )
     probabilities = predict_proba(model, images)
     if not np.allclose(probabilities.sum(axis=1), 1, atol=1e-3) or probabilities.min() < 0:
         raise ValueError("The model's outputs are not probabilities. End it with a softmax activation.")
@@ -256,4 +293,4 @@ def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray]:
     except Exception as error:
         log.info("uploaded model fails the Attack page: %s: %.300s", type(error).__name__, error)
         raise ValueError("The model reads digits, but the Attack page cannot take its gradients.") from None
-    return model_bytes(model), probabilities
+    return model_bytes(model), probabilities, cost

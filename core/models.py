@@ -100,6 +100,11 @@ def model_from_bytes(data: bytes) -> keras.Model:
         return keras.models.load_model(path, compile=False, safe_mode=True)
 
 
+def on_model_bytes(function, data: bytes, *args, **kwargs):
+    """function(model, *args, **kwargs) on the model a .keras file's bytes hold: how a model travels to a child."""
+    return function(model_from_bytes(data), *args, **kwargs)
+
+
 def load_model_card(path: Path = MODEL_CARD_PATH) -> dict:
     """A shipped model's card: accuracy, recipe, data checksum, versions."""
     return json.loads(Path(path).read_text())
@@ -117,6 +122,21 @@ def shipped_paths(label: str) -> tuple[Path, Path]:
 _forward_graphs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+_batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (forward, gradient) batch sizes
+
+
+def _batch_sizes(model: keras.Model) -> tuple[int, int]:
+    """(forward, gradient) batch sizes of a live model, worked out once."""
+    if model not in _batches:
+        _batches[model] = (batch_size(model), batch_size(model, gradients=True))
+    return _batches[model]
+
+
+def gradient_batch(model: keras.Model) -> int:
+    """Digits per batch of a gradient pass through `model` (attacks, attributions)."""
+    return _batch_sizes(model)[1]
+
+
 def _forward(model: keras.Model):
     """The model's inference pass as a traced TensorFlow graph (one trace for any batch size)."""
     if model not in _forward_graphs:
@@ -128,10 +148,34 @@ def _forward(model: keras.Model):
     return _forward_graphs[model]
 
 
-def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int = 500) -> np.ndarray:
-    """(N, 28, 28) float32 in [0, 1] -> (N, 10) class probabilities, each row summing to 1."""
+MAX_BATCH = 500  # digits in one batch, whatever the model
+BATCH_MB = 256.0  # memory one batch's activations may take, forward or backward: a heavy model gets smaller batches
+GRADIENT_FACTOR = 3  # a gradient pass keeps every activation and its gradient: about 3x a forward pass's memory
+
+
+def activations_per_digit(model: keras.Model) -> int:
+    """Floats one digit produces over all the model's layers (the default CNN: about 250,000)."""
+    total = 0
+    for layer in model.layers:
+        for node in getattr(layer, "_inbound_nodes", []):  # a shared layer runs once per node
+            total += sum(int(np.prod(output.shape[1:], dtype=np.float64)) for output in node.outputs)
+    return max(total, 1)
+
+
+def batch_size(model: keras.Model, *, gradients: bool = False) -> int:
+    """Digits per batch so that one batch's activations stay within BATCH_MB, forward or (`gradients`) backward."""
+    per_digit = 4 * activations_per_digit(model) * (GRADIENT_FACTOR if gradients else 1)  # bytes
+    return int(np.clip(BATCH_MB * 2**20 // per_digit, 1, MAX_BATCH))
+
+
+def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int | None = None) -> np.ndarray:
+    """(N, 28, 28) float32 in [0, 1] -> (N, 10) class probabilities, each row summing to 1.
+
+    `batch_size` defaults to what fits the model's activations in BATCH_MB.
+    """
     if not isinstance(model, keras.Model):  # a model read through another runtime: core.compress.LiteModel
         return model.predict_proba(images)
+    batch_size = batch_size or _batch_sizes(model)[0]
     images = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     # A traced graph skips both model.predict's per-call set-up and eager op dispatch:
     # one image costs ~1.5 ms here against ~17 ms eager and ~80 ms through model.predict.

@@ -22,7 +22,12 @@ from core.data import IMAGE_SIZE, NUM_CLASSES
 
 CAPACITY = 500  # drawings kept; the oldest goes first
 SHARE_EVERY_SECONDS = 3.0  # one share per visitor this often, at most
+ROOM_SHARES_PER_SECOND = 5.0  # the wall's intake from everyone together (a hall of 20 phones every 5 s is 4)
+ROOM_BURST = 20  # shares the wall takes at once before its rate applies
 HARDEST_MIN_DRAWINGS = 3  # a digit is ranked among the hardest once the room has drawn it this often
+KEY_TRIES = 5  # wrong presenter keys a visitor may try per KEY_WINDOW_SECONDS
+KEY_TRIES_SERVER = 30  # wrong presenter keys the whole server hears per KEY_WINDOW_SECONDS, from everyone
+KEY_WINDOW_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,23 @@ class Room:
     """One server's shared wall. Safe to call from every visitor's thread."""
 
     def __init__(
-        self, *, capacity: int = CAPACITY, every: float = SHARE_EVERY_SECONDS, clock: Callable = time.monotonic
+        self,
+        *,
+        capacity: int = CAPACITY,
+        every: float = SHARE_EVERY_SECONDS,
+        rate: float = ROOM_SHARES_PER_SECOND,
+        burst: int = ROOM_BURST,
+        clock: Callable = time.monotonic,
     ) -> None:
+        """`every`: seconds between one visitor's shares; `rate` and `burst`: the wall's intake from everyone.
+
+        A new session costs a client nothing, so the per-visitor limit alone does not hold a wall: the intake
+        from everyone together is limited too (a token bucket), and the excess refused with a message.
+        """
         self._shares: deque[Share] = deque(maxlen=capacity)
         self._every, self._clock = every, clock
+        self._rate, self._burst = rate, burst
+        self._tokens, self._filled = float(burst), clock()
         self._numbers = itertools.count(1)
         self._last_share: dict[str, float] = {}  # owner -> time of their last share
         self._lock = threading.Lock()
@@ -74,6 +92,11 @@ class Room:
             wait = self._last_share.get(owner, -np.inf) + self._every - now
             if wait > 0:
                 raise ValueError(f"One drawing every {self._every:g} seconds: wait {np.ceil(wait):.0f} s more.")
+            self._tokens = min(self._burst, self._tokens + (now - self._filled) * self._rate)
+            self._filled = now
+            if self._tokens < 1:
+                raise ValueError("The wall is taking many drawings right now: try again in a moment.")
+            self._tokens -= 1
             self._last_share[owner] = now
             for stale in [o for o, t in self._last_share.items() if now - t > self._every]:
                 del self._last_share[stale]  # keeps the map as small as the visitors sharing right now
@@ -128,6 +151,38 @@ class Room:
             key=lambda item: (item[1], -item[2]),
         )  # fmt: skip
         return Summary(len(shares), accuracy, confusion, hardest)
+
+
+class KeyGuard:
+    """The presenter key's door: a constant-time check, and few wrong guesses per visitor and per server."""
+
+    def __init__(
+        self,
+        key: str | None,
+        *,
+        tries: int = KEY_TRIES,
+        server_tries: int = KEY_TRIES_SERVER,
+        window: float = KEY_WINDOW_SECONDS,
+        clock: Callable = time.monotonic,
+    ) -> None:
+        self.key, self._tries, self._server_tries, self._window, self._clock = key, tries, server_tries, window, clock
+        self._wrong: deque[tuple[float, str]] = deque()  # (time, visitor) of recent wrong guesses
+        self._lock = threading.Lock()
+
+    def check(self, visitor: str, given: str) -> bool:
+        """Whether `given` is the key; ValueError, without checking, once too many wrong guesses came lately."""
+        with self._lock:
+            now = self._clock()
+            while self._wrong and now - self._wrong[0][0] > self._window:
+                self._wrong.popleft()
+            theirs = [at for at, who in self._wrong if who == visitor]
+            if len(theirs) >= self._tries or len(self._wrong) >= self._server_tries:
+                oldest = theirs[0] if len(theirs) >= self._tries else self._wrong[0][0]
+                raise ValueError(f"Too many wrong keys: try again in {np.ceil(oldest + self._window - now):.0f} s.")
+            if is_presenter(given, self.key):
+                return True
+            self._wrong.append((now, visitor))
+            return False
 
 
 def is_presenter(given: str | None, key: str | None) -> bool:

@@ -358,3 +358,15 @@ def before_after(
         (right(old, data.y_test), right(new, data.y_test)),
         new,
     )
+
+
+def personalized(
+    model: keras.Model, images: np.ndarray, digits: np.ndarray, data: Mnist, before_test_probabilities: np.ndarray
+) -> tuple[bytes, BeforeAfter]:
+    """Personalise `model` and score it against the original: (the new model as a .keras file, the change).
+
+    Bytes, so that it may run in a process of its own and hand its model back.
+    """
+    tuned = personalize(model, images, digits, replay=data)
+    change = before_after(model, tuned, images, digits, data, before_test_probabilities=before_test_probabilities)
+    return model_bytes(tuned), change

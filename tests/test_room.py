@@ -1,12 +1,13 @@
 """The room's wall: bounded, rate-limited, anonymous, its summary against plain loops."""
 
+import math
 import threading
 
 import numpy as np
 import pytest
 
 from core.plots import room_wall
-from core.room import Room, is_presenter
+from core.room import KeyGuard, Room, is_presenter
 
 
 class Clock:
@@ -71,7 +72,7 @@ def test_shares_keep_only_the_28x28_picture_and_valid_digits():
 
 def test_the_summary_matches_plain_loops():
     rng = np.random.default_rng(0)
-    room = Room(every=0.0)
+    room = Room(every=0.0, rate=math.inf, burst=1_000)
     pairs = [(int(m), int(r)) for m, r in zip(rng.integers(0, 10, 300), rng.integers(0, 10, 300), strict=True)]
     pairs = [(m, m) if rng.random() < 0.7 else (m, r) for m, r in pairs]
     for meant, read in pairs:
@@ -88,7 +89,7 @@ def test_the_summary_matches_plain_loops():
 
 
 def test_concurrent_visitors_each_share_once():
-    room = Room(every=60.0)
+    room = Room(every=60.0, burst=50)
     threads = [threading.Thread(target=room.share, args=(f"v{i}", BLANK), kwargs={"meant": 1, "read": 1,
                                 "confidence": 1.0}) for i in range(50)]  # fmt: skip
     for thread in threads:
@@ -110,3 +111,36 @@ def test_the_wall_names_no_one_and_marks_right_and_wrong():
     html = room_wall(room.latest())
     assert "visitor-token" not in html and html.count("<img") == 2
     assert "drawing 2: read 6, meant 5" in html and "meant 5" in html and "✓" in html
+
+
+def test_the_wall_takes_a_limited_rate_from_everyone_together():
+    clock = Clock()
+    room = Room(every=3.0, rate=2.0, burst=4, clock=clock)
+    for visitor in range(4):  # a burst of new sessions: each may share once, the wall takes four at once
+        room.share(f"new {visitor}", BLANK, meant=1, read=1, confidence=1.0)
+    with pytest.raises(ValueError, match="many drawings right now"):
+        room.share("new 4", BLANK, meant=1, read=1, confidence=1.0)
+    clock.now = 10.0  # then two a second, whoever sends them
+    taken = 0
+    for step in range(40):
+        clock.now = 10.0 + step * 0.25
+        try:
+            room.share(f"fresh {step}", BLANK, meant=1, read=1, confidence=1.0)
+            taken += 1
+        except ValueError:
+            pass
+    assert 4 + 18 <= taken <= 4 + 21  # the burst refilled, then 2 per second over 9.75 s
+
+
+def test_wrong_presenter_keys_are_limited_per_visitor_and_per_server():
+    clock = Clock()
+    guard = KeyGuard("s3cret", tries=3, server_tries=5, window=60.0, clock=clock)
+    assert not any(guard.check("guesser", f"guess {n}") for n in range(3))
+    with pytest.raises(ValueError, match="Too many wrong keys: try again in 60 s"):
+        guard.check("guesser", "s3cret")  # even the right key waits: no test of guesses while locked out
+    assert guard.check("speaker", "s3cret")  # another visitor is not locked out
+    assert not guard.check("other", "x") and not guard.check("other", "y")
+    with pytest.raises(ValueError, match="Too many wrong keys"):
+        guard.check("speaker", "s3cret")  # five wrong guesses from anyone in a minute: the server waits too
+    clock.now = 61.0
+    assert guard.check("guesser", "s3cret")

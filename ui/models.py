@@ -10,8 +10,18 @@ import streamlit as st
 
 from core.compress import LiteModel
 from core.data import IMAGE_SIZE, Mnist, load_mnist
-from core.models import SHIPPED_MODELS, load_default_model, load_model_card, predict_proba, shipped_paths
+from core.jobs import IsolatedRunError, run_isolated
+from core.models import (
+    SHIPPED_MODELS,
+    load_default_model,
+    load_model_card,
+    model_bytes,
+    on_model_bytes,
+    predict_proba,
+    shipped_paths,
+)
 from core.registry import Registry
+from ui.text import VisitorError, as_text
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -142,11 +152,31 @@ def rename_model(old: str, key: str) -> None:
         st.session_state.model_choice = new
 
 
+WORK_MB = 1200.0  # memory a visitor's model may use for one page's heavy view, in its own process
+WORK_SECONDS = 180.0  # and time
+
+
+def bounded(label: str, function: Callable, *args, message: str):
+    """function(model, *args) for the model the sidebar calls `label`, with a spinner.
+
+    A shipped model or a .tflite file runs here: their cost is known. A visitor's Keras model (uploaded, or trained
+    as they chose) runs in a child process at a lower priority with a memory and time limit, so however heavy it
+    is, other visitors' drawings are not kept waiting and the server's memory is not at stake.
+    """
+    network = model(label)
+    with st.spinner(message):
+        if label in SHIPPED_MODELS or isinstance(network, LiteModel):
+            return function(network, *args)
+        try:
+            return run_isolated(on_model_bytes, function, model_bytes(network), *args, memory_mb=WORK_MB,
+                                seconds=WORK_SECONDS)  # fmt: skip
+        except IsolatedRunError as error:
+            raise VisitorError(f"{as_text(label)} is too heavy for this view on a shared server: {error}.") from None
+
+
 def per_model(label: str, key: str, compute: Callable, message: str):
-    """compute(model, on_progress=...) for a model, once: a progress bar the first time, then kept with the model."""
+    """compute(model) for a model, once (bounded, as `bounded` runs it), then kept with the model."""
     store = derived(label)
     if key not in store:
-        bar = st.progress(0.0, message)
-        store[key] = compute(model(label), on_progress=bar.progress)
-        bar.empty()
+        store[key] = bounded(label, compute, message=message)
     return store[key]

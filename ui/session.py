@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -34,6 +35,11 @@ def keep_keras_session() -> bool:
         return False
     script_runner._clean_problem_modules = _clean_problem_modules_but_keras
     return True
+
+
+def arrived() -> float:
+    """When this visitor's session began (time.monotonic): app.py notes it on the session's first run."""
+    return st.session_state.setdefault("arrived_at", time.monotonic())
 
 
 def owner_present() -> Callable[[], bool] | None:

@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import secrets
+import threading
+import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+import plotly.graph_objects as go
 import segno
 import streamlit as st
 
-from core.plots import probability_list, reading_line
+from core.plots import confusion_heatmap, probability_list, reading_line, room_wall
 from core.reading import Reading
-from core.room import Room, is_presenter
+from core.room import KeyGuard, Room, Summary
+from ui.session import arrived
 
 PUBLIC_URL = os.environ.get("DIGITLAB_PUBLIC_URL", "").strip()  # the address the audience should open
 JOIN_CODE_WIDTH = 150  # CSS pixels: a phone camera reads it from a hall's middle rows on a projector
-PRESENTER_KEY = os.environ.get("DIGITLAB_PRESENTER_KEY", "")  # lets the speaker clear the wall or hide a drawing
+SHARE_AFTER_SECONDS = 3.0  # a session shares only this long after it began: a new session must cost a client time
+log = logging.getLogger("digitlab")
+
+
+def _presenter_key() -> str:
+    """DIGITLAB_PRESENTER_KEY, or a key made now and printed to the server's log: the speaker can always clear."""
+    key = os.environ.get("DIGITLAB_PRESENTER_KEY", "").strip()
+    if not key:
+        key = secrets.token_urlsafe(12)
+        log.warning("DIGITLAB_PRESENTER_KEY is not set: this server's presenter key, until it restarts, is %s", key)
+    return key
+
+
+PRESENTER_KEY = _presenter_key()  # lets the speaker clear the wall or hide a drawing
 
 
 PHONE = "(max-width: 640px)"  # where Streamlit stacks columns: a phone held upright
@@ -53,6 +72,32 @@ def join_code(url: str) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class WallView:
+    """One render of the wall, shared by every viewer of the same version."""
+
+    version: int
+    summary: Summary
+    html: str  # the newest drawings as thumbnails
+    confusion: go.Figure  # the room's confusion matrix
+
+
+_views: dict[int, WallView] = {}  # the latest render, by the number of drawings shown
+_views_lock = threading.Lock()
+
+
+def wall_view(count: int) -> WallView:
+    """The wall as it is now, rendered once per change of the wall, whoever looks first."""
+    version = room().version
+    with _views_lock:
+        view = _views.get(count)
+        if view is None or view.version != version:
+            summary = room().summary()
+            figure = confusion_heatmap(summary.confusion, dim_diagonal=False)
+            view = _views[count] = WallView(version, summary, room_wall(room().latest(count)), figure)
+        return view
+
+
 @st.cache_resource(show_spinner=False)
 def room() -> Room:
     """This server's shared wall: the one object every visitor's session reaches."""
@@ -69,6 +114,7 @@ def share_with_room(reading: Reading) -> None:
     meant_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
     meant = meant_column.selectbox("I meant", range(10), index=reading.digit, key="room_meant")
     if button_column.button("Share with the room", icon=":material/groups:", width="stretch"):
+        time.sleep(max(0.0, arrived() + SHARE_AFTER_SECONDS - time.monotonic()))  # only this visitor's thread waits
         try:
             room().share(visitor_token(), reading.image, meant=meant, read=reading.digit, confidence=reading.confidence)
             st.toast("Shared with the room.", icon=":material/groups:")
@@ -79,8 +125,18 @@ def share_with_room(reading: Reading) -> None:
     st.page_link("app_pages/room.py", label="See the room's wall", icon=":material/groups:")
 
 
+@st.cache_resource(show_spinner=False)
+def _key_guard() -> KeyGuard:
+    return KeyGuard(PRESENTER_KEY)
+
+
 def presenter(given_key: str) -> bool:
-    return is_presenter(given_key, PRESENTER_KEY)
+    """Whether this visitor gave the presenter key; each key they type is checked once (ValueError: too many wrong)."""
+    checked = st.session_state.get("presenter_checked")
+    if checked is None or checked[0] != given_key:
+        checked = (given_key, _key_guard().check(visitor_token(), given_key))
+        st.session_state.presenter_checked = checked
+    return checked[1]
 
 
 def on_phone() -> bool:

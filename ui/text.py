@@ -27,6 +27,10 @@ def as_text(text: object) -> str:
     return _PUNCTUATION.sub(r"\\\1", flat).replace(":", ":\u200b")
 
 
+class VisitorError(RuntimeError):
+    """An error whose message is meant for the visitor, in plain words (Markdown-safe): the boundary shows it."""
+
+
 @contextlib.contextmanager
 def error_boundary(where: str) -> Iterator[None]:
     """Turn any error in a page (or a fragment, as a decorator) into a friendly message; log the details."""
@@ -34,6 +38,8 @@ def error_boundary(where: str) -> Iterator[None]:
         yield
     except DataUnavailableError as error:  # a broken install: say how to fix it
         st.error(str(error), icon=":material/database_off:")
+    except VisitorError as error:
+        st.warning(str(error), icon=":material/memory:")
     except Exception:
         log.exception("error in %s", where)
         st.error(
