@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from core.about import limits, versions
+from core.about import host, limits, versions
 from core.models import SHIPPED_MODELS
 
 st.title("About Digit Lab")
@@ -52,3 +52,9 @@ with left:
 with right:
     st.markdown("**Limits**, set by environment variables")
     st.dataframe(limits(), hide_index=True)
+st.markdown(
+    "**The host** as this server read it at start (cgroup v2 or v1, else the machine; `DIGITLAB_MEMORY_LIMIT` and "
+    "`DIGITLAB_CPUS` override). A run starts only when it fits the budget beside what is running; otherwise it "
+    "waits in line, and one that could never fit is refused."
+)
+st.dataframe(host(), hide_index=True)

@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from core.continual import MEMORY_MB, TASK_NAMES, ContinualConfig, run
-from core.jobs import MEMORY_HEADROOM_MB, Job, ServerBusyError, prepare
+from core.jobs import Job, ServerBusyError, prepare
 from core.plots import continual_curves, continual_matrix, continual_runs
 
 MAX_RUNS = 8  # runs of this visitor kept side by side
@@ -49,7 +49,7 @@ config = ContinualConfig(method=method, scenario=scenario, **knobs)
 job: Job | None = st.session_state.get("continual_job")
 if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=job is not None and job.running):
     try:
-        job = Job(run, (config, ui.mnist()), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB, **ui.job_owner())
+        job = Job(run, (config, ui.mnist()), memory_mb=MEMORY_MB, **ui.job_owner())
         job.start()
         st.session_state.continual_job, st.session_state.continual_saved = job, False
     except ServerBusyError as error:

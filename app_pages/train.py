@@ -5,8 +5,9 @@ import dataclasses
 import streamlit as st
 
 import ui
-from core.budget import estimate
-from core.jobs import MAX_SECONDS, ServerBusyError, TrainingJob, prepare
+from core.budget import epochs_within, estimate, pace
+from core.host import HOST
+from core.jobs import MAX_SECONDS, ServerBusyError, TrainingJob, prepare, running
 from core.models import model_bytes
 from core.plots import training_curves
 from core.registry import comparison_table, summary
@@ -56,11 +57,25 @@ st.query_params.from_dict(config_to_params(config))
 
 cost = estimate(config)
 refusal = cost.over_budget()
-minutes = f"{cost.seconds / 60:.0f} min" if cost.seconds >= 90 else f"{cost.seconds:.0f} s"
-st.caption(
-    f"{cost.network.parameters:,} parameters · about {minutes} and {cost.memory_mb / 1024:.1f} GB to train here"
-    + (f" · runs stop at {MAX_SECONDS / 60:.0f} min, keeping the model so far" if cost.seconds > MAX_SECONDS else "")
-)
+going = running()
+seconds = cost.seconds * pace(going + 1, HOST.cpus)  # runs already going share the cores
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+beside = f" beside the {going} run{'s' * (going > 1)} going now" if pace(going + 1, HOST.cpus) > 1 else ""
+st.caption(f"{cost.network.parameters:,} parameters · about {duration(seconds)}{beside} and "
+           f"{cost.memory_mb / 1024:.1f} GB to train here")  # fmt: skip
+if seconds > MAX_SECONDS and refusal is None:
+    fits = epochs_within(config, MAX_SECONDS / pace(going + 1, HOST.cpus))
+    st.warning(f"Runs stop at {MAX_SECONDS / 60:.0f} min, keeping the model so far: this one would be stopped "
+               f"before its {config.epochs} epochs end. {fits} epoch{'s' * (fits > 1)} would fit.",
+               icon=":material/timer:")  # fmt: skip
+    if st.button(f"Use {fits} epoch{'s' * (fits > 1)}", icon=":material/timer:"):
+        st.session_state.train_config = dataclasses.replace(config, epochs=fits)
+        st.rerun()
 if refusal:
     st.warning(refusal, icon=":material/memory:")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from core.jobs import MAX_CONCURRENT, MAX_SECONDS
+from core.budget import MAX_TRAIN_MB
+from core.host import HOST
+from core.jobs import IDLE_SECONDS, MAX_CONCURRENT, MAX_SECONDS
 from core.model_upload import MAX_MODEL_MB
 from core.preprocess import MAX_IMAGE_MB, MAX_PIXELS
 from core.registry import MAX_MODELS
@@ -23,6 +25,21 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:  # tensorflow or tensorflow-cpu, whichever the platform took
             continue
     return found
+
+
+def host() -> list[dict]:
+    """The host as the server read it at start, and the budget it derived: what every run must fit."""
+    return [
+        {"what": "memory limit", "value": f"{HOST.memory_mb / 1024:.2f} GB", "from": HOST.memory_from},
+        {"what": "cores", "value": f"{HOST.cpus:g}", "from": HOST.cpus_from},
+        {"what": "budget for the server and all its runs", "value": f"{HOST.budget_mb / 1024:.2f} GB",
+         "from": "80% of the memory limit"},
+        {"what": "largest training", "value": f"{MAX_TRAIN_MB / 1024:.2f} GB",
+         "from": "DIGITLAB_MAX_TRAIN_MB, else the budget less the server's own 1.25 GB"},
+        {"what": "runs at once", "value": f"{MAX_CONCURRENT}", "from": "DIGITLAB_MAX_TRAININGS, else one per core"},
+        {"what": "the process runs fork from", "value": f"stopped after {IDLE_SECONDS:.0f} s without a run",
+         "from": "DIGITLAB_IDLE_SECONDS"},
+    ]  # fmt: skip
 
 
 def limits() -> list[dict]:

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 from core.adversarial import CHECK_DIGITS
 from core.data import IMAGE_SIZE, NUM_CLASSES
+from core.host import HOST
 from core.training import CHOICES, ROBUST_TEST_DIGITS, TrainConfig
 
-MAX_TRAIN_MB = float(os.environ.get("DIGITLAB_MAX_TRAIN_MB", "1000"))  # memory one training may use, estimated
+SERVER_MB = 1250.0  # the server after its first visitors and the process runs fork from, PSS (bench/host.py)
+# Memory one training may use, estimated: what the host's budget leaves beside the server (core.host).
+MAX_TRAIN_MB = float(os.environ.get("DIGITLAB_MAX_TRAIN_MB") or max(0.0, HOST.budget_mb - SERVER_MB))
 BASE_MB = 420.0  # a training process before its first batch: forked TensorFlow, the data, the graph
 FLOAT_BYTES = 4
 TRAINING_COPIES = 4  # per parameter while training: weights, gradients and two optimiser slots (Adam)
@@ -27,6 +30,7 @@ SECONDS_PER_ACTIVATION = 2.35e-9  # per value one digit's forward pass produces 
 SECONDS_PER_FLOP = 3.4e-12  # per operation of one digit's forward pass
 STEP_SECONDS = 0.004  # fixed cost of one step: input pipeline, optimiser update, callbacks
 START_SECONDS = 1.5  # a training process forking, receiving the data and building its graph
+MAX_STEP_SECONDS = 0.5  # one step's estimated time: Stop keeps the model after the step it interrupts (STOP_SECONDS)
 DATA_COPIES = 3  # a training subset is held as uint8 about three times (slice, tf.data, shuffle buffer)
 
 
@@ -44,9 +48,16 @@ class Cost:
     network: Network
     memory_mb: float  # peak memory of the training process
     seconds: float  # wall-clock time of the whole run on this server, evaluation included
+    step_seconds: float  # one training step alone
 
-    def over_budget(self, *, max_mb: float = MAX_TRAIN_MB) -> str | None:
-        """A sentence saying why this run may not start, or None if it fits."""
+    def over_budget(self, *, max_mb: float | None = None) -> str | None:
+        """A sentence saying why this run may not start, or None if it fits (`max_mb`: MAX_TRAIN_MB)."""
+        max_mb = MAX_TRAIN_MB if max_mb is None else max_mb
+        if self.step_seconds > MAX_STEP_SECONDS:
+            return (
+                f"One step of this network would take about {self.step_seconds:.1f} s here, too long to stop it "
+                "promptly. Use a smaller batch, fewer filters or fewer blocks."
+            )
         if self.memory_mb <= max_mb:
             return None
         return (
@@ -100,15 +111,17 @@ def estimate(config: TrainConfig) -> Cost:
         forward_passes += config.epochs * (2 * training_digits + 2 * 10 * CHECK_DIGITS) + 2 * 20 * ROBUST_TEST_DIGITS
     per_pass = net.activations * SECONDS_PER_ACTIVATION + net.flops * SECONDS_PER_FLOP
     seconds = START_SECONDS + steps * STEP_SECONDS + forward_passes * per_pass
-    return Cost(net, megabytes, seconds)
+    attacks = 2 if config.adversarial_eps else 0  # an attacked step first takes a forward and a gradient pass
+    step_seconds = STEP_SECONDS + config.batch_size * (3 + attacks) * per_pass
+    return Cost(net, megabytes, seconds, step_seconds)
 
 
 # What to shrink, in order, to bring a run within the budget: the cheapest changes to the result first.
 _SHRINK_ORDER = ("batch_size", "filters", "conv_blocks", "dense_units")
 
 
-def fit_to_budget(config: TrainConfig, *, max_mb: float = MAX_TRAIN_MB) -> tuple[TrainConfig, str | None]:
-    """`config`, or the nearest smaller one within the memory budget, with a notice saying what changed."""
+def fit_to_budget(config: TrainConfig, *, max_mb: float | None = None) -> tuple[TrainConfig, str | None]:
+    """`config`, or the nearest smaller one within the budget (memory, time per step), with a notice of the change."""
     fitted = config
     for name in _SHRINK_ORDER:
         smaller = [choice for choice in CHOICES[name] if choice < getattr(fitted, name)]
@@ -118,4 +131,18 @@ def fit_to_budget(config: TrainConfig, *, max_mb: float = MAX_TRAIN_MB) -> tuple
         return config, None
     changes = ", ".join(f"{name.replace('_', ' ')} {getattr(fitted, name)}"
                         for name in _SHRINK_ORDER if getattr(fitted, name) != getattr(config, name))  # fmt: skip
-    return fitted, f"That setup needs more memory than this server allows a training; using {changes} instead."
+    return fitted, (
+        f"That setup is larger than this server allows a training (memory or time per step); using {changes} instead."
+    )
+
+
+def pace(runs: int, cpus: float) -> float:
+    """How much longer a run takes with `runs` going at once (itself included) on `cpus` cores: a run uses two
+    cores when it has them, so two runs on two cores halve each other's pace."""
+    return max(1.0, runs * min(2.0, cpus) / cpus)
+
+
+def epochs_within(config: TrainConfig, seconds: float) -> int:
+    """The most epochs of `config` whose estimate fits in `seconds` (at least 1)."""
+    per_epoch = (estimate(config).seconds - START_SECONDS) / config.epochs
+    return max(1, min(config.epochs, int((seconds - START_SECONDS - 10) // max(per_epoch, 1e-9))))

@@ -27,14 +27,15 @@ from collections.abc import Callable
 
 import keras
 
-from core.budget import estimate
+from core.budget import estimate, pace
 from core.data import Mnist
 from core.distill import Distillation
+from core.host import HOST, family, memory_mb
 from core.models import model_bytes, model_from_bytes
-from core.runtime import cap_malloc_arenas, limit_memory, out_of_memory
+from core.runtime import cap_malloc_arenas, limit_memory, out_of_memory, trim_memory
 from core.training import TrainConfig, TrainResult, score, train
 
-MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", "2"))  # trainings running at once, server-wide
+MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", HOST.run_slots))  # long runs at once, server-wide
 MAX_SECONDS = float(os.environ.get("DIGITLAB_MAX_TRAIN_SECONDS", "600"))  # wall-clock limit of one run
 NICENESS = int(os.environ.get("DIGITLAB_TRAIN_NICENESS", "10"))  # how far below the server a run's priority is
 FINISH_SECONDS = 120.0  # after the time limit: for the test-set evaluation, then the run is killed
@@ -42,15 +43,58 @@ STOP_SECONDS = 2.0  # after Stop: a run that has not handed over its model by th
 ABANDONED_SECONDS = 30.0  # a run whose visitor has been gone this long is stopped (a reconnect within it is fine)
 TEACHER_MB = 300.0  # a distillation's teacher and its activations, on top of the student's estimate
 MEMORY_HEADROOM_MB = 1024.0  # above a run's estimate: its hard limit (VmData, which counts virtual memory)
+ISOLATED_MB = 600.0  # what a short isolated run (an upload's check, a heavy view) reserves of the host's budget
+ISOLATED_WAIT_SECONDS = 30.0  # how long a short isolated run waits for memory before it is refused
+IDLE_SECONDS = float(os.environ.get("DIGITLAB_IDLE_SECONDS", "180"))  # no run this long: the forkserver is stopped
 _processes = multiprocessing.get_context("forkserver")
 # Imports TensorFlow once, in the server that forks the children, and the code they run.
 _processes.set_forkserver_preload(["core.jobs", "core.model_upload", "core.continual", "core.compress"])
 log = logging.getLogger(__name__)
 
 
-def prepare() -> None:
-    """Start the process that forks the runs (it imports TensorFlow, ~6 s) so the first run need not wait."""
-    multiprocessing.forkserver.ensure_running()
+_warm_until = 0.0  # monotonic time until which the forkserver is kept running even when idle
+_idle_watch: threading.Thread | None = None
+
+
+def prepare(*, keep_warm_seconds: float = 0.0) -> None:
+    """Start the process that forks the runs (it imports TensorFlow, ~6 s) so the first run need not wait.
+
+    It is stopped again after IDLE_SECONDS without a run, which returns its memory to the host; `keep_warm_seconds`
+    keeps it (a talk's chapters must answer within a second).
+    """
+    global _warm_until, _idle_watch
+    _warm_until = max(_warm_until, time.monotonic() + keep_warm_seconds)
+    memory.last_used = max(memory.last_used, time.monotonic())
+    with _starting:
+        multiprocessing.forkserver.ensure_running()
+        if _idle_watch is None:
+            _idle_watch = threading.Thread(target=_stop_when_idle, name="digitlab-idle", daemon=True)
+            _idle_watch.start()
+
+
+def running() -> int:
+    """Long runs going on the server now."""
+    return _line.running()
+
+
+def idle() -> bool:
+    """No run going or waiting, none for IDLE_SECONDS, and nobody asked to keep warm."""
+    now = time.monotonic()
+    return not memory.busy() and not _line.busy() and now - memory.last_used > IDLE_SECONDS and now > _warm_until
+
+
+def _stop_when_idle() -> None:
+    """Every few seconds: once idle, stop the forkserver (it holds its own TensorFlow) and return freed memory."""
+    while True:
+        time.sleep(min(10.0, IDLE_SECONDS / 3))
+        if idle():
+            with _starting:
+                if idle():
+                    server = multiprocessing.forkserver._forkserver
+                    if server._forkserver_pid is not None:
+                        log.info("no run for %.0f s: stopping the process runs fork from", IDLE_SECONDS)
+                        server._stop()
+                        trim_memory()
 
 
 class ServerBusyError(RuntimeError):
@@ -82,9 +126,10 @@ class Job:
         owner: str | None = None,
         owner_present: Callable[[], bool] | None = None,
     ) -> None:
-        """`owner` names the visitor (one run of theirs may wait in line); `owner_present` says whether they are
-        still there: a gone visitor's run is stopped, or leaves the line. `expected_seconds` feeds the line's
-        estimate of when the runs behind it start."""
+        """`memory_mb` is what the run is expected to use: it is reserved from the host's budget while the run goes,
+        and the run's hard limit is that plus MEMORY_HEADROOM_MB. `owner` names the visitor (one run of theirs may
+        wait in line); `owner_present` says whether they are still there: a gone visitor's run is stopped, or leaves
+        the line. `expected_seconds` feeds the line's estimate of when the runs behind it start."""
         self.task, self.args, self.memory_mb = task, args, memory_mb
         self.max_seconds, self.expected_seconds = max_seconds, expected_seconds
         self.owner, self.owner_present = owner, owner_present
@@ -102,7 +147,11 @@ class Job:
         self._thread = threading.Thread(target=self._run, name=self.what, daemon=True)
 
     def start(self) -> None:
-        """Start the run now if a slot is free, else join the line (ServerBusyError if this visitor is in it)."""
+        """Start the run now if a slot and the memory are free, else join the line (ServerBusyError if this visitor
+        is in it already, or if the run could never fit this host's memory)."""
+        refusal = memory.never_fits(self.memory_mb)
+        if refusal:
+            raise ServerBusyError(refusal)
         _line.join(self)
 
     def _begin(self) -> None:
@@ -128,6 +177,11 @@ class Job:
     def position(self) -> int | None:
         """1 for the next run to start, 2 for the one after, ...; None if not in line."""
         return _line.position(self)
+
+    @property
+    def waits_for_memory(self) -> bool:
+        """Whether this run is first in line with a slot free, waiting for the host's memory."""
+        return _line.waits_for_memory(self)
 
     @property
     def behind_own_run(self) -> bool:
@@ -160,9 +214,10 @@ class Job:
         try:
             with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
                 process = _start(_task_in_child, (self.task, self.args, send, self._stop, self.max_seconds),
-                                 memory_mb=self.memory_mb, folder=folder)  # fmt: skip
+                                 memory_mb=self.memory_mb + MEMORY_HEADROOM_MB, folder=folder)  # fmt: skip
                 send.close()  # the child holds the only sending end: its exit reads as end-of-file here
                 self.pid = process.pid
+                memory.started(self, process.pid)
                 try:
                     kept = self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
                 finally:
@@ -173,6 +228,7 @@ class Job:
             self.error = f"The {self.what} failed unexpectedly. Try a smaller configuration."
         finally:
             receive.close()
+            memory.release(self)
             _line.done(self)
         if self._stop_requested is not None and self.result is None and self.error is None:
             self._after_stop(kept)  # here, after the process and its slot are gone
@@ -247,9 +303,10 @@ class TrainingJob(Job):
         if refusal:
             raise ValueError(refusal)
         self.config, self.data = config, data
-        memory_mb = self.cost.memory_mb + MEMORY_HEADROOM_MB + (TEACHER_MB if distillation else 0.0)
+        memory_mb = self.cost.memory_mb + (TEACHER_MB if distillation else 0.0)
+        expected = min(self.cost.seconds * pace(running() + 1, HOST.cpus), max_seconds)
         super().__init__(_train_task, (config, data, distillation), memory_mb=memory_mb, max_seconds=max_seconds,
-                         expected_seconds=self.cost.seconds, owner=owner, owner_present=owner_present)  # fmt: skip
+                         expected_seconds=expected, owner=owner, owner_present=owner_present)  # fmt: skip
 
     def _kept(self, value: bytes) -> keras.Model:
         return model_from_bytes(value)  # the model, as a .keras file, before the child scores it on the test set
@@ -312,6 +369,18 @@ class Line:
             self._drop_gone()
             self._start_next()
 
+    def retry(self) -> None:
+        """Memory was freed (a short isolated run ended): start what now fits."""
+        with self._lock:
+            self._drop_gone()
+            self._start_next()
+
+    def waits_for_memory(self, job: Job) -> bool:
+        """Whether a run first in line waits for memory rather than for a slot."""
+        with self._lock:
+            order = self._order()
+            return bool(order) and order[0] is job and len(self._running) < self.slots
+
     def behind_own_run(self, job: Job) -> bool:
         """Whether a waiting run waits for its own visitor's other run to end."""
         with self._lock:
@@ -320,6 +389,7 @@ class Line:
     def position(self, job: Job) -> int | None:
         with self._lock:
             self._drop_gone()
+            self._start_next()  # memory may have been freed since (the server's own use falls too)
             order = self._order()
             return order.index(job) + 1 if job in order else None
 
@@ -343,6 +413,15 @@ class Line:
                 free[0] = max(free[0], (own.began or now) + own.expected_seconds - now)
             return free[0]
 
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def busy(self) -> bool:
+        """Any run going or waiting."""
+        with self._lock:
+            return bool(self._running or self._waiting)
+
     def _busy(self, owner: str | None) -> bool:
         return owner is not None and any(run.owner == owner for run in self._running)
 
@@ -353,8 +432,8 @@ class Line:
     def _start_next(self) -> None:
         while len(self._running) < self.slots:
             following = next((job for job in self._waiting if not self._busy(job.owner)), None)
-            if following is None:
-                return
+            if following is None or not memory.reserve(following, following.memory_mb):
+                return  # the first in line waits for memory: nobody overtakes it
             self._waiting.remove(following)
             self._running.append(following)
             following._begin()
@@ -366,6 +445,69 @@ class Line:
             job.error = "The run left the line because its visitor had gone."
 
 
+class Memory:
+    """The host's memory budget for the server's whole process tree, and what running children reserved of it.
+
+    A child reserves what it is expected to use (a training's estimate, ...) before it starts; it may start only
+    if the tree as measured now (the server and the process runs fork from, the children left out) plus every
+    reservation fits the budget. Reservations, not the children's measured memory: a run grows after it starts.
+    """
+
+    def __init__(self, budget_mb: float) -> None:
+        self.budget_mb = budget_mb
+        self._reserved: dict[object, tuple[float, int | None]] = {}  # holder -> (MB, child pid once started)
+        self._lock = threading.Lock()
+        self.last_used = time.monotonic()  # when a child last ended or started
+
+    def base_mb(self) -> float:
+        """PSS of the server's process tree less the reserving children: the server and the forkserver."""
+        with self._lock:
+            children = {pid for _, pid in self._reserved.values() if pid is not None}
+        return memory_mb([pid for pid in family(os.getpid()) if pid not in children])
+
+    def in_use_mb(self) -> float:
+        """The base and every reservation: what admission counts."""
+        with self._lock:
+            reserved = sum(mb for mb, _ in self._reserved.values())
+        return self.base_mb() + reserved
+
+    def reserve(self, holder: object, megabytes: float) -> bool:
+        """Reserve `megabytes` for `holder` if they fit beside the base and the other reservations."""
+        base = self.base_mb()
+        with self._lock:
+            if base + sum(mb for mb, _ in self._reserved.values()) + megabytes > self.budget_mb:
+                return False
+            self._reserved[holder] = (megabytes, None)
+            self.last_used = time.monotonic()
+            return True
+
+    def started(self, holder: object, pid: int) -> None:
+        with self._lock:
+            if holder in self._reserved:
+                self._reserved[holder] = (self._reserved[holder][0], pid)
+
+    def release(self, holder: object) -> None:
+        with self._lock:
+            self._reserved.pop(holder, None)
+            self.last_used = time.monotonic()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._reserved)
+
+    def never_fits(self, megabytes: float) -> str | None:
+        """A sentence if `megabytes` could not fit even with no other run going; None if it could."""
+        with self._lock:
+            reserved = sum(mb for mb, _ in self._reserved.values())
+        room = self.budget_mb - (self.in_use_mb() - reserved)
+        if megabytes <= room:
+            return None
+        return (f"This run needs about {megabytes / 1024:.1f} GB of memory; this server "
+                f"({HOST.memory_mb / 1024:.1f} GB) can give a run at most {max(room, 0) / 1024:.1f} GB. "
+                "Choose a smaller one.")  # fmt: skip
+
+
+memory = Memory(HOST.budget_mb)
 _line = Line(MAX_CONCURRENT)
 
 
@@ -386,10 +528,17 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
     priority. A ValueError the function raises is raised here with its message (meant for the
     visitor); running out of memory or time, or dying, raises IsolatedRunError.
     """
+    holder = object()
+    deadline = time.monotonic() + ISOLATED_WAIT_SECONDS
+    while not memory.reserve(holder, ISOLATED_MB):
+        if time.monotonic() > deadline:
+            raise IsolatedRunError("the server's memory is taken by other visitors' runs; try again in a minute")
+        time.sleep(0.5)
     receive, send = _processes.Pipe(duplex=False)
     try:
         with tempfile.TemporaryDirectory(prefix="digitlab-check-") as folder:
             process = _start(_call_in_child, (function, args, send), memory_mb=memory_mb, folder=folder)
+            memory.started(holder, process.pid)
             send.close()
             try:
                 if not receive.poll(timeout=seconds):
@@ -402,6 +551,8 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
                 _end(process)
     finally:
         receive.close()
+        memory.release(holder)
+        _line.retry()
     if kind == "refused":
         raise ValueError(value)
     if kind == "memory":
@@ -413,6 +564,7 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
 
 def _start(target: Callable, args: tuple, *, memory_mb: float, folder: str):
     """Start target(*args) in a child process held to `memory_mb` above its start, working in `folder`."""
+    prepare()  # the forkserver may have been stopped while idle
     process = _processes.Process(target=_child, args=(target, args, memory_mb, folder), daemon=True)
     with _app_script_not_rerun():
         process.start()

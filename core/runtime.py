@@ -47,3 +47,11 @@ def limit_memory(megabytes: float) -> bool:
 def out_of_memory(error: BaseException) -> bool:
     """Whether an exception means an allocation failed: Python's MemoryError or TensorFlow's OOM."""
     return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError" or "OOM" in str(error)
+
+
+def trim_memory() -> bool:
+    """Hand the C library's free memory back to the system (glibc's malloc_trim); False where there is none."""
+    try:
+        return bool(ctypes.CDLL(None).malloc_trim(0))
+    except (OSError, AttributeError, TypeError):
+        return False

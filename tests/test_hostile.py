@@ -32,7 +32,9 @@ def resident_mb() -> float:
 
 
 def temporary_entries() -> set[str]:
-    return set(os.listdir(tempfile.gettempdir()))
+    """The temporary folder's entries, less the files TensorFlow's autograph writes there whenever any process on
+    the machine traces a function (the test's own process, another test run)."""
+    return {name for name in os.listdir(tempfile.gettempdir()) if not name.startswith("__autograph_generated_file")}
 
 
 @pytest.mark.parametrize("name", list(hostile.REFUSED))

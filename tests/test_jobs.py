@@ -12,7 +12,7 @@ from core.budget import fit_to_budget
 from core.data import Mnist
 from core.models import model_bytes
 from core.registry import Registry, comparison_table
-from core.training import TrainConfig, train
+from core.training import PRESETS, TrainConfig, train
 
 LONG = TrainConfig(architecture="cnn", filters=8, epochs=20, train_size=5_000, batch_size=32)
 TINY = TrainConfig(architecture="mlp", dense_units=16, epochs=1, train_size=1_000, batch_size=64)
@@ -127,9 +127,12 @@ def test_a_run_whose_visitor_has_gone_is_stopped_and_frees_its_slot(small, monke
     assert job.abandoned and job.result.stopped
 
 
-def test_a_run_over_the_memory_budget_is_refused_before_it_starts(small):
-    greedy = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512)
+def test_a_run_over_the_memory_budget_is_refused_before_it_starts(small, monkeypatch):
+    monkeypatch.setattr("core.budget.MAX_TRAIN_MB", 500.0)  # a small host's budget (core.host derives it)
     with pytest.raises(ValueError, match="GB of memory"):
+        jobs.TrainingJob(PRESETS["quick"], small)
+    greedy = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512)
+    with pytest.raises(ValueError, match="too long to stop it promptly"):  # on any host: Stop must keep its promise
         jobs.TrainingJob(greedy, small)
 
 

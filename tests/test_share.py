@@ -34,7 +34,7 @@ def test_a_link_beyond_the_servers_budget_is_shrunk_with_a_notice():
     config, notices = config_from_params(greedy)
     assert estimate(config).over_budget() is None
     assert config.architecture == "deep_cnn" and config.conv_blocks == 3 and config.filters == 64
-    assert any("more memory than this server allows" in notice for notice in notices)
+    assert any("larger than this server allows a training" in notice for notice in notices)
 
 
 FIELDS = [field.name for field in dataclasses.fields(TrainConfig)]

@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.compress import MEMORY_MB, QUANTIZATIONS, LiteModel, Pruned, Variant, prune, quantize
 from core.distill import Distillation
-from core.jobs import MEMORY_HEADROOM_MB, Job, ServerBusyError, TrainingJob
+from core.jobs import Job, ServerBusyError, TrainingJob
 from core.models import model_bytes, model_from_bytes
 from core.training import STUDENTS
 from ui.models import mnist, model, registry
@@ -51,14 +51,14 @@ def start(what: str, label: str, **options) -> None:
 
 
 def _quantize(label: str, *, names: tuple[str, ...] = tuple(QUANTIZATIONS)) -> Job:
-    job = Job(quantize, (model_bytes(model(label)), mnist(), label, names), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB,
+    job = Job(quantize, (model_bytes(model(label)), mnist(), label, names), memory_mb=MEMORY_MB,
               **job_owner())  # fmt: skip
     job.what = "quantization"
     return job
 
 
 def _prune(label: str, *, sparsity: float) -> Job:
-    job = Job(prune, (model_bytes(model(label)), sparsity, mnist()), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB,
+    job = Job(prune, (model_bytes(model(label)), sparsity, mnist()), memory_mb=MEMORY_MB,
               **job_owner())  # fmt: skip
     job.what = "pruning"
     return job

@@ -68,6 +68,9 @@ def in_line(job) -> bool:
         st.info(f"You have another run going: each visitor runs one at a time, so this one waits for it to end, "
                 f"behind other visitors' first runs. It is number {job.position} in line and should start {when}.",
                 icon=":material/hourglass_top:")  # fmt: skip
+    elif job.waits_for_memory:
+        st.info(f"Yours is next, waiting for memory: the server keeps every run within its host's limit, and other "
+                f"visitors' runs use it now. It should start {when}.", icon=":material/hourglass_top:")  # fmt: skip
     else:
         st.info(f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should "
                 f"start {when}.", icon=":material/hourglass_top:")  # fmt: skip
