@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from core.about import host, limits, versions
+from core.host import HOST
 from core.models import SHIPPED_MODELS
 
 st.title("About Digit Lab")
@@ -53,8 +54,9 @@ with right:
     st.markdown("**Limits**, set by environment variables")
     st.dataframe(limits(), hide_index=True)
 st.markdown(
-    "**The host** as this server read it at start (cgroup v2 or v1, else the machine; `DIGITLAB_MEMORY_LIMIT` and "
-    "`DIGITLAB_CPUS` override). A run starts only when it fits the budget beside what is running; otherwise it "
-    "waits in line, and one that could never fit is refused."
+    f"**The host**: {HOST.memory_mb / 1024:.2f} GB of memory ({HOST.memory_from}) and {HOST.cpus:g} cores "
+    f"({HOST.cpus_from}), as this server read them at start (`DIGITLAB_MEMORY_LIMIT` and `DIGITLAB_CPUS` override). "
+    f"The server and all its runs keep within {HOST.budget_mb / 1024:.2f} GB: a run starts only when it fits beside "
+    "what is running; otherwise it waits in line, and one that could never fit is refused."
 )
 st.dataframe(host(), hide_index=True)

@@ -18,7 +18,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.data import IMAGE_SIZE
-from core.models import gradient_batch, predict_proba, update_metrics
+from core.models import gradient_batch, graph, input_in, predict_proba, update_metrics
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
 RESOLUTION = 0.01  # smallest_flip's step in ε: 2.5 grey levels of 255, and the Attack page's slider step
@@ -33,7 +33,7 @@ def logits(model: keras.Model) -> Callable:
     """
     last = model.layers[-1]
     if getattr(last, "activation", None) is keras.activations.softmax and isinstance(last, layers.Dense):
-        features = keras.Model(model.inputs, last.input)
+        features = keras.Model(graph(model).inputs, input_in(model, last))
 
         def dense(images, training=False):
             scores = tf.matmul(features(images, training=training), last.kernel)
@@ -43,7 +43,7 @@ def logits(model: keras.Model) -> Callable:
     if isinstance(last, layers.Softmax) or (
         isinstance(last, layers.Activation) and last.activation is keras.activations.softmax
     ):
-        return keras.Model(model.inputs, last.input)
+        return keras.Model(graph(model).inputs, input_in(model, last))
     held = weakref.ref(model)  # callers cache this function per model: it must not keep the model alive
     return lambda images, training=False: tf.math.log(held()(images, training=training) + 1e-30)
 

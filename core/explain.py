@@ -13,7 +13,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.data import IMAGE_SIZE
-from core.models import gradient_batch, predict_proba
+from core.models import gradient_batch, graph, output_in, predict_proba
 
 
 def _probability_gradients(model: keras.Model, images: np.ndarray, class_index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,16 +67,13 @@ def conv_stages(model: keras.Model) -> list[layers.Layer]:
     return stages
 
 
-def has_conv_layer(model: keras.Model) -> bool:
-    return bool(conv_stages(model))
-
-
 def grad_cam(model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray | None:
     """Grad-CAM on the last conv layer, upsampled to (28, 28) in [0, 1]; None for a model without conv layers."""
     stages = conv_stages(model)
     if not stages:
         return None
-    inner = keras.Model(model.inputs, [stages[-1].output, model.outputs[0]])
+    whole = graph(model)
+    inner = keras.Model(whole.inputs, [output_in(model, stages[-1]), whole.outputs[0]])
     with tf.GradientTape() as tape:
         feature_maps, probabilities = inner(tf.constant(image[None], tf.float32), training=False)
         probability = probabilities[:, class_index]
@@ -125,7 +122,7 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[str, np.nd
     stages = conv_stages(model)
     if not stages:
         return []
-    inner = keras.Model(model.inputs, [stage.output for stage in stages])
+    inner = keras.Model(graph(model).inputs, [output_in(model, stage) for stage in stages])
     outputs = inner(tf.constant(image[None], tf.float32), training=False)
     outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
     convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]

@@ -79,6 +79,35 @@ def build_model(architecture: dict, *, name: str) -> keras.Model:
     return builders[kind](**options, name=name)
 
 
+def graph(model: keras.Model) -> keras.Model:
+    """The functional graph of a model (a Sequential keeps its own in `_functional`)."""
+    return getattr(model, "_functional", None) or model
+
+
+def _node_in(model: keras.Model, layer: layers.Layer):
+    for nodes in getattr(graph(model), "_nodes_by_depth", {}).values():
+        for node in nodes:
+            if node.operation is layer:
+                return node
+    return None
+
+
+def output_in(model: keras.Model, layer: layers.Layer):
+    """`layer`'s output within `model`'s own graph, to build a model over part of it.
+
+    Not `layer.output`, its first call's: a Sequential rebuilt from a file called each layer in graphs it has
+    since discarded, and a model over those reaches no input.
+    """
+    node = _node_in(model, layer)
+    return node.outputs[0] if node is not None else layer.output
+
+
+def input_in(model: keras.Model, layer: layers.Layer):
+    """`layer`'s input within `model`'s own graph (see output_in)."""
+    node = _node_in(model, layer)
+    return node.input_tensors[0] if node is not None else layer.input
+
+
 def load_default_model(path: Path = DEFAULT_MODEL_PATH) -> keras.Model:
     """A shipped model (the default unless `path` says otherwise), loaded without running code from the file."""
     return keras.models.load_model(path, compile=False, safe_mode=True)
@@ -154,10 +183,22 @@ GRADIENT_FACTOR = 3  # a gradient pass keeps every activation and its gradient: 
 
 
 def activations_per_digit(model: keras.Model) -> int:
-    """Floats one digit produces over all the model's layers (the default CNN: about 250,000)."""
+    """Floats one digit produces over all the model's layers, nested models' included (the default CNN: 137,450).
+
+    Counted over the model's own graph, node by node (a shared layer runs once per node): a layer's list of
+    nodes would also hold those of every graph it was ever called in (a Sequential rebuilt from its config
+    calls each layer again as it adds the next).
+    """
+    graph = getattr(model, "_functional", None) or model  # a Sequential keeps its graph in a Functional
+    nodes = [node for depth in getattr(graph, "_nodes_by_depth", {}).values() for node in depth]
+    if not nodes:  # a model without a graph of layers: count each layer's nodes
+        nodes = [node for layer in model.layers for node in getattr(layer, "_inbound_nodes", [])]
     total = 0
-    for layer in model.layers:
-        for node in getattr(layer, "_inbound_nodes", []):  # a shared layer runs once per node
+    for node in nodes:
+        inner = getattr(node, "operation", None)
+        if isinstance(inner, keras.Model) and inner is not model:
+            total += activations_per_digit(inner)
+        else:
             total += sum(int(np.prod(output.shape[1:], dtype=np.float64)) for output in node.outputs)
     return max(total, 1)
 

@@ -21,7 +21,7 @@ from keras import layers
 
 from core.augment import augment_batch
 from core.data import IMAGE_SIZE, NUM_CLASSES, Mnist
-from core.models import model_bytes, model_from_bytes, predict_proba
+from core.models import graph, input_in, model_bytes, model_from_bytes, predict_proba
 
 MIN_CLASSES, MAX_CLASSES = 2, 8  # symbols one classifier learns
 MIN_EXAMPLES = 2  # drawings per symbol before it can be learnt
@@ -68,7 +68,7 @@ def feature_model(base: keras.Model) -> keras.Model:
     base (a model every visitor may share) for everyone.
     """
     if base not in _feature_models:
-        _feature_models[base] = keras.Model(base.inputs, base.layers[-1].input, name="features")
+        _feature_models[base] = keras.Model(graph(base).inputs, input_in(base, base.layers[-1]), name="features")
     return _feature_models[base]
 
 

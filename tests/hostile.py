@@ -10,17 +10,20 @@ layers, a huge input, 100,000 members, and models valid for Keras but unusual fo
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import struct
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
 import h5py
 import keras
 from keras import layers
+from PIL import Image
 
 
 def keras_file(model: keras.Model) -> bytes:
@@ -180,3 +183,41 @@ if __name__ == "__main__":
         path = folder / (name.replace(" ", "_").replace(",", "") + ".keras")
         path.write_bytes(build())
         print(f"{path}  {path.stat().st_size:,} bytes")
+
+
+def picture_bomb(side: int = 11_000) -> bytes:
+    """A PNG of `side` x `side` black pixels: well under a megabyte on the wire, side² x 4 bytes once decoded."""
+    buffer = io.BytesIO()
+    Image.new("L", (side, side)).save(buffer, format="PNG", optimize=False, compress_level=9)
+    return buffer.getvalue()
+
+
+def canvas_value_with(png: bytes, *, objects: int = 1) -> str:
+    """A canvas value as the component sends it, holding `png` and `objects` strokes."""
+    path = {"type": "Path", "path": [["M", 10, 10], ["L", 20, 20]], "stroke": "#ffffff", "strokeWidth": 24}
+    data = "data:image/png;base64," + base64.b64encode(png).decode()
+    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": [path] * objects}, "data": data}})
+
+
+def compute_heavy() -> keras.Model:
+    """Wide convolutions at full resolution: within every count limit, but many times the default CNN's arithmetic."""
+    return keras.Sequential([
+        keras.Input((28, 28)), layers.Reshape((28, 28, 1)), layers.Conv2D(128, 5, padding="same", activation="relu"),
+        layers.Conv2D(128, 5, padding="same", activation="relu"), layers.GlobalAveragePooling2D(),
+        layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+
+
+def memory_heavy() -> keras.Model:
+    """About 0.9 M activations per digit (the limit is 1 M) for little arithmetic: a lot of memory per digit."""
+    return keras.Sequential([
+        keras.Input((28, 28)), layers.Reshape((28, 28, 1)), layers.Conv2D(280, 1, activation="relu"),
+        layers.Activation("sigmoid"), layers.Activation("tanh"), layers.Activation("relu"),
+        layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+
+
+def write_then_hang() -> None:
+    """A check that unpacks a file and never ends (here: the child imports only this module to run it)."""
+    Path(tempfile.mkdtemp(), "unpacked.bin").write_bytes(b"\0" * 2**20)
+    time.sleep(30)

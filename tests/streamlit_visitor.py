@@ -195,8 +195,9 @@ class Visitor:
         kind = forward.WhichOneof("type")
         if kind == "new_session":
             self.session_id = forward.new_session.initialize.session_id or self.session_id
-        elif kind == "navigation":
+        elif kind == "navigation":  # a whole run of the page (perhaps asked for by a fragment's st.rerun)
             self.page_hash = forward.navigation.page_script_hash
+            self.buttons, self.ticking = {}, {}  # as the browser does: the run registers its own again
         elif kind == "auto_rerun":
             self.ticking[forward.auto_rerun.fragment_id] = forward.auto_rerun.interval
         elif kind == "stop_auto_rerun":

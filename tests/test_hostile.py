@@ -1,22 +1,34 @@
 """Uploaded models: hostile files are refused quickly, cheaply and cleanly; fitting ones work on every page."""
 
+import asyncio
+import gc
 import io
 import os
 import tempfile
+import threading
 import time
+import weakref
 import zipfile
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 from keras import layers
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1 import AppTest
 
 import hostile
+from browser import NO_READING, serving_app
+from conftest import ROOT, paste_digit
 from core import jobs
+from core.adversarial import robustness_curves
 from core.explain import explain, feature_maps, first_layer_weights
-from core.model_upload import MAX_MODEL_MB, load_uploaded_model
-from core.models import predict_proba, shipped_paths
+from core.host import tree_memory_mb
+from core.model_upload import MAX_COST, MAX_MODEL_MB, load_uploaded_model
+from core.models import SHIPPED_MODELS, load_default_model, predict_proba, shipped_paths
+from core.registry import Registry
+from core.transfer import learn_symbols
+from streamlit_visitor import Visitor
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +36,19 @@ def test_images(mnist):
     jobs.prepare()  # the process uploads are checked in is forked from; the app starts it with the first page
     load_uploaded_model(hostile.keras_file(hostile.small_mlp()), mnist.x_test)  # warm: the first fork imports
     return mnist.x_test
+
+
+@pytest.fixture
+def app_test():
+    """A new visitor's session of the app, run headless (AppTest)."""
+
+    def new() -> AppTest:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        app.run()
+        assert not app.exception
+        return app
+
+    return new
 
 
 def resident_mb() -> float:
@@ -96,7 +121,7 @@ def wrong_models() -> dict[str, tuple[keras.Model, str]]:
     logits = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(10)])
     code = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Lambda(lambda x: x * 2),
                              layers.Dense(10, activation="softmax")])  # fmt: skip
-    wide = keras.Sequential([keras.Input((28, 28)), layers.Reshape((28, 28, 1)), layers.Conv2D(1024, 3),
+    wide = keras.Sequential([keras.Input((28, 28)), layers.Reshape((28, 28, 1)), layers.Conv2D(2048, 3),
                              layers.GlobalMaxPooling2D(), layers.Dense(10, activation="softmax")])  # fmt: skip
     return {
         "wants channels": (channels, "28×28 image"),
@@ -141,16 +166,11 @@ def test_a_check_that_runs_out_of_memory_or_time_costs_the_server_nothing():
     assert resident_mb() - before < 50
 
 
-def test_a_check_leaves_no_temporary_files_even_when_killed():
-    before = temporary_entries()
+def test_a_check_leaves_no_temporary_files_even_when_killed(test_images):
+    before = temporary_entries()  # after the process checks fork from has started (test_images): it keeps its own
     with pytest.raises(jobs.IsolatedRunError):
-        jobs.run_isolated(_write_then_hang, memory_mb=100, seconds=1)
+        jobs.run_isolated(hostile.write_then_hang, memory_mb=100, seconds=1)
     assert temporary_entries() <= before
-
-
-def _write_then_hang() -> None:
-    Path(tempfile.mkdtemp(), "unpacked.bin").write_bytes(b"\0" * 2**20)
-    time.sleep(30)
 
 
 def test_hostile_builders_make_what_they_say():
@@ -158,3 +178,182 @@ def test_hostile_builders_make_what_they_say():
         assert len(archive.infolist()) > 100_000
     with zipfile.ZipFile(io.BytesIO(hostile.bad_checksum())) as archive:
         assert archive.testzip() == "model.weights.h5"
+
+
+# -- A hostile visitor against the real server, through Streamlit's own protocol (tests/streamlit_visitor.py) --------
+
+
+class Sampler:
+    """The server's whole process tree (PSS), sampled every 50 ms while a `with` block runs: its peak above the
+    start, and what it holds afterwards."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.samples, self._running = pid, [], False
+
+    def __enter__(self) -> "Sampler":
+        self.start = tree_memory_mb(self.pid)
+        self._running = True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self._running:
+            self.samples.append(tree_memory_mb(self.pid))
+            time.sleep(0.05)
+
+    def __exit__(self, *_) -> None:
+        self._running = False
+        self._thread.join()
+        self.peak = max(self.samples + [self.start]) - self.start
+        self.held = tree_memory_mb(self.pid) - self.start
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving_app() as (url, process):
+        yield url, process
+
+
+def test_a_canvas_value_that_is_no_canvas_is_refused_from_its_header_costing_no_memory(server):
+    url, process = server
+
+    async def visit():
+        async with Visitor(url) as visitor:
+            drawn = await visitor.draw("7")
+            assert drawn.metrics["Prediction"] == "7"
+            bomb = hostile.canvas_value_with(hostile.picture_bomb())  # 0.16 MB holding 11,000 x 11,000 pixels
+            with Sampler(process.pid) as memory:
+                refused = await visitor.rerun(widgets=[WidgetState(id=visitor.canvas[0], json_value=bomb)],
+                                              fragment=visitor.canvas[1])  # fmt: skip
+            assert any("did not come from this page's canvas" in text for text in refused.texts)
+            assert refused.metrics["Prediction"] == NO_READING and not refused.errors
+            assert memory.peak <= 50 and memory.held <= 20, (memory.peak, memory.held)
+            scribble = hostile.canvas_value_with(b"\x89PNG", objects=5_000)  # thousands of strokes
+            refused = await visitor.rerun(widgets=[WidgetState(id=visitor.canvas[0], json_value=scribble)],
+                                          fragment=visitor.canvas[1])  # fmt: skip
+            assert any("far more strokes" in text for text in refused.texts) and not refused.errors
+            again = await visitor.draw("3")  # and the canvas still reads
+            assert again.metrics["Prediction"] == "3"
+
+    asyncio.run(visit())
+
+
+def test_the_room_page_draws_nothing_while_the_wall_is_unchanged_and_follows_a_share(server):
+    url, _ = server
+
+    async def visit():
+        async with Visitor(url, path="room") as watcher, Visitor(url) as sharer:
+            assert watcher.ticking, "the Room page checks the wall on a timer"
+            quiet = await watcher.watch(3.5)
+            assert len(quiet) >= 3 and not any(run.metrics or run.texts for run in quiet)  # checks, no redraws
+            await sharer.draw("7")
+            await sharer.press("Share with the room")
+            runs = await watcher.watch(2.5)
+            assert any(run.metrics.get("Drawings shared") for run in runs)  # the page was drawn again
+
+    asyncio.run(visit())
+
+
+def test_one_client_opening_new_sessions_shares_at_most_one_drawing_a_second(server):
+    url, _ = server
+
+    async def flood(seconds: float) -> int:
+        shared, until = 0, time.monotonic() + seconds
+        while time.monotonic() < until:
+            async with Visitor(url) as visitor:  # a fresh session each time: per-session limits alone do not hold
+                await visitor.draw("1")
+                run = await visitor.press("Share with the room")
+                shared += any("Shared with the room" in text for text in run.texts)
+        return shared
+
+    started = time.monotonic()
+    shared = asyncio.run(flood(8.0))
+    assert 0 < shared <= (time.monotonic() - started) / 1.0, shared
+
+
+def test_the_shipped_models_are_the_same_after_every_page_a_visitor_uses(app_test, mnist):
+    from ui.models import shipped_model
+
+    def snapshot() -> dict:
+        models = {label: shipped_model(label) for label in SHIPPED_MODELS}
+        return {label: ([w.copy() for w in model.get_weights()], [layer.trainable for layer in model.layers])
+                for label, model in models.items()}  # fmt: skip
+
+    before = snapshot()
+    app = app_test()
+    app.session_state["drawing"] = paste_digit(mnist.x_test[0], size=150, top=60, left=40)
+    app.switch_page("app_pages/teach.py").run()
+    examples = app.session_state["symbol_examples"]
+    for index in range(6):
+        examples.add(["✓", "✗", "★"][index % 3], mnist.x_test[index] / np.float32(255))
+    app.run()
+    next(b for b in app.button if b.label == "Learn").click().run()
+    handwriting = app.session_state["handwriting"]
+    for index in range(5):
+        handwriting.add(str(mnist.y_test[index]), mnist.x_test[index] / np.float32(255))
+    app.run()
+    next(b for b in app.button if b.label == "Fine-tune on my drawings").click().run()
+    for page in ("explain", "attack", "evaluate", "trust"):
+        app.switch_page(f"app_pages/{page}.py").run()
+        assert not app.exception
+    after = snapshot()
+    for label in SHIPPED_MODELS:
+        assert before[label][1] == after[label][1], f"{label}: trainable flags changed"
+        for old, new in zip(before[label][0], after[label][0], strict=True):
+            np.testing.assert_array_equal(old, new)
+
+
+def test_a_dropped_model_is_not_kept_alive_by_the_caches(mnist):
+    uploaded = load_uploaded_model(hostile.keras_file(hostile.small_mlp()), mnist.x_test)
+    images = mnist.x_test[:16] / np.float32(255)
+    predict_proba(uploaded.model, images)  # the prediction graph
+    robustness_curves(uploaded.model, images, mnist.y_test[:16])  # the attacks' gradient graph
+    explain(uploaded.model, images[0], 3)  # the attributions
+    learn_symbols(uploaded.model, images[:6], ["a", "b", "c"] * 2)  # the features model
+    alive = weakref.ref(uploaded.model)
+    del uploaded
+    gc.collect()
+    assert alive() is None
+
+
+def test_a_model_many_times_the_default_cnns_cost_is_refused_quickly(test_images):
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="× the default CNN's time per digit"):
+        load_uploaded_model(hostile.keras_file(hostile.compute_heavy()), test_images)
+    assert time.monotonic() - started < 30  # measured before the 10,000 test digits, not after
+
+
+def test_a_memory_heavy_model_is_accepted_and_its_heavy_views_run_outside_the_server(app_test, mnist, test_images):
+    from core.host import memory_mb
+
+    uploaded = load_uploaded_model(hostile.keras_file(hostile.memory_heavy()), test_images)
+    assert uploaded.cost <= MAX_COST
+    app = app_test()
+    registry = Registry()
+    registry.add_upload("heavy.keras", uploaded.model, uploaded.test_probabilities, 0.5)
+    app.session_state["registry"] = registry
+    app.run()
+    app.sidebar.selectbox(key="model_choice").set_value(registry.runs[-1].name)
+    before = memory_mb([os.getpid()])
+    app.switch_page("app_pages/attack.py").run()
+    assert not app.exception and len(app.get("plotly_chart")) == 1  # the curves, computed in a child
+    assert memory_mb([os.getpid()]) - before < 300  # here only the single picture's attack ran
+
+
+def test_attack_compares_only_with_models_it_can_attack_and_odd_files_are_refused_in_a_sentence(app_test):
+    from core.compress import LiteModel, to_tflite
+
+    app = app_test()
+    registry = Registry()
+    baseline = load_default_model(shipped_paths("Baseline MLP")[0])
+    lite = LiteModel(to_tflite(baseline, quantization="float16"), parameters=baseline.count_params())
+    registry.add_model("tflite float16", "Baseline MLP", lite, None, 0.98)
+    app.session_state["registry"] = registry
+    app.switch_page("app_pages/attack.py").run()
+    assert not app.exception
+    assert registry.runs[-1].name in app.sidebar.selectbox(key="model_choice").options  # the page could pick it
+    assert registry.runs[-1].name not in app.selectbox(key="attack_compare").options  # but cannot attack it
+    app.file_uploader(key="model_file").upload("x.tflite", b"TFL3" + b"\0" * 64, "application/octet-stream").run()
+    assert not app.exception
+    assert any("saved with model.save('name.keras')" in error.value for error in app.sidebar.error)

@@ -120,3 +120,25 @@ def test_personalising_reads_the_visitors_digits_better_and_keeps_mnist(mnist):
     assert tuned is not base and change.test_probabilities.shape == (10000, 10)
     with pytest.raises(ValueError, match="from 0 to 9"):
         personalize(base, images[:1], [12], replay=mnist)
+
+
+def test_symbol_names_that_look_alike_are_one_name_and_invisible_characters_go():
+    from core.transfer import check_symbols, symbol_name
+
+    assert symbol_name("  ✓\u200b ") == "✓" and symbol_name("a\u202eb") == "ab"  # zero-width, right-to-left override
+    assert symbol_name("ｆｕｌｌ\u00a0width") == "full width" and symbol_name("\x00\x1b[31m") == "[31m"
+    with pytest.raises(ValueError, match="same name"):
+        check_symbols(["star", "st\u200bar"])  # look the same: refused as duplicates
+    assert check_symbols(["![](//127.0.0.2:9/p)", "b"]) == ["![](//127.0.0.2:9/p)", "b"]  # kept; shown as text
+
+
+def test_the_examples_cap_counts_every_kept_drawing_renamed_symbols_included():
+    from core.transfer import MAX_EXAMPLES, MAX_KEPT, Examples
+
+    examples, blank = Examples(), np.zeros((28, 28), np.float32)
+    for round_ in range(MAX_KEPT // MAX_EXAMPLES):  # a visitor renames their symbols again and again
+        for _ in range(MAX_EXAMPLES):
+            examples.add(f"symbol {round_}", blank)
+    with pytest.raises(ValueError, match="renamed count too"):
+        examples.add("yet another", blank)
+    assert len(examples.labels) == MAX_KEPT
