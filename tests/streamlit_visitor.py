@@ -87,6 +87,7 @@ class Visitor:
         self.page_hash = ""
         self.canvas: tuple[str, str] | None = None  # the canvas widget's id and its fragment's id
         self.buttons: dict[str, str] = {}  # label -> widget id, on the page last run
+        self.uploaders: dict[str, str] = {}  # label -> widget id of each file uploader drawn so far
         self.ticking: dict[str, float] = {}  # fragments that rerun on a timer (st.fragment(run_every=...)): id -> s
         self.reconnects = 0
         self._socket = None
@@ -212,6 +213,8 @@ class Visitor:
                 self.canvas = (element.bidi_component.id, forward.delta.fragment_id)
             elif what == "button":
                 self.buttons[element.button.label] = element.button.id
+            elif what == "file_uploader":
+                self.uploaders[element.file_uploader.label] = element.file_uploader.id
             elif what == "metric":
                 run.metrics[element.metric.label] = element.metric.body
                 run.metric_at[element.metric.label] = arrived
@@ -232,6 +235,51 @@ class Visitor:
     async def press(self, label: str) -> Run:
         """Click the button labelled `label` on the page last run."""
         return await self.rerun(widgets=[WidgetState(id=self.buttons[label], trigger_value=True)], page_name=self.path)
+
+    async def visit(self, path: str) -> Run:
+        """Follow a link to another page of the app (its path, e.g. "attack"), in the same session."""
+        self.path, self.page_hash = path, ""
+        return await self.rerun(page_name=path)
+
+    async def upload(self, label: str, name: str, data: bytes) -> Run:
+        """Choose a file in the uploader labelled `label` (its start suffices) as the browser does: ask the
+        server where to send it, PUT it there, then rerun with the uploader's new state."""
+        widget = next(id_ for text, id_ in self.uploaders.items() if text.startswith(label))
+        message = BackMsg()
+        message.file_urls_request.request_id, message.file_urls_request.session_id = "upload", self.session_id
+        message.file_urls_request.file_names.append(name)
+        await self._socket.send(message.SerializeToString())
+        while True:
+            _, forward = await asyncio.wait_for(self._messages.get(), 30)
+            if forward is None:
+                raise ConnectionClosed(None, None)
+            if forward.WhichOneof("type") == "file_urls_response":
+                urls = forward.file_urls_response.file_urls[0]
+                break
+        await asyncio.to_thread(self._put, urls.upload_url, name, data)
+        state = WidgetState(id=widget)
+        info = state.file_uploader_state_value.uploaded_file_info.add()
+        info.name, info.size, info.file_id = name, len(data), urls.file_id
+        info.file_urls.CopyFrom(urls)
+        return await self.rerun(widgets=[state], page_name=self.path)
+
+    def _put(self, path: str, name: str, data: bytes) -> None:
+        boundary = "digitlab-visitor-boundary"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                f"Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        url = path if path.startswith("http") else f"{self.url}{path}"
+        request = urllib.request.Request(url, data=body, method="PUT")
+        request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        request.add_header("X-Xsrftoken", self.cookies.get("_streamlit_xsrf", ""))
+        request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
 
     async def watch(self, seconds: float) -> list[Run]:
         """Keep the tab open for `seconds`, rerunning its timed fragments as the browser does (a training's
