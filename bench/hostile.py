@@ -90,19 +90,22 @@ async def row(url: str, pid: int, name: str, action, *, settle: float = 2.0) -> 
     prober = asyncio.create_task(probe(url, stop, times))
     await asyncio.sleep(1.0)
     sampler = Sampler(pid)
+    server_before = memory_mb([pid])
     started = time.perf_counter()
     detail = await action()
     seconds = time.perf_counter() - started
     await asyncio.sleep(settle)
     peak, cpu = sampler.stop()
     held = memory_mb(family(pid)) - sampler.start_mb
+    held_server = memory_mb([pid]) - server_before  # the tree less the process runs fork from, when it started
     stop.set()
     await prober
     ordered = sorted(times)
-    result = {"row": name, "peak_mb": peak, "held_mb": held, "seconds": seconds, "cores": cpu / (seconds + settle),
+    result = {"row": name, "peak_mb": peak, "held_mb": held, "held_server_mb": held_server, "seconds": seconds, "cores": cpu / (seconds + settle),
               "p50_ms": 1000 * statistics.median(ordered), "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
               "max_ms": 1000 * ordered[-1], "readings": len(ordered), "detail": detail or ""}  # fmt: skip
-    print(f"{name:34s} peak {peak:+7.0f} MB  held {held:+6.0f} MB  {result['cores']:.2f} cores  another visitor: "
+    print(f"{name:34s} peak {peak:+5.0f} MB  held {held:+5.0f} MB (server {held_server:+5.0f})  "
+          f"{result['cores']:.2f} cores  another visitor: "
           f"p50 {result['p50_ms']:4.0f} ms  p95 {result['p95_ms']:5.0f} ms  max {result['max_ms']:5.0f} ms "
           f"({len(ordered)})  {result['detail']}")  # fmt: skip
     return result
@@ -152,7 +155,7 @@ async def main(seconds: float) -> None:
                 for number in range(12):
                     await visitor.upload("A .keras file", f"net{number}.keras", data)
                     await visitor.rerun(page_name="")
-            await asyncio.sleep(35)  # the session is gone; its memory should be too
+            await asyncio.sleep(90)  # the visitor has gone: their models go after 60 s (ui/session.py's sweep)
             return f"{len(data) / 2**20:.1f} MB each"
 
         async def room_viewers():

@@ -18,7 +18,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.data import IMAGE_SIZE
-from core.models import gradient_batch, graph, input_in, predict_proba, update_metrics
+from core.models import gradient_batch, graph, input_in, predict_proba, traced, update_metrics
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
 RESOLUTION = 0.01  # smallest_flip's step in ε: 2.5 grey levels of 255, and the Attack page's slider step
@@ -59,27 +59,28 @@ def _input_gradient(model: keras.Model):
     exactly one-hot once the scores differ by ~100, and its gradient then exactly zero, which would
     hide a very sure network from the attacks ("gradient masking").
     """
-    if model not in _gradients:
-        scores = logits(model)
+    if model in _gradients:
+        return _gradients[model]
+    scores = logits(model)
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32),
-                tf.TensorSpec((None,), tf.int32),
-                tf.TensorSpec((None,), tf.float32),
-            ]
-        )
-        def gradient(images, classes, direction):
-            with tf.GradientTape() as tape:
-                tape.watch(images)
-                values = scores(images, training=False)  # (B, 10)
-            wide = tf.cast(values, tf.float64)
-            upstream = tf.nn.softmax(wide) - tf.one_hot(classes, tf.shape(wide)[1], dtype=tf.float64)  # dCE/dscores
-            upstream *= tf.cast(direction, tf.float64)[:, None]
-            upstream = tf.math.divide_no_nan(upstream, tf.reduce_max(tf.abs(upstream), axis=1, keepdims=True))
-            return tape.gradient(values, images, output_gradients=tf.cast(upstream, values.dtype))
+    def gradient(images, classes, direction):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            values = scores(images, training=False)  # (B, 10)
+        wide = tf.cast(values, tf.float64)
+        upstream = tf.nn.softmax(wide) - tf.one_hot(classes, tf.shape(wide)[1], dtype=tf.float64)  # dCE/dscores
+        upstream *= tf.cast(direction, tf.float64)[:, None]
+        upstream = tf.math.divide_no_nan(upstream, tf.reduce_max(tf.abs(upstream), axis=1, keepdims=True))
+        return tape.gradient(values, images, output_gradients=tf.cast(upstream, values.dtype))
 
-        _gradients[model] = gradient
+    signature = [
+        tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32),
+        tf.TensorSpec((None,), tf.int32),
+        tf.TensorSpec((None,), tf.float32),
+    ]
+    if not traced(model):  # eager: a graph traced for a passing model would stay in memory after it
+        return lambda *values: gradient(*(tf.convert_to_tensor(v, spec.dtype) for v, spec in zip(values, signature)))
+    _gradients[model] = tf.function(gradient, input_signature=signature)
     return _gradients[model]
 
 

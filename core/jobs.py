@@ -31,7 +31,7 @@ from core.budget import estimate, pace
 from core.data import Mnist
 from core.distill import Distillation
 from core.host import HOST, family, memory_mb
-from core.models import model_bytes, model_from_bytes
+from core.models import model_bytes, model_from_bytes, trace_every_model
 from core.runtime import cap_malloc_arenas, limit_memory, out_of_memory, trim_memory
 from core.training import TrainConfig, TrainResult, score, train
 
@@ -584,6 +584,7 @@ def _child(target: Callable, args: tuple, memory_mb: float, folder: str) -> None
     os.nice(NICENESS)  # before TensorFlow starts its threads, which inherit it
     cap_malloc_arenas()  # as in the server: TensorFlow's threads would otherwise grow memory by ~0.5 GB
     os.environ["TMPDIR"] = tempfile.tempdir = folder  # Keras unpacks archives here; the parent removes it
+    trace_every_model()  # this process is short-lived: graphs traced here go with it
     limit_memory(memory_mb)
     target(*args)
 

@@ -145,7 +145,31 @@ def shipped_paths(label: str) -> tuple[Path, Path]:
     return ASSETS_DIR / f"{stem}.keras", ASSETS_DIR / f"{stem}.json"
 
 
-# One traced graph per live model, dropped with the model: entries are derived from the model
+# Traced graphs are for models that last: TensorFlow keeps some of every traced function (~4 MB for a small model)
+# after the function and its model are gone, so the server traces only the shipped models, and a run's short-lived
+# process traces whatever it likes (its memory goes with it). Other models run eagerly: a few ms more a call.
+_lasting: weakref.WeakSet = weakref.WeakSet()
+_trace_all = False
+
+
+def lasting(model: keras.Model) -> keras.Model:
+    """Mark a model that lives as long as the process (a shipped one): its graphs are traced once and kept."""
+    _lasting.add(model)
+    return model
+
+
+def trace_every_model() -> None:
+    """In a short-lived process: trace every model's graphs (they go when the process ends)."""
+    global _trace_all
+    _trace_all = True
+
+
+def traced(model: keras.Model) -> bool:
+    """Whether `model`'s computations are traced into graphs (see `lasting`)."""
+    return _trace_all or model in _lasting
+
+
+# One traced graph per lasting model, dropped with the model: entries are derived from the model
 # object itself, so a visitor can only ever reach the graphs of models they hold. A graph holds the
 # model only weakly, or the model, its key, would never die.
 _forward_graphs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -167,7 +191,9 @@ def gradient_batch(model: keras.Model) -> int:
 
 
 def _forward(model: keras.Model):
-    """The model's inference pass as a traced TensorFlow graph (one trace for any batch size)."""
+    """The model's inference pass: a traced TensorFlow graph (one trace for any batch size) if the model lasts."""
+    if not traced(model):
+        return lambda images: model(images, training=False)
     if model not in _forward_graphs:
         held = weakref.ref(model)
         _forward_graphs[model] = tf.function(

@@ -84,7 +84,7 @@ class Registry:
         self.get(old).name = new
 
     def delete(self, name: str) -> None:
-        self.runs = [run for run in self.runs if run.name != name]
+        self.runs[:] = [run for run in self.runs if run.name != name]  # in place: others may hold this list
 
 
 def summary(run: Run) -> str:

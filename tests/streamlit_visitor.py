@@ -88,6 +88,7 @@ class Visitor:
         self.canvas: tuple[str, str] | None = None  # the canvas widget's id and its fragment's id
         self.buttons: dict[str, str] = {}  # label -> widget id, on the page last run
         self.uploaders: dict[str, str] = {}  # label -> widget id of each file uploader drawn so far
+        self.file_urls: dict = {}  # request id -> the FileURLs the server gave for an upload
         self.ticking: dict[str, float] = {}  # fragments that rerun on a timer (st.fragment(run_every=...)): id -> s
         self.reconnects = 0
         self._socket = None
@@ -206,6 +207,8 @@ class Visitor:
                 self.ticking.pop(fragment, None)
         elif kind == "script_finished":
             run.finished = arrived
+        elif kind == "file_urls_response":  # where to send a file (see upload), whenever it arrives
+            self.file_urls[forward.file_urls_response.response_id] = forward.file_urls_response.file_urls[0]
         elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
             element = forward.delta.new_element
             what = element.WhichOneof("type")
@@ -249,13 +252,13 @@ class Visitor:
         message.file_urls_request.request_id, message.file_urls_request.session_id = "upload", self.session_id
         message.file_urls_request.file_names.append(name)
         await self._socket.send(message.SerializeToString())
-        while True:
-            _, forward = await asyncio.wait_for(self._messages.get(), 30)
+        elsewhere = Run(sent=time.perf_counter())  # what else arrives meanwhile: the end of an earlier run
+        while "upload" not in self.file_urls:
+            arrived, forward = await asyncio.wait_for(self._messages.get(), 60)
             if forward is None:
                 raise ConnectionClosed(None, None)
-            if forward.WhichOneof("type") == "file_urls_response":
-                urls = forward.file_urls_response.file_urls[0]
-                break
+            self._take(forward, arrived, elsewhere)
+        urls = self.file_urls.pop("upload")
         await asyncio.to_thread(self._put, urls.upload_url, name, data)
         state = WidgetState(id=widget)
         info = state.file_uploader_state_value.uploaded_file_info.add()

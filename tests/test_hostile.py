@@ -354,6 +354,7 @@ def test_attack_compares_only_with_models_it_can_attack_and_odd_files_are_refuse
     assert not app.exception
     assert registry.runs[-1].name in app.sidebar.selectbox(key="model_choice").options  # the page could pick it
     assert registry.runs[-1].name not in app.selectbox(key="attack_compare").options  # but cannot attack it
-    app.file_uploader(key="model_file").upload("x.tflite", b"TFL3" + b"\0" * 64, "application/octet-stream").run()
+    uploader = next(u for u in app.get("file_uploader") if u.label.startswith("A .keras file"))
+    uploader.upload("x.tflite", b"TFL3" + b"\0" * 64, "application/octet-stream").run()
     assert not app.exception
     assert any("saved with model.save('name.keras')" in error.value for error in app.sidebar.error)

@@ -13,6 +13,7 @@ from core.data import IMAGE_SIZE, Mnist, load_mnist
 from core.jobs import IsolatedRunError, run_isolated
 from core.models import (
     SHIPPED_MODELS,
+    lasting,
     load_default_model,
     load_model_card,
     model_bytes,
@@ -21,13 +22,14 @@ from core.models import (
     shipped_paths,
 )
 from core.registry import Registry
+from ui.session import hold
 from ui.text import VisitorError, as_text
 
 
 @st.cache_resource(show_spinner="Loading the model…")
 def shipped_model(label: str) -> keras.Model:
     """A model from assets/: one read-only copy shared by every visitor."""
-    model = load_default_model(shipped_paths(label)[0])
+    model = lasting(load_default_model(shipped_paths(label)[0]))  # one for the server's life: its graphs traced
     # Trace its prediction graph now, under the loading spinner, not on the first drawing (~1 s).
     predict_proba(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
     return model
@@ -54,6 +56,7 @@ def registry() -> Registry:
     """This visitor's own trained models (session state: nobody else sees them)."""
     if "registry" not in st.session_state:
         st.session_state.registry = Registry()
+        hold(st.session_state.registry.runs)  # emptied once the visitor has gone: their models are the heavy part
     return st.session_state.registry
 
 

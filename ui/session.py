@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -10,7 +12,11 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
 
+from core.runtime import trim_memory
+
 log = logging.getLogger("digitlab")
+GONE_SECONDS = 60.0  # a visitor disconnected this long loses their models (a phone's locked screen comes back sooner)
+SWEEP_SECONDS = 15.0  # how often the server looks for visitors who have gone
 
 
 def _clean_problem_modules_but_keras() -> None:
@@ -95,3 +101,60 @@ def moved_here() -> bool:
     resumed = protocols[2] if len(protocols) >= 3 else ""
     st.session_state.moved = context is not None and resumed not in ("", context.session_id)
     return st.session_state.moved  # the Draw page also reads it once: the browser's canvas value is from before
+
+
+@st.cache_resource(show_spinner=False)
+def _holdings() -> dict:
+    """Server-wide: session id -> [the heavy things it holds (lists to empty), when it was first seen gone]."""
+    return {}
+
+
+_sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
+
+
+def hold(*heavy: list) -> None:
+    """Let this visitor's heavy lists (their models, ...) be emptied once they have been gone GONE_SECONDS.
+
+    Streamlit keeps a disconnected session's state for a while (two minutes, up to 128 sessions) so a visitor can
+    come back; models are what makes that state heavy, so they go first. Many sessions opened, filled with models
+    and left would otherwise hold the server's memory.
+    """
+    global _sweeper
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return
+    _holdings()[context.session_id] = [heavy, None]
+    with _sweeper_lock:
+        if _sweeper is None:
+            _sweeper = threading.Thread(target=_sweep, args=(_holdings(), Runtime.instance()), daemon=True,
+                                        name="digitlab-sweeper")  # fmt: skip
+            _sweeper.start()
+
+
+def _sweep(holdings: dict, runtime: Runtime) -> None:
+    while True:
+        time.sleep(SWEEP_SECONDS)
+        now, emptied = time.monotonic(), 0
+        for session, entry in list(holdings.items()):
+            if runtime.is_active_session(session):
+                entry[1] = None
+                continue
+            entry[1] = entry[1] or now
+            if now - entry[1] >= GONE_SECONDS:
+                for heavy in entry[0]:
+                    emptied += len(heavy)
+                    heavy.clear()
+                runtime.uploaded_file_mgr.remove_session_files(session)  # files it uploaded, kept by Streamlit
+                holdings.pop(session, None)
+        if emptied:
+            gc.collect()
+            trim_memory()
+            log.info("released %d models of visitors who have gone", emptied)
+
+
+def forget_upload(file_id: str) -> None:
+    """Let Streamlit drop an uploaded file's bytes once the page has read them (it keeps them for the session)."""
+    context = get_script_run_ctx()
+    if context is not None and Runtime.exists():
+        Runtime.instance().uploaded_file_mgr.remove_file(context.session_id, file_id)

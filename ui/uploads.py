@@ -11,6 +11,7 @@ from ui.models import (
     mnist,
     registry,
 )
+from ui.session import forget_upload
 from ui.text import as_text
 
 
@@ -35,19 +36,20 @@ def _add_uploaded_model(upload) -> tuple[str, str]:
 def model_upload() -> None:
     """Sidebar: bring a .keras model trained elsewhere; it stays in this visitor's session only."""
     with st.sidebar.expander("Bring your own model"):
+        round_ = st.session_state.setdefault("model_file_round", 0)
         upload = st.file_uploader(
             "A .keras file that reads 28×28 images into 10 probabilities",
             type=None,  # any name reaches _add_uploaded_model, which refuses in a sentence (Streamlit would raise)
             max_upload_size=int(MAX_MODEL_MB),
-            key="model_file",
+            key=f"model_file_{round_}",  # a new widget after each file: the last one's bytes are not kept
             help="Checked in a separate process with limits, and loaded with Keras' safe mode: a file with Python "
             "code in it (a Lambda layer) is refused.",
         )
-        if upload is not None and st.session_state.get("model_file_checked") != upload.file_id:
-            st.session_state.model_file_checked = upload.file_id  # each file is checked once
+        if upload is not None:  # checked once: then the uploader starts afresh and the file's bytes are let go
             st.session_state.model_notice = _add_uploaded_model(upload)
-            if st.session_state.model_notice[0] == "success":
-                st.rerun()  # the sidebar's picker above now lists the new model
+            st.session_state.model_file_round = round_ + 1
+            forget_upload(upload.file_id)
+            st.rerun()  # the sidebar's picker above lists the new model; the uploader is empty again
         kind, message = st.session_state.pop("model_notice", (None, None))
         if kind == "error":
             st.error(message)
