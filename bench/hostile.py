@@ -101,7 +101,8 @@ async def row(url: str, pid: int, name: str, action, *, settle: float = 2.0) -> 
     stop.set()
     await prober
     ordered = sorted(times)
-    result = {"row": name, "peak_mb": peak, "held_mb": held, "held_server_mb": held_server, "seconds": seconds, "cores": cpu / (seconds + settle),
+    result = {"row": name, "peak_mb": peak, "held_mb": held, "held_server_mb": held_server, "seconds": seconds,
+              "cores": cpu / (seconds + settle),
               "p50_ms": 1000 * statistics.median(ordered), "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
               "max_ms": 1000 * ordered[-1], "readings": len(ordered), "detail": detail or ""}  # fmt: skip
     print(f"{name:34s} peak {peak:+5.0f} MB  held {held:+5.0f} MB (server {held_server:+5.0f})  "

@@ -251,13 +251,22 @@ class Visitor:
         message = BackMsg()
         message.file_urls_request.request_id, message.file_urls_request.session_id = "upload", self.session_id
         message.file_urls_request.file_names.append(name)
-        await self._socket.send(message.SerializeToString())
         elsewhere = Run(sent=time.perf_counter())  # what else arrives meanwhile: the end of an earlier run
-        while "upload" not in self.file_urls:
-            arrived, forward = await asyncio.wait_for(self._messages.get(), 60)
-            if forward is None:
-                raise ConnectionClosed(None, None)
-            self._take(forward, arrived, elsewhere)
+        for _ in range(4):  # asked again if no answer comes
+            await self._socket.send(message.SerializeToString())
+            asked = time.perf_counter()
+            while "upload" not in self.file_urls and time.perf_counter() - asked < 15:
+                try:
+                    arrived, forward = await asyncio.wait_for(self._messages.get(), 1)
+                except TimeoutError:
+                    continue
+                if forward is None:
+                    raise ConnectionClosed(None, None)
+                self._take(forward, arrived, elsewhere)
+            if "upload" in self.file_urls:
+                break
+        else:
+            raise TimeoutError("the server gave no address to upload to")
         urls = self.file_urls.pop("upload")
         await asyncio.to_thread(self._put, urls.upload_url, name, data)
         state = WidgetState(id=widget)
