@@ -79,7 +79,9 @@ def _input_gradient(model: keras.Model):
         tf.TensorSpec((None,), tf.float32),
     ]
     if not traced(model):  # eager: a graph traced for a passing model would stay in memory after it
-        return lambda *values: gradient(*(tf.convert_to_tensor(v, spec.dtype) for v, spec in zip(values, signature)))
+        return lambda *values: gradient(
+            *(tf.convert_to_tensor(value, spec.dtype) for value, spec in zip(values, signature, strict=True))
+        )
     _gradients[model] = tf.function(gradient, input_signature=signature)
     return _gradients[model]
 
