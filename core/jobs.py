@@ -418,8 +418,9 @@ class Line:
             return len(self._running)
 
     def busy(self) -> bool:
-        """Any run going or waiting."""
+        """Any run going or waiting (a gone visitor's waiting run no longer counts)."""
         with self._lock:
+            self._drop_gone()
             return bool(self._running or self._waiting)
 
     def _busy(self, owner: str | None) -> bool:
