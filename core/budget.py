@@ -24,10 +24,11 @@ BASE_MB = 420.0  # a training process before its first batch: forked TensorFlow,
 FLOAT_BYTES = 4
 TRAINING_COPIES = 4  # per parameter while training: weights, gradients and two optimiser slots (Adam)
 ACTIVATION_COPIES = 3.0  # per activation: the forward value kept for the backward pass, its gradient, scratch
-# Time, fitted to runs on 2 cores (bench/train_cost.py): small convolutions are bound by memory traffic,
+# Time, fitted to runs on 2 cores (bench/host.py --part estimates): small convolutions are bound by memory traffic,
 # so each value a layer produces costs time as well as each multiply-add.
-SECONDS_PER_ACTIVATION = 2.35e-9  # per value one digit's forward pass produces (backward counted as 2 more)
-SECONDS_PER_FLOP = 3.4e-12  # per operation of one digit's forward pass
+SECONDS_PER_ACTIVATION = 1.41e-9  # per value one digit's forward pass produces (backward counted as 2 more)
+SECONDS_PER_FLOP = 2.04e-12  # per operation of one digit's forward pass
+CORES_PER_RUN = 1.25  # cores one run keeps busy: two runs on two cores take 1.25x as long each
 STEP_SECONDS = 0.004  # fixed cost of one step: input pipeline, optimiser update, callbacks
 START_SECONDS = 1.5  # a training process forking, receiving the data and building its graph
 MAX_STEP_SECONDS = 0.5  # one step's estimated time: Stop keeps the model after the step it interrupts (STOP_SECONDS)
@@ -137,9 +138,9 @@ def fit_to_budget(config: TrainConfig, *, max_mb: float | None = None) -> tuple[
 
 
 def pace(runs: int, cpus: float) -> float:
-    """How much longer a run takes with `runs` going at once (itself included) on `cpus` cores: a run uses two
-    cores when it has them, so two runs on two cores halve each other's pace."""
-    return max(1.0, runs * min(2.0, cpus) / cpus)
+    """How much longer a run takes with `runs` going at once (itself included) on `cpus` cores: each keeps about
+    CORES_PER_RUN busy, so they slow each other once together they want more cores than there are."""
+    return max(1.0, runs * CORES_PER_RUN / cpus)
 
 
 def epochs_within(config: TrainConfig, seconds: float) -> int:
