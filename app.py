@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from core.runtime import cap_malloc_arenas
+from core.runs.runtime import cap_malloc_arenas
 
 cap_malloc_arenas()  # before TensorFlow starts its threads: about 0.5 GB less memory while training
 
-import ui  # noqa: E402
+import ui  # noqa: E402  (after the malloc cap)
 
 ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third of a busy server's time
 

@@ -4,8 +4,8 @@ import streamlit as st
 
 import ui
 from core.about import host, limits, versions
-from core.host import HOST
-from core.models import SHIPPED_MODELS
+from core.nets.models import SHIPPED_MODELS
+from core.runs.host import HOST
 
 st.title("About Digit Lab")
 st.markdown(

@@ -6,9 +6,12 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core.adversarial import CEILING, CURVE_EPS, RESOLUTION, attack_picture, robustness_curves, smallest_flip
-from core.models import predict_proba
-from core.plots import PICTURE_WIDTH, pixel_picture, png_bytes, probability_list, robustness_figure, weight_picture
+from core.attacks import CEILING, CURVE_EPS, RESOLUTION, attack_picture, robustness_curves, smallest_flip
+from core.figures.bars import probability_list
+from core.figures.pictures import pixel_picture, png_bytes, weight_picture
+from core.figures.robustness import robustness_figure
+from core.figures.style import PICTURE_WIDTH
+from core.nets.models import predict_proba
 
 CURVE_DIGITS = 1_000  # test digits behind the robustness curves
 ANY = "any wrong digit"
@@ -47,7 +50,7 @@ if "flip_eps" in st.session_state:
     st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):g}, with PGD-20.")
 
 result = attack_picture(model, image, attack=method, eps=eps, target=target)
-st.session_state.attacked_picture = result.adversarial
+ui.keep_attacked(result.adversarial)
 
 pictures = st.columns(3)
 for column, title, picture in zip(pictures, ["What the network sees", "The change", "The attacked picture"],
@@ -72,8 +75,7 @@ download.download_button(
     icon=":material/download:",
 )  # fmt: skip
 if explain.button("Explain the attacked picture", icon=":material/lightbulb:"):
-    st.session_state.explain_source = ui.SOURCES[2]
-    st.switch_page("app_pages/explain.py")
+    ui.explain(ui.SOURCES[2])
 
 st.subheader("How robust is it?")
 st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")

@@ -3,14 +3,15 @@
 import streamlit as st
 
 import ui
-import ui.compress as runs
-from core.budget import network
-from core.compress import QUANTIZATIONS, SPARSITIES
+import ui.variants as runs
 from core.distill import ALPHAS, TEMPERATURES
-from core.jobs import prepare
-from core.models import model_bytes
-from core.plots import compression_figure
-from core.training import STUDENTS
+from core.figures.compression import compression_figure
+from core.nets.budget import network
+from core.nets.config import STUDENTS
+from core.nets.models import model_bytes
+from core.prune import SPARSITIES
+from core.quantize import QUANTIZATIONS
+from core.runs.child import prepare
 
 st.title("Compress")
 prepare()  # the process runs fork from starts while the visitor reads
@@ -58,12 +59,7 @@ with distill:
 def live() -> None:
     """Progress of this visitor's run, every second; when it ends, its variants join the table."""
     pending = runs.pending()
-    if pending is None or ui.in_line(pending.job):
-        return
-    if pending.job.running:
-        st.progress(*runs.progress(pending))
-        if st.button("Stop", icon=":material/stop:", key="compress_stop"):
-            pending.job.stop()
+    if pending is None or ui.follow(pending.job, key="compress"):
         return
     st.session_state.compress_error = runs.collect()
     st.rerun()

@@ -4,9 +4,11 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core.data import IMAGE_SIZE
 from core.explain import integrated_gradients
-from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, reading_line
+from core.figures.bars import probability_list, reading_line
+from core.figures.pictures import attribution_picture, pixel_picture
+from core.figures.style import PICTURE_WIDTH
+from core.pictures.data import IMAGE_SIZE
 
 TALK_CANVAS_SIZE = 440  # the presenter view's, for a projector
 PHONE_CANVAS_SIZE = 320  # as wide as a 360 px phone allows beside the page's margins

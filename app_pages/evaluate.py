@@ -3,8 +3,10 @@
 import streamlit as st
 
 import ui
+from core.figures.bars import probability_list
+from core.figures.matrices import class_scores, confusion_heatmap, difference_heatmap
+from core.figures.pictures import enlarge
 from core.metrics import Evaluation, class_report, most_confused_pairs, row_percentages
-from core.plots import class_scores, confusion_heatmap, difference_heatmap, enlarge, probability_list
 
 GALLERY_SIZE = 24  # digits shown per cell, most confident mistakes first
 DIGITS = list(range(10))
@@ -65,8 +67,7 @@ def explorer() -> None:
             st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
         picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
         if st.button("Why? Explain this digit", icon=":material/lightbulb:"):
-            st.session_state.explain_source, st.session_state.explain_index = ui.SOURCES[1], int(picked)
-            st.switch_page("app_pages/explain.py")
+            ui.explain(ui.SOURCES[1], index=int(picked))
         st.html(probability_list(result.probabilities[picked]))
 
 

@@ -3,10 +3,12 @@
 import streamlit as st
 
 import ui
-from core.data import IMAGE_SIZE
 from core.explain import explain, feature_maps, first_layer_weights
-from core.models import predict_proba
-from core.plots import PICTURE_WIDTH, attribution_picture, pixel_picture, probability_list, weight_picture
+from core.figures.bars import probability_list
+from core.figures.pictures import attribution_picture, pixel_picture, weight_picture
+from core.figures.style import PICTURE_WIDTH
+from core.nets.models import predict_proba
+from core.pictures.data import IMAGE_SIZE
 
 MAPS_SHOWN = 16  # feature maps shown per conv layer
 VIEWS = {  # title -> (caption: what it means and where it misleads, signed colours?)

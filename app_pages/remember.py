@@ -3,9 +3,10 @@
 import streamlit as st
 
 import ui
-from core.continual import MEMORY_MB, TASK_NAMES, ContinualConfig, run
-from core.jobs import Job, ServerBusyError, prepare
-from core.plots import continual_curves, continual_matrix, continual_runs
+from core.continual import TASK_NAMES, ContinualConfig, ContinualJob
+from core.figures.continual import continual_curves, continual_matrix, continual_runs
+from core.runs.child import prepare
+from core.runs.line import ServerBusyError
 
 MAX_RUNS = 8  # runs of this visitor kept side by side
 METHODS = {  # method -> (label, what it does in plain words)
@@ -46,10 +47,10 @@ if method == "ewc":
     )  # fmt: skip
 config = ContinualConfig(method=method, scenario=scenario, **knobs)
 
-job: Job | None = st.session_state.get("continual_job")
+job: ContinualJob | None = st.session_state.get("continual_job")
 if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=job is not None and job.running):
     try:
-        job = Job(run, (config, ui.mnist()), memory_mb=MEMORY_MB, **ui.job_owner())
+        job = ContinualJob(config, ui.mnist(), **ui.job_owner())
         job.start()
         st.session_state.continual_job, st.session_state.continual_saved = job, False
     except ServerBusyError as error:
@@ -62,16 +63,12 @@ running = st.session_state.get("continual_job") is not None and st.session_state
 @ui.error_boundary("continual learning progress")
 def live() -> None:
     """The matrix filling in and each task's curve, every second while this visitor's run learns."""
-    job: Job | None = st.session_state.get("continual_job")
-    if job is None or ui.in_line(job):
+    job: ContinualJob | None = st.session_state.get("continual_job")
+    if job is None or (job.waiting and ui.in_line(job)):
         return
     progress = job.progress
     result = job.result or (progress.result if progress else None)
-    if job.running:
-        where = f"Learning {TASK_NAMES[progress.task - 1]} · step {progress.step}/{progress.steps}" if progress else ""
-        st.progress(progress.step / progress.steps if progress else 0.0, where or "Preparing the data…")
-        if st.button("Stop", icon=":material/stop:"):
-            job.stop()
+    ui.follow(job, key="continual")
     if job.error:
         st.error(job.error)
     if result is not None:

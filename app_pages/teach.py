@@ -6,9 +6,12 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core.models import model_bytes, model_from_bytes, predict_proba
-from core.plots import enlarge, probability_list, transfer_figure
-from core.transfer import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols, personalized
+from core.figures.bars import probability_list
+from core.figures.pictures import enlarge
+from core.figures.symbols import transfer_figure
+from core.nets.models import model_bytes, model_from_bytes, predict_proba
+from core.personalise import personalized
+from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
 
 
 def canvas(key: str) -> np.ndarray | None:

@@ -5,14 +5,17 @@ import dataclasses
 import streamlit as st
 
 import ui
-from core.budget import epochs_within, estimate, pace
-from core.host import HOST
-from core.jobs import MAX_SECONDS, ServerBusyError, TrainingJob, prepare, running
-from core.models import model_bytes
-from core.plots import training_curves
-from core.registry import comparison_table, summary
-from core.share import config_from_params, config_to_params
-from core.training import CHOICES, PRESETS, TrainConfig
+from core.figures.curves import training_curves
+from core.nets.budget import epochs_within, estimate, pace
+from core.nets.config import CHOICES, PRESETS, TrainConfig
+from core.nets.links import config_from_params, config_to_params
+from core.nets.models import model_bytes
+from core.nets.registry import comparison_table, summary
+from core.nets.training_job import TrainingJob
+from core.runs.child import prepare
+from core.runs.host import HOST
+from core.runs.job import MAX_SECONDS
+from core.runs.line import ServerBusyError, running
 
 st.title("Train")
 prepare()  # the trainer process starts while the visitor picks hyperparameters
@@ -98,19 +101,10 @@ training = st.session_state.get("job") is not None and st.session_state.job.runn
 def live() -> None:
     """Progress and curves of this visitor's run, refreshed every second while it trains."""
     job: TrainingJob | None = st.session_state.get("job")
-    if job is None or ui.in_line(job):
+    if job is None or (job.waiting and ui.in_line(job)):
         return
     progress = job.progress
-    if job.running:
-        if job.ended is not None:
-            st.progress(1.0, "Scoring the model on the 10,000 test digits…")
-        elif progress is None:
-            st.progress(0.0, "Preparing the data…")
-        else:
-            where = f"Epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps}"
-            st.progress(progress.step / progress.steps, f"{where} · about {progress.seconds_left:.0f} s left")
-        if st.button("Stop", icon=":material/stop:"):
-            job.stop()
+    ui.follow(job, key="train")
     if progress is not None:
         st.markdown(training_curves(progress.history), unsafe_allow_html=True)  # st.html drops SVG
     if job.error:

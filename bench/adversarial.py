@@ -1,6 +1,6 @@
 """Attacks and adversarial training, measured: speed, strength, and what the `robust` preset buys.
 
-Run from the repository root: `python bench/adversarial.py` (about 6 minutes on 2 cores: it trains the
+Run from the repository root: `python -m bench.adversarial` (about 6 minutes on 2 cores: it trains the
 `quick` preset as the baseline and the `robust` preset). `--no-training` measures the attacks only;
 `--stretch` also trains at ε = 0.3 (about 15 minutes more). Times are medians of --repeats, each
 against a baseline measured in the same run.
@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from core.adversarial import ATTACKS, attack_picture, robustness_curves, smallest_flip  # noqa: E402
-from core.data import load_mnist  # noqa: E402
-from core.models import load_default_model, predict_proba  # noqa: E402
-from core.training import PRESETS, train  # noqa: E402
-from timing import median_seconds  # noqa: E402
+from bench.timing import median_seconds
+from core.attacks import ATTACKS, attack_picture, robustness_curves, smallest_flip
+from core.nets.config import PRESETS
+from core.nets.models import lasting, load_default_model, predict_proba
+from core.nets.training import train
+from core.pictures.data import load_mnist
 
 
 def independent_pgd(model, images, labels, eps, *, steps=20, seed=1):
@@ -54,7 +50,7 @@ def attacked_accuracy(model, images, labels, eps, attack="PGD-20") -> float:
 
 def main(repeats: int, training: bool, stretch: bool) -> None:
     data = load_mnist()
-    model = load_default_model()
+    model = lasting(load_default_model())
     images, labels = data.x_test / np.float32(255), data.y_test
     first, first_labels = images[:1000], labels[:1000]
 

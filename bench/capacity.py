@@ -1,7 +1,7 @@
 """How many visitors one Digit Lab server holds: the most drawing a digit every ~5 s at round trip p95 <= 500 ms.
 
-    python bench/capacity.py [--crowds 25,50,100,150,200] [--seconds 60] [--every 5] [--training] [--servers 2]
-    python bench/capacity.py --validate      # against bench/load.py's Chromium visitors, 10 of each
+    python -m bench.capacity [--crowds 25,50,100,150,200] [--seconds 60] [--every 5] [--training] [--servers 2]
+    python -m bench.capacity --validate      # against bench/load.py's Chromium visitors, 10 of each
 
 Visitors are tests/streamlit_visitor.py's: Streamlit's own WebSocket protocol, sending the canvas's value
 as the component does, so a hundred of them cost this machine a few percent of one core instead of a
@@ -32,17 +32,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
-
-from browser import serving_app, serving_apps_behind_proxy  # noqa: E402
-from load import cpu_seconds, family, memory_mb, percentile  # noqa: E402
-from streamlit_visitor import Visitor  # noqa: E402
+from bench.load import cpu_seconds, family, memory_mb, percentile
+from harness.browser import serving_app, serving_apps_behind_proxy
+from harness.visitor import Visitor
 
 DIGITS = ("1", "0", "7")
 TARGET_P95 = 0.5  # s
@@ -227,8 +223,8 @@ async def validate(visitors: int, rounds: int) -> None:
     share the server (the third phase), and the server should do the same work for a digit from either."""
     from playwright.async_api import async_playwright
 
-    from browser import CHROMIUM, CHROMIUM_ARGS
-    from load import visitor as browser_visitor
+    from bench.load import visitor as browser_visitor
+    from harness.browser import CHROMIUM, CHROMIUM_ARGS
 
     def report_phase(name: str, cpu_used: float | None, digits: int, parts: dict[str, list[float]]) -> None:
         if cpu_used is None:

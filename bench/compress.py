@@ -1,6 +1,6 @@
 """Compression, measured: quantization, pruning and distillation of the default model, on the 10,000 test digits.
 
-Run from the repository root: `python bench/compress.py` (about 12 minutes on 2 cores; `--only quantize`
+Run from the repository root: `python -m bench.compress` (about 12 minutes on 2 cores; `--only quantize`
 or `--only prune` for a part). Every accuracy of a .tflite file is counted through the TFLite interpreter
 (LiteRT), not the Keras model. Latencies are medians of 200 single-digit readings, one thread, against
 the float32 TFLite file and the Keras path (the traced graph the app reads drawings with) in the same run.
@@ -12,19 +12,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import sys
 from pathlib import Path
 
+import numpy as np
+
+from core.distill import Distillation
+from core.nets.config import STUDENTS
+from core.nets.models import lasting, load_default_model, model_bytes, model_from_bytes, predict_proba
+from core.nets.training import build, train
+from core.pictures.data import load_mnist
+from core.prune import prune
+from core.quantize import latency_ms, measure, quantize_all, representative_digits, to_tflite
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 
-from core.compress import keras_latency_ms, measure, prune, quantize_all, representative_digits, to_tflite  # noqa: E402
-from core.data import load_mnist  # noqa: E402
-from core.distill import Distillation  # noqa: E402
-from core.models import load_default_model, model_bytes, model_from_bytes  # noqa: E402
-from core.training import STUDENTS, build, train  # noqa: E402
+def keras_latency_ms(model, image: np.ndarray) -> float:
+    """Median milliseconds of one digit through the Keras model's traced graph, as the app reads drawings."""
+    return latency_ms(lambda one: predict_proba(model, one), image)
 
 
 def quantization(model, data) -> None:
@@ -98,7 +103,7 @@ def main() -> None:
     parser.add_argument("--student", choices=list(STUDENTS), default="Small CNN · 5,000 digits")
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
-    model, data = load_default_model(), load_mnist()
+    model, data = lasting(load_default_model()), load_mnist()
     if args.only in (None, "quantize"):
         quantization(model, data)
     if args.only in (None, "prune"):

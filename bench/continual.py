@@ -1,6 +1,6 @@
 """Continual learning on split MNIST, measured against the published figures for the same network.
 
-Run from the repository root: `python bench/continual.py` (about 5 minutes on 2 cores). Each method runs
+Run from the repository root: `python -m bench.continual` (about 5 minutes on 2 cores). Each method runs
 with the Remember page's defaults (600 steps of 128 digits per task, Adam 3e-4, seed 0); joint training,
 the upper bound, is the same-run baseline. The first run also goes through the job runner, as from the
 page, to time the first matrix cell from pressing Run.
@@ -9,16 +9,12 @@ page, to time the first matrix cell from pressing Run.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from core import jobs  # noqa: E402
-from core.continual import MEMORY_MB, ContinualConfig, run  # noqa: E402
-from core.data import load_mnist  # noqa: E402
+from core.continual import MEMORY_MB, ContinualConfig, run
+from core.pictures.data import load_mnist
+from core.runs.child import MEMORY_HEADROOM_MB, prepare
+from core.runs.job import Job
 
 RUNS = [  # (label, config, target, what Hsu et al. 2018 report for this network)
     ("joint", ContinualConfig(method="joint"), ">= 97.5%", "97.5%"),
@@ -34,9 +30,9 @@ RUNS = [  # (label, config, target, what Hsu et al. 2018 report for this network
 
 def first_cell_through_the_runner(data) -> tuple[float, float]:
     """(seconds from start() to the first matrix row, to the end) for a replay run in a child process."""
-    jobs.prepare()
+    prepare()
     time.sleep(8)  # the fork server has imported TensorFlow, as when the Remember page has been open a moment
-    job = jobs.Job(run, (ContinualConfig(), data), memory_mb=MEMORY_MB + jobs.MEMORY_HEADROOM_MB)
+    job = Job(run, (ContinualConfig(), data), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB)
     start = time.monotonic()
     job.start()
     first = None

@@ -1,6 +1,6 @@
 """Evaluate page server time: first view of a model, then a cell selection; against model.predict.
 
-Run from the repository root: `python bench/evaluate.py` (about two minutes; needs Debian's chromium).
+Run from the repository root: `python -m bench.evaluate` (about two minutes; needs Debian's chromium).
 Server time comes from script runs under AppTest, less AppTest's own cost (about 200 ms a run here),
 measured in the same run as a rerun of the Draw page with a blank canvas:
 - first view: a run of the Evaluate page with every cache cleared (load the model, read 10,000 digits);
@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.nets.models import lasting, load_default_model
+from core.pictures.data import load_mnist
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import numpy as np  # noqa: E402
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from core.data import load_mnist  # noqa: E402
-from core.models import load_default_model  # noqa: E402
 
 
 def timed(function) -> float:
@@ -48,7 +46,7 @@ def cell_selection_seconds(repeats: int) -> list[float]:
     """Script run time of choosing another true digit on the Evaluate page, in a real server."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    from browser import IDLE, browser_page, running_app
+    from harness.browser import IDLE, browser_page, running_app
 
     seconds = []
     with running_app() as url, browser_page() as page:
@@ -79,9 +77,9 @@ def cell_selection_seconds(repeats: int) -> list[float]:
 def section_seconds(repeats: int) -> dict[str, float]:
     """First view of each new section for a model seen for the first time: the core work behind it."""
     from core.calibration import calibrate, fit_temperature
-    from core.models import model_bytes, model_from_bytes, predict_proba
-    from core.shift import DIGITS, shift_curves
-    from core.slices import slices, style_attributes
+    from core.nets.models import model_bytes, model_from_bytes, predict_proba
+    from core.pictures.shift import DIGITS, shift_curves
+    from core.pictures.slices import slices, style_attributes
 
     data = load_mnist()
     tests = data.x_test / np.float32(255)
@@ -122,7 +120,7 @@ def main(repeats: int) -> None:
         app.selectbox(key="cell_true").set_value(repeat % 10)
         selections.append(timed(app.run))
         assert not app.exception, app.exception
-        model = load_default_model()
+        model = lasting(load_default_model())
         baselines.append(timed(lambda model=model: model.predict(images, verbose=0)))  # noqa: B023
 
     sections = section_seconds(repeats)

@@ -1,27 +1,22 @@
 """Time of each Explain view for one digit on the default model, against one plain prediction.
 
-Run from the repository root: `python bench/explain.py` (under a minute). Medians of --repeats.
+Run from the repository root: `python -m bench.explain` (under a minute). Medians of --repeats.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from core import explain  # noqa: E402
-from core.data import load_mnist  # noqa: E402
-from core.models import load_default_model, predict_proba  # noqa: E402
-from timing import median_seconds  # noqa: E402
+from bench.timing import median_seconds
+from core import explain
+from core.nets.models import lasting, load_default_model, predict_proba
+from core.pictures.data import load_mnist
 
 
 def main(repeats: int) -> None:
-    model = load_default_model()
+    model = lasting(load_default_model())
     data = load_mnist()
     image, label = data.x_test[0] / np.float32(255), int(data.y_test[0])
     views = {

@@ -1,7 +1,7 @@
 """Does the app fit Streamlit Community Cloud? The worst legal use of a 2.7 GB host, and honest estimates.
 
-    python bench/host.py                # both parts, about 15 minutes on 2 cores
-    python bench/host.py --part memory  # or --part estimates
+    python -m bench.host                # both parts, about 15 minutes on 2 cores
+    python -m bench.host --part memory  # or --part estimates
 
 Memory: the app is started as the README does, with DIGITLAB_MEMORY_LIMIT=2.7G and DIGITLAB_IDLE_SECONDS=60, and
 driven by protocol visitors (tests/streamlit_visitor.py) through a scripted worst case: 30 visitors drawing all
@@ -23,20 +23,15 @@ import argparse
 import asyncio
 import dataclasses
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import hostile  # noqa: E402
-from browser import serving_app  # noqa: E402
-from core.host import family, memory_mb, parse_size  # noqa: E402
-from core.share import config_to_params  # noqa: E402
-from core.training import PRESETS  # noqa: E402
-from streamlit_visitor import Visitor  # noqa: E402
+from core.nets.config import PRESETS
+from core.nets.links import config_to_params
+from core.runs.host import family, memory_mb, parse_size
+from harness import hostile
+from harness.browser import serving_app
+from harness.visitor import Visitor
 
 LIMIT = "2.7G"
 
@@ -141,15 +136,16 @@ async def memory_part(visitors: int) -> None:
 
 
 def estimates_part() -> None:
-    from core import jobs
-    from core.data import load_mnist
+    from core.nets.training_job import TrainingJob
+    from core.pictures.data import load_mnist
+    from core.runs.child import prepare
 
     data = load_mnist()
-    jobs.prepare()
+    prepare()
     ratios = []
 
     def run(config, label: str, beside=None) -> None:
-        job = jobs.TrainingJob(config, data, max_seconds=900, owner=label)
+        job = TrainingJob(config, data, max_seconds=900, owner=label)
         started = time.monotonic()
         job.start()
         while job.running:
@@ -167,7 +163,7 @@ def estimates_part() -> None:
         run(config, name)
     print("Each preset beside a second run (the quick preset, started first):")
     for name, config in presets.items():
-        other = jobs.TrainingJob(PRESETS["quick"], data, max_seconds=900, owner="other")
+        other = TrainingJob(PRESETS["quick"], data, max_seconds=900, owner="other")
         other.start()
         while other.progress is None:
             time.sleep(0.1)

@@ -1,6 +1,6 @@
 """What one hostile visitor costs everyone else: each row of issue 26's table re-measured on a real server.
 
-Run from the repository root: `python bench/hostile.py` (about 5 minutes on 2 cores). One server, started as the
+Run from the repository root: `python -m bench.hostile` (about 5 minutes on 2 cores). One server, started as the
 README does. Through every row a second visitor (the prober, tests/streamlit_visitor.py) draws a digit every 0.3 s
 and times its round trip (the canvas's value sent -> the Prediction back); the server's whole process tree (the
 server, the process runs fork from, every run) is sampled every 0.1 s (PSS). Each row is compared with the same
@@ -20,23 +20,18 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+import keras
+from keras import layers
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
-
-import hostile  # noqa: E402
-from browser import serving_app  # noqa: E402
-from core.host import family, memory_mb  # noqa: E402
-from core.room import CAPACITY  # noqa: E402
-from streamlit_visitor import Visitor  # noqa: E402
+from core.room import CAPACITY
+from core.runs.host import family, memory_mb
+from harness import hostile
+from harness.browser import serving_app
+from harness.visitor import Visitor
 
 PROBE_EVERY = 0.3  # seconds between the prober's drawings
 

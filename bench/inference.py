@@ -1,6 +1,6 @@
 """Inference latency of the Draw page's path, against model.predict in the same run; and cold start.
 
-Run from the repository root: `python bench/inference.py` (about a minute; add --no-browser to skip
+Run from the repository root: `python -m bench.inference` (about a minute; add --no-browser to skip
 the cold-start measurement, which needs Debian's chromium).
 """
 
@@ -9,20 +9,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from conftest import paste_digit  # noqa: E402
-from core.data import load_mnist  # noqa: E402
-from core.models import load_default_model  # noqa: E402
-from core.preprocess import to_mnist  # noqa: E402
-from core.reading import read_picture  # noqa: E402
+from conftest import paste_digit
+from core.nets.models import lasting, load_default_model
+from core.pictures.data import load_mnist
+from core.pictures.preprocess import to_mnist
+from core.pictures.reading import read_picture
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -41,7 +36,7 @@ def time_calls(function, repeats: int) -> list[float]:
 
 
 def inference(repeats: int) -> None:
-    model = load_default_model()
+    model = lasting(load_default_model())
     drawing = paste_digit(load_mnist().x_test[0], size=200, top=30, left=50)  # (280, 280, 4) uint8, like the canvas
 
     def fast() -> None:
@@ -66,7 +61,7 @@ def inference(repeats: int) -> None:
 
 
 def cold_start(runs: int) -> None:
-    from browser import browser_page, open_draw_page, running_app
+    from harness.browser import browser_page, open_draw_page, running_app
 
     seconds = []
     for _ in range(runs):

@@ -1,6 +1,6 @@
 """A hall of visitors on one server: mouse-up -> prediction latency while a training runs, and memory.
 
-    python bench/load.py [--visitors 10] [--rounds 8] [--holders 5] [--client-nice 19]
+    python -m bench.load [--visitors 10] [--rounds 8] [--holders 5] [--client-nice 19]
 
 Baseline first, in the same run: one visitor drawing alone on an idle server. Then the crowd:
 `holders` visitors each upload 3 copies of the default model (which join their own registries),
@@ -27,18 +27,16 @@ import math
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from playwright.async_api import Page, async_playwright
+
+from harness.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, IDLE, NO_READING, serving_app
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from playwright.async_api import Page, async_playwright  # noqa: E402
-
-from browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, IDLE, NO_READING, serving_app  # noqa: E402
 
 DIGITS = ("1", "0", "7")
 MODEL_COPIES = 3  # models each holder uploads

@@ -1,6 +1,6 @@
 """How well photos of digits are read: synthetic photos of MNIST test digits, one row per condition.
 
-    python bench/photos.py [--digits 500] [--samples tests/data]
+    python -m bench.photos [--digits 500] [--samples tests/data]
 
 Each condition turns the same test digits (never trained on) into pictures as people upload them,
 with random margins, light angles, line spacings and ink colours, runs them through the Draw page's
@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from core.data import load_mnist  # noqa: E402
-from core.models import load_default_model, predict_proba  # noqa: E402
-from core.preprocess import load_image  # noqa: E402
-from core.reading import read_picture  # noqa: E402
-from photos import conditions  # noqa: E402
+from core.nets.models import lasting, load_default_model, predict_proba
+from core.pictures.data import load_mnist
+from core.pictures.preprocess import load_image
+from core.pictures.reading import read_picture
+from harness.photos import conditions
 
 
 def main() -> None:
@@ -33,7 +29,7 @@ def main() -> None:
     parser.add_argument("--digits", type=int, default=500, help="test digits per condition")
     parser.add_argument("--samples", type=Path, help="also write one sample picture per condition here")
     args = parser.parse_args()
-    data, model = load_mnist(), load_default_model()
+    data, model = load_mnist(), lasting(load_default_model())
     rng = np.random.default_rng(2026)
     indices = rng.choice(len(data.y_test), args.digits, replace=False)
     clean = predict_proba(model, data.x_test[indices] / np.float32(255)).argmax(1) == data.y_test[indices]

@@ -1,6 +1,6 @@
 """The room's wall under a talk's load: 20 phones sharing a drawing every 5 s for a minute while the wall refreshes.
 
-Run from the repository root: `python bench/room.py` (about 3 minutes on 2 cores). One Chromium holds the
+Run from the repository root: `python -m bench.room` (about 3 minutes on 2 cores). One Chromium holds the
 visitors (390x844 phones that draw once with a finger, then press "Share with the room" every --every
 seconds) and the wall (the Room page at 1280x720). The wall's delay is the time from a visitor's press to
 the drawing appearing on the wall (a MutationObserver in the wall's page stamps each drawing when it
@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browser import IDLE, PHONE, browser_pages, open_draw_page, serving_app, settled_prediction, touch_digit  # noqa: E402
+from harness.browser import IDLE, PHONE, browser_pages, open_draw_page, serving_app, settled_prediction, touch_digit
 
 WATCH = """() => {
   window.seen = {};

@@ -1,10 +1,10 @@
 """How well a training's cost is estimated before it starts: estimate against the real run, per config.
 
-    python bench/train_cost.py
+    python -m bench.train_cost
 
 Each config trains through the app's own job runner (a child process at lower priority), one at a
 time; the child's peak memory (VmHWM) and the run's wall time are measured and set against
-`core.budget.estimate`. Baseline in the same run: the `quick` preset's own ratio, so a noisy machine
+`core.nets.budget.estimate`. Baseline in the same run: the `quick` preset's own ratio, so a noisy machine
 shows as every ratio moving together. Also: how long Stop takes to end a run of the largest allowed
 network, which must be under 2 s.
 """
@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core import jobs  # noqa: E402
-from core.budget import MAX_TRAIN_MB, estimate, fit_to_budget  # noqa: E402
-from core.data import load_mnist  # noqa: E402
-from core.training import PRESETS, TrainConfig  # noqa: E402
+from core.nets.budget import MAX_TRAIN_MB, estimate, fit_to_budget
+from core.nets.config import PRESETS, TrainConfig
+from core.nets.training_job import TrainingJob
+from core.pictures.data import load_mnist
+from core.runs.child import prepare
 
 CONFIGS = {
     "quick, 1 epoch of 30,000": dataclasses.replace(PRESETS["quick"], epochs=1, train_size=30_000),
@@ -54,7 +51,7 @@ def peak_megabytes(pid: int) -> float:
 
 def measure(config: TrainConfig, data) -> tuple[float, float]:
     """(peak memory of the training process in MB, wall seconds from start to result)."""
-    job = jobs.TrainingJob(config, data, max_seconds=900)
+    job = TrainingJob(config, data, max_seconds=900)
     started = time.monotonic()
     job.start()
     peak = 0.0
@@ -68,7 +65,7 @@ def measure(config: TrainConfig, data) -> tuple[float, float]:
 
 def stop_seconds(config: TrainConfig, data) -> tuple[float, float]:
     """(seconds from Stop to the training process's end, to the model scored and kept)."""
-    job = jobs.TrainingJob(config, data)
+    job = TrainingJob(config, data)
     job.start()
     while job.progress is None or job.progress.step < 3:
         time.sleep(0.05)
@@ -82,7 +79,7 @@ def stop_seconds(config: TrainConfig, data) -> tuple[float, float]:
 
 def main() -> None:
     data = load_mnist()
-    jobs.prepare()
+    prepare()
     print(f"memory budget per training: {MAX_TRAIN_MB:.0f} MB")
     print(f"{'config':28s} {'est MB':>7s} {'real MB':>8s} {'ratio':>6s}   {'est s':>6s} {'real s':>7s} {'ratio':>6s}")
     ratios = []

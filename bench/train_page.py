@@ -1,6 +1,6 @@
 """What watching a training costs: the Train page's CPU in Chromium and in the server, per second.
 
-    python bench/train_page.py [--seconds 30] [--repeats 2]
+    python -m bench.train_page [--seconds 30] [--repeats 2]
 
 The Train page redraws its progress bar and curves every second while a run trains. In one
 headless Chromium, measured in the same run: the Train page open and idle (the baseline), then
@@ -14,16 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
+from playwright.async_api import async_playwright
 
-from playwright.async_api import async_playwright  # noqa: E402
-
-from browser import CHROMIUM, CHROMIUM_ARGS, serving_app  # noqa: E402
-from load import browser_pids, cpu_seconds  # noqa: E402
+from bench.load import browser_pids, cpu_seconds
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, serving_app
 
 
 async def window(server_pid: int, seconds: float) -> tuple[float, float]:

@@ -1,6 +1,6 @@
 """Training figures of the Train page, each against a baseline measured in the same run.
 
-Run from the repository root: `python bench/training.py` (about 5 minutes on 2 cores).
+Run from the repository root: `python -m bench.training` (about 5 minutes on 2 cores).
 1. Time for the `quick` preset to reach its test accuracy, against Keras' "Simple MNIST convnet"
    recipe (batch 128, Adam, validation split 0.1) trained epoch by epoch until 99.0% on test.
 2. Overhead of the app's loop (progress, curves, stop checks) against bare model.fit on the same
@@ -19,17 +19,17 @@ import sys
 import time
 from pathlib import Path
 
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from core.nets.config import PRESETS
+from core.nets.models import predict_proba
+from core.nets.training import compiled_model, train, training_dataset
+from core.pictures.data import NUM_CLASSES, load_mnist
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import layers  # noqa: E402
-
-from core.data import NUM_CLASSES, load_mnist  # noqa: E402
-from core.models import predict_proba  # noqa: E402
-from core.training import PRESETS, compiled_model, train, training_dataset  # noqa: E402
 
 TARGET = 0.99
 
@@ -79,12 +79,12 @@ def loop_overhead(data, train_size: int) -> tuple[float, float]:
 
 PEAK_MEMORY_SCRIPT = """
 import resource, sys
-sys.path.insert(0, {root!r})
-from core.runtime import cap_malloc_arenas
+from core.runs.runtime import cap_malloc_arenas
 cap_malloc_arenas()  # as app.py does
-from core.data import load_mnist
-from core.models import load_default_model, predict_proba
-from core.training import PRESETS, train
+from core.pictures.data import load_mnist
+from core.nets.models import load_default_model, predict_proba
+from core.nets.config import PRESETS
+from core.nets.training import train
 data = load_mnist()
 predict_proba(load_default_model(), data.x_test[:10] / 255.0)  # what the app holds: data, default model
 train(PRESETS["quick"], data)
@@ -113,8 +113,8 @@ def main(max_epochs: int) -> None:
 
 def peak_memory() -> None:
     print("3. peak memory of a process holding the app's data and model while training `quick`")
-    output = subprocess.run([sys.executable, "-c", PEAK_MEMORY_SCRIPT.format(root=str(ROOT))],
-                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    output = subprocess.run([sys.executable, "-c", PEAK_MEMORY_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout  # fmt: skip
     peak_mb = int(output.strip().splitlines()[-1]) / 1024
     print(f"  max RSS {peak_mb:.0f} MB  (target <= 1536 MB); this benchmark's own process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip

@@ -1,6 +1,6 @@
 """Transfer learning, measured: new symbols from 5 drawings, why frozen features win, personalising.
 
-Run from the repository root: `python bench/transfer.py` (about 5 minutes on 2 cores). Symbols are the
+Run from the repository root: `python -m bench.transfer` (about 5 minutes on 2 cores). Symbols are the
 hand-drawn-looking ones of tests/symbols.py (random size, place, slant, rotation, pen width, wobble);
 "a visitor's handwriting" is MNIST test digits drawn in one strong style of their own (slanted, turned,
 heavy pen). Times are medians of --repeats, against one prediction measured in the same run.
@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+import numpy as np
+from PIL import Image, ImageFilter
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageFilter  # noqa: E402
-
-from core.data import load_mnist  # noqa: E402
-from core.models import load_default_model, predict_proba  # noqa: E402
-from core.preprocess import to_mnist  # noqa: E402
-from core.transfer import before_after, compare, learn_symbols, personalize  # noqa: E402
-from symbols import LOOK_ALIKES, drawings  # noqa: E402
+from core.nets.models import lasting, load_default_model, predict_proba
+from core.personalise import before_after, personalize
+from core.pictures.data import load_mnist
+from core.pictures.preprocess import to_mnist
+from core.symbols import compare, learn_symbols
+from harness.symbols import LOOK_ALIKES, drawings
 
 
 def pictures(symbols, per_symbol, seed):
@@ -46,7 +41,7 @@ def in_a_style(images: np.ndarray) -> np.ndarray:
 
 
 def main(repeats: int) -> None:
-    model = load_default_model()
+    model = lasting(load_default_model())
     data = load_mnist()
 
     print("New symbols: the 8 look-alikes (+ ×, ← →, b d, ✓ ★), 5 drawings each, 50 more each to check:")

@@ -1,6 +1,6 @@
 """How long an upload takes to accept or refuse, and what it costs the server: the worst pictures and models.
 
-    python bench/uploads.py
+    python -m bench.uploads
 
 Baseline in the same run: decoding a small PNG screenshot of a digit. Medians of 5. Then every hostile
 model from tests/hostile.py is uploaded in turn, as the app does it, and the server's memory peak
@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import io
 import statistics
-import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+from test_load_image import png_header
+
+from core.nets.uploads import MAX_MODEL_MB, load_uploaded_model
+from core.pictures.data import load_mnist
+from core.pictures.preprocess import MAX_PIXELS, load_image
+from core.runs.child import prepare
+from harness import hostile
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-from test_load_image import png_header  # noqa: E402
-
-import hostile  # noqa: E402
-from core import jobs  # noqa: E402
-from core.data import load_mnist  # noqa: E402
-from core.model_upload import MAX_MODEL_MB, load_uploaded_model  # noqa: E402
-from core.preprocess import MAX_PIXELS, load_image  # noqa: E402
 
 
 def encode(image: Image.Image, format: str, **options) -> bytes:
@@ -78,7 +76,7 @@ def hostile_models(test_images: np.ndarray) -> None:
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    jobs.prepare()
+    prepare()
     test_images = load_mnist().x_test
 
     def check_model(data: bytes):

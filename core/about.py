@@ -5,12 +5,14 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from core.budget import MAX_TRAIN_MB
-from core.host import HOST
-from core.jobs import IDLE_SECONDS, MAX_CONCURRENT, MAX_SECONDS
-from core.model_upload import MAX_MODEL_MB
-from core.preprocess import MAX_IMAGE_MB, MAX_PIXELS
-from core.registry import MAX_MODELS
+from core.nets.budget import MAX_TRAIN_MB
+from core.nets.registry import MAX_MODELS
+from core.nets.uploads import MAX_MODEL_MB
+from core.pictures.preprocess import MAX_IMAGE_MB, MAX_PIXELS
+from core.runs.child import IDLE_SECONDS
+from core.runs.host import HOST
+from core.runs.job import MAX_SECONDS
+from core.runs.line import MAX_CONCURRENT
 
 PACKAGES = ("streamlit", "tensorflow", "tensorflow-cpu", "keras", "numpy", "plotly", "pillow",
             "streamlit-drawable-canvas")  # fmt: skip

@@ -12,8 +12,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.data import IMAGE_SIZE
-from core.models import gradient_batch, graph, output_in, predict_proba
+from core.nets.models import gradient_batch, graph, output_in, predict_proba
+from core.pictures.data import IMAGE_SIZE
 
 
 def _probability_gradients(model: keras.Model, images: np.ndarray, class_index: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from core.data import NUM_CLASSES
+from core.pictures.data import NUM_CLASSES
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:

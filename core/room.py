@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.data import IMAGE_SIZE, NUM_CLASSES
+from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
 
 CAPACITY = 500  # drawings kept; the oldest goes first
 SHARE_EVERY_SECONDS = 3.0  # one share per visitor this often, at most

@@ -1,8 +1,8 @@
 """Train a shipped model from the bundled MNIST with a fixed seed.
 
 Run from the repository root:
-  python scripts/train_default.py                     # the default CNN, about 20 minutes on 2 cores
-  python scripts/train_default.py --model baseline_mlp  # the baseline MLP, about a minute
+  python -m scripts.train_default                     # the default CNN, about 20 minutes on 2 cores
+  python -m scripts.train_default --model baseline_mlp  # the baseline MLP, about a minute
 Writes assets/<model>.keras and its model card assets/<model>.json.
 """
 
@@ -12,19 +12,15 @@ import argparse
 import json
 import math
 import platform
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from core.data import ASSETS_DIR, MNIST_PATH, file_sha256, load_mnist  # noqa: E402
-from core.models import build_model, predict_proba  # noqa: E402
-from core.training import training_dataset  # noqa: E402
+from core.nets.models import build_model, predict_proba
+from core.nets.training import training_dataset
+from core.pictures.data import ASSETS_DIR, MNIST_PATH, file_sha256, load_mnist
 
 AUGMENTATION = "rotation ±12°, scale ±12%, shear ±0.15, shift ±2 px, stroke thinning/thickening"
 RECIPES = {

@@ -1,5 +1,4 @@
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -7,19 +6,18 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(scope="session")
 def mnist():
-    from core.data import load_mnist
+    from core.pictures.data import load_mnist
 
     return load_mnist()
 
 
 @pytest.fixture(scope="session")
 def default_model():
-    from core.models import load_default_model
+    from core.nets.models import load_default_model
 
     return load_default_model()
 

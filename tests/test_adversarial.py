@@ -5,19 +5,12 @@ import numpy as np
 import pytest
 from keras import layers
 
-from core.adversarial import (
-    RobustCheck,
-    attack_picture,
-    fgsm,
-    logits,
-    pgd,
-    robustness_curve,
-    robustness_curves,
-    smallest_flip,
-)
-from core.data import Mnist
-from core.models import build_cnn, model_bytes, model_from_bytes, predict_proba
-from core.training import TrainConfig, train
+from core.attacks import attack_picture, fgsm, pgd, robustness_curve, robustness_curves, smallest_flip
+from core.nets.config import TrainConfig
+from core.nets.models import build_cnn, logits, model_bytes, model_from_bytes, predict_proba
+from core.nets.training import train
+from core.pictures.data import Mnist
+from core.robust_training import RobustCheck
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser import (
+from harness.browser import (
     IDLE,
     ROOT,
     browser_page,

@@ -6,20 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from core.compress import (
-    LiteModel,
-    apply_masks,
-    magnitude_masks,
-    measure,
-    prune,
-    quantize_all,
-    representative_digits,
-    sparsity,
-    to_tflite,
-)
 from core.distill import Distillation, Distiller
-from core.models import build_cnn, build_mlp, model_bytes, model_from_bytes, predict_proba
-from core.training import STUDENTS, TrainConfig, build, train
+from core.nets.config import STUDENTS, TrainConfig
+from core.nets.models import build_cnn, build_mlp, model_bytes, model_from_bytes, predict_proba
+from core.nets.training import build, train
+from core.prune import apply_masks, magnitude_masks, prune, sparsity
+from core.quantize import LiteModel, measure, quantize_all, representative_digits, to_tflite
 
 TINY = TrainConfig(architecture="mlp", dense_units=64, dropout=0.0, batch_norm=False, epochs=2, train_size=10_000)
 

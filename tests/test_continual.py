@@ -5,9 +5,9 @@ import time
 import numpy as np
 import pytest
 
-from core import jobs
 from core.continual import TASKS, ContinualConfig, class_mask, replay_buffer, run
-from core.data import Mnist
+from core.pictures.data import Mnist
+from core.runs.job import Job
 
 SHORT = {"steps_per_task": 60, "batch_size": 64, "learning_rate": 1e-3}
 
@@ -85,7 +85,7 @@ def test_invalid_configs_say_what_to_fix(change, message):
 
 def test_a_run_goes_through_the_job_runner_and_stop_keeps_the_tasks_done(small):
     config = ContinualConfig(method="replay", steps_per_task=400, batch_size=64)
-    job = jobs.Job(run, (config, small), memory_mb=1500)
+    job = Job(run, (config, small), memory_mb=1500)
     job.start()
     deadline = time.monotonic() + 90
     while (job.progress is None or job.progress.result.tasks_done < 1) and time.monotonic() < deadline:

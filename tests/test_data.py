@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core.data import DataUnavailableError, load_mnist
+from core.pictures.data import DataUnavailableError, load_mnist
 
 
 def test_bundled_mnist_has_the_published_shapes_and_counts(mnist):

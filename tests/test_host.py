@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
-from browser import serving_app
-from core.host import Host, cpu_quota, memory_limit, parse_size, read_host
-from streamlit_visitor import Visitor
+from core.runs.host import Host, cpu_quota, memory_limit, parse_size, read_host
+from harness.browser import serving_app
+from harness.visitor import Visitor
 
 GB = 2**30
 

@@ -17,23 +17,23 @@ from keras import layers
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-import hostile
-from browser import NO_READING, serving_app
 from conftest import ROOT, paste_digit
-from core import jobs
-from core.adversarial import robustness_curves
+from core.attacks import robustness_curves
 from core.explain import explain, feature_maps, first_layer_weights
-from core.host import tree_memory_mb
-from core.model_upload import MAX_COST, MAX_MODEL_MB, load_uploaded_model
-from core.models import SHIPPED_MODELS, load_default_model, predict_proba, shipped_paths
-from core.registry import Registry
-from core.transfer import learn_symbols
-from streamlit_visitor import Visitor
+from core.nets.models import SHIPPED_MODELS, load_default_model, predict_proba, shipped_paths
+from core.nets.registry import Registry
+from core.nets.uploads import MAX_COST, MAX_MODEL_MB, load_uploaded_model
+from core.runs.child import IsolatedRunError, prepare, run_isolated
+from core.runs.host import tree_memory_mb
+from core.symbols import learn_symbols
+from harness import hostile
+from harness.browser import NO_READING, serving_app
+from harness.visitor import Visitor
 
 
 @pytest.fixture(scope="module")
 def test_images(mnist):
-    jobs.prepare()  # the process uploads are checked in is forked from; the app starts it with the first page
+    prepare()  # the process uploads are checked in is forked from; the app starts it with the first page
     load_uploaded_model(hostile.keras_file(hostile.small_mlp()), mnist.x_test)  # warm: the first fork imports
     return mnist.x_test
 
@@ -159,17 +159,17 @@ def test_files_that_are_not_models_are_refused_with_a_reason(data, reason, test_
 
 def test_a_check_that_runs_out_of_memory_or_time_costs_the_server_nothing():
     before = resident_mb()
-    with pytest.raises(jobs.IsolatedRunError, match="memory"):
-        jobs.run_isolated(np.ones, (4096, 4096, 64), memory_mb=500, seconds=30)  # 8 GB
-    with pytest.raises(jobs.IsolatedRunError, match="longer"):
-        jobs.run_isolated(time.sleep, 30, memory_mb=100, seconds=1)
+    with pytest.raises(IsolatedRunError, match="memory"):
+        run_isolated(np.ones, (4096, 4096, 64), memory_mb=500, seconds=30)  # 8 GB
+    with pytest.raises(IsolatedRunError, match="longer"):
+        run_isolated(time.sleep, 30, memory_mb=100, seconds=1)
     assert resident_mb() - before < 50
 
 
 def test_a_check_leaves_no_temporary_files_even_when_killed(test_images):
     before = temporary_entries()  # after the process checks fork from has started (test_images): it keeps its own
-    with pytest.raises(jobs.IsolatedRunError):
-        jobs.run_isolated(hostile.write_then_hang, memory_mb=100, seconds=1)
+    with pytest.raises(IsolatedRunError):
+        run_isolated(hostile.write_then_hang, memory_mb=100, seconds=1)
     assert temporary_entries() <= before
 
 
@@ -325,7 +325,7 @@ def test_a_model_many_times_the_default_cnns_cost_is_refused_quickly(test_images
 
 
 def test_a_memory_heavy_model_is_accepted_and_its_heavy_views_run_outside_the_server(app_test, mnist, test_images):
-    from core.host import memory_mb
+    from core.runs.host import memory_mb
 
     uploaded = load_uploaded_model(hostile.keras_file(hostile.memory_heavy()), test_images)
     assert uploaded.cost <= MAX_COST
@@ -342,7 +342,7 @@ def test_a_memory_heavy_model_is_accepted_and_its_heavy_views_run_outside_the_se
 
 
 def test_attack_compares_only_with_models_it_can_attack_and_odd_files_are_refused_in_a_sentence(app_test):
-    from core.compress import LiteModel, to_tflite
+    from core.quantize import LiteModel, to_tflite
 
     app = app_test()
     registry = Registry()

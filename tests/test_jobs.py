@@ -7,12 +7,17 @@ import zipfile
 import keras
 import pytest
 
-from core import jobs
-from core.budget import fit_to_budget
-from core.data import Mnist
-from core.models import model_bytes
-from core.registry import Registry, comparison_table
-from core.training import PRESETS, TrainConfig, train
+from core.nets.budget import fit_to_budget
+from core.nets.config import PRESETS, TrainConfig
+from core.nets.models import model_bytes
+from core.nets.registry import Registry, comparison_table
+from core.nets.training import train
+from core.nets.training_job import TrainingJob
+from core.pictures.data import Mnist
+from core.runs import job as job_module
+from core.runs.child import NICENESS
+from core.runs.job import STOP_SECONDS, Job
+from core.runs.line import MAX_CONCURRENT, Line, ServerBusyError
 
 LONG = TrainConfig(architecture="cnn", filters=8, epochs=20, train_size=5_000, batch_size=32)
 TINY = TrainConfig(architecture="mlp", dense_units=16, epochs=1, train_size=1_000, batch_size=64)
@@ -31,18 +36,18 @@ def wait(job, seconds=60):
 
 
 def test_past_the_cap_runs_wait_in_line_first_come_first_served(small):
-    running = [jobs.TrainingJob(LONG, small, owner=f"trainer {i}") for i in range(jobs.MAX_CONCURRENT)]
+    running = [TrainingJob(LONG, small, owner=f"trainer {i}") for i in range(MAX_CONCURRENT)]
     for job in running:
         job.start()
-    first, second = jobs.TrainingJob(TINY, small, owner="ann"), jobs.TrainingJob(TINY, small, owner="bob")
+    first, second = TrainingJob(TINY, small, owner="ann"), TrainingJob(TINY, small, owner="bob")
     first.start()
     second.start()
     assert first.waiting and first.running and (first.position, second.position) == (1, 2)
     assert 0 < first.starts_in < second.starts_in  # behind the running runs, then behind ann's
-    with pytest.raises(jobs.ServerBusyError, match="already have a run waiting"):
-        jobs.TrainingJob(TINY, small, owner="ann").start()  # one place per visitor
+    with pytest.raises(ServerBusyError, match="already have a run waiting"):
+        TrainingJob(TINY, small, owner="ann").start()  # one place per visitor
     present = [True]
-    gone = jobs.TrainingJob(TINY, small, owner="cat", owner_present=lambda: present[0])
+    gone = TrainingJob(TINY, small, owner="cat", owner_present=lambda: present[0])
     gone.start()
     assert gone.position == 3
     present[0] = False  # cat closed the tab: the line drops them when next looked at
@@ -61,7 +66,7 @@ def test_past_the_cap_runs_wait_in_line_first_come_first_served(small):
 
 
 def test_a_run_past_the_time_limit_is_stopped_and_kept(small):
-    job = jobs.TrainingJob(LONG, small, max_seconds=2.0)
+    job = TrainingJob(LONG, small, max_seconds=2.0)
     job.start()
     wait(job)
     assert job.timed_out and job.result.stopped and job.result.seconds < 30
@@ -75,26 +80,26 @@ def wait_for_progress(job, seconds=60):
 
 
 def test_a_run_trains_in_its_own_process_below_the_servers_priority(small):
-    job = jobs.TrainingJob(LONG, small)
+    job = TrainingJob(LONG, small)
     job.start()
     wait_for_progress(job)
     assert job.pid not in (None, os.getpid())
     server, run = os.getpriority(os.PRIO_PROCESS, 0), os.getpriority(os.PRIO_PROCESS, job.pid)
-    assert run == min(server + jobs.NICENESS, 19) and run > server
+    assert run == min(server + NICENESS, 19) and run > server
     job.stop()
     wait(job)
     assert job.result.stopped and job.result.model.count_params() > 0
 
 
 def test_a_run_whose_process_dies_ends_with_a_message_and_frees_its_slot(small):
-    job = jobs.TrainingJob(LONG, small)
+    job = TrainingJob(LONG, small)
     job.start()
     wait_for_progress(job)
     os.kill(job.pid, signal.SIGKILL)  # what the kernel does to a process out of memory
     wait(job)
     assert job.result is None and "stopped unexpectedly" in job.error
-    for _ in range(jobs.MAX_CONCURRENT):  # every slot is free again
-        again = jobs.TrainingJob(TINY, small)
+    for _ in range(MAX_CONCURRENT):  # every slot is free again
+        again = TrainingJob(TINY, small)
         again.start()
         wait(again)
         assert again.result is not None
@@ -104,7 +109,7 @@ def test_stop_ends_a_run_within_two_seconds_and_keeps_the_model_so_far(small):
     largest = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512,
                           epochs=20, train_size=5_000)  # fmt: skip
     slowest_steps, _ = fit_to_budget(largest)  # the largest network the server allows
-    job = jobs.TrainingJob(slowest_steps, small)
+    job = TrainingJob(slowest_steps, small)
     job.start()
     wait_for_progress(job)
     asked = time.monotonic()
@@ -112,14 +117,14 @@ def test_stop_ends_a_run_within_two_seconds_and_keeps_the_model_so_far(small):
     wait(job, seconds=10)
     # Its process has ended (and its slot is free) within STOP_SECONDS + the poll interval and the hand-over; the
     # server then scores the kept model on the test digits, which on a loaded 2-core machine adds a moment.
-    assert job.ended - asked <= jobs.STOP_SECONDS + 1.0
+    assert job.ended - asked <= STOP_SECONDS + 1.0
     assert job.result is not None and job.result.stopped and 0 < job.result.test_accuracy <= 1
 
 
 def test_a_run_whose_visitor_has_gone_is_stopped_and_frees_its_slot(small, monkeypatch):
-    monkeypatch.setattr(jobs, "ABANDONED_SECONDS", 1.0)
+    monkeypatch.setattr(job_module, "ABANDONED_SECONDS", 1.0)
     present = [True]
-    job = jobs.TrainingJob(LONG, small, owner_present=lambda: present[0])
+    job = TrainingJob(LONG, small, owner_present=lambda: present[0])
     job.start()
     wait_for_progress(job)
     present[0] = False  # the tab closed
@@ -128,16 +133,16 @@ def test_a_run_whose_visitor_has_gone_is_stopped_and_frees_its_slot(small, monke
 
 
 def test_a_run_over_the_memory_budget_is_refused_before_it_starts(small, monkeypatch):
-    monkeypatch.setattr("core.budget.MAX_TRAIN_MB", 500.0)  # a small host's budget (core.host derives it)
+    monkeypatch.setattr("core.nets.budget.MAX_TRAIN_MB", 500.0)  # a small host's budget (core.runs.host derives it)
     with pytest.raises(ValueError, match="GB of memory"):
-        jobs.TrainingJob(PRESETS["quick"], small)
+        TrainingJob(PRESETS["quick"], small)
     greedy = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512)
     with pytest.raises(ValueError, match="too long to stop it promptly"):  # on any host: Stop must keep its promise
-        jobs.TrainingJob(greedy, small)
+        TrainingJob(greedy, small)
 
 
 def test_registry_numbers_renames_deletes_and_evicts_the_oldest(small, monkeypatch):
-    monkeypatch.setattr("core.registry.MAX_MODELS", 2)
+    monkeypatch.setattr("core.nets.registry.MAX_MODELS", 2)
     result = train(TINY, small)
     registry = Registry()
     assert registry.add(TINY, result) is None and registry.add(TINY, result) is None
@@ -166,7 +171,7 @@ def test_a_downloaded_model_loads_back_safely(small, tmp_path):
     assert loaded.count_params() == result.model.count_params()
 
 
-class _Recorded(jobs.Job):
+class _Recorded(Job):
     """A run the line can start without a process: it only records that it began."""
 
     def __init__(self, owner: str, expected_seconds: float = 60.0) -> None:
@@ -177,7 +182,7 @@ class _Recorded(jobs.Job):
 
 
 def test_each_visitor_has_one_run_at_a_time_and_a_second_waits_behind_the_others_first():
-    line = jobs.Line(2)
+    line = Line(2)
     train, remember = _Recorded("ann"), _Recorded("ann")
     line.join(train)
     line.join(remember)  # a slot is free, but ann has a run going

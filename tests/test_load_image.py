@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import paste_digit
-from core.preprocess import MAX_IMAGE_MB, MAX_PIXELS, load_image, to_mnist
+from core.pictures.preprocess import MAX_IMAGE_MB, MAX_PIXELS, load_image, to_mnist
 
 
 def encode(image: Image.Image, format: str, **options) -> bytes:
@@ -93,7 +93,7 @@ def test_a_large_photo_is_reduced_to_the_working_size(mnist):
 
 
 def test_photos_under_uneven_light_are_read(mnist, default_model):
-    from core.reading import read_picture
+    from core.pictures.reading import read_picture
 
     digits = range(30)
     readings = [

@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, chart_traces, paste_digit
-from core.models import shipped_paths
+from core.nets.models import shipped_paths
 
 TIMEOUT = 60  # seconds per run: the first one loads TensorFlow and the model
 
@@ -75,7 +75,7 @@ def evaluate_page(app):
 
 def test_evaluate_page_shows_the_matrix_and_the_most_confused_cell(evaluate_page, mnist, default_model):
     from core.metrics import cell_indices
-    from core.models import predict_proba
+    from core.nets.models import predict_proba
 
     at = evaluate_page
     probabilities = predict_proba(default_model, mnist.x_test / np.float32(255))
@@ -89,7 +89,7 @@ def test_evaluate_page_shows_the_matrix_and_the_most_confused_cell(evaluate_page
 
 def test_evaluate_page_gallery_follows_the_cell_selectors(evaluate_page, mnist, default_model):
     from core.metrics import cell_indices
-    from core.models import predict_proba
+    from core.nets.models import predict_proba
 
     at = evaluate_page
     probabilities = predict_proba(default_model, mnist.x_test / np.float32(255))
@@ -119,7 +119,7 @@ def test_evaluate_page_for_the_baseline_model(app):
     app.switch_page("app_pages/evaluate.py")
     app.run()
     assert not app.exception
-    from core.models import load_model_card, shipped_paths
+    from core.nets.models import load_model_card, shipped_paths
 
     assert app.metric[0].value == f"{load_model_card(shipped_paths('Baseline MLP')[1])['test_accuracy']:.2%}"
 
@@ -225,9 +225,9 @@ def test_attack_page_attacks_the_visitors_drawing_and_compares_two_models(app, m
 
 
 def test_teach_page_learns_injected_symbols_and_reads_a_new_one(app):
-    from core.preprocess import to_mnist
-    from core.transfer import Examples
-    from symbols import drawings
+    from core.pictures.preprocess import to_mnist
+    from core.symbols import Examples
+    from harness.symbols import drawings
 
     canvases, names = drawings(["+", "×", "○"], 4, seed=5)
     examples = Examples()
@@ -249,7 +249,7 @@ def test_teach_page_learns_injected_symbols_and_reads_a_new_one(app):
 
 
 def test_teach_page_fine_tunes_on_injected_handwriting(app, mnist):
-    from core.transfer import Examples
+    from core.symbols import Examples
 
     mine = Examples()
     for index in range(6):
@@ -309,8 +309,8 @@ def test_trust_page_slices_calibration_and_stress_test(app):
 def test_draw_page_says_how_sure_after_temperature_scaling(app, mnist, default_model):
     import ui
     from core.calibration import with_temperature
-    from core.models import predict_proba
-    from core.preprocess import to_mnist
+    from core.nets.models import predict_proba
+    from core.pictures.preprocess import to_mnist
 
     test = predict_proba(default_model, mnist.x_test[:2000] / np.float32(255)).max(axis=1)
     unsure = int(np.flatnonzero((test > 0.55) & (test < 0.9))[0])  # a digit the network hesitates over
@@ -504,13 +504,13 @@ def test_an_error_in_a_page_shows_a_friendly_message_not_a_traceback(app):
 def test_without_data_the_pages_say_how_to_fix_it(app, monkeypatch, tmp_path):
     import keras
 
-    import core.data
+    import core.pictures.data
     import ui
 
     def offline():
         raise OSError("no network")  # what a download on this machine meets
 
-    monkeypatch.setattr(core.data.load_mnist, "__defaults__", (tmp_path / "missing.npz",))
+    monkeypatch.setattr(core.pictures.data.load_mnist, "__defaults__", (tmp_path / "missing.npz",))
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     ui.mnist.clear()
     try:
@@ -626,11 +626,13 @@ def test_a_shared_drawing_reaches_the_room_page_and_its_owner_can_take_it_back(a
 
 
 def test_a_run_past_the_servers_cap_waits_in_line_and_can_leave_it(app, monkeypatch):
-    from core import jobs
+    from core.runs import line as line_module
+    from core.runs.job import Job
+    from core.runs.line import Line
 
-    line = jobs.Line(1)
-    line._running.append(jobs.Job(print, (), memory_mb=0, expected_seconds=120))  # a server busy for 2 minutes
-    monkeypatch.setattr(jobs, "_line", line)
+    line = Line(1)
+    line._running.append(Job(print, (), memory_mb=0, expected_seconds=120))  # a server busy for 2 minutes
+    monkeypatch.setattr(line_module, "LINE", line)
     app.query_params.update({"architecture": "mlp", "dense_units": "32", "epochs": "1", "train_size": "1000"})
     app.switch_page("app_pages/train.py").run()
     next(b for b in app.button if b.label == "Train").click().run()

@@ -7,16 +7,11 @@ from html.parser import HTMLParser
 import numpy as np
 from PIL import Image
 
-from core.plots import (
-    CURVE_HEIGHT,
-    CURVE_WIDTH,
-    GRID_GREY,
-    pixel_picture,
-    png_bytes,
-    probability_list,
-    robustness_figure,
-    training_curves,
-)
+from core.figures.bars import probability_list
+from core.figures.curves import training_curves
+from core.figures.pictures import pixel_picture, png_bytes
+from core.figures.robustness import robustness_figure
+from core.figures.style import CURVE_HEIGHT, CURVE_WIDTH, GRID_GREY
 
 
 class Rows(HTMLParser):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import paste_digit
-from core.preprocess import to_mnist
+from core.pictures.preprocess import to_mnist
 
 
 def test_mnist_digits_come_out_nearly_unchanged(mnist):
@@ -75,9 +75,9 @@ def test_wrong_shapes_raise_value_error(shape):
 @pytest.fixture(scope="module")
 def read_rate(mnist, default_model):
     """Share of 60 test digits read right under a photo condition (bench/photos.py measures 500)."""
-    from core.preprocess import load_image
-    from core.reading import read_picture
-    from photos import conditions
+    from core.pictures.preprocess import load_image
+    from core.pictures.reading import read_picture
+    from harness.photos import conditions
 
     def rate(name: str) -> tuple[float, int]:
         rng = np.random.default_rng(11)
@@ -101,7 +101,7 @@ def test_photos_are_read_whatever_the_framing_light_and_paper(read_rate, conditi
 
 
 def test_a_digit_filling_the_frame_reads_like_the_same_digit_with_a_margin(mnist):
-    from photos import ink_map
+    from harness.photos import ink_map
 
     rng = np.random.default_rng(3)
     alike = []

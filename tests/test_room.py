@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from core.plots import room_wall
+from core.figures.room import room_wall
 from core.room import KeyGuard, Room, is_presenter
 
 

@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from browser import (
+from harness.browser import (
     ROOT,
     browser_pages,
     canvas_button,
@@ -30,7 +30,7 @@ from browser import (
     settled_prediction,
     wait_until_healthy,
 )
-from streamlit_visitor import SERVER_HEADER, Visitor
+from harness.visitor import SERVER_HEADER, Visitor
 
 pytestmark = pytest.mark.browser
 MOVED = "Digit Lab moved you to another server"

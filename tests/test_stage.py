@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from browser import (
+from harness.browser import (
     CANVAS,
     IDLE,
     PHONE,

@@ -3,20 +3,11 @@
 import numpy as np
 import pytest
 
-from core.models import load_default_model, model_from_bytes, predict_proba, shipped_paths
-from core.preprocess import to_mnist
-from core.transfer import (
-    L2,
-    MAX_EXAMPLES,
-    Examples,
-    before_after,
-    check_symbols,
-    compare,
-    fit_head,
-    learn_symbols,
-    personalize,
-)
-from symbols import LOOK_ALIKES, drawings
+from core.nets.models import load_default_model, model_from_bytes, predict_proba, shipped_paths
+from core.personalise import before_after, personalize
+from core.pictures.preprocess import to_mnist
+from core.symbols import L2, MAX_EXAMPLES, Examples, check_symbols, compare, fit_head, learn_symbols
+from harness.symbols import LOOK_ALIKES, drawings
 
 
 def pictures(symbols, per_symbol, seed):
@@ -123,7 +114,7 @@ def test_personalising_reads_the_visitors_digits_better_and_keeps_mnist(mnist):
 
 
 def test_symbol_names_that_look_alike_are_one_name_and_invisible_characters_go():
-    from core.transfer import check_symbols, symbol_name
+    from core.symbols import check_symbols, symbol_name
 
     assert symbol_name("  ✓\u200b ") == "✓" and symbol_name("a\u202eb") == "ab"  # zero-width, right-to-left override
     assert symbol_name("ｆｕｌｌ\u00a0width") == "full width" and symbol_name("\x00\x1b[31m") == "[31m"
@@ -133,7 +124,7 @@ def test_symbol_names_that_look_alike_are_one_name_and_invisible_characters_go()
 
 
 def test_the_examples_cap_counts_every_kept_drawing_renamed_symbols_included():
-    from core.transfer import MAX_EXAMPLES, MAX_KEPT, Examples
+    from core.symbols import MAX_EXAMPLES, MAX_KEPT, Examples
 
     examples, blank = Examples(), np.zeros((28, 28), np.float32)
     for round_ in range(MAX_KEPT // MAX_EXAMPLES):  # a visitor renames their symbols again and again

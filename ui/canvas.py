@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core.preprocess import read_canvas
+from core.pictures.preprocess import read_canvas
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
 PEN_WIDTH = 24  # on the 280 px canvas, scaled on others: a 200 px digit shrinks to 20 px, strokes to ~2.4 px

@@ -8,10 +8,7 @@ import keras
 import numpy as np
 import streamlit as st
 
-from core.compress import LiteModel
-from core.data import IMAGE_SIZE, Mnist, load_mnist
-from core.jobs import IsolatedRunError, run_isolated
-from core.models import (
+from core.nets.models import (
     SHIPPED_MODELS,
     lasting,
     load_default_model,
@@ -21,7 +18,10 @@ from core.models import (
     predict_proba,
     shipped_paths,
 )
-from core.registry import Registry
+from core.nets.registry import Registry
+from core.pictures.data import IMAGE_SIZE, Mnist, load_mnist
+from core.quantize import LiteModel
+from core.runs.child import IsolatedRunError, run_isolated
 from ui.session import hold
 from ui.text import VisitorError, as_text
 

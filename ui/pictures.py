@@ -6,8 +6,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from core.data import IMAGE_SIZE
-from core.preprocess import MAX_IMAGE_MB, load_image, to_mnist
+from core.pictures.data import IMAGE_SIZE
+from core.pictures.preprocess import MAX_IMAGE_MB, load_image, to_mnist
 from ui.models import mnist
 
 INPUTS = ("Draw", "Upload a photo")  # the Draw page's two ways to show the network a digit
@@ -40,6 +40,20 @@ def your_input() -> np.ndarray | None:
 
 
 SOURCES = ("Your drawing", "A test digit", "The attacked picture")
+ATTACKED = "attacked_picture"  # session key of the picture the Attack page last made
+
+
+def keep_attacked(picture: np.ndarray) -> None:
+    """The Attack page's latest picture, for the Explain page to offer."""
+    st.session_state[ATTACKED] = picture
+
+
+def explain(source: str, *, index: int | None = None) -> None:
+    """Open the Explain page on a picture: one of SOURCES, a test digit's `index` for "A test digit"."""
+    st.session_state.explain_source = source
+    if index is not None:
+        st.session_state.explain_index = index
+    st.switch_page("app_pages/explain.py")
 
 
 def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int | None]:
@@ -49,12 +63,12 @@ def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int
     last attacked on the Attack page. Stops the page with a hint if they chose a drawing and have none.
     """
     drawn = your_input()
-    sources = list(SOURCES[:2]) + ([SOURCES[2]] if attacked and "attacked_picture" in st.session_state else [])
+    sources = list(SOURCES[:2]) + ([SOURCES[2]] if attacked and ATTACKED in st.session_state else [])
     if st.session_state.get(f"{key}_source") not in sources:  # first visit, or the attacked picture is gone
         st.session_state[f"{key}_source"] = sources[0] if drawn is not None else sources[1]
     source = st.segmented_control("Picture", sources, key=f"{key}_source", required=True)
     if source == SOURCES[2]:
-        return st.session_state.attacked_picture, None
+        return st.session_state[ATTACKED], None
     if source == SOURCES[0]:
         if drawn is None:
             st.info("Draw a digit on the Draw page first, or pick a test digit.", icon="✏️")

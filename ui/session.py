@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
 
-from core.runtime import trim_memory
+from core.runs.runtime import trim_memory
 
 log = logging.getLogger("digitlab")
 GONE_SECONDS = 60.0  # a visitor disconnected this long loses their models (a phone's locked screen comes back sooner)
@@ -61,28 +61,6 @@ def job_owner() -> dict:
     """The visitor a long run belongs to, as Job's keywords: who they are, and a check that they are still here."""
     context = get_script_run_ctx()
     return {"owner": context.session_id if context else None, "owner_present": owner_present()}
-
-
-def in_line(job) -> bool:
-    """While a run waits for a free slot: its place in line, when it should start, a way out. True if waiting."""
-    if not job.waiting:
-        return False
-    seconds = job.starts_in
-    when = ("when a run ends" if seconds is None else f"in about {seconds / 60:.0f} min" if seconds >= 90
-            else f"in about {max(seconds, 5):.0f} s")  # fmt: skip
-    if job.behind_own_run:
-        st.info(f"You have another run going: each visitor runs one at a time, so this one waits for it to end, "
-                f"behind other visitors' first runs. It is number {job.position} in line and should start {when}.",
-                icon=":material/hourglass_top:")  # fmt: skip
-    elif job.waits_for_memory:
-        st.info(f"Yours is next, waiting for memory: the server keeps every run within its host's limit, and other "
-                f"visitors' runs use it now. It should start {when}.", icon=":material/hourglass_top:")  # fmt: skip
-    else:
-        st.info(f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should "
-                f"start {when}.", icon=":material/hourglass_top:")  # fmt: skip
-    if st.button("Leave the line", icon=":material/logout:", key=f"leave_line_{id(job)}"):
-        job.stop()
-    return True
 
 
 def moved_here() -> bool:

@@ -16,8 +16,10 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
-from core.plots import confusion_heatmap, probability_list, reading_line, room_wall
-from core.reading import Reading
+from core.figures.bars import probability_list, reading_line
+from core.figures.matrices import confusion_heatmap
+from core.figures.room import room_wall
+from core.pictures.reading import Reading
 from core.room import KeyGuard, Room, Summary
 from ui.session import arrived
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from core.data import DataUnavailableError
+from core.pictures.data import DataUnavailableError
 
 log = logging.getLogger("digitlab")
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.calibration import Calibration, calibrate, fit_temperature, with_temperature
-from core.models import SHIPPED_MODELS, predict_proba
-from core.reading import Reading, read_image
-from core.slices import style_attributes
-from core.training import split
+from core.calibration import Calibration, calibrate, fit_temperature
+from core.nets.config import split
+from core.nets.models import SHIPPED_MODELS, predict_proba
+from core.pictures.slices import style_attributes
 from ui.models import (
-    active_label,
-    active_model,
     derived,
     mnist,
     model,
@@ -57,15 +54,6 @@ def calibration(label: str) -> Calibration:
         store["temperature"] = temperature(label) or _fitted_temperature(label)
         store["calibration"] = calibrate(store["temperature"], test_probabilities(label), mnist().y_test)
     return store["calibration"]
-
-
-def read_calibrated(image: np.ndarray) -> Reading:
-    """The active model's reading of its (28, 28) input, its probabilities softened or sharpened by its temperature."""
-    reading = read_image(active_model(), image)
-    scale = temperature(active_label())
-    if scale is None:
-        return reading
-    return Reading(reading.image, with_temperature(reading.probabilities[None], scale)[0])
 
 
 @st.cache_resource(show_spinner="Measuring the test digits' handwriting…")

@@ -30,12 +30,12 @@ import h5py
 import keras
 import numpy as np
 
-from core.adversarial import attack_picture, fgsm
-from core.data import IMAGE_SIZE, NUM_CLASSES
+from core.attacks import attack_picture, fgsm
 from core.explain import explain, feature_maps, first_layer_weights
-from core.jobs import IsolatedRunError, run_isolated
-from core.models import activations_per_digit, load_default_model, model_bytes, model_from_bytes, predict_proba
-from core.runtime import out_of_memory
+from core.nets.models import activations_per_digit, load_default_model, model_bytes, model_from_bytes, predict_proba
+from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
+from core.runs.child import IsolatedRunError, preload, run_isolated
+from core.runs.runtime import out_of_memory
 
 MAX_MODEL_MB = float(os.environ.get("DIGITLAB_MAX_MODEL_MB", "20"))  # largest .keras file a visitor may upload
 MAX_UNPACKED_RATIO = 4  # a .keras archive may unpack to 4x its cap; more is a zip bomb
@@ -294,3 +294,6 @@ def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray, flo
         log.info("uploaded model fails the Attack page: %s: %.300s", type(error).__name__, error)
         raise ValueError("The model reads digits, but the Attack page cannot take its gradients.") from None
     return model_bytes(model), probabilities, cost
+
+
+preload(__name__)  # its functions run in runs' processes: imported once, before they fork

@@ -1,9 +1,8 @@
 """Adversarial examples: pictures changed by at most ε per pixel so that the network misreads them.
 
-L∞ attacks in pixel units of [0, 1]: FGSM (one signed-gradient step, Goodfellow et al. 2015) and PGD
-(many small steps projected back into the ε-box, Madry et al. 2018), untargeted (any wrong reading)
-or targeted (a chosen reading); the smallest ε that changes a reading; accuracy against ε; and the
-fast adversarial training of Wong, Rice & Kolter 2020 (FGSM from a random start).
+L∞ attacks in pixel units of [0, 1]: FGSM (one signed-gradient step, Goodfellow et al. 2015) and PGD (many small
+steps projected back into the ε-box, Madry et al. 2018), untargeted (any wrong reading) or targeted (a chosen
+reading); the smallest ε that changes a reading; accuracy against ε.
 """
 
 from __future__ import annotations
@@ -15,39 +14,12 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
 
-from core.data import IMAGE_SIZE
-from core.models import gradient_batch, graph, input_in, predict_proba, traced, update_metrics
+from core.nets.models import gradient_batch, logits, predict_proba, traced
+from core.pictures.data import IMAGE_SIZE
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
 RESOLUTION = 0.01  # smallest_flip's step in ε: 2.5 grey levels of 255, and the Attack page's slider step
-
-
-def logits(model: keras.Model) -> Callable:
-    """f(images, training) -> (B, 10) logits of a model that ends in a softmax.
-
-    Gradients of a saturated softmax are zero in float32 (p = 1.0 exactly), which would hide a
-    confident network from the attacks ("gradient masking"); the scores before it do not saturate.
-    Models whose last layer is neither a softmax Dense nor a softmax layer fall back to log p.
-    """
-    last = model.layers[-1]
-    if getattr(last, "activation", None) is keras.activations.softmax and isinstance(last, layers.Dense):
-        features = keras.Model(graph(model).inputs, input_in(model, last))
-
-        def dense(images, training=False):
-            scores = tf.matmul(features(images, training=training), last.kernel)
-            return scores + last.bias if last.use_bias else scores
-
-        return dense
-    if isinstance(last, layers.Softmax) or (
-        isinstance(last, layers.Activation) and last.activation is keras.activations.softmax
-    ):
-        return keras.Model(graph(model).inputs, input_in(model, last))
-    held = weakref.ref(model)  # callers cache this function per model: it must not keep the model alive
-    return lambda images, training=False: tf.math.log(held()(images, training=training) + 1e-30)
-
-
 _gradients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one traced graph per live model
 
 
@@ -281,75 +253,3 @@ def robustness_curves(
         curves[name] = robustness_curve(model, images, labels, CURVE_EPS, ATTACKS[name], on_progress=report)
         done += costs[name]
     return curves
-
-
-class FastAdversarialTraining(keras.Model):
-    """Trains `network` on FGSM examples from a random start (Wong, Rice & Kolter 2020).
-
-    Each step draws δ uniformly in [-ε, ε], takes one signed-gradient step of 1.25 ε from there,
-    projects back into the ε-box and trains on the result: about twice a plain step's cost, against
-    PGD training's (steps + 1) times. Fit this wrapper; keep `network`.
-    """
-
-    STEP = 1.25  # FGSM step in units of ε (Wong et al.'s α = 1.25 ε)
-
-    def __init__(self, network: keras.Model, eps: float, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.network, self.eps = network, float(eps)
-        self.scores = logits(network)
-
-    def call(self, images, training=False):
-        return self.network(images, training=training)
-
-    def train_step(self, data):
-        images, targets = data  # (B, 28, 28) in [0, 1]; (B, 10) one-hot, perhaps smoothed
-        delta = tf.random.uniform(tf.shape(images), -self.eps, self.eps)
-        with tf.GradientTape() as tape:
-            tape.watch(delta)
-            start = tf.clip_by_value(images + delta, 0.0, 1.0)
-            loss = tf.nn.softmax_cross_entropy_with_logits(targets, self.scores(start, training=True))
-        delta += self.STEP * self.eps * tf.sign(tape.gradient(loss, delta))
-        delta = tf.clip_by_value(delta, -self.eps, self.eps)
-        adversarial = tf.stop_gradient(tf.clip_by_value(images + delta, 0.0, 1.0))
-        with tf.GradientTape() as tape:
-            predicted = self(adversarial, training=True)
-            loss = self.compute_loss(x=adversarial, y=targets, y_pred=predicted)
-        gradients = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply(gradients, self.trainable_variables)
-        return update_metrics(self, loss, targets, predicted)
-
-
-CHECK_DIGITS = 500  # held-out digits attacked (PGD-10) after each epoch of adversarial training
-
-
-class RobustCheck(keras.callbacks.Callback):
-    """After each epoch, PGD-10 accuracy on held-out digits, in history["robust"]; at the end, the best epoch.
-
-    FGSM training can collapse within an epoch ("catastrophic overfitting": PGD accuracy falls to
-    near 0 while FGSM accuracy climbs, Wong et al. 2020); this check shows it and undoes it.
-    """
-
-    def __init__(self, network: keras.Model, images: np.ndarray, labels: np.ndarray, eps: float, history: dict) -> None:
-        super().__init__()
-        self.network, self.eps = network, eps
-        self.images, self.labels = images[:CHECK_DIGITS], np.asarray(labels[:CHECK_DIGITS])
-        self.history = history
-        history["robust"] = []  # (step, loss, accuracy) under attack, once per epoch
-        self.step, self.best_accuracy, self.best_weights = 0, -1.0, None
-
-    def on_train_batch_end(self, batch, logs=None) -> None:
-        self.step += 1
-
-    def on_epoch_end(self, epoch, logs=None) -> None:
-        attacked = pgd(self.network, self.images, self.labels, self.eps, steps=10, seed=epoch)
-        probabilities = predict_proba(self.network, attacked)
-        accuracy = float((probabilities.argmax(axis=1) == self.labels).mean())
-        loss = float(-np.log(probabilities[np.arange(len(self.labels)), self.labels] + 1e-12).mean())
-        self.history["robust"].append((self.step, loss, accuracy))
-        if accuracy > self.best_accuracy:
-            self.best_accuracy, self.best_weights = accuracy, self.network.get_weights()
-
-    def on_train_end(self, logs=None) -> None:
-        latest = self.history["robust"][-1][2] if self.history["robust"] else None
-        if self.best_weights is not None and latest is not None and latest < self.best_accuracy:
-            self.network.set_weights(self.best_weights)

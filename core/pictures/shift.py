@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.data import IMAGE_SIZE
-from core.models import predict_proba
+from core.nets.models import predict_proba
+from core.pictures.data import IMAGE_SIZE
 
 SHIFTS = {  # name -> (strengths, unit); 0 leaves the digits unchanged
     "rotation": ((0, 10, 20, 30, 45, 60), "°"),

@@ -1,6 +1,6 @@
 """Hostile .keras files, built here from small real models (nothing is downloaded).
 
-    python tests/hostile.py FOLDER    # writes each file to FOLDER, to try against a running server
+    python -m harness.hostile FOLDER    # writes each file to FOLDER, to try against a running server
 
 Each builder returns the bytes a visitor could upload. The attacks are the ones a hostile visitor
 tried against the server (issue 21): a config that declares a huge layer over small weights,

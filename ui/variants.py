@@ -1,4 +1,4 @@
-"""The Compress page's runs: one at a time per visitor, each through the job runner, each adding measured variants.
+"""The variants a visitor's Compress runs made: each run through the job runner, one at a time, adding measured files.
 
 Quantizing measures a model's TFLite files. Pruning and distilling make a new Keras model: it joins the
 sidebar like any run, and its float32 and int8 files are then measured the same way.
@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.compress import MEMORY_MB, QUANTIZATIONS, LiteModel, Pruned, Variant, prune, quantize
 from core.distill import Distillation
-from core.jobs import Job, ServerBusyError, TrainingJob
-from core.models import model_bytes, model_from_bytes
-from core.training import STUDENTS
+from core.nets.config import STUDENTS
+from core.nets.models import model_bytes, model_from_bytes
+from core.nets.training_job import TrainingJob
+from core.prune import Pruned, PruneJob
+from core.quantize import QUANTIZATIONS, LiteModel, QuantizeJob, Variant
+from core.runs.job import Job
+from core.runs.line import ServerBusyError
 from ui.models import mnist, model, registry
 from ui.session import job_owner
 
@@ -51,17 +54,11 @@ def start(what: str, label: str, **options) -> None:
 
 
 def _quantize(label: str, *, names: tuple[str, ...] = tuple(QUANTIZATIONS)) -> Job:
-    job = Job(quantize, (model_bytes(model(label)), mnist(), label, names), memory_mb=MEMORY_MB,
-              **job_owner())  # fmt: skip
-    job.what = "quantization"
-    return job
+    return QuantizeJob(model_bytes(model(label)), mnist(), label, names, **job_owner())
 
 
 def _prune(label: str, *, sparsity: float) -> Job:
-    job = Job(prune, (model_bytes(model(label)), sparsity, mnist()), memory_mb=MEMORY_MB,
-              **job_owner())  # fmt: skip
-    job.what = "pruning"
-    return job
+    return PruneJob(model_bytes(model(label)), sparsity, mnist(), **job_owner())
 
 
 def _student(label: str, *, student: str, temperature: float = 4.0, alpha: float = 0.1, distilled: bool) -> Job:
@@ -76,18 +73,6 @@ _JOBS = {
     "distill": lambda label, **options: _student(label, distilled=True, **options),
     "alone": lambda label, **options: _student(label, distilled=False, **options),
 }
-
-
-def progress(pending: Pending) -> tuple[float, str]:
-    """(share done, what is happening) of a running run, for a progress bar."""
-    report = pending.job.progress
-    if report is None:
-        return 0.0, "Starting…"
-    if pending.what == "quantize":
-        return report  # (share, what) already
-    if pending.what == "prune":
-        return report.step / report.steps, f"Pruning to {report.sparsity:.0%} · step {report.step}/{report.steps}"
-    return report.step / report.steps, f"Training the student · epoch {report.epoch}/{report.epochs}"
 
 
 def collect() -> str | None:

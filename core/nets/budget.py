@@ -12,10 +12,11 @@ import math
 import os
 from dataclasses import dataclass
 
-from core.adversarial import CHECK_DIGITS
-from core.data import IMAGE_SIZE, NUM_CLASSES
-from core.host import HOST
-from core.training import CHOICES, ROBUST_TEST_DIGITS, TrainConfig
+from core.nets.config import CHOICES, TrainConfig
+from core.nets.training import ROBUST_TEST_DIGITS
+from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
+from core.robust_training import CHECK_DIGITS
+from core.runs.host import HOST
 
 SERVER_MB = 1250.0  # the server after its first visitors and the process runs fork from, PSS (bench/host.py)
 # Memory one training may use, estimated: what the host's budget leaves beside the server (core.host).

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
-from core.data import IMAGE_SIZE
+from core.pictures.data import IMAGE_SIZE
 
 DIGIT_BOX = 20  # MNIST fitted each digit's longer side into a 20x20 box (aspect ratio kept)
 CENTRE = 14.0  # MNIST's mean centre of mass, in pixel indices (measured: 13.996, 14.007)

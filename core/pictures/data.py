@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 MNIST_PATH = ASSETS_DIR / "mnist.npz"
 IMAGE_SIZE = 28  # pixels per side of an MNIST digit
 NUM_CLASSES = 10  # the digits 0-9

@@ -36,7 +36,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from browser import DIGIT_STROKES
+from harness.browser import DIGIT_STROKES
 
 CANVAS_SIZE, PEN_WIDTH = 280, 24  # app_pages/draw.py's canvas on a laptop
 SERVER_HEADER = "X-Digitlab-Server"  # which server answered, when the proxy says (deploy/Caddyfile)

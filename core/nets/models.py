@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -12,7 +14,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
+from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
+from core.runs.child import SHORT_LIVED, preload
 
 # The models that ship in assets/, by the name the sidebar shows: file stem of the .keras file
 # and of its model card (.json). The first is the default.
@@ -149,7 +152,6 @@ def shipped_paths(label: str) -> tuple[Path, Path]:
 # after the function and its model are gone, so the server traces only the shipped models, and a run's short-lived
 # process traces whatever it likes (its memory goes with it). Other models run eagerly: a few ms more a call.
 _lasting: weakref.WeakSet = weakref.WeakSet()
-_trace_all = False
 
 
 def lasting(model: keras.Model) -> keras.Model:
@@ -158,15 +160,9 @@ def lasting(model: keras.Model) -> keras.Model:
     return model
 
 
-def trace_every_model() -> None:
-    """In a short-lived process: trace every model's graphs (they go when the process ends)."""
-    global _trace_all
-    _trace_all = True
-
-
 def traced(model: keras.Model) -> bool:
     """Whether `model`'s computations are traced into graphs (see `lasting`)."""
-    return _trace_all or model in _lasting
+    return model in _lasting or os.environ.get(SHORT_LIVED) == "1"
 
 
 # One traced graph per lasting model, dropped with the model: entries are derived from the model
@@ -259,3 +255,30 @@ def update_metrics(model: keras.Model, loss, targets, predicted) -> dict:
         else:
             metric.update_state(targets, predicted)
     return {metric.name: metric.result() for metric in model.metrics}
+
+
+def logits(model: keras.Model) -> Callable:
+    """f(images, training) -> (B, 10) logits of a model that ends in a softmax.
+
+    Gradients of a saturated softmax are zero in float32 (p = 1.0 exactly), which would hide a
+    confident network from the attacks ("gradient masking"); the scores before it do not saturate.
+    Models whose last layer is neither a softmax Dense nor a softmax layer fall back to log p.
+    """
+    last = model.layers[-1]
+    if getattr(last, "activation", None) is keras.activations.softmax and isinstance(last, layers.Dense):
+        features = keras.Model(graph(model).inputs, input_in(model, last))
+
+        def dense(images, training=False):
+            scores = tf.matmul(features(images, training=training), last.kernel)
+            return scores + last.bias if last.use_bias else scores
+
+        return dense
+    if isinstance(last, layers.Softmax) or (
+        isinstance(last, layers.Activation) and last.activation is keras.activations.softmax
+    ):
+        return keras.Model(graph(model).inputs, input_in(model, last))
+    held = weakref.ref(model)  # callers cache this function per model: it must not keep the model alive
+    return lambda images, training=False: tf.math.log(held()(images, training=training) + 1e-30)
+
+
+preload(__name__)  # its functions run in runs' processes: imported once, before they fork

@@ -1,0 +1,152 @@
+"""A training's configuration: every hyperparameter with the values the Train page offers, the presets, the
+students to distil into, and how the digits are split.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+ARCHITECTURES = ("mlp", "cnn", "deep_cnn")
+ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULES = ("constant", "one_cycle", "warmup_cosine")
+
+
+MIN_TRAIN_SIZE, MAX_TRAIN_SIZE = 1_000, 60_000  # digits, stratified by class
+
+
+def _stops(low: float, high: float, step: float) -> tuple[float, ...]:
+    return tuple(round(low + index * step, 6) for index in range(round((high - low) / step) + 1))
+
+
+# Every value each field may take: the Train page's stops, a link's allowed values and validate()'s
+# rule are this one table, so a configuration from anywhere is one the page can show.
+CHOICES: dict[str, tuple | range] = {
+    "architecture": ARCHITECTURES,
+    "conv_blocks": (1, 2, 3),
+    "filters": (4, 8, 16, 32, 64),
+    "dense_units": (16, 32, 64, 128, 256, 512),
+    "dropout": _stops(0.0, 0.8, 0.05),
+    "batch_norm": (False, True),
+    "activation": ACTIVATIONS,
+    "optimizer": OPTIMIZERS,
+    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1),
+    "schedule": SCHEDULES,
+    "weight_decay": (0.0, 1e-5, 1e-4, 1e-3, 1e-2),
+    "label_smoothing": _stops(0.0, 0.3, 0.05),
+    "batch_size": (32, 64, 128, 256, 512),
+    "epochs": tuple(range(1, 21)),
+    "train_size": (MIN_TRAIN_SIZE, 5_000, 10_000, 30_000, MAX_TRAIN_SIZE),
+    "augment": (False, True),
+    "validation_share": _stops(0.05, 0.3, 0.05),
+    "adversarial_eps": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3),
+    "seed": range(2**31),
+}
+
+
+def nearest_choice(name: str, value: float) -> float:
+    """The allowed value of a numeric field closest to `value` (on a log scale for rates and sizes)."""
+    allowed = CHOICES[name]
+    if isinstance(allowed, range):
+        return min(max(round(value), allowed.start), allowed.stop - 1)
+    if all(choice > 0 for choice in allowed) and value > 0 and max(allowed) / min(allowed) > 20:
+        return min(allowed, key=lambda choice: abs(math.log(choice / value)))
+    return min(allowed, key=lambda choice: abs(choice - value))
+
+
+def _is_choice(name: str, value) -> bool:
+    allowed = CHOICES[name]
+    kind = type(allowed[0])
+    if kind is float:  # 0 and 1 may come as ints; a bool is never a number here
+        return type(value) in (int, float) and any(math.isclose(value, choice, abs_tol=1e-9) for choice in allowed)
+    return type(value) is kind and value in allowed
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    architecture: str = "cnn"  # "mlp": dense only; "cnn": one conv per block; "deep_cnn": two convs per block
+    conv_blocks: int = 2  # CNNs: each block halves the resolution and doubles the filters (1-3)
+    filters: int = 16  # CNNs: filters in the first block
+    dense_units: int = 128  # units of the hidden dense layer (the MLP's only hidden layer)
+    dropout: float = 0.2  # share of units dropped while training, in [0, 0.8]
+    batch_norm: bool = True  # normalise activations per batch: faster, steadier training at high rates
+    activation: str = "relu"  # one of ACTIVATIONS
+    optimizer: str = "adam"  # "sgd" (with Nesterov momentum 0.9), "adam", "adamw", "rmsprop"
+    learning_rate: float = 3e-3  # peak rate; "one_cycle" and "warmup_cosine" rise to it, then decay
+    schedule: str = "one_cycle"  # "constant"; "one_cycle": 30% linear rise, cosine fall; "warmup_cosine": 1 epoch rise
+    weight_decay: float = 0.0  # decoupled weight decay (AdamW) or L2-style decay for the others
+    label_smoothing: float = 0.0  # spread this much target probability over the wrong classes
+    batch_size: int = 128  # digits per step: larger is faster per epoch on CPU, noisier gradients when small
+    epochs: int = 2  # passes over the training subset
+    train_size: int = 60_000  # training digits, a stratified subset of MNIST's 60,000
+    augment: bool = False  # random rotation, scale, shear, shift and stroke width, like drawings
+    validation_share: float = 0.1  # share of the training subset held out to validate each epoch
+    adversarial_eps: float = 0.0  # > 0: train on FGSM attacks (random start) changing pixels by up to this; ~2x slower
+    seed: int = 0  # same config and seed, same curves
+
+    def validate(self) -> None:
+        """Raise ValueError with a message a person can act on if any field is not one of its CHOICES."""
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if _is_choice(name, value):
+                continue
+            label = name.replace("_", " ")
+            if isinstance(allowed, range):
+                raise ValueError(f"{label} must be a whole number from {allowed.start} to {allowed.stop - 1}")
+            if len(allowed) > 8:  # a fine scale: name its ends and step
+                step = f" in steps of {allowed[1] - allowed[0]:g}" if isinstance(allowed[0], float) else ""
+                raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
+            shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
+            raise ValueError(f"{label} must be one of {shown}; got {value!r}")
+
+
+PRESETS = {
+    # The default: >= 99.0% test accuracy as fast as possible on 2 CPU cores (measured: 99.07% in 43 s).
+    "quick": TrainConfig(batch_size=256, learning_rate=1e-2),
+    # Deeper, with augmentation: as many epochs as finish inside the 10-minute run limit on 2 cores.
+    "accurate": TrainConfig(
+        architecture="deep_cnn", filters=32, dense_units=256, dropout=0.3, epochs=4, augment=True, label_smoothing=0.05
+    ),
+    # Trained on FGSM attacks at ε = 0.1 (Wong et al. 2020): measured 95.4% of test digits read right under
+    # PGD-20 at ε = 0.1 (the default model: 11%), 99.2% clean, in 147 s (bench/adversarial.py).
+    "robust": TrainConfig(batch_size=256, learning_rate=1e-2, epochs=4, adversarial_eps=0.1),
+    # Under-fits in seconds: a demo of what too small a model and too little data do.
+    "tiny_mlp": TrainConfig(
+        architecture="mlp", dense_units=16, dropout=0.0, batch_norm=False, epochs=1, train_size=5_000, batch_size=64
+    ),
+}
+
+
+# Students to distil into (core.distill), each with under 1/20 of the default model's 825,514 parameters. With few
+# labelled digits the teacher's answers teach most (Hinton et al. 2015): bench/compress.py measures both.
+STUDENTS = {
+    "Small CNN · 5,000 digits": TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=8, dense_units=64,
+                                            dropout=0.1, train_size=5_000, epochs=20, learning_rate=1e-2),
+    "Small CNN · 60,000 digits": TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=8, dense_units=64,
+                                             dropout=0.1, epochs=4, batch_size=256, learning_rate=1e-2),
+    "Small MLP · 60,000 digits": TrainConfig(architecture="mlp", dense_units=32, dropout=0.0, batch_norm=False,
+                                             epochs=4),
+}  # fmt: skip
+
+
+def stratified_subset(labels: np.ndarray, size: int, *, seed: int) -> np.ndarray:
+    """Indices of `size` examples with every class in its original proportion, shuffled."""
+    rng = np.random.default_rng(seed)
+    if size >= len(labels):
+        return rng.permutation(len(labels))
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = size * counts / len(labels)
+    quota = np.floor(exact).astype(int)
+    quota[np.argsort(quota - exact)[: size - quota.sum()]] += 1  # largest remainders take the rest
+    picked = [rng.choice(np.flatnonzero(labels == c), n, replace=False) for c, n in zip(classes, quota, strict=True)]
+    return rng.permutation(np.concatenate(picked))
+
+
+def split(config: TrainConfig, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) indices into MNIST's training digits for a config: the run never trains on the second."""
+    subset = stratified_subset(labels, config.train_size, seed=config.seed)
+    held_out = max(1, round(len(subset) * config.validation_share))
+    return subset[held_out:], subset[:held_out]

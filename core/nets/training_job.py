@@ -1,0 +1,91 @@
+"""A training as a run of the job runner: its cost checked first, its model handed back as it goes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import keras
+
+from core.distill import Distillation
+from core.nets.budget import estimate, pace
+from core.nets.config import TrainConfig
+from core.nets.models import model_bytes, model_from_bytes
+from core.nets.training import TrainResult, score, train
+from core.pictures.data import Mnist
+from core.runs.child import preload
+from core.runs.host import HOST
+from core.runs.job import MAX_SECONDS, Job
+from core.runs.line import running
+
+TEACHER_MB = 300.0  # a distillation's teacher and its activations, on top of the student's estimate
+
+
+class TrainingJob(Job):
+    """One training run, perhaps distilled from a teacher; the page polls `progress` and `result` (a TrainResult)."""
+
+    what = "training"
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: Mnist,
+        *,
+        distillation: Distillation | None = None,
+        max_seconds: float = MAX_SECONDS,
+        owner: str | None = None,
+        owner_present: Callable[[], bool] | None = None,
+    ) -> None:
+        config.validate()
+        if distillation is not None:
+            distillation.validate()
+        self.cost = estimate(config)
+        refusal = self.cost.over_budget()
+        if refusal:
+            raise ValueError(refusal)
+        self.config, self.data = config, data
+        memory_mb = self.cost.memory_mb + (TEACHER_MB if distillation else 0.0)
+        expected = min(self.cost.seconds * pace(running() + 1, HOST.cpus), max_seconds)
+        super().__init__(_train_task, (config, data, distillation), memory_mb=memory_mb, max_seconds=max_seconds,
+                         expected_seconds=expected, owner=owner, owner_present=owner_present)  # fmt: skip
+
+    def status(self) -> tuple[float, str]:
+        progress = self.progress
+        if self.ended is not None:
+            return 1.0, "Scoring the model on the 10,000 test digits…"
+        if progress is None:
+            return 0.0, "Preparing the data…"
+        where = f"Epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps}"
+        return progress.step / progress.steps, f"{where} · about {progress.seconds_left:.0f} s left"
+
+    def _kept(self, value: bytes) -> keras.Model:
+        return model_from_bytes(value)  # the model, as a .keras file, before the child scores it on the test set
+
+    def _finish(self, result: TrainResult, kept: keras.Model) -> TrainResult:
+        return dataclasses.replace(result, model=kept)
+
+    def _after_stop(self, model: keras.Model | None) -> None:
+        """Keep the model the child handed over, scored on the test set here, or say why there is none."""
+        if model is None:
+            began = self.progress is not None
+            self.error = "Stopped " + ("in the middle of a step, so there is no model to keep." if began
+                                       else "before training began.")  # fmt: skip
+            return
+        history = self.progress.history if self.progress else {"train": [], "validation": []}
+        seconds = self.progress.seconds if self.progress else 0.0
+        accuracy, robust = score(model, self.config, self.data)
+        teacher = self.args[2].teacher_name if self.args[2] else None
+        self.result = TrainResult(model, history, accuracy, seconds, stopped=True, robust_accuracy=robust,
+                                  teacher=teacher)  # fmt: skip
+
+
+def _train_task(
+    config: TrainConfig, data: Mnist, distillation: Distillation | None, *, on_progress, should_stop, keep
+) -> TrainResult:
+    """In the child: train, hand over the model as soon as it is fitted (Stop need not wait for the scoring)."""
+    result = train(config, data, on_progress=on_progress, should_stop=should_stop,
+                   on_fitted=lambda model: keep(model_bytes(model)), distillation=distillation)  # fmt: skip
+    return dataclasses.replace(result, model=None)  # the model came with "kept"
+
+
+preload(__name__)  # its functions run in runs' processes: imported once, before they fork

@@ -1,0 +1,222 @@
+"""One long run in its own process: started, followed, stopped, its result or what it kept."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+
+from core.runs import line
+from core.runs.child import MEMORY_HEADROOM_MB, _end, _processes, _start
+from core.runs.line import ServerBusyError
+from core.runs.runtime import out_of_memory
+
+log = logging.getLogger(__name__)
+
+MAX_SECONDS = float(os.environ.get("DIGITLAB_MAX_TRAIN_SECONDS", "600"))  # wall-clock limit of one run
+FINISH_SECONDS = 120.0  # after the time limit: for the test-set evaluation, then the run is killed
+STOP_SECONDS = 2.0  # after Stop: a run that has not handed over its model by then is ended
+ABANDONED_SECONDS = 30.0  # a run whose visitor has been gone this long is stopped (a reconnect within it is fine)
+
+
+class Job:
+    """One long run (a training, a continual-learning run, ...) in its own child process; pages poll it.
+
+    `task(*args, on_progress, should_stop, keep)` runs in the child: it reports progress, checks
+    should_stop() between steps, may `keep(value)` something worth keeping if it is stopped before
+    the end, and returns its result. Subclasses turn what comes back into what the page shows.
+    """
+
+    what = "run"  # the word the messages use
+
+    def __init__(
+        self,
+        task: Callable,
+        args: tuple,
+        *,
+        memory_mb: float,
+        max_seconds: float = MAX_SECONDS,
+        expected_seconds: float = 60.0,
+        owner: str | None = None,
+        owner_present: Callable[[], bool] | None = None,
+    ) -> None:
+        """`memory_mb` is what the run is expected to use: it is reserved from the host's budget while the run goes,
+        and the run's hard limit is that plus MEMORY_HEADROOM_MB. `owner` names the visitor (one run of theirs may
+        wait in line); `owner_present` says whether they are still there: a gone visitor's run is stopped, or leaves
+        the line. `expected_seconds` feeds the line's estimate of when the runs behind it start."""
+        self.task, self.args, self.memory_mb = task, args, memory_mb
+        self.max_seconds, self.expected_seconds = max_seconds, expected_seconds
+        self.owner, self.owner_present = owner, owner_present
+        self.waiting = False  # in line for a free slot
+        self.began: float | None = None  # monotonic time it left the line and started
+        self.progress = None  # the latest report
+        self.result = None
+        self.error: str | None = None
+        self.timed_out = False
+        self.abandoned = False  # stopped because its visitor left
+        self.pid: int | None = None  # of the child process, once it has started
+        self._stop = _processes.Event()
+        self._stop_requested: float | None = None  # monotonic time of the first stop()
+        self.ended: float | None = None  # monotonic time the child process ended
+        self._thread = threading.Thread(target=self._run, name=self.what, daemon=True)
+
+    def start(self) -> None:
+        """Start the run now if a slot and the memory are free, else join the line (ServerBusyError if this visitor
+        is in it already, or if the run could never fit this host's memory)."""
+        refusal = line.MEMORY.never_fits(self.memory_mb)
+        if refusal:
+            raise ServerBusyError(refusal)
+        line.LINE.join(self)
+
+    def _begin(self) -> None:
+        """Leave the line (or skip it) and start: the line calls this when a slot is this run's."""
+        self.waiting, self.began = False, time.monotonic()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop at the next step and keep what there is (the run ends within STOP_SECONDS), or leave the line."""
+        if line.LINE.leave(self):
+            self.error = "You left the line before the run started."
+            return
+        if self._stop_requested is None:
+            self._stop_requested = time.monotonic()
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        """Waiting in line or working: not yet ended."""
+        return self.waiting or self._thread.is_alive()
+
+    @property
+    def position(self) -> int | None:
+        """1 for the next run to start, 2 for the one after, ...; None if not in line."""
+        return line.LINE.position(self)
+
+    @property
+    def waits_for_memory(self) -> bool:
+        """Whether this run is first in line with a slot free, waiting for the host's memory."""
+        return line.LINE.waits_for_memory(self)
+
+    @property
+    def behind_own_run(self) -> bool:
+        """Whether this run waits for its visitor's other run to end (one run at a time each)."""
+        return line.LINE.behind_own_run(self)
+
+    @property
+    def starts_in(self) -> float | None:
+        """Seconds until this run should start, estimated from the expected length of the runs ahead of it."""
+        return line.LINE.starts_in(self)
+
+    def status(self) -> tuple[float, str]:
+        """(share done, what is happening) for a progress bar; kinds of run say more."""
+        return (0.0, f"Starting the {self.what}…") if self.progress is None else (0.0, f"The {self.what} is going…")
+
+    def _kept(self, value):
+        """What the child kept, as the parent holds it."""
+        return value
+
+    def _finish(self, result, kept):
+        """The child's result, as the page shows it."""
+        return result
+
+    def _after_stop(self, kept) -> None:
+        """After Stop: keep what the child kept, or say why there is nothing."""
+        if kept is None:
+            self.error = f"Stopped before the {self.what} had anything to keep."
+        else:
+            self.result = kept
+
+    def _run(self) -> None:
+        receive, send = _processes.Pipe(duplex=False)
+        kept = None
+        try:
+            with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
+                process = _start(_task_in_child, (self.task, self.args, send, self._stop, self.max_seconds),
+                                 memory_mb=self.memory_mb + MEMORY_HEADROOM_MB, folder=folder)  # fmt: skip
+                send.close()  # the child holds the only sending end: its exit reads as end-of-file here
+                self.pid = process.pid
+                line.MEMORY.started(self, process.pid)
+                try:
+                    kept = self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
+                finally:
+                    _end(process, grace=0 if self._stop_requested else 0.5)
+                    self.ended = time.monotonic()
+        except Exception:  # a failed run must not take the server down; the page shows a message
+            log.exception("%s failed", self.what)
+            self.error = f"The {self.what} failed unexpectedly. Try a smaller configuration."
+        finally:
+            receive.close()
+            line.MEMORY.release(self)
+            line.LINE.done(self)
+        if self._stop_requested is not None and self.result is None and self.error is None:
+            self._after_stop(kept)  # here, after the process and its slot are gone
+
+    def _owner_gone(self, gone_since: float | None) -> float | None:
+        """When the visitor was first seen gone (None while present); stops the run once they stay gone."""
+        if self.owner_present is None or self.owner_present():
+            return None
+        gone_since = gone_since or time.monotonic()
+        if time.monotonic() - gone_since > ABANDONED_SECONDS and not self.abandoned:
+            log.info("stopping a %s whose visitor left", self.what)
+            self.abandoned = True
+            self.stop()
+        return gone_since
+
+    def _follow(self, receive, *, deadline: float):
+        """Take the child's reports until its result, its error, its end, or the deadline.
+
+        After Stop, returns as soon as the child keeps something (None if STOP_SECONDS pass first),
+        without waiting for the rest of its work.
+        """
+        kept, gone_since = None, None
+        while True:
+            gone_since = self._owner_gone(gone_since)
+            if self._stop_requested is not None and (kept or time.monotonic() - self._stop_requested > STOP_SECONDS):
+                return kept
+            if not receive.poll(timeout=0.1):
+                if time.monotonic() > deadline:
+                    self.error = f"The {self.what} took far longer than this server allows and was ended."
+                    return None
+                continue
+            try:
+                kind, value = receive.recv()
+            except EOFError:  # the child ended without a word: killed, or out of memory
+                log.error("%s process ended without a result", self.what)
+                self.error = (f"The {self.what} stopped unexpectedly, perhaps for lack of memory. "
+                              "Try a smaller configuration.")  # fmt: skip
+                return None
+            if kind == "progress":
+                self.progress = value
+            elif kind == "kept":
+                kept = self._kept(value)
+            elif kind == "error":
+                self.error = f"The {self.what} stopped: {value}. Try a smaller configuration."
+                return None
+            else:  # "result"
+                result, self.timed_out = value
+                self.result = self._finish(result, kept)
+                return None
+
+
+def _task_in_child(task: Callable, args: tuple, send, stop, max_seconds: float) -> None:
+    """The child process: run the task, sending its progress and what it keeps, then its result or an error."""
+    started = time.monotonic()
+    timed_out = False
+
+    def should_stop() -> bool:
+        nonlocal timed_out
+        timed_out = timed_out or time.monotonic() - started > max_seconds
+        return stop.is_set() or timed_out
+
+    try:
+        result = task(*args, on_progress=lambda progress: send.send(("progress", progress)),
+                      should_stop=should_stop, keep=lambda value: send.send(("kept", value)))  # fmt: skip
+        send.send(("result", (result, timed_out)))
+    except Exception as error:
+        log.exception("run failed")
+        send.send(("error", "it ran out of the memory this server allows" if out_of_memory(error) else "it failed"))
+    finally:
+        send.close()

@@ -1,0 +1,42 @@
+"""A visitor's long run on a page: its place in line, its progress, a way to stop it or leave the line."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.runs.job import Job
+
+
+def in_line(job: Job) -> bool:
+    """While a run waits for a free slot: its place in line, when it should start, a way out. True if waiting."""
+    if not job.waiting:
+        return False
+    seconds = job.starts_in
+    when = ("when a run ends" if seconds is None else f"in about {seconds / 60:.0f} min" if seconds >= 90
+            else f"in about {max(seconds, 5):.0f} s")  # fmt: skip
+    if job.behind_own_run:
+        st.info(f"You have another run going: each visitor runs one at a time, so this one waits for it to end, "
+                f"behind other visitors' first runs. It is number {job.position} in line and should start {when}.",
+                icon=":material/hourglass_top:")  # fmt: skip
+    elif job.waits_for_memory:
+        st.info(f"Yours is next, waiting for memory: the server keeps every run within its host's limit, and other "
+                f"visitors' runs use it now. It should start {when}.", icon=":material/hourglass_top:")  # fmt: skip
+    else:
+        st.info(f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should "
+                f"start {when}.", icon=":material/hourglass_top:")  # fmt: skip
+    if st.button("Leave the line", icon=":material/logout:", key=f"leave_line_{id(job)}"):
+        job.stop()
+    return True
+
+
+def follow(job: Job, *, key: str) -> bool:
+    """A run this visitor started, while it waits or goes: its place in line, or its progress and Stop. True until
+    it has ended."""
+    if in_line(job):
+        return True
+    if not job.running:
+        return False
+    st.progress(*job.status())
+    if st.button("Stop", icon=":material/stop:", key=f"{key}_stop"):
+        job.stop()
+    return True
