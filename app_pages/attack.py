@@ -31,9 +31,14 @@ st.session_state.update(st.session_state.pop("next_attack", {}))  # set by "Smal
 st.session_state.setdefault("attack_method", "PGD-20")
 st.session_state.setdefault("attack_eps", 0.1)
 left, middle, right = st.columns([2, 3, 2])
-method = left.segmented_control("Attack", ["FGSM", "PGD-20"], required=True, key="attack_method",
-                                help="FGSM: one step along the gradient's sign. PGD-20: twenty smaller steps, "
-                                     "each kept within ε: slower, and much stronger.")  # fmt: skip
+method = left.segmented_control(
+    "Attack",
+    ["FGSM", "PGD-20"],
+    required=True,
+    key="attack_method",
+    help="FGSM: one step along the gradient's sign. PGD-20: twenty smaller steps, "
+    "each kept within ε: slower, and much stronger.",
+)
 eps = middle.slider("ε: the most any pixel may change", 0.0, CEILING, step=RESOLUTION, key="attack_eps")
 target = right.selectbox("Make it read", [ANY, *range(10)], key="attack_target")
 target = None if target == ANY or target == reading else target
@@ -53,9 +58,12 @@ result = attack_picture(model, image, attack=method, eps=eps, target=target)
 ui.keep_attacked(result.adversarial)
 
 pictures = st.columns(3)
-for column, title, picture in zip(pictures, ["What the network sees", "The change", "The attacked picture"],
-                                  [pixel_picture(image), weight_picture(result.change, factor=6),
-                                   pixel_picture(result.adversarial)], strict=True):  # fmt: skip
+for column, title, picture in zip(
+    pictures,
+    ["What the network sees", "The change", "The attacked picture"],
+    [pixel_picture(image), weight_picture(result.change, factor=6), pixel_picture(result.adversarial)],
+    strict=True,
+):
     column.markdown(f"**{title}**")
     column.image(picture, width=PICTURE_WIDTH, output_format="PNG")
 pictures[1].caption(f"Red brighter, blue darker, by up to {eps:g}; shown at full strength.")
@@ -71,17 +79,24 @@ else:
     st.info(f"Not fooled at this ε. Raise ε,{stronger} or find the smallest change that works.")
 download, explain = st.columns(2)
 download.download_button(
-    "Download the attacked picture", png_bytes(result.adversarial), "attacked-digit.png", "image/png",
+    "Download the attacked picture",
+    png_bytes(result.adversarial),
+    "attacked-digit.png",
+    "image/png",
     icon=":material/download:",
-)  # fmt: skip
+)
 if explain.button("Explain the attacked picture", icon=":material/lightbulb:"):
     ui.explain(ui.SOURCES[2])
 
 st.subheader("How robust is it?")
 st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")
 others = [name for name in ui.keras_labels() if name != label]  # an attack needs gradients: no .tflite file
-second = st.selectbox("Compare with", ["nothing"] + others, key="attack_compare",
-                      help="Your Keras models; a .tflite file has no gradients to attack.")  # fmt: skip
+second = st.selectbox(
+    "Compare with",
+    ["nothing"] + others,
+    key="attack_compare",
+    help="Your Keras models; a .tflite file has no gradients to attack.",
+)
 data = ui.mnist()
 images, labels = data.x_test[:CURVE_DIGITS] / np.float32(255), data.y_test[:CURVE_DIGITS]
 attack_all = partial(robustness_curves, images=images, labels=labels)

@@ -21,8 +21,12 @@ st.caption(
     "test digits."
 )
 labels = ui.keras_labels()
-source = st.selectbox("Model to compress", labels, index=labels.index(ui.active_label()) if ui.active_label() in
-                      labels else 0, key="compress_source")  # fmt: skip
+source = st.selectbox(
+    "Model to compress",
+    labels,
+    index=labels.index(ui.active_label()) if ui.active_label() in labels else 0,
+    key="compress_source",
+)
 busy = runs.pending() is not None
 quantize, prune, distill = st.tabs(["Quantize", "Prune", "Distil"])
 with quantize:
@@ -30,18 +34,25 @@ with quantize:
     if st.button("Quantize", type="primary", disabled=busy):
         runs.start("quantize", source)
 with prune:
-    st.caption("Set the smallest weights to zero, a little more every few steps while fine-tuning on MNIST "
-               "(Zhu & Gupta 2017), so the rest learn to do without them. Zeros compress: see the zipped "
-               "size.")  # fmt: skip
+    st.caption(
+        "Set the smallest weights to zero, a little more every few steps while fine-tuning on MNIST "
+        "(Zhu & Gupta 2017), so the rest learn to do without them. Zeros compress: see the zipped "
+        "size."
+    )
     sparsity = st.select_slider("Weights set to zero", SPARSITIES, 0.8, format_func="{:.0%}".format)
     if st.button("Prune", type="primary", disabled=busy):
         runs.start("prune", source, sparsity=sparsity)
 with distill:
-    st.caption("Train a small student on the teacher's softened answers as well as the labels (Hinton, Vinyals & "
-               "Dean 2015): they say which digits a 7 looks like, which labels do not. Then train the same student "
-               "alone, same steps, same seed, and compare.")  # fmt: skip
-    student = st.selectbox("Student", list(STUDENTS), format_func=lambda name: f"{name} · "
-                           f"{network(STUDENTS[name]).parameters:,} parameters")  # fmt: skip
+    st.caption(
+        "Train a small student on the teacher's softened answers as well as the labels (Hinton, Vinyals & "
+        "Dean 2015): they say which digits a 7 looks like, which labels do not. Then train the same student "
+        "alone, same steps, same seed, and compare."
+    )
+    student = st.selectbox(
+        "Student",
+        list(STUDENTS),
+        format_func=lambda name: f"{name} · {network(STUDENTS[name]).parameters:,} parameters",
+    )
     left, right = st.columns(2)
     softer = "Softens both networks' answers: higher shows more of the runners-up."
     temperature = left.select_slider("Temperature T", TEMPERATURES, 4.0, format_func="{:g}".format, help=softer)
@@ -74,24 +85,42 @@ if not variants:
     st.stop()
 st.subheader("Every variant")
 number = st.column_config.NumberColumn
-st.dataframe([v.row() for v in variants], hide_index=True, column_config={
-    "test accuracy (%)": number(format="%.2f"), "zero weights (%)": number(format="%.0f"),
-    "parameters": number(format="localized"),
-    "size (KB)": number(format="%.0f"), "zipped (KB)": number(format="%.0f"), "ms per digit": number(format="%.3f"),
-})  # fmt: skip
+st.dataframe(
+    [v.row() for v in variants],
+    hide_index=True,
+    column_config={
+        "test accuracy (%)": number(format="%.2f"),
+        "zero weights (%)": number(format="%.0f"),
+        "parameters": number(format="localized"),
+        "size (KB)": number(format="%.0f"),
+        "zipped (KB)": number(format="%.0f"),
+        "ms per digit": number(format="%.3f"),
+    },
+)
 st.plotly_chart(compression_figure(variants), width="stretch")
-st.caption("Marker size: time to read one digit through the interpreter, one thread. Shapes: ● float32 · ◆ float16 "
-           "· ■ dynamic · ★ int8.")  # fmt: skip
+st.caption(
+    "Marker size: time to read one digit through the interpreter, one thread. Shapes: ● float32 · ◆ float16 "
+    "· ■ dynamic · ★ int8."
+)
 names = [f"{v.source[:50]} · {v.quantization}" for v in variants]
 picked = variants[st.selectbox("Variant", range(len(variants)), format_func=names.__getitem__, index=len(names) - 1)]
 files, use = st.columns(2)
 stem = "".join(c if c.isalnum() else "_" for c in picked.source[:30]).strip("_").lower() or "model"
-files.download_button("Download .tflite", picked.flatbuffer, f"{stem}_{picked.quantization}.tflite",
-                      icon=":material/download:", width="stretch")  # fmt: skip
+files.download_button(
+    "Download .tflite",
+    picked.flatbuffer,
+    f"{stem}_{picked.quantization}.tflite",
+    icon=":material/download:",
+    width="stretch",
+)
 if use.button("Draw with it", icon=":material/draw:", width="stretch", help="Adds it to the sidebar's models."):
     runs.use_everywhere(picked)
     st.switch_page("app_pages/draw.py")
 run = ui.registry().get(picked.source)
 if run is not None:
-    st.download_button(f"Download {picked.source[:40]} as .keras", lambda: model_bytes(run.model),
-                       f"{stem}.keras", icon=":material/download:")  # fmt: skip
+    st.download_button(
+        f"Download {picked.source[:40]} as .keras",
+        lambda: model_bytes(run.model),
+        f"{stem}.keras",
+        icon=":material/download:",
+    )

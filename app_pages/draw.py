@@ -86,10 +86,13 @@ def drawing_and_reading(mode: str) -> None:
         verdict, seen = st.columns([1, 1])
         with verdict:
             st.metric(
-                "Prediction", reading.digit if reading else NO_READING,
+                "Prediction",
+                reading.digit if reading else NO_READING,
                 delta=f"{reading.confidence:.0%} sure" if reading else "nothing yet",
-                delta_color="off", delta_arrow="off", border=True,
-            )  # fmt: skip
+                delta_color="off",
+                delta_arrow="off",
+                border=True,
+            )
             if reading and reading.unsure:
                 st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
         with seen:

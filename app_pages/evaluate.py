@@ -81,9 +81,10 @@ with scores:
     table = {"digit": DIGITS, "precision": report.precision, "recall": report.recall, "F1": report.f1}
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
-        table | {"test digits": report.support}, hide_index=True,
+        table | {"test digits": report.support},
+        hide_index=True,
         column_config={"precision": percent, "recall": percent, "F1": percent},
-    )  # fmt: skip
+    )
 with pairs:
     st.markdown("**Most confused pairs**")
     st.markdown("\n".join(f"1. true **{t}** read as **{p}**: {n}" for t, p, n in confused) or "None.")

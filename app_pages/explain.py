@@ -73,9 +73,10 @@ if weights is None:
 else:
     square = weights.shape[-1] == IMAGE_SIZE
     st.markdown(
-        "**First layer: each hidden unit's weights over the 28×28 input**" if square
+        "**First layer: each hidden unit's weights over the 28×28 input**"
+        if square
         else f"**First layer: its {len(weights)} learned {weights.shape[-1]}×{weights.shape[-1]} filters**"
-    )  # fmt: skip
+    )
     st.image([weight_picture(w, factor=3 if square else 16) for w in weights[:64]], width=48)
 for name, activations in feature_maps(model, image):
     size = f"{activations.shape[1]}×{activations.shape[2]}"

@@ -10,16 +10,28 @@ from core.runs.line import ServerBusyError
 
 MAX_RUNS = 8  # runs of this visitor kept side by side
 METHODS = {  # method -> (label, what it does in plain words)
-    "finetune": ("Fine-tune", "Train on each pair alone. The classic failure: it learns the new digits and forgets "
-                              "the old ones, because nothing tells it to keep them."),
-    "replay": ("Replay", "Keep a few examples of every digit seen, and mix them into training on each new pair: "
-                         "rehearsal, the way people revise. Even 50 per digit goes a long way."),
-    "ewc": ("EWC", "Elastic weight consolidation: after each pair, measure how much each weight mattered to it (its "
-                   "Fisher information), then make those weights stiff. Works when told which pair a digit is from."),
-    "lwf": ("LwF", "Learning without forgetting: while learning new digits, keep the old network's answers on them. "
-                   "No stored examples; the old digits' own pictures are never seen again."),
+    "finetune": (
+        "Fine-tune",
+        "Train on each pair alone. The classic failure: it learns the new digits and forgets "
+        "the old ones, because nothing tells it to keep them.",
+    ),
+    "replay": (
+        "Replay",
+        "Keep a few examples of every digit seen, and mix them into training on each new pair: "
+        "rehearsal, the way people revise. Even 50 per digit goes a long way.",
+    ),
+    "ewc": (
+        "EWC",
+        "Elastic weight consolidation: after each pair, measure how much each weight mattered to it (its "
+        "Fisher information), then make those weights stiff. Works when told which pair a digit is from.",
+    ),
+    "lwf": (
+        "LwF",
+        "Learning without forgetting: while learning new digits, keep the old network's answers on them. "
+        "No stored examples; the old digits' own pictures are never seen again.",
+    ),
     "joint": ("Joint", "Train on every pair so far at once: not continual learning, the upper bound it aims for."),
-}  # fmt: skip
+}
 SCENARIOS = {"class": "Which digit?", "task": "Which of the pair?"}
 
 st.title("Remember")
@@ -29,22 +41,35 @@ st.caption(
     "van de Ven & Tolias 2019), and see what it still knows after each. Every run stays in your session."
 )
 left, right = st.columns(2)
-method = left.segmented_control("Method", list(METHODS), format_func=lambda m: METHODS[m][0], default="replay",
-                                required=True, key="continual_method")  # fmt: skip
+method = left.segmented_control(
+    "Method",
+    list(METHODS),
+    format_func=lambda m: METHODS[m][0],
+    default="replay",
+    required=True,
+    key="continual_method",
+)
 scenario = right.segmented_control(
-    "Question", list(SCENARIOS), format_func=SCENARIOS.get, default="class", required=True, key="continual_scenario",
+    "Question",
+    list(SCENARIOS),
+    format_func=SCENARIOS.get,
+    default="class",
+    required=True,
+    key="continual_scenario",
     help="Which digit? (class-incremental): it must say which of all the digits seen so far it is. "
     "Which of the pair? (task-incremental): it is told the pair and picks one of its two digits.",
-)  # fmt: skip
+)
 st.caption(METHODS[method][1])
 knobs = {}
 if method == "replay":
     knobs["buffer_per_class"] = st.select_slider("Examples kept per digit", [10, 20, 50, 100, 200, 500], 50)
 if method == "ewc":
     knobs["ewc_lambda"] = st.select_slider(
-        "λ: how stiff the weights that mattered become", [1e2, 1e3, 1e4, 1e5, 1e6, 1e7], 1e5,
+        "λ: how stiff the weights that mattered become",
+        [1e2, 1e3, 1e4, 1e5, 1e6, 1e7],
+        1e5,
         format_func=lambda v: f"{v:.0e}",
-    )  # fmt: skip
+    )
 config = ContinualConfig(method=method, scenario=scenario, **knobs)
 
 job: ContinualJob | None = st.session_state.get("continual_job")
@@ -73,10 +98,14 @@ def live() -> None:
         st.error(job.error)
     if result is not None:
         matrix, curves = st.columns(2)
-        matrix.plotly_chart(continual_matrix(result.accuracy, result.test_counts, TASK_NAMES), width="stretch",
-                            key="continual_matrix")  # fmt: skip
-        curves.plotly_chart(continual_curves(result.curves, TASK_NAMES, result.config.steps_per_task),
-                            width="stretch", key="continual_curves")  # fmt: skip
+        matrix.plotly_chart(
+            continual_matrix(result.accuracy, result.test_counts, TASK_NAMES), width="stretch", key="continual_matrix"
+        )
+        curves.plotly_chart(
+            continual_curves(result.curves, TASK_NAMES, result.config.steps_per_task),
+            width="stretch",
+            key="continual_curves",
+        )
     if not job.running and job.result is not None and not st.session_state.get("continual_saved"):
         runs = st.session_state.setdefault("continual_runs", [])
         runs.append(job.result)
@@ -98,13 +127,25 @@ else:
         return f"{METHODS[result.config.method][0]}{knob.get(result.config.method, '')} · {result.config.scenario}"
 
     st.dataframe(
-        [{"run": name(r), "average accuracy": r.average_accuracy, "forgetting": r.forgetting,
-          "tasks learnt": r.tasks_done, "seconds": round(r.seconds, 1)} for r in runs],
+        [
+            {
+                "run": name(r),
+                "average accuracy": r.average_accuracy,
+                "forgetting": r.forgetting,
+                "tasks learnt": r.tasks_done,
+                "seconds": round(r.seconds, 1),
+            }
+            for r in runs
+        ],
         hide_index=True,
-        column_config={"average accuracy": st.column_config.NumberColumn(format="percent"),
-                       "forgetting": st.column_config.NumberColumn(format="percent")},
-    )  # fmt: skip
+        column_config={
+            "average accuracy": st.column_config.NumberColumn(format="percent"),
+            "forgetting": st.column_config.NumberColumn(format="percent"),
+        },
+    )
     curves = {f"{index + 1}. {name(r)}": r.averages for index, r in enumerate(runs)}
     st.plotly_chart(continual_runs(curves, TASK_NAMES), width="stretch")
-    st.caption("Average accuracy: over the pairs learnt so far. Forgetting: how far each earlier pair fell from its "
-               "best, on average.")  # fmt: skip
+    st.caption(
+        "Average accuracy: over the pairs learnt so far. Forgetting: how far each earlier pair fell from its "
+        "best, on average."
+    )

@@ -36,8 +36,9 @@ def wall() -> None:
     shared.metric("Drawings shared", summary.count, border=True)
     accuracy.metric("Read as meant", f"{summary.accuracy:.0%}" if summary.accuracy is not None else "–", border=True)
     if not summary.count:
-        st.info("Nothing shared yet. Draw a digit on the Draw page and press Share with the room.",
-                icon=":material/groups:")  # fmt: skip
+        st.info(
+            "Nothing shared yet. Draw a digit on the Draw page and press Share with the room.", icon=":material/groups:"
+        )
         return
     st.html(view.html)
     matrix, hardest = st.columns([1.4, 1], gap="large")
@@ -64,8 +65,11 @@ if mine:
             st.rerun()
 
 with st.expander("Presenter", icon=":material/co_present:"):
-    key = st.text_input("Presenter key", type="password",
-                        help="DIGITLAB_PRESENTER_KEY, or the key the server printed to its log at start.")  # fmt: skip
+    key = st.text_input(
+        "Presenter key",
+        type="password",
+        help="DIGITLAB_PRESENTER_KEY, or the key the server printed to its log at start.",
+    )
     try:
         allowed = bool(key) and ui.presenter(key)
     except ValueError as error:  # too many wrong keys lately

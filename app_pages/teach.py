@@ -64,14 +64,20 @@ with symbols_tab:
         classifier = st.session_state.get("symbol_classifier")
         if classifier is not None and classifier.classes == names:
             reading = classifier.predict_proba(drawing[None])[0] if drawing is not None else None
-            st.markdown(f"**It reads: {ui.as_text(names[reading.argmax()])}**" if reading is not None
-                        else "**Draw one of your symbols to see what it reads.**")  # fmt: skip
+            st.markdown(
+                f"**It reads: {ui.as_text(names[reading.argmax()])}**"
+                if reading is not None
+                else "**Draw one of your symbols to see what it reads.**"
+            )
             st.html(probability_list(reading if reading is not None else [0.0] * len(names), names))
         elif classifier is not None:
             st.info("You changed the symbols: press Learn again.")
         else:
-            st.info(f"Draw each symbol at least {MIN_EXAMPLES} times (five is better), adding each drawing with its "
-                    "button, then press Learn.", icon="✏️")  # fmt: skip
+            st.info(
+                f"Draw each symbol at least {MIN_EXAMPLES} times (five is better), adding each drawing with its "
+                "button, then press Learn.",
+                icon="✏️",
+            )
     for name in names:
         indices = examples.of(name)
         st.markdown(f"**{ui.as_text(name)}**: {len(indices)} drawing{'s' * (len(indices) != 1)}")
@@ -96,10 +102,16 @@ with symbols_tab:
     if missing and names:
         st.caption(missing)
     if classifier is not None and classifier.classes == names:
-        st.caption(f"Learnt in {st.session_state.learnt_in:.1f} s from {len(labels)} drawings, on the "
-                   f"features of {ui.as_text(ui.active_label())}.")  # fmt: skip
-        st.download_button("Download the symbol reader (.keras)", classifier.to_bytes, "digit-lab-symbols.keras",
-                           icon=":material/download:")  # fmt: skip
+        st.caption(
+            f"Learnt in {st.session_state.learnt_in:.1f} s from {len(labels)} drawings, on the "
+            f"features of {ui.as_text(ui.active_label())}."
+        )
+        st.download_button(
+            "Download the symbol reader (.keras)",
+            classifier.to_bytes,
+            "digit-lab-symbols.keras",
+            icon=":material/download:",
+        )
     with st.expander("Why does this work?"):
         st.markdown(
             "Each learner gets 1, 2, 5 or 10 of your drawings per symbol and is tested on the rest: "
@@ -122,8 +134,11 @@ with handwriting_tab:
     with right:
         probabilities = predict_proba(model, drawing[None])[0] if drawing is not None else None
         read = int(probabilities.argmax()) if probabilities is not None else 0
-        st.markdown(f"**{ui.as_text(ui.active_label())} reads: {read}**" if probabilities is not None
-                    else "**Draw a digit; correct the network where it is wrong.**")  # fmt: skip
+        st.markdown(
+            f"**{ui.as_text(ui.active_label())} reads: {read}**"
+            if probabilities is not None
+            else "**Draw a digit; correct the network where it is wrong.**"
+        )
         meant = st.segmented_control("I meant", list(range(10)), default=read, key=f"meant_{read}")
         if st.button("Add this drawing", icon=":material/add:", disabled=drawing is None or meant is None):
             mine.add(str(meant), drawing)
@@ -134,26 +149,45 @@ with handwriting_tab:
         thumbnails(
             mine.images, [f"{m} {'✓' if int(m) == r else f'≠ {r}'}" for m, r in zip(mine.labels, before, strict=True)]
         )
-        st.caption(f"{sum(int(m) == r for m, r in zip(mine.labels, before, strict=True))} of {len(mine.labels)} read "
-                   "right now. ✓: read right; ≠: what it reads instead.")  # fmt: skip
-    if st.button("Fine-tune on my drawings", type="primary", disabled=len(mine.labels) < 5,
-                 help="Needs at least five drawings."):  # fmt: skip
+        st.caption(
+            f"{sum(int(m) == r for m, r in zip(mine.labels, before, strict=True))} of {len(mine.labels)} read "
+            "right now. ✓: read right; ≠: what it reads instead."
+        )
+    if st.button(
+        "Fine-tune on my drawings", type="primary", disabled=len(mine.labels) < 5, help="Needs at least five drawings."
+    ):
         digits = np.array([int(label) for label in mine.labels])
-        tuned, change = ui.bounded(ui.active_label(), personalized, np.array(mine.images), digits, ui.mnist(),
-                                   ui.test_probabilities(ui.active_label()),
-                                   message="Fine-tuning on your drawings and 2,000 MNIST digits, then reading the "
-                                           "10,000 test digits…")  # fmt: skip
-        ui.registry().add_model("personal", ui.active_label(), model_from_bytes(tuned), change.test_probabilities,
-                                change.test[1])  # fmt: skip
+        tuned, change = ui.bounded(
+            ui.active_label(),
+            personalized,
+            np.array(mine.images),
+            digits,
+            ui.mnist(),
+            ui.test_probabilities(ui.active_label()),
+            message="Fine-tuning on your drawings and 2,000 MNIST digits, then reading the 10,000 test digits…",
+        )
+        ui.registry().add_model(
+            "personal", ui.active_label(), model_from_bytes(tuned), change.test_probabilities, change.test[1]
+        )
         st.session_state.personal = (change, ui.registry().runs[-1])
         st.rerun()  # the sidebar's model picker, drawn before, now lists it
     if "personal" in st.session_state:
         change, run = st.session_state.personal
         st.success(f"Added {ui.as_text(run.name)} to your models: pick it in the sidebar to draw with it.")
         yours, tests = st.columns(2)
-        yours.metric("Your drawings read right", f"{change.yours[1]:.0%}",
-                     f"{(change.yours[1] - change.yours[0]) * 100:+.0f} points")  # fmt: skip
-        tests.metric("MNIST test digits read right", f"{change.test[1]:.2%}",
-                     f"{(change.test[1] - change.test[0]) * 100:+.2f} points")  # fmt: skip
-        st.download_button("Download it (.keras)", lambda: model_bytes(run.model), "digit-lab-personal.keras",
-                           icon=":material/download:")  # fmt: skip
+        yours.metric(
+            "Your drawings read right",
+            f"{change.yours[1]:.0%}",
+            f"{(change.yours[1] - change.yours[0]) * 100:+.0f} points",
+        )
+        tests.metric(
+            "MNIST test digits read right",
+            f"{change.test[1]:.2%}",
+            f"{(change.test[1] - change.test[0]) * 100:+.2f} points",
+        )
+        st.download_button(
+            "Download it (.keras)",
+            lambda: model_bytes(run.model),
+            "digit-lab-personal.keras",
+            icon=":material/download:",
+        )

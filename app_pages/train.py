@@ -46,13 +46,32 @@ def choose(column, label: str, name: str):
 with st.expander("Hyperparameters", expanded=False):
     a, b, c = st.columns(3)
     labels = {
-        a: {"architecture": "Architecture", "conv_blocks": "Conv blocks", "filters": "Filters in the first block",
-            "dense_units": "Dense units", "dropout": "Dropout", "batch_norm": "Batch normalisation"},
-        b: {"activation": "Activation", "optimizer": "Optimiser", "learning_rate": "Learning rate",
-            "schedule": "Schedule", "weight_decay": "Weight decay", "label_smoothing": "Label smoothing"},
-        c: {"batch_size": "Batch size", "epochs": "Epochs", "train_size": "Training digits", "augment": "Augmentation",
-            "validation_share": "Validation share", "adversarial_eps": "Adversarial training ε", "seed": "Seed"},
-    }  # fmt: skip
+        a: {
+            "architecture": "Architecture",
+            "conv_blocks": "Conv blocks",
+            "filters": "Filters in the first block",
+            "dense_units": "Dense units",
+            "dropout": "Dropout",
+            "batch_norm": "Batch normalisation",
+        },
+        b: {
+            "activation": "Activation",
+            "optimizer": "Optimiser",
+            "learning_rate": "Learning rate",
+            "schedule": "Schedule",
+            "weight_decay": "Weight decay",
+            "label_smoothing": "Label smoothing",
+        },
+        c: {
+            "batch_size": "Batch size",
+            "epochs": "Epochs",
+            "train_size": "Training digits",
+            "augment": "Augmentation",
+            "validation_share": "Validation share",
+            "adversarial_eps": "Adversarial training ε",
+            "seed": "Seed",
+        },
+    }
     values = {name: choose(column, label, name) for column, fields in labels.items() for name, label in fields.items()}
 config = dataclasses.replace(base, **values)
 st.session_state.train_config = config
@@ -69,13 +88,17 @@ def duration(seconds: float) -> str:
 
 
 beside = f" beside the {going} run{'s' * (going > 1)} going now" if pace(going + 1, HOST.cpus) > 1 else ""
-st.caption(f"{cost.network.parameters:,} parameters · about {duration(seconds)}{beside} and "
-           f"{cost.memory_mb / 1024:.1f} GB to train here")  # fmt: skip
+st.caption(
+    f"{cost.network.parameters:,} parameters · about {duration(seconds)}{beside} and "
+    f"{cost.memory_mb / 1024:.1f} GB to train here"
+)
 if seconds > MAX_SECONDS and refusal is None:
     fits = epochs_within(config, MAX_SECONDS / pace(going + 1, HOST.cpus))
-    st.warning(f"Runs stop at {MAX_SECONDS / 60:.0f} min, keeping the model so far: this one would be stopped "
-               f"before its {config.epochs} epochs end. {fits} epoch{'s' * (fits > 1)} would fit.",
-               icon=":material/timer:")  # fmt: skip
+    st.warning(
+        f"Runs stop at {MAX_SECONDS / 60:.0f} min, keeping the model so far: this one would be stopped "
+        f"before its {config.epochs} epochs end. {fits} epoch{'s' * (fits > 1)} would fit.",
+        icon=":material/timer:",
+    )
     if st.button(f"Use {fits} epoch{'s' * (fits > 1)}", icon=":material/timer:"):
         st.session_state.train_config = dataclasses.replace(config, epochs=fits)
         st.rerun()
@@ -130,9 +153,10 @@ if not runs:
 else:
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
-        comparison_table(runs), hide_index=True,
+        comparison_table(runs),
+        hide_index=True,
         column_config={"validation accuracy": percent, "test accuracy": percent, "accuracy under attack": percent},
-    )  # fmt: skip
+    )
 if "rename_notice" in st.session_state:
     st.error(st.session_state.pop("rename_notice"))
 for run in reversed(runs):
@@ -142,8 +166,9 @@ for run in reversed(runs):
         rename, save, delete = st.columns([3, 1, 1])
         key = f"name_{run.number}"
         st.session_state.setdefault(key, run.name)
-        rename.text_input("Name", key=key, label_visibility="collapsed", max_chars=80,
-                          on_change=ui.rename_model, args=(run.name, key))  # fmt: skip
+        rename.text_input(
+            "Name", key=key, label_visibility="collapsed", max_chars=80, on_change=ui.rename_model, args=(run.name, key)
+        )
         save.download_button(
             "Download",
             lambda run=run: model_bytes(run.model),

@@ -16,8 +16,10 @@ from core.pictures.slices import ATTRIBUTES, slices, worst
 GALLERY_SIZE = 24  # mistakes shown of a slice
 
 st.title("Trust")
-st.caption("Not only how often it is right: for whose handwriting it fails, whether its confidence means what it "
-           "says, and how fast it breaks when digits look different.")  # fmt: skip
+st.caption(
+    "Not only how often it is right: for whose handwriting it fails, whether its confidence means what it "
+    "says, and how fast it breaks when digits look different."
+)
 label, data = ui.active_label(), ui.mnist()
 result = Evaluation(data.y_test, ui.test_probabilities(label))
 by_style, trust, stress = st.tabs(["Slices", "Calibration", "Stress test"])
@@ -33,12 +35,18 @@ with by_style:
         f"({lowest.attribute}), {lowest.accuracy:.2%} of {lowest.count:,} read right (95%: "
         f"{lowest.interval[0]:.2%}–{lowest.interval[1]:.2%}), against {result.accuracy:.2%} for all."
     )
-    attribute = st.segmented_control("Trait", list(ATTRIBUTES), default=lowest.attribute, required=True,
-                                     key="slice_attribute")  # fmt: skip
+    attribute = st.segmented_control(
+        "Trait", list(ATTRIBUTES), default=lowest.attribute, required=True, key="slice_attribute"
+    )
     st.caption(ATTRIBUTES[attribute][0] + ". Whiskers: 95% Wilson intervals. Click a bar to see its mistakes.")
     group = groups[attribute]
-    click = st.plotly_chart(slice_figure(group, overall=result.accuracy, worst_label=lowest.label), on_select="rerun",
-                            selection_mode="points", key="slice_chart", config={"displayModeBar": False})  # fmt: skip
+    click = st.plotly_chart(
+        slice_figure(group, overall=result.accuracy, worst_label=lowest.label),
+        on_select="rerun",
+        selection_mode="points",
+        key="slice_chart",
+        config={"displayModeBar": False},
+    )
     points = click.selection.points if click else []
     chosen = next((s for s in group if points and s.label == points[0]["x"]), lowest if lowest in group else group[0])
     wrong = result.mistakes(chosen.indices)
@@ -55,12 +63,17 @@ with trust:
         "every answer without changing any."
     )
     before, after, heat = st.columns(3)
-    before.metric("Calibration error (ECE)", f"{calibrated.ece_before:.2%}", help="Expected calibration error, "
-                  "15 bins: the gap between confidence and accuracy, weighted by the digits in each bin")  # fmt: skip
+    before.metric(
+        "Calibration error (ECE)",
+        f"{calibrated.ece_before:.2%}",
+        help="Expected calibration error, "
+        "15 bins: the gap between confidence and accuracy, weighted by the digits in each bin",
+    )
     change = f"{(calibrated.ece_after - calibrated.ece_before) * 100:+.2f} points"
     after.metric("After temperature scaling", f"{calibrated.ece_after:.2%}", change, delta_color="inverse")
-    heat.metric("Temperature", f"{calibrated.temperature:.2f}",
-                help="The Draw page's 'sure' figure uses it for this model")  # fmt: skip
+    heat.metric(
+        "Temperature", f"{calibrated.temperature:.2f}", help="The Draw page's 'sure' figure uses it for this model"
+    )
     st.plotly_chart(reliability_figure(calibrated.before, calibrated.after), config={"displayModeBar": False})
     st.markdown("**How sure it was, when right and when wrong**")
     st.plotly_chart(confidence_histogram(result.probabilities, data.y_test), config={"displayModeBar": False})
@@ -71,10 +84,13 @@ with stress:
     second = st.selectbox("Compare with", ["nothing", *others], key="stress_compare")
     # Not computed with the rest of the page: the other tabs should not wait the ~3 s it takes.
     if "shift" in ui.derived(label) or st.button("Run the stress test", icon=":material/bolt:"):
-        shift_all = partial(shift_curves, images=data.x_test[:SHIFT_DIGITS] / np.float32(255),
-                            labels=data.y_test[:SHIFT_DIGITS])  # fmt: skip
-        curves = {name: ui.per_model(name, "shift", shift_all, f"Shifting test digits for {ui.as_text(name)}…")
-                  for name in [label] + ([second] if second in others else [])}  # fmt: skip
+        shift_all = partial(
+            shift_curves, images=data.x_test[:SHIFT_DIGITS] / np.float32(255), labels=data.y_test[:SHIFT_DIGITS]
+        )
+        curves = {
+            name: ui.per_model(name, "shift", shift_all, f"Shifting test digits for {ui.as_text(name)}…")
+            for name in [label] + ([second] if second in others else [])
+        }
         # Building six panels takes ~0.3 s: once per pair of models, in this visitor's session (the names are theirs:
         # another visitor's model of the same name is another model).
         shown, figure = st.session_state.get("shift_figure", ({}, None))

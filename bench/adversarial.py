@@ -67,17 +67,22 @@ def main(repeats: int, training: bool, stretch: bool) -> None:
     start = time.perf_counter()
     curves = robustness_curves(model, first, first_labels)
     curve_seconds = time.perf_counter() - start
-    print(f"  {'robustness curves, 1,000 digits':34s} {curve_seconds:7.1f} s  = {curve_seconds / thousand:6.0f}x "
-          f"reading them once ({thousand * 1000:.0f} ms); target <= 15 s")  # fmt: skip
+    print(
+        f"  {'robustness curves, 1,000 digits':34s} {curve_seconds:7.1f} s  = {curve_seconds / thousand:6.0f}x "
+        f"reading them once ({thousand * 1000:.0f} ms); target <= 15 s"
+    )
     print(f"    FGSM   {np.round(curves['FGSM'], 3)}\n    PGD-10 {np.round(curves['PGD-10'], 3)}")
 
     print("\nStrength on the default model, ε = 0.1:")
-    fgsm_fooled = int((predict_proba(model, ATTACKS["FGSM"](model, first, first_labels, 0.1)).argmax(1)
-                       != first_labels).sum())  # fmt: skip
-    pgd_fooled = int((predict_proba(model, ATTACKS["PGD-20"](model, first, first_labels, 0.1)).argmax(1)
-                      != first_labels).sum())  # fmt: skip
-    other = int((predict_proba(model, independent_pgd(model, first, first_labels, 0.1)).argmax(1)
-                 != first_labels).sum())  # fmt: skip
+    fgsm_fooled = int(
+        (predict_proba(model, ATTACKS["FGSM"](model, first, first_labels, 0.1)).argmax(1) != first_labels).sum()
+    )
+    pgd_fooled = int(
+        (predict_proba(model, ATTACKS["PGD-20"](model, first, first_labels, 0.1)).argmax(1) != first_labels).sum()
+    )
+    other = int(
+        (predict_proba(model, independent_pgd(model, first, first_labels, 0.1)).argmax(1) != first_labels).sum()
+    )
     print(
         f"  of the first 1,000 test digits, read wrong: FGSM {fgsm_fooled}, PGD-20 {pgd_fooled}, "
         f"an independent eager PGD-20 {other} (clean: {int((1 - accuracy(model, first, first_labels)) * 1000)})"
@@ -92,22 +97,27 @@ def main(repeats: int, training: bool, stretch: bool) -> None:
     print("\nAdversarial training (FGSM with a random start, Wong et al. 2020), against the quick preset:")
     runs = {"quick": PRESETS["quick"], "robust": PRESETS["robust"]}
     if stretch:
-        runs["ε 0.3"] = dataclasses.replace(PRESETS["robust"], adversarial_eps=0.3, filters=32, epochs=8,
-                                            batch_size=128, learning_rate=3e-3)  # fmt: skip
+        runs["ε 0.3"] = dataclasses.replace(
+            PRESETS["robust"], adversarial_eps=0.3, filters=32, epochs=8, batch_size=128, learning_rate=3e-3
+        )
     baseline = None
     for name, config in runs.items():
         keras.backend.clear_session()
         result = train(config, data)
         baseline = baseline or result.seconds
         robust = attacked_accuracy(result.model, images, labels, 0.1)
-        row = (f"  {name:7s} {result.seconds:6.0f} s ({result.seconds / baseline:.1f}x quick) · clean "
-               f"{result.test_accuracy:.2%} · PGD-20 on 10,000 at ε 0.1 {robust:.2%}")  # fmt: skip
+        row = (
+            f"  {name:7s} {result.seconds:6.0f} s ({result.seconds / baseline:.1f}x quick) · clean "
+            f"{result.test_accuracy:.2%} · PGD-20 on 10,000 at ε 0.1 {robust:.2%}"
+        )
         if name != "quick":
             row += f", at ε 0.3 {attacked_accuracy(result.model, images, labels, 0.3):.2%}"
             row += f" · per-epoch check {[round(point[2], 3) for point in result.history['robust']]}"
         print(row, flush=True)
-    print(f"  (the default model under PGD-20 at ε 0.1: {default_pgd:.2%}; target for robust: >= 90%, "
-          ">= 98.5% clean, <= 4 min)")  # fmt: skip
+    print(
+        f"  (the default model under PGD-20 at ε 0.1: {default_pgd:.2%}; target for robust: >= 90%, "
+        ">= 98.5% clean, <= 4 min)"
+    )
 
 
 if __name__ == "__main__":

@@ -92,8 +92,10 @@ async def training_visitor(url: str, started: asyncio.Event, done: asyncio.Event
 def summary(trips: list[float]) -> str:
     if not trips:
         return "no readings"
-    return (f"{len(trips)} readings, round trip p50 {statistics.median(trips) * 1000:.0f} ms, "
-            f"p95 {percentile(trips, 95) * 1000:.0f} ms, max {max(trips) * 1000:.0f} ms")  # fmt: skip
+    return (
+        f"{len(trips)} readings, round trip p50 {statistics.median(trips) * 1000:.0f} ms, "
+        f"p95 {percentile(trips, 95) * 1000:.0f} ms, max {max(trips) * 1000:.0f} ms"
+    )
 
 
 @contextmanager
@@ -136,19 +138,32 @@ async def crowd(visitors: int, seconds: float, every: float, training: bool, cou
         arrived = wall + every  # everyone is in after one interval
         until = arrived + seconds
         sampler = asyncio.create_task(sample_memory(pids, arrived, until))
-        await asyncio.gather(*(drawing_visitor(url, every, until, readings, arrive=every * index / visitors)
-                               for index in range(visitors)))  # fmt: skip
+        await asyncio.gather(
+            *(
+                drawing_visitor(url, every, until, readings, arrive=every * index / visitors)
+                for index in range(visitors)
+            )
+        )
         peak_mb, crowd_mb = await sampler
         server_cpu, took = cpu(pids) - cpu_before, time.perf_counter() - wall
         done.set()
         return {
-            "visitors": visitors, "servers": count, "trips": readings.since(arrived), "errors": readings.errors,
-            "misreads": readings.misreads, "baseline": [trip for _, trip in baseline], "first_mb": first_mb,
-            "before_mb": before_mb, "crowd_mb": crowd_mb, "peak_mb": peak_mb, "server_cpu": server_cpu / took,
+            "visitors": visitors,
+            "servers": count,
+            "trips": readings.since(arrived),
+            "errors": readings.errors,
+            "misreads": readings.misreads,
+            "baseline": [trip for _, trip in baseline],
+            "first_mb": first_mb,
+            "before_mb": before_mb,
+            "crowd_mb": crowd_mb,
+            "peak_mb": peak_mb,
+            "server_cpu": server_cpu / took,
             "cpu_per_digit": server_cpu / max(1, len(readings.times) + readings.misreads),
-            "client_cpu": (time.process_time() - client) / took, "training": training,
+            "client_cpu": (time.process_time() - client) / took,
+            "training": training,
             "still_training": await trainer if trainer is not None else None,
-        }  # fmt: skip
+        }
 
 
 async def sample_memory(pids: list[int], start: float, until: float) -> tuple[float, float]:
@@ -167,18 +182,22 @@ def report(result: dict) -> bool:
     per_visitor = (result["crowd_mb"] - result["before_mb"]) / visitors
     met = p95 <= TARGET_P95 and not result["errors"]
     where = "one server" if result["servers"] == 1 else f"{result['servers']} servers behind Caddy"
-    print(f"{visitors} visitors on {where}{' and a training' if result['training'] else ''}: {summary(trips)}; "
-          f"{len(result['errors'])} errors, {result['misreads']} misread; "
-          f"p95 {p95 / percentile(result['baseline'], 95):.1f}x one visitor alone ({summary(result['baseline'])})",
-          flush=True)  # fmt: skip
-    print(f"    server CPU {result['server_cpu']:.2f} cores ({result['cpu_per_digit'] * 1000:.0f} ms per digit drawn "
-          f"and cleared), this client {result['client_cpu']:.2f}; memory (PSS) "
-          f"{result['first_mb']:.0f} MB after the first visitor, {result['before_mb']:.0f} MB before the crowd, "
-          f"{result['crowd_mb']:.0f} MB median with it "
-          f"(peak {result['peak_mb']:.0f}): {per_visitor:.1f} MB per visitor; "
-          f"target p95 <= {TARGET_P95 * 1000:.0f} ms: {'met' if met else 'NOT met'}"
-          + ("" if result["still_training"] is None else f"; still training at the end: {result['still_training']}"),
-          flush=True)  # fmt: skip
+    print(
+        f"{visitors} visitors on {where}{' and a training' if result['training'] else ''}: {summary(trips)}; "
+        f"{len(result['errors'])} errors, {result['misreads']} misread; "
+        f"p95 {p95 / percentile(result['baseline'], 95):.1f}x one visitor alone ({summary(result['baseline'])})",
+        flush=True,
+    )
+    print(
+        f"    server CPU {result['server_cpu']:.2f} cores ({result['cpu_per_digit'] * 1000:.0f} ms per digit drawn "
+        f"and cleared), this client {result['client_cpu']:.2f}; memory (PSS) "
+        f"{result['first_mb']:.0f} MB after the first visitor, {result['before_mb']:.0f} MB before the crowd, "
+        f"{result['crowd_mb']:.0f} MB median with it "
+        f"(peak {result['peak_mb']:.0f}): {per_visitor:.1f} MB per visitor; "
+        f"target p95 <= {TARGET_P95 * 1000:.0f} ms: {'met' if met else 'NOT met'}"
+        + ("" if result["still_training"] is None else f"; still training at the end: {result['still_training']}"),
+        flush=True,
+    )
     for error in result["errors"][:3]:
         print(f"    error: {error}")
     return met
@@ -230,8 +249,11 @@ async def validate(visitors: int, rounds: int) -> None:
         if cpu_used is None:
             print(f"{name}:", flush=True)
         else:
-            print(f"{name}: server {cpu_used / max(digits, 1) * 1000:.0f} ms of CPU per digit, page loads included "
-                  f"(its own process, not the training's)", flush=True)  # fmt: skip
+            print(
+                f"{name}: server {cpu_used / max(digits, 1) * 1000:.0f} ms of CPU per digit, page loads included "
+                f"(its own process, not the training's)",
+                flush=True,
+            )
         for part, trips in parts.items():
             print(f"    {part}: {summary(trips)}", flush=True)
 
@@ -249,37 +271,59 @@ async def validate(visitors: int, rounds: int) -> None:
             async def browsers() -> tuple[list, list[Wire]]:
                 readings: list = []
                 wires = [Wire() for _ in range(visitors)]
-                await asyncio.gather(*(browser_visitor(browser, url, rounds, readings, [], [], arrives=2.0 * i,
-                                                       watch=wires[i].watch) for i in range(visitors)))  # fmt: skip
+                await asyncio.gather(
+                    *(
+                        browser_visitor(browser, url, rounds, readings, [], [], arrives=2.0 * i, watch=wires[i].watch)
+                        for i in range(visitors)
+                    )
+                )
                 return readings, wires
 
             def browser_parts(readings: list, wires: list[Wire]) -> dict[str, list[float]]:
-                return {"Chromium, as the page times it (send -> last message before the digit shows)":
-                        [reading[2] for reading in readings],
-                        "Chromium, as its network process times it (CDP frames: send -> the Prediction)":
-                        [trip for wire in wires for trip in wire.round_trips()]}  # fmt: skip
+                return {
+                    "Chromium, as the page times it (send -> last message before the digit shows)": [
+                        reading[2] for reading in readings
+                    ],
+                    "Chromium, as its network process times it (CDP frames: send -> the Prediction)": [
+                        trip for wire in wires for trip in wire.round_trips()
+                    ],
+                }
 
             began, cpu_before = time.perf_counter(), cpu_seconds([server.pid])
             readings, wires = await browsers()
             took, cpu_used = time.perf_counter() - began, cpu_seconds([server.pid]) - cpu_before
             every = took / max(len(readings) / visitors, 1)
-            report_phase(f"{visitors} Chromium visitors (browsers at nice 19), a digit every {every:.1f} s each",
-                         cpu_used, len(readings), browser_parts(readings, wires))  # fmt: skip
+            report_phase(
+                f"{visitors} Chromium visitors (browsers at nice 19), a digit every {every:.1f} s each",
+                cpu_used,
+                len(readings),
+                browser_parts(readings, wires),
+            )
 
             wire, cpu_before = Readings(), cpu_seconds([server.pid])
             until = time.perf_counter() + rounds * every
-            await asyncio.gather(*(drawing_visitor(url, every, until, wire, arrive=2.0 * index)
-                                   for index in range(visitors)))  # fmt: skip
-            report_phase(f"{visitors} wire visitors drawing as often", cpu_seconds([server.pid]) - cpu_before,
-                         len(wire.times), {"wire, send -> the Prediction": wire.since(0)})  # fmt: skip
+            await asyncio.gather(
+                *(drawing_visitor(url, every, until, wire, arrive=2.0 * index) for index in range(visitors))
+            )
+            report_phase(
+                f"{visitors} wire visitors drawing as often",
+                cpu_seconds([server.pid]) - cpu_before,
+                len(wire.times),
+                {"wire, send -> the Prediction": wire.since(0)},
+            )
 
             wire = Readings()
             until = time.perf_counter() + rounds * every
-            both = await asyncio.gather(browsers(), *(drawing_visitor(url, every, until, wire, arrive=2.0 * index)
-                                                      for index in range(visitors)))  # fmt: skip
+            both = await asyncio.gather(
+                browsers(), *(drawing_visitor(url, every, until, wire, arrive=2.0 * index) for index in range(visitors))
+            )
             readings, wires = both[0]
-            report_phase(f"both at once: {visitors} Chromium and {visitors} wire visitors", None, 0,
-                         browser_parts(readings, wires) | {"wire, send -> the Prediction": wire.since(0)})  # fmt: skip
+            report_phase(
+                f"both at once: {visitors} Chromium and {visitors} wire visitors",
+                None,
+                0,
+                browser_parts(readings, wires) | {"wire, send -> the Prediction": wire.since(0)},
+            )
             await browser.close()
         done.set()
         print(f"training still running at the end: {await trainer}")
@@ -291,8 +335,10 @@ async def main(crowds: list[int], seconds: float, every: float, training: bool, 
         if not report(await crowd(visitors, seconds, every, training, count)):
             break
         held = visitors
-    print(f"\nlargest crowd held at round trip p95 <= {TARGET_P95 * 1000:.0f} ms"
-          f"{' with a training' if training else ''}: {held or 'none'} of {crowds}")  # fmt: skip
+    print(
+        f"\nlargest crowd held at round trip p95 <= {TARGET_P95 * 1000:.0f} ms"
+        f"{' with a training' if training else ''}: {held or 'none'} of {crowds}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ def quantization(model, data) -> None:
     keras_ms = keras_latency_ms(model, data.x_test[0] / np.float32(255))
     baseline = variants[0]
     print("\n## Quantization (default model)\n")
-    print("| variant | size | × float32 file | gzipped | test accuracy | Δ points | ms per digit | × float32 "
-          "| × Keras |")  # fmt: skip
+    print(
+        "| variant | size | × float32 file | gzipped | test accuracy | Δ points | ms per digit | × float32 | × Keras |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for v in variants:
         print(
@@ -77,9 +78,11 @@ def distillation(model, data, student: str, seeds: int) -> None:
     teacher = Distillation(model_bytes(model), "Default CNN")
     parameters = build(config).count_params()
     share = model.count_params() / parameters
-    print(f"\n## Distillation into the {student} ({parameters:,} parameters, 1/{share:.0f} of the "
-          f"teacher's), T = {teacher.temperature:g}, α = {teacher.alpha:g}, {config.epochs} epochs of "
-          f"{config.train_size:,} training digits\n")  # fmt: skip
+    print(
+        f"\n## Distillation into the {student} ({parameters:,} parameters, 1/{share:.0f} of the "
+        f"teacher's), T = {teacher.temperature:g}, α = {teacher.alpha:g}, {config.epochs} epochs of "
+        f"{config.train_size:,} training digits\n"
+    )
     print("| seed | alone | distilled | alone s | distilled s |")
     print("| --- | --- | --- | --- | --- |")
     alone, distilled = [], []
@@ -91,9 +94,11 @@ def distillation(model, data, student: str, seeds: int) -> None:
         print(f"| {seed} | {a.test_accuracy:.2%} | {d.test_accuracy:.2%} | {a.seconds:.0f} | {d.seconds:.0f} |")
     gain = statistics.mean(distilled) - statistics.mean(alone)
     spread = max(max(alone) - min(alone), max(distilled) - min(distilled))
-    print(f"\nMean alone {statistics.mean(alone):.2%}, distilled {statistics.mean(distilled):.2%}: "
-          f"gain {100 * gain:+.2f} points against a spread across seeds of {100 * spread:.2f} points; "
-          f"worst distilled {min(distilled):.2%} against best alone {max(alone):.2%}.")  # fmt: skip
+    print(
+        f"\nMean alone {statistics.mean(alone):.2%}, distilled {statistics.mean(distilled):.2%}: "
+        f"gain {100 * gain:+.2f} points against a spread across seeds of {100 * spread:.2f} points; "
+        f"worst distilled {min(distilled):.2%} against best alone {max(alone):.2%}."
+    )
 
 
 def main() -> None:

@@ -46,8 +46,10 @@ def first_cell_through_the_runner(data) -> tuple[float, float]:
 def main(class_only: bool) -> None:
     data = load_mnist()
     first, whole = first_cell_through_the_runner(data)
-    print(f"Through the job runner (replay 50/digit): first matrix row {first:.1f} s after start (target <= 10 s), "
-          f"whole run {whole:.1f} s (target <= 60 s)\n")  # fmt: skip
+    print(
+        f"Through the job runner (replay 50/digit): first matrix row {first:.1f} s after start (target <= 10 s), "
+        f"whole run {whole:.1f} s (target <= 60 s)\n"
+    )
     print(
         f"{'method':24s} {'average':>8s} {'forgetting':>11s} {'seconds':>8s}  {'vs joint':>8s}  target      Hsu et al."
     )
@@ -57,8 +59,11 @@ def main(class_only: bool) -> None:
             continue
         result = run(config, data)
         baseline = baseline or result.average_accuracy
-        print(f"{label:24s} {result.average_accuracy:8.1%} {result.forgetting:11.1%} {result.seconds:8.1f}  "
-              f"{result.average_accuracy / baseline:8.2f}  {target:11s} {published}", flush=True)  # fmt: skip
+        print(
+            f"{label:24s} {result.average_accuracy:8.1%} {result.forgetting:11.1%} {result.seconds:8.1f}  "
+            f"{result.average_accuracy / baseline:8.2f}  {target:11s} {published}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

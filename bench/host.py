@@ -130,9 +130,11 @@ async def memory_part(visitors: int) -> None:
         f"(baseline after the first reading: {baseline:.0f} MB)"
     )
     p50 = 1000 * statistics.median(ordered)
-    print(f"{visitors} visitors drawing every 5 s meanwhile: round trip p50 {p50:.0f} ms, "
-          f"p95 {1000 * ordered[int(0.95 * (len(ordered) - 1))]:.0f} ms, max {1000 * ordered[-1]:.0f} ms "
-          f"({len(ordered)} readings)")  # fmt: skip
+    print(
+        f"{visitors} visitors drawing every 5 s meanwhile: round trip p50 {p50:.0f} ms, "
+        f"p95 {1000 * ordered[int(0.95 * (len(ordered) - 1))]:.0f} ms, max {1000 * ordered[-1]:.0f} ms "
+        f"({len(ordered)} readings)"
+    )
 
 
 def estimates_part() -> None:
@@ -152,8 +154,10 @@ def estimates_part() -> None:
             time.sleep(0.2)
         actual = time.monotonic() - started
         ratios.append(job.expected_seconds / actual)
-        print(f"  {label:42s} estimate {job.expected_seconds:6.0f} s  actual {actual:6.0f} s  "
-              f"estimate/actual {job.expected_seconds / actual:.2f}")  # fmt: skip
+        print(
+            f"  {label:42s} estimate {job.expected_seconds:6.0f} s  actual {actual:6.0f} s  "
+            f"estimate/actual {job.expected_seconds / actual:.2f}"
+        )
 
     presets = {name: config for name, config in PRESETS.items()}
     presets["accurate, 1 epoch"] = dataclasses.replace(PRESETS["accurate"], epochs=1)

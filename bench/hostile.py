@@ -96,22 +96,39 @@ async def row(url: str, pid: int, name: str, action, *, settle: float = 2.0) -> 
     stop.set()
     await prober
     ordered = sorted(times)
-    result = {"row": name, "peak_mb": peak, "held_mb": held, "held_server_mb": held_server, "seconds": seconds,
-              "cores": cpu / (seconds + settle),
-              "p50_ms": 1000 * statistics.median(ordered), "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
-              "max_ms": 1000 * ordered[-1], "readings": len(ordered), "detail": detail or ""}  # fmt: skip
-    print(f"{name:34s} peak {peak:+5.0f} MB  held {held:+5.0f} MB (server {held_server:+5.0f})  "
-          f"{result['cores']:.2f} cores  another visitor: "
-          f"p50 {result['p50_ms']:4.0f} ms  p95 {result['p95_ms']:5.0f} ms  max {result['max_ms']:5.0f} ms "
-          f"({len(ordered)})  {result['detail']}")  # fmt: skip
+    result = {
+        "row": name,
+        "peak_mb": peak,
+        "held_mb": held,
+        "held_server_mb": held_server,
+        "seconds": seconds,
+        "cores": cpu / (seconds + settle),
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
+        "max_ms": 1000 * ordered[-1],
+        "readings": len(ordered),
+        "detail": detail or "",
+    }
+    print(
+        f"{name:34s} peak {peak:+5.0f} MB  held {held:+5.0f} MB (server {held_server:+5.0f})  "
+        f"{result['cores']:.2f} cores  another visitor: "
+        f"p50 {result['p50_ms']:4.0f} ms  p95 {result['p95_ms']:5.0f} ms  max {result['max_ms']:5.0f} ms "
+        f"({len(ordered)})  {result['detail']}"
+    )
     return result
 
 
 def fifteen_mb_model() -> bytes:
-    return hostile.keras_file(keras.Sequential([
-        keras.Input((28, 28)), layers.Flatten(), layers.Dense(4_800, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ]))  # fmt: skip
+    return hostile.keras_file(
+        keras.Sequential(
+            [
+                keras.Input((28, 28)),
+                layers.Flatten(),
+                layers.Dense(4_800, activation="relu"),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
+    )
 
 
 async def main(seconds: float) -> None:
@@ -132,8 +149,10 @@ async def main(seconds: float) -> None:
             visitors = [Visitor(url) for _ in range(3)]
             for visitor in visitors:
                 await visitor.open()
-                await visitor.rerun(widgets=[_canvas(visitor, hostile.canvas_value_with(hostile.picture_bomb(9_000)))],
-                                    fragment=visitor.canvas[1])  # fmt: skip
+                await visitor.rerun(
+                    widgets=[_canvas(visitor, hostile.canvas_value_with(hostile.picture_bomb(9_000)))],
+                    fragment=visitor.canvas[1],
+                )
             for visitor in visitors:  # they stay connected while the memory settles
                 await visitor.close()
             return "refused" if refused else "ACCEPTED"
@@ -179,10 +198,15 @@ async def main(seconds: float) -> None:
             return f"{shared / (time.perf_counter() - started):.2f} shares/s onto the wall (of {CAPACITY})"
 
         print(f"Each row with another visitor drawing every {PROBE_EVERY} s; memory is the whole tree's PSS.")
-        for name, action in [("idle (baseline)", idle), ("picture bomb", picture_bomb),
-                             ("heavy model on Attack", heavy_model), ("12 uploads of 15 MB, then gone", uploads),
-                             ("60 Room viewers of a full wall", room_viewers), ("one client, new sessions", flood),
-                             ("idle again", idle)]:  # fmt: skip
+        for name, action in [
+            ("idle (baseline)", idle),
+            ("picture bomb", picture_bomb),
+            ("heavy model on Attack", heavy_model),
+            ("12 uploads of 15 MB, then gone", uploads),
+            ("60 Room viewers of a full wall", room_viewers),
+            ("one client, new sessions", flood),
+            ("idle again", idle),
+        ]:
             await row(url, pid, name, action)
 
 

@@ -133,8 +133,10 @@ async def draw(page: Page, digit: str) -> None:
     box = await page.locator(CANVAS).first.bounding_box()
     clock = asyncio.get_running_loop().time
     for stroke in DIGIT_STROKES[digit]:
-        points = [(box["x"] + (0.25 + 0.55 * u) * box["width"], box["y"] + (0.15 + 0.7 * v) * box["height"])
-                  for u, v in stroke]  # fmt: skip
+        points = [
+            (box["x"] + (0.25 + 0.55 * u) * box["width"], box["y"] + (0.15 + 0.7 * v) * box["height"])
+            for u, v in stroke
+        ]
         await page.mouse.move(*points[0])
         await page.wait_for_timeout(400)  # hovering lifts the canvas toolbar out of the way
         await page.mouse.down()
@@ -252,13 +254,21 @@ def report(name: str, readings: list[list[float]], errors: list, misreads: list)
         return float("nan"), float("nan")
     latencies = [reading[0] for reading in readings]
     p50, p95 = statistics.median(latencies), percentile(latencies, 95)
-    print(f"  {name}: {len(latencies)} readings, mouse-up -> prediction p50 {p50 * 1000:.0f} ms, "
-          f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
-          f"{len(errors)} errors, {len(misreads)} misread", flush=True)  # fmt: skip
+    print(
+        f"  {name}: {len(latencies)} readings, mouse-up -> prediction p50 {p50 * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
+        f"{len(errors)} errors, {len(misreads)} misread",
+        flush=True,
+    )
     columns = list(zip(*readings, strict=True))[1:]
     parts = zip(("canvas send delay", "round trip", "browser drawing"), columns, strict=True)
-    print("    " + "; ".join(f"{part} p50 {statistics.median(times) * 1000:.0f} ms, "
-                             f"p95 {percentile(list(times), 95) * 1000:.0f} ms" for part, times in parts))  # fmt: skip
+    print(
+        "    "
+        + "; ".join(
+            f"{part} p50 {statistics.median(times) * 1000:.0f} ms, p95 {percentile(list(times), 95) * 1000:.0f} ms"
+            for part, times in parts
+        )
+    )
     for error in errors[:5]:
         print(f"    error: {error}")
     return p50, p95
@@ -285,8 +295,11 @@ async def main(visitors: int, rounds: int, holders: int, train: bool, client_nic
 
             started = time.perf_counter()
             await asyncio.gather(*(holder(browser, url) for _ in range(holders)))
-            print(f"  {holders} visitors uploaded {MODEL_COPIES} models each in {time.perf_counter() - started:.0f} s; "
-                  f"server {memory_mb(server.pid):.0f} MB", flush=True)  # fmt: skip
+            print(
+                f"  {holders} visitors uploaded {MODEL_COPIES} models each in {time.perf_counter() - started:.0f} s; "
+                f"server {memory_mb(server.pid):.0f} MB",
+                flush=True,
+            )
             training = await trainer(browser, url) if train else None
             crowd: tuple[list, list, list] = ([], [], [])
             started = time.perf_counter()
@@ -295,19 +308,25 @@ async def main(visitors: int, rounds: int, holders: int, train: bool, client_nic
             await asyncio.gather(*arrivals)  # people arrive over a few seconds, not in the same instant
             still_training = training is not None and await training.get_by_role("button", name="Stop").count() > 0
             p50, p95 = report(f"{visitors} visitors drawing" + (" while one trains" if train else ""), *crowd)
-            print(f"  crowd phase {time.perf_counter() - started:.0f} s; CPU used: server "
-                  f"{cpu_seconds(family(server.pid)) - server_cpu:.0f} s, "
-                  f"browsers {cpu_seconds(browser_pids()) - browser_cpu:.0f} s; "
-                  f"training still running at the end: {still_training}")  # fmt: skip
+            print(
+                f"  crowd phase {time.perf_counter() - started:.0f} s; CPU used: server "
+                f"{cpu_seconds(family(server.pid)) - server_cpu:.0f} s, "
+                f"browsers {cpu_seconds(browser_pids()) - browser_cpu:.0f} s; "
+                f"training still running at the end: {still_training}"
+            )
             await browser.close()
         watch.running = False
         crowd_name = f"{visitors} visitors" + (" and a training" if train else "") + f", browsers at nice {client_nice}"
-        print(f"\nmouse-up -> prediction with {crowd_name}: p50 {p50 * 1000:.0f} ms "
-              f"({p50 / base_p50:.1f}x alone), p95 {p95 * 1000:.0f} ms ({p95 / base_p95:.1f}x alone); "
-              f"target p95 <= 1000 ms: {'met' if p95 <= 1.0 else 'NOT met'}")  # fmt: skip
-        print(f"server memory: {idle_mb:.0f} MB after the first visitor, peak {watch.peak:.0f} MB "
-              f"with {holders} visitors holding {MODEL_COPIES} models each; target < 2048 MB: "
-              f"{'met' if watch.peak < 2048 else 'NOT met'}")  # fmt: skip
+        print(
+            f"\nmouse-up -> prediction with {crowd_name}: p50 {p50 * 1000:.0f} ms "
+            f"({p50 / base_p50:.1f}x alone), p95 {p95 * 1000:.0f} ms ({p95 / base_p95:.1f}x alone); "
+            f"target p95 <= 1000 ms: {'met' if p95 <= 1.0 else 'NOT met'}"
+        )
+        print(
+            f"server memory: {idle_mb:.0f} MB after the first visitor, peak {watch.peak:.0f} MB "
+            f"with {holders} visitors holding {MODEL_COPIES} models each; target < 2048 MB: "
+            f"{'met' if watch.peak < 2048 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

@@ -93,11 +93,15 @@ def main(visitors: int, seconds: float, every: float) -> None:
         running = False
         during = [mb for t, mb in memory if t >= started]
         alone_p95, crowd_p95 = percentile(baseline, 0.95), percentile(crowded, 0.95)
-        print(f"\nOne visitor sharing alone ({len(baseline)} shares): wall delay p50 "
-              f"{statistics.median(baseline):.2f} s, p95 {alone_p95:.2f} s")  # fmt: skip
-        print(f"{visitors} visitors sharing every {every:g} s for {seconds:g} s ({len(crowded)} shares): wall delay "
-              f"p50 {statistics.median(crowded):.2f} s, p95 {crowd_p95:.2f} s, max {max(crowded):.2f} s "
-              f"(p95 {crowd_p95 / alone_p95:.2f}× alone)")  # fmt: skip
+        print(
+            f"\nOne visitor sharing alone ({len(baseline)} shares): wall delay p50 "
+            f"{statistics.median(baseline):.2f} s, p95 {alone_p95:.2f} s"
+        )
+        print(
+            f"{visitors} visitors sharing every {every:g} s for {seconds:g} s ({len(crowded)} shares): wall delay "
+            f"p50 {statistics.median(crowded):.2f} s, p95 {crowd_p95:.2f} s, max {max(crowded):.2f} s "
+            f"(p95 {crowd_p95 / alone_p95:.2f}× alone)"
+        )
         quarters = " → ".join(f"{during[round(q * (len(during) - 1))]:.0f}" for q in (0, 0.25, 0.5, 0.75, 1))
         print(
             f"Server RSS while they share, by quarter: {quarters} MB; peak {max(during):.0f} MB "

@@ -36,7 +36,7 @@ CONFIGS = {
             batch_size=512,
             epochs=1,
             train_size=5_000,
-        )  # fmt: skip
+        )
     )[0],
 }
 
@@ -87,16 +87,23 @@ def main() -> None:
         cost = estimate(config)
         peak, seconds = measure(config, data)
         ratios.append((peak / cost.memory_mb, seconds / cost.seconds))
-        print(f"{name:28s} {cost.memory_mb:7.0f} {peak:8.0f} {ratios[-1][0]:6.2f}   "
-              f"{cost.seconds:6.1f} {seconds:7.1f} {ratios[-1][1]:6.2f}", flush=True)  # fmt: skip
+        print(
+            f"{name:28s} {cost.memory_mb:7.0f} {peak:8.0f} {ratios[-1][0]:6.2f}   "
+            f"{cost.seconds:6.1f} {seconds:7.1f} {ratios[-1][1]:6.2f}",
+            flush=True,
+        )
     memory, time_ = zip(*ratios, strict=True)
-    print(f"real/estimate, median: memory {statistics.median(memory):.2f} (max {max(memory):.2f}), "
-          f"time {statistics.median(time_):.2f} (range {min(time_):.2f}-{max(time_):.2f})")  # fmt: skip
+    print(
+        f"real/estimate, median: memory {statistics.median(memory):.2f} (max {max(memory):.2f}), "
+        f"time {statistics.median(time_):.2f} (range {min(time_):.2f}-{max(time_):.2f})"
+    )
     largest, _ = fit_to_budget(dataclasses.replace(CONFIGS["largest within budget"], epochs=5, train_size=60_000))
     stops = [stop_seconds(largest, data) for _ in range(3)]
-    print("Stop of the largest network within budget, process ended after: "
-          f"{', '.join(f'{ended:.2f}' for ended, _ in stops)} s (target < 2 s); "
-          f"model scored and kept after: {', '.join(f'{kept:.2f}' for _, kept in stops)} s")  # fmt: skip
+    print(
+        "Stop of the largest network within budget, process ended after: "
+        f"{', '.join(f'{ended:.2f}' for ended, _ in stops)} s (target < 2 s); "
+        f"model scored and kept after: {', '.join(f'{kept:.2f}' for _, kept in stops)} s"
+    )
 
 
 if __name__ == "__main__":

@@ -37,12 +37,18 @@ TARGET = 0.99
 def keras_simple_convnet_seconds(data, max_epochs: int) -> tuple[float, int, float]:
     """(training seconds, epochs, test accuracy) for keras-io's mnist_convnet to reach 99.0% on test."""
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(NUM_CLASSES, activation="softmax"),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     x_train = data.x_train[..., None].astype("float32") / 255
     y_train = keras.utils.to_categorical(data.y_train, NUM_CLASSES)
@@ -113,11 +119,14 @@ def main(max_epochs: int) -> None:
 
 def peak_memory() -> None:
     print("3. peak memory of a process holding the app's data and model while training `quick`")
-    output = subprocess.run([sys.executable, "-c", PEAK_MEMORY_SCRIPT], cwd=ROOT, capture_output=True, text=True,
-                            check=True).stdout  # fmt: skip
+    output = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY_SCRIPT], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     peak_mb = int(output.strip().splitlines()[-1]) / 1024
-    print(f"  max RSS {peak_mb:.0f} MB  (target <= 1536 MB); this benchmark's own process: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+    print(
+        f"  max RSS {peak_mb:.0f} MB  (target <= 1536 MB); this benchmark's own process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ def in_a_style(images: np.ndarray) -> np.ndarray:
     styled = []
     for image in images:
         picture = Image.fromarray(image).resize((112, 112), Image.Resampling.BILINEAR)
-        picture = picture.transform((112, 112), Image.Transform.AFFINE, (1, 0.45, -25, 0, 1, 0),
-                                    Image.Resampling.BILINEAR).rotate(-18, Image.Resampling.BILINEAR)  # fmt: skip
+        picture = picture.transform(
+            (112, 112), Image.Transform.AFFINE, (1, 0.45, -25, 0, 1, 0), Image.Resampling.BILINEAR
+        ).rotate(-18, Image.Resampling.BILINEAR)
         picture = picture.filter(ImageFilter.MaxFilter(9))  # a thick marker
         styled.append(to_mnist(np.asarray(picture)))
     return np.array(styled)
@@ -46,9 +47,11 @@ def main(repeats: int) -> None:
 
     print("New symbols: the 8 look-alikes (+ ×, ← →, b d, ✓ ★), 5 drawings each, 50 more each to check:")
     one = statistics.median(
-        [(lambda s: (predict_proba(model, data.x_test[:1] / 255.0), time.perf_counter() - s)[1])(time.perf_counter())
-         for _ in range(repeats)]
-    )  # fmt: skip
+        [
+            (lambda s: (predict_proba(model, data.x_test[:1] / 255.0), time.perf_counter() - s)[1])(time.perf_counter())
+            for _ in range(repeats)
+        ]
+    )
     accuracies, seconds = [], []
     for seed in range(repeats):
         (images, names), (held_out, truth) = pictures(LOOK_ALIKES, 5, seed), pictures(LOOK_ALIKES, 50, 1000 + seed)
@@ -57,10 +60,14 @@ def main(repeats: int) -> None:
         seconds.append(time.perf_counter() - start)
         read = np.array(classifier.classes)[classifier.predict_proba(held_out).argmax(axis=1)]
         accuracies.append(float((read == np.array(truth)).mean()))
-    print(f"  held-out accuracy over {repeats} sets of drawings: median {statistics.median(accuracies):.1%}, "
-          f"lowest {min(accuracies):.1%} (target >= 90%)")  # fmt: skip
-    print(f"  Learn: median {statistics.median(seconds):.2f} s (first {seconds[0]:.2f} s, with tracing) = "
-          f"{statistics.median(seconds) / one:.0f}x one prediction ({one * 1000:.1f} ms); target <= 2 s")  # fmt: skip
+    print(
+        f"  held-out accuracy over {repeats} sets of drawings: median {statistics.median(accuracies):.1%}, "
+        f"lowest {min(accuracies):.1%} (target >= 90%)"
+    )
+    print(
+        f"  Learn: median {statistics.median(seconds):.2f} s (first {seconds[0]:.2f} s, with tracing) = "
+        f"{statistics.median(seconds) / one:.0f}x one prediction ({one * 1000:.1f} ms); target <= 2 s"
+    )
 
     print("\nWhy it works: held-out accuracy by drawings per symbol (12 of each drawn, 3 random splits):")
     images, names = pictures(LOOK_ALIKES, 12, seed=77)
@@ -82,11 +89,15 @@ def main(repeats: int) -> None:
         times.append(time.perf_counter() - start)
         results.append(before_after(model, tuned, styled[check], digits[check], data))
     change = results[int(np.argsort([r.test[1] for r in results])[1])]  # the median run by test accuracy
-    print(f"  the visitor's held-out drawings: {change.yours[0]:.1%} -> {change.yours[1]:.1%} (median of 3 seeds: "
-          f"{statistics.median(r.yours[1] for r in results):.1%})")  # fmt: skip
-    print(f"  MNIST test accuracy: {change.test[0]:.2%} -> {change.test[1]:.2%} "
-          f"({(change.test[1] - change.test[0]) * 100:+.2f} points; all seeds "
-          f"{', '.join(f'{(r.test[1] - r.test[0]) * 100:+.2f}' for r in results)}; target >= -0.3)")  # fmt: skip
+    print(
+        f"  the visitor's held-out drawings: {change.yours[0]:.1%} -> {change.yours[1]:.1%} (median of 3 seeds: "
+        f"{statistics.median(r.yours[1] for r in results):.1%})"
+    )
+    print(
+        f"  MNIST test accuracy: {change.test[0]:.2%} -> {change.test[1]:.2%} "
+        f"({(change.test[1] - change.test[0]) * 100:+.2f} points; all seeds "
+        f"{', '.join(f'{(r.test[1] - r.test[0]) * 100:+.2f}' for r in results)}; target >= -0.3)"
+    )
     print(f"  personalise: median {statistics.median(times):.1f} s of 3 (target <= 10 s)")
 
 

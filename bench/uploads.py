@@ -67,11 +67,16 @@ def hostile_models(test_images: np.ndarray) -> None:
             outcome = "accepted"
         except ValueError as error:
             outcome = f"refused: {error}"
-        print(f"  {name:26s} {len(data) / 2**10:8.0f} KB  {(time.perf_counter() - started) * 1000:7.0f} ms  "
-              f"{outcome[:90]}", flush=True)  # fmt: skip
+        print(
+            f"  {name:26s} {len(data) / 2**10:8.0f} KB  {(time.perf_counter() - started) * 1000:7.0f} ms  "
+            f"{outcome[:90]}",
+            flush=True,
+        )
     left = set(folder.iterdir()) - files_before
-    print(f"server memory peak across them: {status_mb('VmHWM'):.0f} MB (+{status_mb('VmHWM') - peak_before:.0f} MB); "
-          f"files left in {folder}: {len(left)}")  # fmt: skip
+    print(
+        f"server memory peak across them: {status_mb('VmHWM'):.0f} MB (+{status_mb('VmHWM') - peak_before:.0f} MB); "
+        f"files left in {folder}: {len(left)}"
+    )
 
 
 def main() -> None:
@@ -95,22 +100,25 @@ def main() -> None:
             f"{side}x{side} flat PNG, just under the pixel cap",
             load_image,
             encode(Image.new("L", (side, side), 200), "PNG"),
-        ),  # fmt: skip
+        ),
         ("PNG claiming 100,000 x 100,000 pixels", load_image, png_header(100_000, 100_000)),
         ("12 MP JPEG cut in half", load_image, encode(photo, "JPEG", quality=70)[:400_000]),
         (
             "shipped default model (.keras, 3.4 MB)",
             check_model,
             (ROOT / "assets" / "default_model.keras").read_bytes(),
-        ),  # fmt: skip
+        ),
         (f"zip bomb named .keras (unpacks to {5 * MAX_MODEL_MB:g} MB)", check_model, buffer.getvalue()),
     ]
     baseline = None
     for name, load, data in cases:
         seconds, outcome = median_seconds(load, data)
         baseline = baseline or seconds
-        print(f"{name:55s} {len(data) / 2**20:6.2f} MB  {seconds * 1000:7.1f} ms  "
-              f"{seconds / baseline:7.1f}x baseline  {outcome[:70]}", flush=True)  # fmt: skip
+        print(
+            f"{name:55s} {len(data) / 2**20:6.2f} MB  {seconds * 1000:7.1f} ms  "
+            f"{seconds / baseline:7.1f}x baseline  {outcome[:70]}",
+            flush=True,
+        )
     hostile_models(test_images)
 
 

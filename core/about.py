@@ -14,8 +14,16 @@ from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS
 from core.runs.line import MAX_CONCURRENT
 
-PACKAGES = ("streamlit", "tensorflow", "tensorflow-cpu", "keras", "numpy", "plotly", "pillow",
-            "streamlit-drawable-canvas")  # fmt: skip
+PACKAGES = (
+    "streamlit",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "numpy",
+    "plotly",
+    "pillow",
+    "streamlit-drawable-canvas",
+)
 
 
 def versions() -> dict[str, str]:
@@ -34,14 +42,23 @@ def host() -> list[dict]:
     return [
         {"what": "memory limit", "value": f"{HOST.memory_mb / 1024:.2f} GB", "from": HOST.memory_from},
         {"what": "cores", "value": f"{HOST.cpus:g}", "from": HOST.cpus_from},
-        {"what": "budget for the server and all its runs", "value": f"{HOST.budget_mb / 1024:.2f} GB",
-         "from": "80% of the memory limit"},
-        {"what": "largest training", "value": f"{MAX_TRAIN_MB / 1024:.2f} GB",
-         "from": "DIGITLAB_MAX_TRAIN_MB, else the budget less the server's own 1.25 GB"},
+        {
+            "what": "budget for the server and all its runs",
+            "value": f"{HOST.budget_mb / 1024:.2f} GB",
+            "from": "80% of the memory limit",
+        },
+        {
+            "what": "largest training",
+            "value": f"{MAX_TRAIN_MB / 1024:.2f} GB",
+            "from": "DIGITLAB_MAX_TRAIN_MB, else the budget less the server's own 1.25 GB",
+        },
         {"what": "runs at once", "value": f"{MAX_CONCURRENT}", "from": "DIGITLAB_MAX_TRAININGS, else one per core"},
-        {"what": "the process runs fork from", "value": f"stopped after {IDLE_SECONDS:.0f} s without a run",
-         "from": "DIGITLAB_IDLE_SECONDS"},
-    ]  # fmt: skip
+        {
+            "what": "the process runs fork from",
+            "value": f"stopped after {IDLE_SECONDS:.0f} s without a run",
+            "from": "DIGITLAB_IDLE_SECONDS",
+        },
+    ]
 
 
 def limits() -> list[dict]:

@@ -128,11 +128,13 @@ def fgsm(model: keras.Model, images: np.ndarray, labels: np.ndarray, eps, *, tar
 
 ATTACKS: dict[str, Callable] = {  # name shown to visitors -> attack(model, images, labels, eps, *, target)
     "FGSM": fgsm,
-    "PGD-10": lambda model, images, labels, eps, *, target=None: pgd(model, images, labels, eps, steps=10,
-                                                                     target=target),
-    "PGD-20": lambda model, images, labels, eps, *, target=None: pgd(model, images, labels, eps, steps=20,
-                                                                     target=target),
-}  # fmt: skip
+    "PGD-10": lambda model, images, labels, eps, *, target=None: pgd(
+        model, images, labels, eps, steps=10, target=target
+    ),
+    "PGD-20": lambda model, images, labels, eps, *, target=None: pgd(
+        model, images, labels, eps, steps=20, target=target
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -145,11 +145,29 @@ class _Learner:
         self.anchor = [tf.Variable(w, trainable=False) for w in self.network.trainable_variables]
         # One graph per run holding only what its method needs (a finetune step is a third of an LwF step's work).
         method = config.method
-        self.step = tf.function(lambda *args: self._step(*args, replay=method == "replay", distill=method == "lwf",
-                                                          anchored=method == "ewc"))  # fmt: skip
+        self.step = tf.function(
+            lambda *args: self._step(
+                *args, replay=method == "replay", distill=method == "lwf", anchored=method == "ewc"
+            )
+        )
 
-    def _step(self, x, y, mask, x_old, y_old, replay_mask, old_mask, replay_weight, distill_weight, ewc_lambda,
-              *, replay: bool, distill: bool, anchored: bool):  # fmt: skip
+    def _step(
+        self,
+        x,
+        y,
+        mask,
+        x_old,
+        y_old,
+        replay_mask,
+        old_mask,
+        replay_weight,
+        distill_weight,
+        ewc_lambda,
+        *,
+        replay: bool,
+        distill: bool,
+        anchored: bool,
+    ):
         with tf.GradientTape() as tape:
             scores = self.network(x, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, scores + mask))
@@ -223,9 +241,16 @@ def run(
 
     def evaluate(upto: int, *, digits: int | None = None) -> list[float]:
         """Accuracy on each task learnt so far: among its own 2 digits (task scenario) or all digits seen (class)."""
-        return [learner.accuracy(test_x[tests[i][:digits]], data.y_test[tests[i][:digits]],
-                                 class_mask(config, i if config.scenario == "task" else upto))
-                if i <= upto else math.nan for i in range(len(TASKS))]  # fmt: skip
+        return [
+            learner.accuracy(
+                test_x[tests[i][:digits]],
+                data.y_test[tests[i][:digits]],
+                class_mask(config, i if config.scenario == "task" else upto),
+            )
+            if i <= upto
+            else math.nan
+            for i in range(len(TASKS))
+        ]
 
     for task, digits in enumerate(TASKS):
         seen = [d for t in TASKS[: task + 1] for d in t]
@@ -235,10 +260,18 @@ def run(
         replaying = config.method == "replay" and task > 0
         mask = class_mask(config, task)
         # Replayed digits compete within their own task (task scenario) or among all seen (class scenario).
-        buffer_masks = np.stack([
-            class_mask(config, next(i for i, t in enumerate(TASKS) if d in t)) if config.scenario == "task" else mask
-            for d in data.y_train[buffer]
-        ]) if replaying else None  # fmt: skip
+        buffer_masks = (
+            np.stack(
+                [
+                    class_mask(config, next(i for i, t in enumerate(TASKS) if d in t))
+                    if config.scenario == "task"
+                    else mask
+                    for d in data.y_train[buffer]
+                ]
+            )
+            if replaying
+            else None
+        )
         old_mask = class_mask(config, task - 1) if task > 0 else np.full(NUM_CLASSES, BLOCKED, np.float32)
         for _ in range(config.steps_per_task):
             if should_stop is not None and should_stop():
@@ -255,12 +288,17 @@ def run(
             else:
                 (x_old, y_old), masks = empty, np.zeros((1, NUM_CLASSES), np.float32)
             learner.step(
-                data.x_train[batch] / np.float32(255), data.y_train[batch].astype(np.int32), mask,
-                x_old, y_old.astype(np.int32), masks, old_mask,
+                data.x_train[batch] / np.float32(255),
+                data.y_train[batch].astype(np.int32),
+                mask,
+                x_old,
+                y_old.astype(np.int32),
+                masks,
+                old_mask,
                 np.float32(1 - 1 / (task + 1)) if replaying else np.float32(0),  # van de Ven: weight by tasks seen
                 np.float32(1.0 if config.method == "lwf" and task > 0 else 0.0),
                 np.float32(config.ewc_lambda if config.method == "ewc" else 0.0),
-            )  # fmt: skip
+            )
             done += 1
             if done % every == 0:
                 result.curves.append((done, evaluate(task, digits=CURVE_DIGITS)))

@@ -117,9 +117,16 @@ BATCH_NORM_MOMENTUM = 0.9  # while fine-tuning; the shipped models train with 0.
 
 
 def prune(
-    model_data: bytes, target: float, data: Mnist, *, steps: int = PRUNE_STEPS, seed: int = 0,
-    on_progress=None, should_stop=None, keep=None,
-) -> Pruned:  # fmt: skip
+    model_data: bytes,
+    target: float,
+    data: Mnist,
+    *,
+    steps: int = PRUNE_STEPS,
+    seed: int = 0,
+    on_progress=None,
+    should_stop=None,
+    keep=None,
+) -> Pruned:
     """A copy of the model (a .keras file's bytes) pruned to `target` sparsity while fine-tuning on MNIST.
 
     A Job task: reports PruneProgress, stops at the next step when asked, and returns the pruned model.
@@ -142,8 +149,9 @@ def prune(
 
     pruning = MagnitudePruning(target, steps, on_step)
     epochs = math.ceil(steps * PRUNE_BATCH / len(data.x_train))
-    batches = training_dataset(data.x_train, data.y_train, batch_size=PRUNE_BATCH, epochs=epochs, seed=seed,
-                               augment=False)  # fmt: skip
+    batches = training_dataset(
+        data.x_train, data.y_train, batch_size=PRUNE_BATCH, epochs=epochs, seed=seed, augment=False
+    )
     model.fit(batches.take(steps), epochs=1, callbacks=[pruning], verbose=0)
     stopped = pruning.step < steps
     apply_masks(magnitude_masks(model, target))  # a stopped run is still pruned to its target

@@ -58,8 +58,11 @@ def to_tflite(model: keras.Model, *, quantization: str = "float32", representati
         # the inference pass (training=False: dropout off, batch norm's running statistics).
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint("serve", lambda images: model(images, training=False),
-                             input_signature=[tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32)])  # fmt: skip
+        archive.add_endpoint(
+            "serve",
+            lambda images: model(images, training=False),
+            input_signature=[tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32)],
+        )
         archive.write_out(folder, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)
         if quantization != "float32":
@@ -130,11 +133,15 @@ class Variant:
     def row(self) -> dict:
         """The variant as a row of the Compress page's table."""
         return {
-            "model": self.source, "format": self.quantization, "size (KB)": self.size_bytes / 1024,
+            "model": self.source,
+            "format": self.quantization,
+            "size (KB)": self.size_bytes / 1024,
             "zipped (KB)": self.zipped_bytes / 1024,
-            "test accuracy (%)": 100 * self.accuracy, "ms per digit": self.latency_ms, "parameters": self.parameters,
+            "test accuracy (%)": 100 * self.accuracy,
+            "ms per digit": self.latency_ms,
+            "parameters": self.parameters,
             "zero weights (%)": 100 * self.sparsity,
-        }  # fmt: skip
+        }
 
 
 def latency_ms(predict: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, repeats: int = LATENCY_REPEATS):
@@ -155,9 +162,16 @@ def measure(flatbuffer: bytes, *, quantization: str, source: str, model: keras.M
     images = data.x_test / np.float32(255)
     accuracy = float((lite.predict_proba(images).argmax(axis=1) == data.y_test).mean())
     return Variant(
-        quantization, source, len(flatbuffer), len(gzip.compress(flatbuffer, 9)), accuracy,
-        latency_ms(lite.predict_proba, images[0]), model.count_params(), sparsity(model), flatbuffer,
-    )  # fmt: skip
+        quantization,
+        source,
+        len(flatbuffer),
+        len(gzip.compress(flatbuffer, 9)),
+        accuracy,
+        latency_ms(lite.predict_proba, images[0]),
+        model.count_params(),
+        sparsity(model),
+        flatbuffer,
+    )
 
 
 def representative_digits(data: Mnist, count: int = REPRESENTATIVE_DIGITS) -> np.ndarray:

@@ -146,10 +146,13 @@ class Room:
         drawn = confusion.sum(axis=1)
         accuracy = float(np.trace(confusion) / len(shares)) if shares else None
         hardest = sorted(
-            ((digit, float(confusion[digit, digit] / drawn[digit]), int(drawn[digit]))
-             for digit in range(NUM_CLASSES) if drawn[digit] >= HARDEST_MIN_DRAWINGS),
+            (
+                (digit, float(confusion[digit, digit] / drawn[digit]), int(drawn[digit]))
+                for digit in range(NUM_CLASSES)
+                if drawn[digit] >= HARDEST_MIN_DRAWINGS
+            ),
             key=lambda item: (item[1], -item[2]),
-        )  # fmt: skip
+        )
         return Summary(len(shares), accuracy, confusion, hardest)
 
 

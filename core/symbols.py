@@ -218,12 +218,18 @@ class Comparison:
 def _from_scratch(images: np.ndarray, targets: np.ndarray, classes: int, *, seed: int) -> Callable:
     """A small CNN trained from nothing on the same (distorted) drawings: the baseline transfer beats."""
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((IMAGE_SIZE, IMAGE_SIZE)), layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1)),
-        layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(classes, activation="softmax"),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((IMAGE_SIZE, IMAGE_SIZE)),
+            layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(classes, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
     model.fit(images, targets, epochs=15, batch_size=32, verbose=0)
     return lambda pictures: predict_proba(model, pictures)
@@ -256,8 +262,9 @@ def compare(
     for index in usable:
         scores = {method: [] for method in methods}
         for round_ in range(rounds):
-            train = np.concatenate([rng.permutation(np.flatnonzero(targets == c))[: shots[index]]
-                                    for c in range(len(classes))])  # fmt: skip
+            train = np.concatenate(
+                [rng.permutation(np.flatnonzero(targets == c))[: shots[index]] for c in range(len(classes))]
+            )
             held_out = np.setdiff1d(np.arange(len(images)), train)
             pictures = distorted(images[train], COPIES, seed=round_)
             answers = np.repeat(targets[train], COPIES)

@@ -112,9 +112,21 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log, timeout: float)
 def serving_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like running_app, yielding the server process too (to watch its memory)."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on a full pipe
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
     url = f"http://localhost:{port}"
@@ -141,8 +153,13 @@ def serving_apps_behind_proxy(count: int) -> Iterator[tuple[str, dict[str, subpr
         port = free_port()
         log = stack.enter_context(tempfile.TemporaryFile())
         env = os.environ | {"DIGITLAB_SERVERS": " ".join(servers), "DIGITLAB_PROXY_PORT": str(port)}
-        proxy = subprocess.Popen([caddy, "run", "--config", "deploy/Caddyfile", "--adapter", "caddyfile"], cwd=ROOT,
-                                 env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        proxy = subprocess.Popen(
+            [caddy, "run", "--config", "deploy/Caddyfile", "--adapter", "caddyfile"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         stack.callback(lambda: (proxy.terminate(), proxy.wait(timeout=10)))
         url = f"http://localhost:{port}"
         wait_until_healthy(url, proxy, log, 30)
@@ -201,8 +218,9 @@ def draw_digit(page: Page, digit: str, *, x: float, y: float, size: float, canva
     """Draw `digit` (or a symbol) with the mouse in the canvas square (x, y, size) given in canvas fractions."""
     box = page.locator(CANVAS).nth(canvas).bounding_box()
     for stroke in DIGIT_STROKES[digit]:
-        points = [(box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"])
-                  for u, v in stroke]  # fmt: skip
+        points = [
+            (box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"]) for u, v in stroke
+        ]
         page.mouse.move(*points[0])
         # Hovering lifts the canvas toolbar, which otherwise lies invisibly over the top-right band.
         page.wait_for_timeout(400)
@@ -214,10 +232,14 @@ def draw_digit(page: Page, digit: str, *, x: float, y: float, size: float, canva
 
 
 PHONE = {  # a phone held upright, as Chromium's device list describes one
-    "width": 390, "height": 844, "has_touch": True, "is_mobile": True, "device_scale_factor": 3,
+    "width": 390,
+    "height": 844,
+    "has_touch": True,
+    "is_mobile": True,
+    "device_scale_factor": 3,
     "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Mobile Safari/537.36",
-}  # fmt: skip
+}
 
 
 def touch_digit(page: Page, digit: str, *, x: float, y: float, size: float, step: float = 4.0) -> None:
@@ -225,8 +247,9 @@ def touch_digit(page: Page, digit: str, *, x: float, y: float, size: float, step
     session = page.context.new_cdp_session(page)
     box = page.locator(CANVAS).first.bounding_box()
     for stroke in DIGIT_STROKES[digit]:
-        corners = [(box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"])
-                   for u, v in stroke]  # fmt: skip
+        corners = [
+            (box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"]) for u, v in stroke
+        ]
         points = [corners[0]]
         for (x0, y0), (x1, y1) in zip(corners, corners[1:], strict=False):
             count = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / step))

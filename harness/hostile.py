@@ -122,8 +122,11 @@ def many_layers(count: int = 3000) -> bytes:
     """A Sequential config with thousands of layers (the weights file of a small model)."""
     entries = members(keras_file(small_mlp()))
     config = json.loads(entries["config.json"])
-    activation = {"module": "keras.layers", "class_name": "Activation",
-                  "config": {"name": "relu", "activation": "relu", "trainable": True}}  # fmt: skip
+    activation = {
+        "module": "keras.layers",
+        "class_name": "Activation",
+        "config": {"name": "relu", "activation": "relu", "trainable": True},
+    }
     extra = [json.loads(json.dumps(activation)) for _ in range(count)]
     for index, layer in enumerate(extra):
         layer["config"]["name"] = f"relu_{index}"
@@ -150,18 +153,30 @@ def many_members(count: int = 100_000) -> bytes:
 
 def conv1d_over_rows() -> bytes:
     """Valid for Keras: a Conv1D that reads each row of the digit as a sequence."""
-    return keras_file(keras.Sequential([
-        keras.Input((28, 28)), layers.Conv1D(8, 3, activation="relu"), layers.Flatten(),
-        layers.Dense(10, activation="softmax"),
-    ]))  # fmt: skip
+    return keras_file(
+        keras.Sequential(
+            [
+                keras.Input((28, 28)),
+                layers.Conv1D(8, 3, activation="relu"),
+                layers.Flatten(),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
+    )
 
 
 def dense_on_last_axis() -> bytes:
     """Valid for Keras: a Dense applied to every row, then pooled."""
-    return keras_file(keras.Sequential([
-        keras.Input((28, 28)), layers.Dense(16, activation="relu"), layers.GlobalAveragePooling1D(),
-        layers.Dense(10, activation="softmax"),
-    ]))  # fmt: skip
+    return keras_file(
+        keras.Sequential(
+            [
+                keras.Input((28, 28)),
+                layers.Dense(16, activation="relu"),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
+    )
 
 
 REFUSED = {  # name -> builder; each must be refused at upload
@@ -201,20 +216,32 @@ def canvas_value_with(png: bytes, *, objects: int = 1) -> str:
 
 def compute_heavy() -> keras.Model:
     """Wide convolutions at full resolution: within every count limit, but many times the default CNN's arithmetic."""
-    return keras.Sequential([
-        keras.Input((28, 28)), layers.Reshape((28, 28, 1)), layers.Conv2D(128, 5, padding="same", activation="relu"),
-        layers.Conv2D(128, 5, padding="same", activation="relu"), layers.GlobalAveragePooling2D(),
-        layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(128, 5, padding="same", activation="relu"),
+            layers.Conv2D(128, 5, padding="same", activation="relu"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def memory_heavy() -> keras.Model:
     """About 0.9 M activations per digit (the limit is 1 M) for little arithmetic: a lot of memory per digit."""
-    return keras.Sequential([
-        keras.Input((28, 28)), layers.Reshape((28, 28, 1)), layers.Conv2D(280, 1, activation="relu"),
-        layers.Activation("sigmoid"), layers.Activation("tanh"), layers.Activation("relu"),
-        layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(280, 1, activation="relu"),
+            layers.Activation("sigmoid"),
+            layers.Activation("tanh"),
+            layers.Activation("relu"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def write_then_hang() -> None:

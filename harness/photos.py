@@ -69,7 +69,7 @@ def conditions(rng: np.random.Generator) -> dict:
             rng,
             ink_colour=(30, 50, 160),
             lines=(int(rng.integers(18, 40)), ruled_colour),
-        ),  # fmt: skip
+        ),
         "pencil on grey paper": lambda d: paper_photo(
             ink_map(d, rng, margin=rng.uniform(0.05, 0.4)), rng, paper=175, ink_colour=(115, 115, 120), noise=4
         ),

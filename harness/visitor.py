@@ -54,14 +54,26 @@ def canvas_value(digit: str | None) -> str:
         for x, y in points[:: len(points) - 1]:
             pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill="white")
         path = [["M", *points[0]]] + [["L", x, y] for x, y in points[1:]]
-        paths.append({"type": "Path", "version": "7.4.0", "originX": "center", "originY": "center", "fill": None,
-                      "stroke": "#ffffff", "strokeWidth": PEN_WIDTH, "strokeLineCap": "round",
-                      "strokeLineJoin": "round", "path": path})  # fmt: skip
+        paths.append(
+            {
+                "type": "Path",
+                "version": "7.4.0",
+                "originX": "center",
+                "originY": "center",
+                "fill": None,
+                "stroke": "#ffffff",
+                "strokeWidth": PEN_WIDTH,
+                "strokeLineCap": "round",
+                "strokeLineJoin": "round",
+                "path": path,
+            }
+        )
     png = io.BytesIO()
     picture.save(png, format="PNG")
     data = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
-    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": paths, "background": "#000000"},
-                                   "data": data}})  # fmt: skip
+    return json.dumps(
+        {"drawing": {"raw": {"version": "7.4.0", "objects": paths, "background": "#000000"}, "data": data}}
+    )
 
 
 @dataclass
@@ -133,8 +145,13 @@ class Visitor:
         if self.session_id:  # a reconnecting browser names the session it had
             protocols.append(self.session_id)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-        self._socket = await connect(f"ws://{address.netloc}/_stcore/stream", subprotocols=protocols,
-                                     additional_headers=headers, max_size=None, open_timeout=30)  # fmt: skip
+        self._socket = await connect(
+            f"ws://{address.netloc}/_stcore/stream",
+            subprotocols=protocols,
+            additional_headers=headers,
+            max_size=None,
+            open_timeout=30,
+        )
         self._remember(self._socket.response.headers)
         self._reader = asyncio.create_task(self._read(self._socket))
 
@@ -172,8 +189,16 @@ class Visitor:
 
     # -- script runs --------------------------------------------------------------------------------
 
-    async def rerun(self, *, widgets: list | None = None, fragment: str = "", query: str = "", page_name: str = "",
-                    timer: bool = False, timeout: float = 120.0) -> Run:  # fmt: skip
+    async def rerun(
+        self,
+        *,
+        widgets: list | None = None,
+        fragment: str = "",
+        query: str = "",
+        page_name: str = "",
+        timer: bool = False,
+        timeout: float = 120.0,
+    ) -> Run:
         """Ask for a run and read until it ends. Raises ConnectionClosed if the server goes away meanwhile."""
         message = BackMsg()
         state = message.rerun_script

@@ -26,7 +26,12 @@ AUGMENTATION = "rotation ±12°, scale ±12%, shear ±0.15, shift ±2 px, stroke
 RECIPES = {
     "default_model": {
         "architecture": {
-            "kind": "cnn", "conv_blocks": 2, "convs_per_block": 1, "filters": 32, "dense_units": 256, "dropout": 0.3,
+            "kind": "cnn",
+            "conv_blocks": 2,
+            "convs_per_block": 1,
+            "filters": 32,
+            "dense_units": 256,
+            "dropout": 0.3,
         },
         "optimizer": "Adam",
         "peak_learning_rate": 3e-3,  # reached after one epoch of linear warm-up, then cosine decay to 0
@@ -46,7 +51,7 @@ RECIPES = {
         "augmentation": AUGMENTATION,
         "seed": 1234,
     },
-}  # fmt: skip
+}
 
 
 def main(name: str) -> None:

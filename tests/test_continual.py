@@ -21,9 +21,15 @@ def small(mnist):
 def results(small):
     return {
         (method, scenario): run(ContinualConfig(method=method, scenario=scenario, **SHORT), small)
-        for method, scenario in [("finetune", "class"), ("replay", "class"), ("ewc", "task"), ("lwf", "class"),
-                                 ("joint", "class"), ("finetune", "task")]
-    }  # fmt: skip
+        for method, scenario in [
+            ("finetune", "class"),
+            ("replay", "class"),
+            ("ewc", "task"),
+            ("lwf", "class"),
+            ("joint", "class"),
+            ("finetune", "task"),
+        ]
+    }
 
 
 def test_every_method_learns_each_task_as_it_comes(results):
@@ -75,9 +81,13 @@ def test_a_run_is_reproducible_with_its_seed(small):
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"method": "sgd"}, "method must be"), ({"scenario": "domain"}, "scenario"), ({"buffer_per_class": 0}, "buffer"),
-     ({"steps_per_task": 5}, "steps per task")],
-)  # fmt: skip
+    [
+        ({"method": "sgd"}, "method must be"),
+        ({"scenario": "domain"}, "scenario"),
+        ({"buffer_per_class": 0}, "buffer"),
+        ({"steps_per_task": 5}, "steps per task"),
+    ],
+)
 def test_invalid_configs_say_what_to_fix(change, message):
     with pytest.raises(ValueError, match=message):
         ContinualConfig(**change).validate()

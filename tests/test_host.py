@@ -34,16 +34,28 @@ def test_cgroup_v2_without_limits_falls_back_to_the_machine(tmp_path):
 
 
 def test_cgroup_v1_limits_and_fractional_cpus(tmp_path):
-    write(tmp_path, {"memory/memory.limit_in_bytes": str(int(2.7 * GB)), "cpu/cpu.cfs_quota_us": "50000",
-                     "cpu/cpu.cfs_period_us": "100000"})  # fmt: skip
+    write(
+        tmp_path,
+        {
+            "memory/memory.limit_in_bytes": str(int(2.7 * GB)),
+            "cpu/cpu.cfs_quota_us": "50000",
+            "cpu/cpu.cfs_period_us": "100000",
+        },
+    )
     host = read_host(tmp_path, env={})
     assert host.memory_mb == pytest.approx(2.7 * 1024) and host.memory_from.startswith("cgroup v1")
     assert host.cpus == 0.5 and host.run_slots == 1  # a fraction of a core still runs one at a time
 
 
 def test_cgroup_v1_no_limit_is_a_huge_number(tmp_path):
-    write(tmp_path, {"memory/memory.limit_in_bytes": "9223372036854771712", "cpu/cpu.cfs_quota_us": "-1",
-                     "cpu/cpu.cfs_period_us": "100000"})  # fmt: skip
+    write(
+        tmp_path,
+        {
+            "memory/memory.limit_in_bytes": "9223372036854771712",
+            "cpu/cpu.cfs_quota_us": "-1",
+            "cpu/cpu.cfs_period_us": "100000",
+        },
+    )
     assert memory_limit(tmp_path, env={})[1] == "the machine's memory"
     assert cpu_quota(tmp_path, env={})[1] == "the machine's cores"
 

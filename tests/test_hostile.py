@@ -99,8 +99,9 @@ def test_an_unusual_but_valid_model_works_on_every_page(name, test_images):
     uploaded = load_uploaded_model(hostile.UNUSUAL[name](), test_images)
     image = test_images[0] / np.float32(255)
     assert uploaded.test_probabilities.shape == (10_000, 10)
-    np.testing.assert_allclose(predict_proba(uploaded.model, test_images[:8] / np.float32(255)),
-                               uploaded.test_probabilities[:8], atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        predict_proba(uploaded.model, test_images[:8] / np.float32(255)), uploaded.test_probabilities[:8], atol=1e-5
+    )
     explanation = explain(uploaded.model, image, 3)
     assert explanation.saliency.shape == (28, 28) and explanation.grad_cam is None  # no 2-D conv to look through
     assert first_layer_weights(uploaded.model) is None and feature_maps(uploaded.model, image) == []
@@ -119,10 +120,23 @@ def wrong_models() -> dict[str, tuple[keras.Model, str]]:
     channels = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(10, activation="softmax")])
     five = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(5, activation="softmax")])
     logits = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(10)])
-    code = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Lambda(lambda x: x * 2),
-                             layers.Dense(10, activation="softmax")])  # fmt: skip
-    wide = keras.Sequential([keras.Input((28, 28)), layers.Reshape((28, 28, 1)), layers.Conv2D(2048, 3),
-                             layers.GlobalMaxPooling2D(), layers.Dense(10, activation="softmax")])  # fmt: skip
+    code = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            layers.Flatten(),
+            layers.Lambda(lambda x: x * 2),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    wide = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(2048, 3),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     return {
         "wants channels": (channels, "28×28 image"),
         "five classes": (five, r"output of shape \(5,\)"),
@@ -224,14 +238,16 @@ def test_a_canvas_value_that_is_no_canvas_is_refused_from_its_header_costing_no_
             assert drawn.metrics["Prediction"] == "7"
             bomb = hostile.canvas_value_with(hostile.picture_bomb())  # 0.16 MB holding 11,000 x 11,000 pixels
             with Sampler(process.pid) as memory:
-                refused = await visitor.rerun(widgets=[WidgetState(id=visitor.canvas[0], json_value=bomb)],
-                                              fragment=visitor.canvas[1])  # fmt: skip
+                refused = await visitor.rerun(
+                    widgets=[WidgetState(id=visitor.canvas[0], json_value=bomb)], fragment=visitor.canvas[1]
+                )
             assert any("did not come from this page's canvas" in text for text in refused.texts)
             assert refused.metrics["Prediction"] == NO_READING and not refused.errors
             assert memory.peak <= 50 and memory.held <= 20, (memory.peak, memory.held)
             scribble = hostile.canvas_value_with(b"\x89PNG", objects=5_000)  # thousands of strokes
-            refused = await visitor.rerun(widgets=[WidgetState(id=visitor.canvas[0], json_value=scribble)],
-                                          fragment=visitor.canvas[1])  # fmt: skip
+            refused = await visitor.rerun(
+                widgets=[WidgetState(id=visitor.canvas[0], json_value=scribble)], fragment=visitor.canvas[1]
+            )
             assert any("far more strokes" in text for text in refused.texts) and not refused.errors
             again = await visitor.draw("3")  # and the canvas still reads
             assert again.metrics["Prediction"] == "3"
@@ -277,8 +293,10 @@ def test_the_shipped_models_are_the_same_after_every_page_a_visitor_uses(app_tes
 
     def snapshot() -> dict:
         models = {label: shipped_model(label) for label in SHIPPED_MODELS}
-        return {label: ([w.copy() for w in model.get_weights()], [layer.trainable for layer in model.layers])
-                for label, model in models.items()}  # fmt: skip
+        return {
+            label: ([w.copy() for w in model.get_weights()], [layer.trainable for layer in model.layers])
+            for label, model in models.items()
+        }
 
     before = snapshot()
     app = app_test()

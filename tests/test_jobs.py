@@ -106,8 +106,9 @@ def test_a_run_whose_process_dies_ends_with_a_message_and_frees_its_slot(small):
 
 
 def test_stop_ends_a_run_within_two_seconds_and_keeps_the_model_so_far(small):
-    largest = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512,
-                          epochs=20, train_size=5_000)  # fmt: skip
+    largest = TrainConfig(
+        architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512, epochs=20, train_size=5_000
+    )
     slowest_steps, _ = fit_to_budget(largest)  # the largest network the server allows
     job = TrainingJob(slowest_steps, small)
     job.start()

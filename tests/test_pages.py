@@ -353,14 +353,23 @@ def test_train_page_trains_a_tiny_config_into_the_registry_and_sidebar(app, mnis
 
 
 HOSTILE_LINKS = {
-    "markdown injection": {"architecture": "x'). **Your session expired.** [Log in again](https://evil.example/login)"
-                           " ![](http://127.0.0.1:9/track.png) :red[alert] $x^2$ <b>bold</b>"},
+    "markdown injection": {
+        "architecture": "x'). **Your session expired.** [Log in again](https://evil.example/login)"
+        " ![](http://127.0.0.1:9/track.png) :red[alert] $x^2$ <b>bold</b>"
+    },
     "infinite epochs": {"epochs": "inf"},
     "seed beyond a float": {"seed": "1e400"},
     "rate between stops": {"learning_rate": "0.005"},
-    "maximal network": {"architecture": "deep_cnn", "conv_blocks": "3", "filters": "128", "dense_units": "1024",
-                        "batch_size": "2048", "epochs": "50", "augment": "true"},
-}  # fmt: skip
+    "maximal network": {
+        "architecture": "deep_cnn",
+        "conv_blocks": "3",
+        "filters": "128",
+        "dense_units": "1024",
+        "batch_size": "2048",
+        "epochs": "50",
+        "augment": "true",
+    },
+}
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_LINKS))

@@ -91,9 +91,11 @@ def test_training_curves_draw_every_point_inside_the_panels_and_say_the_latest_v
     assert (np.diff(train_loss[:, 0]) > 0).all() and (np.diff(train_loss[:, 1]) > 0).all()  # falling loss: y grows
     assert chart.lines[0][-1][0] == chart.lines[1][-1][0]  # step 100 sits at the same x in both splits
     assert chart.tooltips == [
-        "validation loss at step 50: 0.500", "validation loss at step 100: 0.250",
-        "validation accuracy at step 50: 85.00%", "validation accuracy at step 100: 93.00%",
-    ]  # fmt: skip
+        "validation loss at step 50: 0.500",
+        "validation loss at step 100: 0.250",
+        "validation accuracy at step 50: 85.00%",
+        "validation accuracy at step 100: 93.00%",
+    ]
     assert chart.label == (
         "Training curves: train loss 0.300, accuracy 91.0% at step 100; "
         "validation loss 0.250, accuracy 93.0% at step 100"
@@ -121,8 +123,9 @@ def test_training_curves_of_adversarial_training_add_the_check_under_attack():
 
 def test_robustness_figure_has_a_line_per_model_and_attack():
     accuracies = np.array([0.99, 0.8, 0.1])
-    figure = robustness_figure({"A": {"FGSM": accuracies, "PGD-10": accuracies / 2}, "B": {"PGD-10": accuracies}},
-                               [0, 0.1, 0.2])  # fmt: skip
+    figure = robustness_figure(
+        {"A": {"FGSM": accuracies, "PGD-10": accuracies / 2}, "B": {"PGD-10": accuracies}}, [0, 0.1, 0.2]
+    )
     assert [trace.name for trace in figure.data] == ["A · FGSM", "A · PGD-10", "B · PGD-10"]
     assert [trace.line.dash for trace in figure.data] == ["solid", "solid", "dash"]
     assert list(figure.data[1].y) == [0.495, 0.4, 0.05]

@@ -91,10 +91,16 @@ def read_rate(mnist, default_model):
 
 @pytest.mark.parametrize(
     "condition",
-    ["no margin, dark on light", "no margin, light on dark", "transparent PNG, no margin",
-     "small margin, light falling to half", "blue ink on ruled paper", "pencil on grey paper",
-     "noise and JPEG quality 60"],
-)  # fmt: skip
+    [
+        "no margin, dark on light",
+        "no margin, light on dark",
+        "transparent PNG, no margin",
+        "small margin, light falling to half",
+        "blue ink on ruled paper",
+        "pencil on grey paper",
+        "noise and JPEG quality 60",
+    ],
+)
 def test_photos_are_read_whatever_the_framing_light_and_paper(read_rate, condition):
     rate, refused = read_rate(condition)
     assert rate >= 0.95 and refused <= 1  # 60 digits; the benchmark's 500 per condition read at 99-100%

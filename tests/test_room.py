@@ -90,8 +90,10 @@ def test_the_summary_matches_plain_loops():
 
 def test_concurrent_visitors_each_share_once():
     room = Room(every=60.0, burst=50)
-    threads = [threading.Thread(target=room.share, args=(f"v{i}", BLANK), kwargs={"meant": 1, "read": 1,
-                                "confidence": 1.0}) for i in range(50)]  # fmt: skip
+    threads = [
+        threading.Thread(target=room.share, args=(f"v{i}", BLANK), kwargs={"meant": 1, "read": 1, "confidence": 1.0})
+        for i in range(50)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

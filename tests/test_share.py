@@ -29,8 +29,15 @@ def test_numbers_a_float_cannot_hold_are_ignored_not_raised():
 
 
 def test_a_link_beyond_the_servers_budget_is_shrunk_with_a_notice():
-    greedy = {"architecture": "deep_cnn", "conv_blocks": "3", "filters": "128", "dense_units": "1024",
-              "batch_size": "2048", "epochs": "50", "augment": "true"}  # fmt: skip
+    greedy = {
+        "architecture": "deep_cnn",
+        "conv_blocks": "3",
+        "filters": "128",
+        "dense_units": "1024",
+        "batch_size": "2048",
+        "epochs": "50",
+        "augment": "true",
+    }
     config, notices = config_from_params(greedy)
     assert estimate(config).over_budget() is None
     assert config.architecture == "deep_cnn" and config.conv_blocks == 3 and config.filters == 64
@@ -38,8 +45,12 @@ def test_a_link_beyond_the_servers_budget_is_shrunk_with_a_notice():
 
 
 FIELDS = [field.name for field in dataclasses.fields(TrainConfig)]
-texts = st.one_of(st.text(max_size=30), st.sampled_from(["inf", "-inf", "nan", "1e400", "0x10", "1_000", " 2 ", "",
-                                                         "true", "false", "0.005", "-0", "1e-400"]))  # fmt: skip
+texts = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        ["inf", "-inf", "nan", "1e400", "0x10", "1_000", " 2 ", "", "true", "false", "0.005", "-0", "1e-400"]
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None)

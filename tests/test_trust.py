@@ -77,8 +77,10 @@ def test_style_attributes_of_drawn_bars():
     for row in range(4, 24):
         column = 18 - (row - 4) // 2  # the top further right: leaning right
         leaning[0, row, column : column + 3] = 255
-    attributes = {name: np.concatenate([style_attributes(upright)[name], style_attributes(leaning)[name]])
-                  for name in ("thickness", "slant", "width", "ink")}  # fmt: skip
+    attributes = {
+        name: np.concatenate([style_attributes(upright)[name], style_attributes(leaning)[name]])
+        for name in ("thickness", "slant", "width", "ink")
+    }
     assert attributes["thickness"][0] == pytest.approx(2 * 60 / 42)  # 60 ink pixels, 18 of them inside
     assert abs(attributes["slant"][0]) < 1e-6 and 20 < attributes["slant"][1] < 35  # atan(1/2) = 26.6°
     assert attributes["width"][0] == 3 and attributes["ink"][0] == 60

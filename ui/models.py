@@ -171,8 +171,9 @@ def bounded(label: str, function: Callable, *args, message: str):
         if label in SHIPPED_MODELS or isinstance(network, LiteModel):
             return function(network, *args)
         try:
-            return run_isolated(on_model_bytes, function, model_bytes(network), *args, memory_mb=WORK_MB,
-                                seconds=WORK_SECONDS)  # fmt: skip
+            return run_isolated(
+                on_model_bytes, function, model_bytes(network), *args, memory_mb=WORK_MB, seconds=WORK_SECONDS
+            )
         except IsolatedRunError as error:
             raise VisitorError(f"{as_text(label)} is too heavy for this view on a shared server: {error}.") from None
 

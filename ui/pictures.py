@@ -107,8 +107,10 @@ def photo_input(*, width: int) -> None:
     st.file_uploader(
         "A photo, scan or screenshot of one digit (PNG, JPEG, WebP, BMP or GIF)",
         type=None,  # load_image judges the bytes and refuses in a sentence; Streamlit would raise on a name
-        max_upload_size=int(MAX_IMAGE_MB), key="photo_file", on_change=_take_photo,
-    )  # fmt: skip
+        max_upload_size=int(MAX_IMAGE_MB),
+        key="photo_file",
+        on_change=_take_photo,
+    )
     if st.session_state.get("photo_error"):
         st.error(st.session_state.photo_error, icon=":material/broken_image:")
     if st.session_state.get("photo_preview") is not None:

@@ -12,18 +12,31 @@ def in_line(job: Job) -> bool:
     if not job.waiting:
         return False
     seconds = job.starts_in
-    when = ("when a run ends" if seconds is None else f"in about {seconds / 60:.0f} min" if seconds >= 90
-            else f"in about {max(seconds, 5):.0f} s")  # fmt: skip
+    when = (
+        "when a run ends"
+        if seconds is None
+        else f"in about {seconds / 60:.0f} min"
+        if seconds >= 90
+        else f"in about {max(seconds, 5):.0f} s"
+    )
     if job.behind_own_run:
-        st.info(f"You have another run going: each visitor runs one at a time, so this one waits for it to end, "
-                f"behind other visitors' first runs. It is number {job.position} in line and should start {when}.",
-                icon=":material/hourglass_top:")  # fmt: skip
+        st.info(
+            f"You have another run going: each visitor runs one at a time, so this one waits for it to end, "
+            f"behind other visitors' first runs. It is number {job.position} in line and should start {when}.",
+            icon=":material/hourglass_top:",
+        )
     elif job.waits_for_memory:
-        st.info(f"Yours is next, waiting for memory: the server keeps every run within its host's limit, and other "
-                f"visitors' runs use it now. It should start {when}.", icon=":material/hourglass_top:")  # fmt: skip
+        st.info(
+            f"Yours is next, waiting for memory: the server keeps every run within its host's limit, and other "
+            f"visitors' runs use it now. It should start {when}.",
+            icon=":material/hourglass_top:",
+        )
     else:
-        st.info(f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should "
-                f"start {when}.", icon=":material/hourglass_top:")  # fmt: skip
+        st.info(
+            f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should "
+            f"start {when}.",
+            icon=":material/hourglass_top:",
+        )
     if st.button("Leave the line", icon=":material/logout:", key=f"leave_line_{id(job)}"):
         job.stop()
     return True

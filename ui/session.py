@@ -105,8 +105,9 @@ def hold(*heavy: list) -> None:
     _holdings()[context.session_id] = [heavy, None]
     with _sweeper_lock:
         if _sweeper is None:
-            _sweeper = threading.Thread(target=_sweep, args=(_holdings(), Runtime.instance()), daemon=True,
-                                        name="digitlab-sweeper")  # fmt: skip
+            _sweeper = threading.Thread(
+                target=_sweep, args=(_holdings(), Runtime.instance()), daemon=True, name="digitlab-sweeper"
+            )
             _sweeper.start()
 
 

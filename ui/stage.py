@@ -122,8 +122,10 @@ def share_with_room(reading: Reading) -> None:
             st.toast("Shared with the room.", icon=":material/groups:")
         except ValueError as error:
             st.toast(str(error), icon=":material/hourglass_top:")
-    st.caption("Shared drawings (the 28×28 picture, no name) are shown to everyone on the Room page, the one place "
-               "visitors see each other's work. You can take yours back there.")  # fmt: skip
+    st.caption(
+        "Shared drawings (the 28×28 picture, no name) are shown to everyone on the Room page, the one place "
+        "visitors see each other's work. You can take yours back there."
+    )
     st.page_link("app_pages/room.py", label="See the room's wall", icon=":material/groups:")
 
 

@@ -92,8 +92,9 @@ def collect() -> str | None:
         return None
     if done.what == "prune":
         pruned: Pruned = result
-        registry().add_model("pruned", f"{done.source[:24]} {pruned.sparsity:.0%}", model_from_bytes(pruned.model),
-                             None, pruned.accuracy)  # fmt: skip
+        registry().add_model(
+            "pruned", f"{done.source[:24]} {pruned.sparsity:.0%}", model_from_bytes(pruned.model), None, pruned.accuracy
+        )
     else:
         registry().add(done.job.config, result)
     start("quantize", registry().runs[-1].name, names=SHIPPED_FORMATS)  # its files, measured like every other

@@ -13,17 +13,27 @@ def compression_figure(variants: list) -> go.Figure:
     longest = max((v.latency_ms for v in variants), default=1.0)
     for source in dict.fromkeys(v.source for v in variants):
         mine = [v for v in variants if v.source == source]
-        figure.add_trace(go.Scatter(
-            x=[v.size_bytes / 1024 for v in mine], y=[v.accuracy for v in mine], mode="markers", name=source[:40],
-            marker={"size": [10 + 20 * v.latency_ms / longest for v in mine], "line": {"width": 1},
-                    "symbol": [FORMAT_SYMBOLS.get(v.quantization, "circle") for v in mine]},
-            customdata=[[v.quantization, v.latency_ms, v.zipped_bytes / 1024, v.sparsity] for v in mine],
-            hovertemplate="%{customdata[0]}: %{x:,.0f} KB (%{customdata[2]:,.0f} KB zipped), %{y:.2%}, "
-            "%{customdata[1]:.3f} ms per digit, %{customdata[3]:.0%} zero weights<extra>%{fullData.name}</extra>",
-        ))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=[v.size_bytes / 1024 for v in mine],
+                y=[v.accuracy for v in mine],
+                mode="markers",
+                name=source[:40],
+                marker={
+                    "size": [10 + 20 * v.latency_ms / longest for v in mine],
+                    "line": {"width": 1},
+                    "symbol": [FORMAT_SYMBOLS.get(v.quantization, "circle") for v in mine],
+                },
+                customdata=[[v.quantization, v.latency_ms, v.zipped_bytes / 1024, v.sparsity] for v in mine],
+                hovertemplate="%{customdata[0]}: %{x:,.0f} KB (%{customdata[2]:,.0f} KB zipped), %{y:.2%}, "
+                "%{customdata[1]:.3f} ms per digit, %{customdata[3]:.0%} zero weights<extra>%{fullData.name}</extra>",
+            )
+        )
     figure.update_layout(
-        xaxis={"title": "size of the .tflite file (KB, log scale)", "type": "log"}, height=380,
-        yaxis={"title": "test accuracy", "tickformat": ".2%"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"title": "size of the .tflite file (KB, log scale)", "type": "log"},
+        height=380,
+        yaxis={"title": "test accuracy", "tickformat": ".2%"},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},
-    )  # fmt: skip
+    )
     return figure

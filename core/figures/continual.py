@@ -14,16 +14,27 @@ def continual_matrix(accuracy: np.ndarray, test_counts, task_names: list[str]) -
     counts = np.broadcast_to(np.asarray(test_counts), accuracy.shape) if len(test_counts) else np.zeros(accuracy.shape)
     figure = go.Figure(
         go.Heatmap(
-            z=accuracy, x=task_names, y=[f"after {name}" for name in task_names], text=text, texttemplate="%{text}",
-            customdata=counts, zmin=0, zmax=1, colorscale=[[0, "#3b1e22"], [0.5, "#b5452f"], [1, "#2f9e6f"]],
-            showscale=False, xgap=2, ygap=2,
+            z=accuracy,
+            x=task_names,
+            y=[f"after {name}" for name in task_names],
+            text=text,
+            texttemplate="%{text}",
+            customdata=counts,
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, "#3b1e22"], [0.5, "#b5452f"], [1, "#2f9e6f"]],
+            showscale=False,
+            xgap=2,
+            ygap=2,
             hovertemplate="%{y}, on %{x}: %{z:.1%} of %{customdata:,} test digits<extra></extra>",
         )
-    )  # fmt: skip
+    )
     figure.update_layout(
         xaxis={"title": "tested on", "side": "top", "fixedrange": True},
-        yaxis={"autorange": "reversed", "fixedrange": True}, height=330, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-    )  # fmt: skip
+        yaxis={"autorange": "reversed", "fixedrange": True},
+        height=330,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    )
     return figure
 
 
@@ -33,8 +44,15 @@ def continual_curves(curves: list, task_names: list[str], steps_per_task: int) -
     steps = [step for step, _ in curves]
     for index, name in enumerate(task_names):
         values = [None if np.isnan(point[index]) else point[index] for _, point in curves]
-        figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name,
-                                    hovertemplate=f"{name}, step %{{x}}: %{{y:.0%}}<extra></extra>"))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=steps,
+                y=values,
+                mode="lines",
+                name=name,
+                hovertemplate=f"{name}, step %{{x}}: %{{y:.0%}}<extra></extra>",
+            )
+        )
     for index in range(1, len(task_names)):
         figure.add_vline(x=index * steps_per_task, line={"color": MUTED, "dash": "dot", "width": 1})
     return _accuracy_layout(figure, "training step (a new task at each dotted line)", "test accuracy")
@@ -44,6 +62,13 @@ def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Fig
     """Average accuracy over the tasks learnt so far, after each task: one line per run."""
     figure = go.Figure()
     for name, averages in runs.items():
-        figure.add_trace(go.Scatter(x=task_names[: len(averages)], y=averages, mode="lines+markers", name=name,
-                                    hovertemplate="after %{x}: %{y:.1%}<extra>%{fullData.name}</extra>"))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=task_names[: len(averages)],
+                y=averages,
+                mode="lines+markers",
+                name=name,
+                hovertemplate="after %{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
+            )
+        )
     return _accuracy_layout(figure, "tasks learnt", "average accuracy so far")

@@ -71,11 +71,23 @@ def training_curves(history: dict) -> str:
     accuracies = [value for points in series["accuracy"].values() for _, value in points] or [0.9]
     floor = min(0.9, np.floor(min(accuracies) * 10) / 10)  # accuracy axis from a round tenth up to 100%
     panels = (
-        _curve_panel("loss", series["loss"], steps=steps, low=0.0, high=max(max(losses), 1e-3) * 1.05,
-                     label=lambda v, precise=False: f"{v:.3f}" if precise else f"{v:.2g}"),
-        _curve_panel("accuracy", series["accuracy"], steps=steps, low=floor, high=1.0,
-                     label=lambda v, precise=False: f"{v:.2%}" if precise else f"{v:.0%}"),
-    )  # fmt: skip
+        _curve_panel(
+            "loss",
+            series["loss"],
+            steps=steps,
+            low=0.0,
+            high=max(max(losses), 1e-3) * 1.05,
+            label=lambda v, precise=False: f"{v:.3f}" if precise else f"{v:.2g}",
+        ),
+        _curve_panel(
+            "accuracy",
+            series["accuracy"],
+            steps=steps,
+            low=floor,
+            high=1.0,
+            label=lambda v, precise=False: f"{v:.2%}" if precise else f"{v:.0%}",
+        ),
+    )
     latest = {split: points[-1] for split, points in history.items() if points}
     summary = "; ".join(
         f"{split} loss {loss:.3f}, accuracy {accuracy:.1%} at step {step}"

@@ -72,9 +72,12 @@ def confusion_heatmap(matrix: np.ndarray, *, percentages: np.ndarray | None = No
     if dim_diagonal:
         np.fill_diagonal(colour, 0.0)
     return _matrix_figure(
-        colour, text, colorscale=[[0.0, "#1e2130"], [0.5, "#2f6fb5"], [1.0, "#9fd3ff"]], zmid=None,
+        colour,
+        text,
+        colorscale=[[0.0, "#1e2130"], [0.5, "#2f6fb5"], [1.0, "#9fd3ff"]],
+        zmid=None,
         hover="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]}<extra>click to see them</extra>",
-    )  # fmt: skip
+    )
 
 
 def difference_heatmap(difference: np.ndarray) -> go.Figure:
@@ -82,9 +85,12 @@ def difference_heatmap(difference: np.ndarray) -> go.Figure:
     text = np.array([[f"{v:+d}" if v else "" for v in row] for row in difference])
     colour = np.sign(difference) * np.log1p(np.abs(difference))
     return _matrix_figure(
-        colour, text, colorscale="RdBu_r", zmid=0.0,
+        colour,
+        text,
+        colorscale="RdBu_r",
+        zmid=0.0,
         hover="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]}<extra></extra>",
-    )  # fmt: skip
+    )
 
 
 def class_scores(precision: np.ndarray, recall: np.ndarray, f1: np.ndarray) -> go.Figure:

@@ -15,9 +15,12 @@ def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> g
         for attack, accuracies in by_attack.items():
             figure.add_trace(
                 go.Scatter(
-                    x=list(eps_values), y=accuracies, mode="lines+markers", name=f"{model} · {attack}",
+                    x=list(eps_values),
+                    y=accuracies,
+                    mode="lines+markers",
+                    name=f"{model} · {attack}",
                     line={"dash": "solid" if index == 0 else "dash", "color": ACCENT if "PGD" in attack else MUTED},
                     hovertemplate="ε %{x}: %{y:.1%} read right<extra>%{fullData.name}</extra>",
                 )
-            )  # fmt: skip
+            )
     return _accuracy_layout(figure, "ε: the most any pixel may change (0 to 1)", "accuracy", height=360)

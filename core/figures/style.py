@@ -15,9 +15,14 @@ GRID_GREY = 49  # the pixel grid's lines, close to the dark theme's #31333f
 def _accuracy_layout(figure: go.Figure, xaxis_title: str, yaxis_title: str, *, height: int = 320) -> go.Figure:
     """The layout of the accuracy-against-something line charts: 0 to 100%, the legend below."""
     figure.update_layout(
-        xaxis_title=xaxis_title, yaxis_title=yaxis_title, yaxis_tickformat=".0%", yaxis_range=[0, 1.02], height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "yanchor": "top", "y": -0.3},
-    )  # fmt: skip
+        xaxis_title=xaxis_title,
+        yaxis_title=yaxis_title,
+        yaxis_tickformat=".0%",
+        yaxis_range=[0, 1.02],
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.3},
+    )
     return figure
 
 

@@ -13,10 +13,15 @@ def transfer_figure(comparison) -> go.Figure:
     figure = go.Figure()
     colours = {"frozen features": ACCENT, "raw pixels": MUTED, "from scratch": ATTACKED}
     for method, accuracies in comparison.accuracy.items():
-        figure.add_trace(go.Scatter(
-            x=list(comparison.shots), y=[None if np.isnan(a) else a for a in accuracies], name=method,
-            mode="lines+markers", line={"color": colours.get(method, MUTED)},
-            hovertemplate="%{x} per symbol: %{y:.0%} of the rest read right<extra>%{fullData.name}</extra>",
-        ))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=list(comparison.shots),
+                y=[None if np.isnan(a) else a for a in accuracies],
+                name=method,
+                mode="lines+markers",
+                line={"color": colours.get(method, MUTED)},
+                hovertemplate="%{x} per symbol: %{y:.0%} of the rest read right<extra>%{fullData.name}</extra>",
+            )
+        )
     figure.update_layout(xaxis_type="log", xaxis_tickvals=list(comparison.shots))
     return _accuracy_layout(figure, "drawings per symbol it learnt from", "held-out accuracy")

@@ -14,39 +14,64 @@ def slice_figure(group: list, *, overall: float, worst_label: str) -> go.Figure:
     accuracy = np.array([s.accuracy for s in group])
     figure = go.Figure(
         go.Bar(
-            x=labels, y=accuracy, marker_color=[ACCENT if label == worst_label else MUTED for label in labels],
-            error_y={"type": "data", "symmetric": False, "array": [s.interval[1] - s.accuracy for s in group],
-                     "arrayminus": [s.accuracy - s.interval[0] for s in group]},
+            x=labels,
+            y=accuracy,
+            marker_color=[ACCENT if label == worst_label else MUTED for label in labels],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [s.interval[1] - s.accuracy for s in group],
+                "arrayminus": [s.accuracy - s.interval[0] for s in group],
+            },
             customdata=[[s.count, s.count - s.correct, s.interval[0], s.interval[1]] for s in group],
             hovertemplate="%{x}: %{y:.2%} of %{customdata[0]:,} (95%: %{customdata[2]:.2%}–%{customdata[3]:.2%}), "
             "%{customdata[1]} mistakes<extra>click to see them</extra>",
         )
-    )  # fmt: skip
+    )
     figure.add_hline(y=overall, line={"color": ATTACKED, "dash": "dash"}, annotation_text=f"all digits {overall:.2%}")
     low = max(0.0, min(s.interval[0] for s in group) - 0.01)
     figure.update_layout(
-        yaxis={"tickformat": ".1%", "range": [low, 1.0], "title": "accuracy"}, height=340, dragmode=False,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, clickmode="event+select",
-    )  # fmt: skip
+        yaxis={"tickformat": ".1%", "range": [low, 1.0], "title": "accuracy"},
+        height=340,
+        dragmode=False,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        clickmode="event+select",
+    )
     return figure
 
 
 def reliability_figure(before, after) -> go.Figure:
     """Reliability diagram (core.calibration.Reliability before and after temperature scaling) and the diagonal."""
-    figure = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
-                                  line={"color": MUTED, "dash": "dot"}, hoverinfo="skip"))  # fmt: skip
+    figure = go.Figure(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="perfectly calibrated",
+            line={"color": MUTED, "dash": "dot"},
+            hoverinfo="skip",
+        )
+    )
     for name, table, colour in (("before", before, MUTED), ("after temperature scaling", after, ACCENT)):
         used = table.counts > 0
-        figure.add_trace(go.Scatter(
-            x=table.confidence[used], y=table.accuracy[used], mode="lines+markers", name=name,
-            line={"color": colour}, customdata=table.counts[used],
-            hovertemplate="sure %{x:.1%}: right %{y:.1%} of %{customdata:,} digits<extra>" + name + "</extra>",
-        ))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=table.confidence[used],
+                y=table.accuracy[used],
+                mode="lines+markers",
+                name=name,
+                line={"color": colour},
+                customdata=table.counts[used],
+                hovertemplate="sure %{x:.1%}: right %{y:.1%} of %{customdata:,} digits<extra>" + name + "</extra>",
+            )
+        )
     figure.update_layout(
         xaxis={"title": "how sure it was (mean in each bin)", "tickformat": ".0%"},
-        yaxis={"title": "how often it was right", "tickformat": ".0%"}, height=360,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "yanchor": "top", "y": -0.25},
-    )  # fmt: skip
+        yaxis={"title": "how often it was right", "tickformat": ".0%"},
+        height=360,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25},
+    )
     return figure
 
 
@@ -61,14 +86,25 @@ def confidence_histogram(probabilities: np.ndarray, labels: np.ndarray) -> go.Fi
     for name, chosen, colour in (("read right", right, MUTED), ("read wrong", ~right, ACCENT)):
         counts, _ = np.histogram(confidence[chosen], bins=edges)
         shares = counts / max(chosen.sum(), 1)
-        figure.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=shares, width=0.05, name=f"{name} ({chosen.sum():,})",
-                                marker_color=colour, opacity=0.75,
-                                hovertemplate="sure %{x:.0%}: %{y:.1%} of the group<extra></extra>"))  # fmt: skip
+        figure.add_trace(
+            go.Bar(
+                x=(edges[:-1] + edges[1:]) / 2,
+                y=shares,
+                width=0.05,
+                name=f"{name} ({chosen.sum():,})",
+                marker_color=colour,
+                opacity=0.75,
+                hovertemplate="sure %{x:.0%}: %{y:.1%} of the group<extra></extra>",
+            )
+        )
     figure.update_layout(
-        barmode="overlay", xaxis={"title": "top probability", "tickformat": ".0%"},
-        yaxis={"title": "share of the group", "tickformat": ".0%"}, height=300,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.3},
-    )  # fmt: skip
+        barmode="overlay",
+        xaxis={"title": "top probability", "tickformat": ".0%"},
+        yaxis={"title": "share of the group", "tickformat": ".0%"},
+        height=300,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "y": -0.3},
+    )
     return figure
 
 
@@ -82,13 +118,24 @@ def shift_figure(curves: dict[str, dict[str, np.ndarray]], shifts: dict) -> go.F
         for panel, name in enumerate(names):
             strengths, unit = shifts[name]
             order = np.argsort(strengths) if name != "scale" else np.argsort(strengths)[::-1]
-            figure.add_trace(go.Scatter(
-                x=[f"{strengths[i]:g}{unit}" for i in order], y=by_shift[name][order], mode="lines+markers",
-                name=model, legendgroup=model, showlegend=panel == 0,
-                line={"color": ACCENT if index == 0 else MUTED, "dash": "solid" if index == 0 else "dash"},
-                hovertemplate=f"{name} %{{x}}: %{{y:.1%}}<extra>{model}</extra>",
-            ), row=panel // 3 + 1, col=panel % 3 + 1)  # fmt: skip
+            figure.add_trace(
+                go.Scatter(
+                    x=[f"{strengths[i]:g}{unit}" for i in order],
+                    y=by_shift[name][order],
+                    mode="lines+markers",
+                    name=model,
+                    legendgroup=model,
+                    showlegend=panel == 0,
+                    line={"color": ACCENT if index == 0 else MUTED, "dash": "solid" if index == 0 else "dash"},
+                    hovertemplate=f"{name} %{{x}}: %{{y:.1%}}<extra>{model}</extra>",
+                ),
+                row=panel // 3 + 1,
+                col=panel % 3 + 1,
+            )
     figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         legend={"orientation": "h", "yanchor": "top", "y": -0.12})  # fmt: skip
+    figure.update_layout(
+        height=520,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12},
+    )
     return figure

@@ -131,8 +131,11 @@ def fit_to_budget(config: TrainConfig, *, max_mb: float | None = None) -> tuple[
             fitted = dataclasses.replace(fitted, **{name: smaller.pop()})
     if fitted == config:
         return config, None
-    changes = ", ".join(f"{name.replace('_', ' ')} {getattr(fitted, name)}"
-                        for name in _SHRINK_ORDER if getattr(fitted, name) != getattr(config, name))  # fmt: skip
+    changes = ", ".join(
+        f"{name.replace('_', ' ')} {getattr(fitted, name)}"
+        for name in _SHRINK_ORDER
+        if getattr(fitted, name) != getattr(config, name)
+    )
     return fitted, (
         f"That setup is larger than this server allows a training (memory or time per step); using {changes} instead."
     )

@@ -123,13 +123,30 @@ PRESETS = {
 # Students to distil into (core.distill), each with under 1/20 of the default model's 825,514 parameters. With few
 # labelled digits the teacher's answers teach most (Hinton et al. 2015): bench/compress.py measures both.
 STUDENTS = {
-    "Small CNN · 5,000 digits": TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=8, dense_units=64,
-                                            dropout=0.1, train_size=5_000, epochs=20, learning_rate=1e-2),
-    "Small CNN · 60,000 digits": TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=8, dense_units=64,
-                                             dropout=0.1, epochs=4, batch_size=256, learning_rate=1e-2),
-    "Small MLP · 60,000 digits": TrainConfig(architecture="mlp", dense_units=32, dropout=0.0, batch_norm=False,
-                                             epochs=4),
-}  # fmt: skip
+    "Small CNN · 5,000 digits": TrainConfig(
+        architecture="deep_cnn",
+        conv_blocks=3,
+        filters=8,
+        dense_units=64,
+        dropout=0.1,
+        train_size=5_000,
+        epochs=20,
+        learning_rate=1e-2,
+    ),
+    "Small CNN · 60,000 digits": TrainConfig(
+        architecture="deep_cnn",
+        conv_blocks=3,
+        filters=8,
+        dense_units=64,
+        dropout=0.1,
+        epochs=4,
+        batch_size=256,
+        learning_rate=1e-2,
+    ),
+    "Small MLP · 60,000 digits": TrainConfig(
+        architecture="mlp", dense_units=32, dropout=0.0, batch_norm=False, epochs=4
+    ),
+}
 
 
 def stratified_subset(labels: np.ndarray, size: int, *, seed: int) -> np.ndarray:

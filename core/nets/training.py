@@ -68,11 +68,15 @@ def build(config: TrainConfig) -> keras.Model:
     if config.architecture == "mlp":
         return build_mlp(hidden_units=(config.dense_units,), dropout=config.dropout, activation=config.activation)
     return build_cnn(
-        conv_blocks=config.conv_blocks, convs_per_block=2 if config.architecture == "deep_cnn" else 1,
-        filters=config.filters, dense_units=config.dense_units, dropout=config.dropout,
-        batch_norm=config.batch_norm, activation=config.activation,
+        conv_blocks=config.conv_blocks,
+        convs_per_block=2 if config.architecture == "deep_cnn" else 1,
+        filters=config.filters,
+        dense_units=config.dense_units,
+        dropout=config.dropout,
+        batch_norm=config.batch_norm,
+        activation=config.activation,
         batch_norm_momentum=0.9,  # running statistics that settle within a short run, or a stopped one
-    )  # fmt: skip
+    )
 
 
 def _learning_rate(config: TrainConfig, steps: int, steps_per_epoch: int):
@@ -80,9 +84,11 @@ def _learning_rate(config: TrainConfig, steps: int, steps_per_epoch: int):
         return config.learning_rate
     warmup = int(0.3 * steps) if config.schedule == "one_cycle" else min(steps_per_epoch, steps // 2)
     return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.learning_rate / 25, decay_steps=max(1, steps - warmup),
-        warmup_target=config.learning_rate, warmup_steps=warmup,
-    )  # fmt: skip
+        initial_learning_rate=config.learning_rate / 25,
+        decay_steps=max(1, steps - warmup),
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+    )
 
 
 def _optimizer(config: TrainConfig, learning_rate) -> keras.optimizers.Optimizer:
@@ -158,9 +164,15 @@ def compiled_model(config: TrainConfig, steps_per_epoch: int, distillation: Dist
 
 
 def train(
-    config: TrainConfig, data: Mnist, *, on_progress=None, should_stop=None, on_fitted=None, report_every: int = 25,
+    config: TrainConfig,
+    data: Mnist,
+    *,
+    on_progress=None,
+    should_stop=None,
+    on_fitted=None,
+    report_every: int = 25,
     distillation: Distillation | None = None,
-) -> TrainResult:  # fmt: skip
+) -> TrainResult:
     """Train the network `config` describes on MNIST; report progress and stop early when asked.
 
     `on_fitted(model)` is called when fitting ends, before the (slower) evaluation on the test set.
@@ -174,9 +186,13 @@ def train(
     model = compiled_model(config, steps_per_epoch, distillation)  # what fit() trains
     network = model.network if isinstance(model, FastAdversarialTraining | Distiller) else model  # what is kept
     batches = training_dataset(
-        data.x_train[train_indices], data.y_train[train_indices], batch_size=config.batch_size,
-        epochs=config.epochs, seed=config.seed, augment=config.augment,
-    ).map(lambda x, y: (x, tf.one_hot(y, NUM_CLASSES)))  # fmt: skip
+        data.x_train[train_indices],
+        data.y_train[train_indices],
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        seed=config.seed,
+        augment=config.augment,
+    ).map(lambda x, y: (x, tf.one_hot(y, NUM_CLASSES)))
     validation_images = data.x_train[validation_indices].astype(np.float32) / 255.0
     validation = (validation_images, keras.utils.to_categorical(data.y_train[validation_indices], NUM_CLASSES))
     handed_over = []
@@ -192,9 +208,14 @@ def train(
         labels = data.y_train[validation_indices]
         callbacks.insert(0, RobustCheck(network, validation_images, labels, config.adversarial_eps, reporter.history))
     model.fit(
-        batches, epochs=config.epochs, steps_per_epoch=steps_per_epoch, validation_data=validation,
-        validation_batch_size=1000, callbacks=callbacks, verbose=0,
-    )  # fmt: skip
+        batches,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation,
+        validation_batch_size=1000,
+        callbacks=callbacks,
+        verbose=0,
+    )
     seconds = time.perf_counter() - reporter.start
     hand_over()
     accuracy, robust = score(network, config, data)

@@ -46,8 +46,15 @@ class TrainingJob(Job):
         self.config, self.data = config, data
         memory_mb = self.cost.memory_mb + (TEACHER_MB if distillation else 0.0)
         expected = min(self.cost.seconds * pace(running() + 1, HOST.cpus), max_seconds)
-        super().__init__(_train_task, (config, data, distillation), memory_mb=memory_mb, max_seconds=max_seconds,
-                         expected_seconds=expected, owner=owner, owner_present=owner_present)  # fmt: skip
+        super().__init__(
+            _train_task,
+            (config, data, distillation),
+            memory_mb=memory_mb,
+            max_seconds=max_seconds,
+            expected_seconds=expected,
+            owner=owner,
+            owner_present=owner_present,
+        )
 
     def status(self) -> tuple[float, str]:
         progress = self.progress
@@ -68,23 +75,31 @@ class TrainingJob(Job):
         """Keep the model the child handed over, scored on the test set here, or say why there is none."""
         if model is None:
             began = self.progress is not None
-            self.error = "Stopped " + ("in the middle of a step, so there is no model to keep." if began
-                                       else "before training began.")  # fmt: skip
+            self.error = "Stopped " + (
+                "in the middle of a step, so there is no model to keep." if began else "before training began."
+            )
             return
         history = self.progress.history if self.progress else {"train": [], "validation": []}
         seconds = self.progress.seconds if self.progress else 0.0
         accuracy, robust = score(model, self.config, self.data)
         teacher = self.args[2].teacher_name if self.args[2] else None
-        self.result = TrainResult(model, history, accuracy, seconds, stopped=True, robust_accuracy=robust,
-                                  teacher=teacher)  # fmt: skip
+        self.result = TrainResult(
+            model, history, accuracy, seconds, stopped=True, robust_accuracy=robust, teacher=teacher
+        )
 
 
 def _train_task(
     config: TrainConfig, data: Mnist, distillation: Distillation | None, *, on_progress, should_stop, keep
 ) -> TrainResult:
     """In the child: train, hand over the model as soon as it is fitted (Stop need not wait for the scoring)."""
-    result = train(config, data, on_progress=on_progress, should_stop=should_stop,
-                   on_fitted=lambda model: keep(model_bytes(model)), distillation=distillation)  # fmt: skip
+    result = train(
+        config,
+        data,
+        on_progress=on_progress,
+        should_stop=should_stop,
+        on_fitted=lambda model: keep(model_bytes(model)),
+        distillation=distillation,
+    )
     return dataclasses.replace(result, model=None)  # the model came with "kept"
 
 

@@ -65,8 +65,7 @@ def load_uploaded_model(data: bytes, test_images: np.ndarray) -> UploadedModel:
     """
     inspect_archive(data)
     try:
-        clean, probabilities, cost = run_isolated(_check, data, test_images, memory_mb=CHECK_MB,
-                                                  seconds=CHECK_SECONDS)  # fmt: skip
+        clean, probabilities, cost = run_isolated(_check, data, test_images, memory_mb=CHECK_MB, seconds=CHECK_SECONDS)
     except IsolatedRunError as error:
         raise ValueError(f"The model was refused: {error}.") from None
     model = model_from_bytes(clean)

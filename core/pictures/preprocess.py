@@ -56,8 +56,9 @@ def _dark_ink(pixels: np.ndarray) -> bool:
     ink, the common case decides: dark ink on light paper.
     """
     ring = max(1, min(pixels.shape) // 20)
-    edges = np.concatenate([pixels[:ring].ravel(), pixels[-ring:].ravel(),
-                            pixels[:, :ring].ravel(), pixels[:, -ring:].ravel()])  # fmt: skip
+    edges = np.concatenate(
+        [pixels[:ring].ravel(), pixels[-ring:].ravel(), pixels[:, :ring].ravel(), pixels[:, -ring:].ravel()]
+    )
     low, high = np.percentile(pixels[::2, ::2], [1, 99])
     light_share = float(np.mean(edges > 0.5 * (low + high)))
     return light_share >= 0.3

@@ -37,10 +37,13 @@ def _transform(images: tf.Tensor, angle_degrees: float, scale: float) -> tf.Tens
     transform = [cos, -sin, centre - cos * centre + sin * centre, sin, cos, centre - sin * centre - cos * centre, 0, 0]
     count = tf.shape(images)[0]
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=tf.tile(tf.constant([transform], tf.float32), [count, 1]),
-        output_shape=tf.constant([IMAGE_SIZE, IMAGE_SIZE]), fill_value=0.0, interpolation="BILINEAR",
+        images=images,
+        transforms=tf.tile(tf.constant([transform], tf.float32), [count, 1]),
+        output_shape=tf.constant([IMAGE_SIZE, IMAGE_SIZE]),
+        fill_value=0.0,
+        interpolation="BILINEAR",
         fill_mode="CONSTANT",
-    )  # fmt: skip
+    )
 
 
 def shifted(images: np.ndarray, shift: str, strength: float, *, seed: int = 0) -> np.ndarray:

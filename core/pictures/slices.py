@@ -97,10 +97,15 @@ def slices(attributes: dict[str, np.ndarray], right: np.ndarray) -> dict[str, li
         ]
         bounds.append(f"{cuts[-1]:.3g}{unit} and over")
         result[name] = [
-            Slice(name, f"{NAMES[name][q]}: {bounds[q]}", np.flatnonzero(which == q), int(right[which == q].sum()),
-                  wilson_interval(int(right[which == q].sum()), int((which == q).sum())))
+            Slice(
+                name,
+                f"{NAMES[name][q]}: {bounds[q]}",
+                np.flatnonzero(which == q),
+                int(right[which == q].sum()),
+                wilson_interval(int(right[which == q].sum()), int((which == q).sum())),
+            )
             for q in range(len(QUARTILES) + 1)
-        ]  # fmt: skip
+        ]
     return result
 
 

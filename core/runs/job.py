@@ -134,8 +134,12 @@ class Job:
         kept = None
         try:
             with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
-                process = _start(_task_in_child, (self.task, self.args, send, self._stop, self.max_seconds),
-                                 memory_mb=self.memory_mb + MEMORY_HEADROOM_MB, folder=folder)  # fmt: skip
+                process = _start(
+                    _task_in_child,
+                    (self.task, self.args, send, self._stop, self.max_seconds),
+                    memory_mb=self.memory_mb + MEMORY_HEADROOM_MB,
+                    folder=folder,
+                )
                 send.close()  # the child holds the only sending end: its exit reads as end-of-file here
                 self.pid = process.pid
                 line.MEMORY.started(self, process.pid)
@@ -185,8 +189,9 @@ class Job:
                 kind, value = receive.recv()
             except EOFError:  # the child ended without a word: killed, or out of memory
                 log.error("%s process ended without a result", self.what)
-                self.error = (f"The {self.what} stopped unexpectedly, perhaps for lack of memory. "
-                              "Try a smaller configuration.")  # fmt: skip
+                self.error = (
+                    f"The {self.what} stopped unexpectedly, perhaps for lack of memory. Try a smaller configuration."
+                )
                 return None
             if kind == "progress":
                 self.progress = value
@@ -212,8 +217,12 @@ def _task_in_child(task: Callable, args: tuple, send, stop, max_seconds: float) 
         return stop.is_set() or timed_out
 
     try:
-        result = task(*args, on_progress=lambda progress: send.send(("progress", progress)),
-                      should_stop=should_stop, keep=lambda value: send.send(("kept", value)))  # fmt: skip
+        result = task(
+            *args,
+            on_progress=lambda progress: send.send(("progress", progress)),
+            should_stop=should_stop,
+            keep=lambda value: send.send(("kept", value)),
+        )
         send.send(("result", (result, timed_out)))
     except Exception as error:
         log.exception("run failed")

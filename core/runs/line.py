@@ -199,9 +199,11 @@ class Memory:
         room = self.budget_mb - (self.in_use_mb() - reserved)
         if megabytes <= room:
             return None
-        return (f"This run needs about {megabytes / 1024:.1f} GB of memory; this server "
-                f"({HOST.memory_mb / 1024:.1f} GB) can give a run at most {max(room, 0) / 1024:.1f} GB. "
-                "Choose a smaller one.")  # fmt: skip
+        return (
+            f"This run needs about {megabytes / 1024:.1f} GB of memory; this server "
+            f"({HOST.memory_mb / 1024:.1f} GB) can give a run at most {max(room, 0) / 1024:.1f} GB. "
+            "Choose a smaller one."
+        )
 
 
 MEMORY = Memory(HOST.budget_mb)  # the server's one memory budget
