@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.runs.runtime import cap_malloc_arenas
 
-cap_malloc_arenas()  # before TensorFlow starts its threads: about 0.5 GB less memory while training
+cap_malloc_arenas()  # before TensorFlow starts its threads, each of which would grow an arena of memory
 
 import ui  # noqa: E402  (after the malloc cap)
 

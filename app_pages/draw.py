@@ -34,9 +34,8 @@ else:
 def drawing_and_reading(mode: str) -> None:
     """The canvas (or photo) and the network's reading.
 
-    A stroke reruns only this part, not the app around it: 19 messages to the browser instead of
-    ~32, each a hand-over of the server's GIL to its event loop, and a run's script time falls from
-    ~27 to ~18 ms of CPU and ~48 to ~27 ms of wall time on an idle server.
+    A stroke reruns only this part, not the app around it: fewer messages to the browser, each a hand-over of the
+    server's GIL to its event loop, and a shorter script run (bench/load.py measures the crowd it lets a server hold).
     """
     talk = ui.presenting()
     size = TALK_CANVAS_SIZE if talk else PHONE_CANVAS_SIZE if ui.on_phone() else ui.CANVAS_SIZE

@@ -82,7 +82,7 @@ with stress:
     st.markdown(f"Accuracy on {SHIFT_DIGITS:,} test digits as they drift from what it was trained on.")
     others = [other for other in ui.model_labels() if other != label]
     second = st.selectbox("Compare with", ["nothing", *others], key="stress_compare")
-    # Not computed with the rest of the page: the other tabs should not wait the ~3 s it takes.
+    # Not computed with the rest of the page: the other tabs should not wait for it.
     if "shift" in ui.derived(label) or st.button("Run the stress test", icon=":material/bolt:"):
         shift_all = partial(
             shift_curves, images=data.x_test[:SHIFT_DIGITS] / np.float32(255), labels=data.y_test[:SHIFT_DIGITS]
@@ -91,7 +91,7 @@ with stress:
             name: ui.per_model(name, "shift", shift_all, f"Shifting test digits for {ui.as_text(name)}…")
             for name in [label] + ([second] if second in others else [])
         }
-        # Building six panels takes ~0.3 s: once per pair of models, in this visitor's session (the names are theirs:
+        # Six panels take a while to build: once per pair of models, in this visitor's session (the names are theirs:
         # another visitor's model of the same name is another model).
         shown, figure = st.session_state.get("shift_figure", ({}, None))
         if shown.keys() != curves.keys() or any(shown[name] is not curves[name] for name in curves):

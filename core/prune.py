@@ -110,7 +110,7 @@ class PruneProgress:
     seconds: float
 
 
-PRUNE_STEPS = 300  # fine-tuning steps (batches of 128): ~40 s for the default model on 2 cores
+PRUNE_STEPS = 300  # fine-tuning steps (batches of 128): enough to recover from 80% (bench/compress.py)
 PRUNE_LEARNING_RATE = 3e-4
 PRUNE_BATCH = 128
 BATCH_NORM_MOMENTUM = 0.9  # while fine-tuning; the shipped models train with 0.99

@@ -30,7 +30,7 @@ from ui.text import VisitorError, as_text
 def shipped_model(label: str) -> keras.Model:
     """A model from assets/: one read-only copy shared by every visitor."""
     model = lasting(load_default_model(shipped_paths(label)[0]))  # one for the server's life: its graphs traced
-    # Trace its prediction graph now, under the loading spinner, not on the first drawing (~1 s).
+    # Trace its prediction graph now, under the loading spinner, not on the first drawing.
     predict_proba(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
     return model
 

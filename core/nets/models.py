@@ -148,7 +148,7 @@ def shipped_paths(label: str) -> tuple[Path, Path]:
     return ASSETS_DIR / f"{stem}.keras", ASSETS_DIR / f"{stem}.json"
 
 
-# Traced graphs are for models that last: TensorFlow keeps some of every traced function (~4 MB for a small model)
+# Traced graphs are for models that last: TensorFlow keeps part of every traced function after it is gone
 # after the function and its model are gone, so the server traces only the shipped models, and a run's short-lived
 # process traces whatever it likes (its memory goes with it). Other models run eagerly: a few ms more a call.
 _lasting: weakref.WeakSet = weakref.WeakSet()
@@ -241,7 +241,7 @@ def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int | N
     batch_size = batch_size or _batch_sizes(model)[0]
     images = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     # A traced graph skips both model.predict's per-call set-up and eager op dispatch:
-    # one image costs ~1.5 ms here against ~17 ms eager and ~80 ms through model.predict.
+    # it is the fast path for the live reading (bench/inference.py compares it with model.predict).
     forward = _forward(model)
     batches = [forward(images[start : start + batch_size]).numpy() for start in range(0, len(images), batch_size)]
     return np.concatenate(batches).astype(np.float32) if batches else np.zeros((0, NUM_CLASSES), np.float32)

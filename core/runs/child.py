@@ -42,7 +42,7 @@ _processes.set_forkserver_preload(list(_preloaded))
 
 
 def prepare(*, keep_warm_seconds: float = 0.0) -> None:
-    """Start the process that forks the runs (it imports TensorFlow, ~6 s) so the first run need not wait.
+    """Start the process that forks the runs (it imports TensorFlow: seconds) so the first run need not wait.
 
     It is stopped again after IDLE_SECONDS without a run, which returns its memory to the host; `keep_warm_seconds`
     keeps it (a talk's chapters must answer within a second).
@@ -144,7 +144,7 @@ def _end(process, *, grace: float = 0.5) -> None:
 def _child(target: Callable, args: tuple, memory_mb: float, folder: str) -> None:
     """In the child: lower priority, cap memory, keep temporary files in `folder`, then run the target."""
     os.nice(NICENESS)  # before TensorFlow starts its threads, which inherit it
-    cap_malloc_arenas()  # as in the server: TensorFlow's threads would otherwise grow memory by ~0.5 GB
+    cap_malloc_arenas()  # as in the server: TensorFlow's threads would otherwise each grow an arena of memory
     os.environ["TMPDIR"] = tempfile.tempdir = folder  # Keras unpacks archives here; the parent removes it
     os.environ[SHORT_LIVED] = "1"  # what this process traces goes with it
     limit_memory(memory_mb)

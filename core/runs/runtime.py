@@ -7,7 +7,7 @@ import functools
 import resource
 
 M_ARENA_MAX = -8  # glibc mallopt() parameter: the most malloc arenas the process may create
-MALLOC_ARENAS = 2  # one per core here; glibc's default (8 per core) let TensorFlow's threads grow RSS by ~0.5 GB
+MALLOC_ARENAS = 2  # one per core here; glibc's default is 8 per core, one for each of TensorFlow's threads
 
 
 @functools.cache  # app.py runs on every rerun; the setting lasts for the process
