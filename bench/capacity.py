@@ -36,7 +36,8 @@ from contextlib import contextmanager
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.load import cpu_seconds, family, memory_mb, percentile
+from bench.load import cpu_seconds, percentile
+from core.runs.host import family, tree_memory_mb
 from harness.browser import serving_app, serving_apps_behind_proxy
 from harness.visitor import Visitor
 
@@ -110,7 +111,7 @@ def servers(count: int) -> Iterator[tuple[str, dict[str, int]]]:
 
 
 def memory(pids: list[int]) -> float:
-    return sum(memory_mb(pid) for pid in pids)
+    return sum(tree_memory_mb(pid) for pid in pids)
 
 
 def cpu(pids: list[int]) -> float:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
 
+from core.runs.host import family, tree_memory_mb
 from harness.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, IDLE, NO_READING, serving_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,35 +44,6 @@ MODEL_COPIES = 3  # models each holder uploads
 TIMEOUT_MS = 30_000
 POINTER_HZ = 60  # pointer moves a browser delivers per second (one per frame)
 PEN_SPEED = 600  # CSS pixels per second: a steady hand
-
-
-def family(pid: int) -> list[int]:
-    """A process and all its descendants (the server's training processes), from /proc."""
-    parents = {}
-    for process in Path("/proc").iterdir():
-        try:
-            if process.name.isdigit():
-                parents[int(process.name)] = int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:  # a process that exited while we looked
-            continue
-    members, added = {pid}, True
-    while added:
-        grown = members | {child for child, parent in parents.items() if parent in members}
-        added, members = grown != members, grown
-    return sorted(members)
-
-
-def memory_mb(pid: int) -> float:
-    """Proportional memory (PSS) of a process and its descendants: shared pages are counted once."""
-    total = 0
-    for member in family(pid):
-        try:
-            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -106,7 +78,7 @@ class MemoryWatch(threading.Thread):
 
     def run(self) -> None:
         while self.running:
-            self.peak = max(self.peak, memory_mb(self.pid))
+            self.peak = max(self.peak, tree_memory_mb(self.pid))
             time.sleep(0.5)
 
 
@@ -286,7 +258,7 @@ async def main(visitors: int, rounds: int, holders: int, train: bool, client_nic
             await open_draw_page(warm, url)  # the first visitor loads the model and reads a first digit
             await draw(warm, "1")
             await warm.wait_for_function(PREDICTION_IS, arg="1", polling=POLL_MS, timeout=60_000)
-            idle_mb = memory_mb(server.pid)
+            idle_mb = tree_memory_mb(server.pid)
             print(f"server after the first visitor (PSS): {idle_mb:.0f} MB", flush=True)
 
             alone: tuple[list, list, list] = ([], [], [])
@@ -297,7 +269,7 @@ async def main(visitors: int, rounds: int, holders: int, train: bool, client_nic
             await asyncio.gather(*(holder(browser, url) for _ in range(holders)))
             print(
                 f"  {holders} visitors uploaded {MODEL_COPIES} models each in {time.perf_counter() - started:.0f} s; "
-                f"server {memory_mb(server.pid):.0f} MB",
+                f"server {tree_memory_mb(server.pid):.0f} MB",
                 flush=True,
             )
             training = await trainer(browser, url) if train else None
