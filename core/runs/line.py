@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
 from core.runs.host import HOST, family, memory_mb
-
-if TYPE_CHECKING:
-    from core.runs.job import Job
-
 
 MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", HOST.run_slots))  # long runs at once, server-wide
 
@@ -25,6 +22,21 @@ class ServerBusyError(RuntimeError):
     """A visitor may not queue another run; the message says why in plain words."""
 
 
+class Run(Protocol):
+    """What the line needs of a run (core.runs.job.Job is one)."""
+
+    owner: str | None  # the visitor it belongs to
+    owner_present: Callable[[], bool] | None
+    memory_mb: float  # reserved from the budget while it goes
+    expected_seconds: float
+    began: float | None
+    waiting: bool
+    abandoned: bool
+    error: str | None
+
+    def _begin(self) -> None: ...
+
+
 class Line:
     """The server's runs: up to `slots` at once; past that, a line, first come, first served, one place per visitor.
 
@@ -35,11 +47,11 @@ class Line:
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
-        self._running: list[Job] = []
-        self._waiting: list[Job] = []
+        self._running: list[Run] = []
+        self._waiting: list[Run] = []
         self._lock = threading.RLock()
 
-    def join(self, job: Job) -> None:
+    def join(self, job: Run) -> None:
         with self._lock:
             self._drop_gone()
             if job.owner is not None and any(other.owner == job.owner for other in self._waiting):
@@ -48,7 +60,7 @@ class Line:
             self._waiting.append(job)
             self._start_next()
 
-    def leave(self, job: Job) -> bool:
+    def leave(self, job: Run) -> bool:
         """Take a waiting run out of the line; False if it was not waiting."""
         with self._lock:
             if job not in self._waiting:
@@ -57,7 +69,7 @@ class Line:
             job.waiting = False
             return True
 
-    def done(self, job: Job) -> None:
+    def done(self, job: Run) -> None:
         """A run ended: its slot goes to the first in line whose visitor has no run going."""
         with self._lock:
             if job in self._running:
@@ -71,25 +83,25 @@ class Line:
             self._drop_gone()
             self._start_next()
 
-    def waits_for_memory(self, job: Job) -> bool:
+    def waits_for_memory(self, job: Run) -> bool:
         """Whether a run first in line waits for memory rather than for a slot."""
         with self._lock:
             order = self._order()
             return bool(order) and order[0] is job and len(self._running) < self.slots
 
-    def behind_own_run(self, job: Job) -> bool:
+    def behind_own_run(self, job: Run) -> bool:
         """Whether a waiting run waits for its own visitor's other run to end."""
         with self._lock:
             return job in self._waiting and self._busy(job.owner)
 
-    def position(self, job: Job) -> int | None:
+    def position(self, job: Run) -> int | None:
         with self._lock:
             self._drop_gone()
             self._start_next()  # memory may have been freed since (the server's own use falls too)
             order = self._order()
             return order.index(job) + 1 if job in order else None
 
-    def starts_in(self, job: Job) -> float | None:
+    def starts_in(self, job: Run) -> float | None:
         """When the slots free up, run by run: each running run ends at its expected length, then the line's."""
         with self._lock:
             self._drop_gone()
@@ -122,7 +134,7 @@ class Line:
     def _busy(self, owner: str | None) -> bool:
         return owner is not None and any(run.owner == owner for run in self._running)
 
-    def _order(self) -> list[Job]:
+    def _order(self) -> list[Run]:
         """The waiting runs in the order they will start: visitors' first runs, then second ones, each by arrival."""
         return sorted(self._waiting, key=lambda job: self._busy(job.owner))  # sorted() is stable
 
