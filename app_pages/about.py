@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from core.about import host, limits, versions
-from core.nets.models import SHIPPED_MODELS
+from core.models import SHIPPED_MODELS
 from core.runs.host import HOST
 
 st.title("About Digit Lab")

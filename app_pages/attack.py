@@ -11,7 +11,7 @@ from core.figures.bars import probability_list
 from core.figures.pictures import pixel_picture, png_bytes, weight_picture
 from core.figures.robustness import robustness_figure
 from core.figures.style import PICTURE_WIDTH
-from core.nets.models import predict_proba
+from core.models import predict_proba
 
 CURVE_DIGITS = 1_000  # test digits behind the robustness curves
 ANY = "any wrong digit"

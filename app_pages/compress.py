@@ -6,12 +6,12 @@ import ui
 import ui.variants as runs
 from core.distill import ALPHAS, TEMPERATURES
 from core.figures.compression import compression_figure
-from core.nets.budget import network
-from core.nets.config import STUDENTS
-from core.nets.models import model_bytes
+from core.models import model_bytes
 from core.prune import SPARSITIES
 from core.quantize import QUANTIZATIONS
 from core.runs.child import prepare
+from core.training.budget import network
+from core.training.config import STUDENTS
 
 st.title("Compress")
 prepare()  # the process runs fork from starts while the visitor reads

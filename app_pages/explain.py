@@ -7,7 +7,7 @@ from core.explain import explain, feature_maps, first_layer_weights
 from core.figures.bars import probability_list
 from core.figures.pictures import attribution_picture, pixel_picture, weight_picture
 from core.figures.style import PICTURE_WIDTH
-from core.nets.models import predict_proba
+from core.models import predict_proba
 from core.pictures.data import IMAGE_SIZE
 
 MAPS_SHOWN = 16  # feature maps shown per conv layer

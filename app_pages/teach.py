@@ -9,7 +9,7 @@ import ui
 from core.figures.bars import probability_list
 from core.figures.pictures import enlarge
 from core.figures.symbols import transfer_figure
-from core.nets.models import model_bytes, model_from_bytes, predict_proba
+from core.models import model_bytes, model_from_bytes, predict_proba
 from core.personalise import personalized
 from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
 

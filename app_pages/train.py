@@ -6,16 +6,16 @@ import streamlit as st
 
 import ui
 from core.figures.curves import training_curves
-from core.nets.budget import epochs_within, estimate, pace
-from core.nets.config import CHOICES, PRESETS, TrainConfig
-from core.nets.links import config_from_params, config_to_params
-from core.nets.models import model_bytes
-from core.nets.registry import comparison_table, summary
-from core.nets.training_job import TrainingJob
+from core.models import model_bytes
+from core.registry import comparison_table, summary
 from core.runs.child import prepare
 from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS
 from core.runs.line import ServerBusyError, running
+from core.training.budget import epochs_within, estimate, pace
+from core.training.config import CHOICES, PRESETS, TrainConfig
+from core.training.job import TrainingJob
+from core.training.links import config_from_params, config_to_params
 
 st.title("Train")
 prepare()  # the trainer process starts while the visitor picks hyperparameters

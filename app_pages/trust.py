@@ -9,9 +9,9 @@ import ui
 from core.figures.pictures import enlarge
 from core.figures.trust import confidence_histogram, reliability_figure, shift_figure, slice_figure
 from core.metrics import Evaluation
-from core.pictures.shift import DIGITS as SHIFT_DIGITS
-from core.pictures.shift import SHIFTS, shift_curves
 from core.pictures.slices import ATTRIBUTES, slices, worst
+from core.shift import DIGITS as SHIFT_DIGITS
+from core.shift import SHIFTS, shift_curves
 
 GALLERY_SIZE = 24  # mistakes shown of a slice
 

@@ -18,10 +18,10 @@ import tensorflow as tf
 
 from bench.timing import median_seconds
 from core.attacks import ATTACKS, attack_picture, robustness_curves, smallest_flip
-from core.nets.config import PRESETS
-from core.nets.models import lasting, load_default_model, predict_proba
-from core.nets.training import train
+from core.models import lasting, load_default_model, predict_proba
 from core.pictures.data import load_mnist
+from core.training.config import PRESETS
+from core.training.loop import train
 
 
 def independent_pgd(model, images, labels, eps, *, steps=20, seed=1):

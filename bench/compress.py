@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from core.distill import Distillation
-from core.nets.config import STUDENTS
-from core.nets.models import lasting, load_default_model, model_bytes, model_from_bytes, predict_proba
-from core.nets.training import build, train
+from core.models import lasting, load_default_model, model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import load_mnist
 from core.prune import prune
 from core.quantize import latency_ms, measure, quantize_all, representative_digits, to_tflite
+from core.training.config import STUDENTS
+from core.training.loop import build, train
 
 ROOT = Path(__file__).resolve().parent.parent
 

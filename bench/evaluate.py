@@ -20,7 +20,7 @@ import numpy as np
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.nets.models import lasting, load_default_model
+from core.models import lasting, load_default_model
 from core.pictures.data import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,9 +77,9 @@ def cell_selection_seconds(repeats: int) -> list[float]:
 def section_seconds(repeats: int) -> dict[str, float]:
     """First view of each new section for a model seen for the first time: the core work behind it."""
     from core.calibration import calibrate, fit_temperature
-    from core.nets.models import model_bytes, model_from_bytes, predict_proba
-    from core.pictures.shift import DIGITS, shift_curves
+    from core.models import model_bytes, model_from_bytes, predict_proba
     from core.pictures.slices import slices, style_attributes
+    from core.shift import DIGITS, shift_curves
 
     data = load_mnist()
     tests = data.x_test / np.float32(255)

@@ -11,7 +11,7 @@ import numpy as np
 
 from bench.timing import median_seconds
 from core import explain
-from core.nets.models import lasting, load_default_model, predict_proba
+from core.models import lasting, load_default_model, predict_proba
 from core.pictures.data import load_mnist
 
 

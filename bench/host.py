@@ -26,9 +26,9 @@ import statistics
 import threading
 import time
 
-from core.nets.config import PRESETS
-from core.nets.links import config_to_params
 from core.runs.host import family, memory_mb, parse_size
+from core.training.config import PRESETS
+from core.training.links import config_to_params
 from harness import hostile
 from harness.browser import serving_app
 from harness.visitor import Visitor
@@ -138,9 +138,9 @@ async def memory_part(visitors: int) -> None:
 
 
 def estimates_part() -> None:
-    from core.nets.training_job import TrainingJob
     from core.pictures.data import load_mnist
     from core.runs.child import prepare
+    from core.training.job import TrainingJob
 
     data = load_mnist()
     prepare()

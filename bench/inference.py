@@ -14,10 +14,10 @@ import time
 import numpy as np
 
 from conftest import paste_digit
-from core.nets.models import lasting, load_default_model
+from core.models import lasting, load_default_model
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist
-from core.pictures.reading import read_picture
+from core.reading import read_picture
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:

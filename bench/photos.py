@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.nets.models import lasting, load_default_model, predict_proba
+from core.models import lasting, load_default_model, predict_proba
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import load_image
-from core.pictures.reading import read_picture
+from core.reading import read_picture
 from harness.photos import conditions
 
 

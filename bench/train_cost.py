@@ -4,7 +4,7 @@
 
 Each config trains through the app's own job runner (a child process at lower priority), one at a
 time; the child's peak memory (VmHWM) and the run's wall time are measured and set against
-`core.nets.budget.estimate`. Baseline in the same run: the `quick` preset's own ratio, so a noisy machine
+`core.training.budget.estimate`. Baseline in the same run: the `quick` preset's own ratio, so a noisy machine
 shows as every ratio moving together. Also: how long Stop takes to end a run of the largest allowed
 network, which must be under 2 s.
 """
@@ -15,11 +15,11 @@ import dataclasses
 import statistics
 import time
 
-from core.nets.budget import MAX_TRAIN_MB, estimate, fit_to_budget
-from core.nets.config import PRESETS, TrainConfig
-from core.nets.training_job import TrainingJob
 from core.pictures.data import load_mnist
 from core.runs.child import prepare
+from core.training.budget import MAX_TRAIN_MB, estimate, fit_to_budget
+from core.training.config import PRESETS, TrainConfig
+from core.training.job import TrainingJob
 
 CONFIGS = {
     "quick, 1 epoch of 30,000": dataclasses.replace(PRESETS["quick"], epochs=1, train_size=30_000),

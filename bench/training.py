@@ -24,10 +24,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.nets.config import PRESETS
-from core.nets.models import predict_proba
-from core.nets.training import compiled_model, train, training_dataset
+from core.models import predict_proba
 from core.pictures.data import NUM_CLASSES, load_mnist
+from core.training.config import PRESETS
+from core.training.loop import compiled_model, train, training_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,9 +88,9 @@ import resource, sys
 from core.runs.runtime import cap_malloc_arenas
 cap_malloc_arenas()  # as app.py does
 from core.pictures.data import load_mnist
-from core.nets.models import load_default_model, predict_proba
-from core.nets.config import PRESETS
-from core.nets.training import train
+from core.models import load_default_model, predict_proba
+from core.training.config import PRESETS
+from core.training.loop import train
 data = load_mnist()
 predict_proba(load_default_model(), data.x_test[:10] / 255.0)  # what the app holds: data, default model
 train(PRESETS["quick"], data)

@@ -15,7 +15,7 @@ import time
 import numpy as np
 from PIL import Image, ImageFilter
 
-from core.nets.models import lasting, load_default_model, predict_proba
+from core.models import lasting, load_default_model, predict_proba
 from core.personalise import before_after, personalize
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist

@@ -21,10 +21,10 @@ import numpy as np
 from PIL import Image
 from test_load_image import png_header
 
-from core.nets.uploads import MAX_MODEL_MB, load_uploaded_model
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import MAX_PIXELS, load_image
 from core.runs.child import prepare
+from core.uploads import MAX_MODEL_MB, load_uploaded_model
 from harness import hostile
 
 ROOT = Path(__file__).resolve().parent.parent

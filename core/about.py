@@ -5,14 +5,14 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from core.nets.budget import MAX_TRAIN_MB
-from core.nets.registry import MAX_MODELS
-from core.nets.uploads import MAX_MODEL_MB
 from core.pictures.preprocess import MAX_IMAGE_MB, MAX_PIXELS
+from core.registry import MAX_MODELS
 from core.runs.child import IDLE_SECONDS
 from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS
 from core.runs.line import MAX_CONCURRENT
+from core.training.budget import MAX_TRAIN_MB
+from core.uploads import MAX_MODEL_MB
 
 PACKAGES = (
     "streamlit",

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.nets.models import gradient_batch, logits, predict_proba, traced
+from core.models import gradient_batch, logits, predict_proba, traced
 from core.pictures.data import IMAGE_SIZE
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another

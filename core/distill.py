@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
-from core.nets.models import logits, model_from_bytes, update_metrics
+from core.models import logits, model_from_bytes, update_metrics
 
 TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0)
 ALPHAS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)

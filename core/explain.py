@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.nets.models import gradient_batch, graph, output_in, predict_proba
+from core.models import gradient_batch, graph, output_in, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
 

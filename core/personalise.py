@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from core.nets.models import model_bytes, model_from_bytes, predict_proba
+from core.models import model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
 from core.runs.child import preload
 from core.symbols import distorted

@@ -13,11 +13,11 @@ import keras
 import numpy as np
 from keras import layers
 
-from core.nets.models import model_bytes, model_from_bytes, predict_proba
-from core.nets.training import training_dataset
+from core.models import model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import Mnist
 from core.runs.child import preload
 from core.runs.job import Job
+from core.training.loop import training_dataset
 
 MEMORY_MB = 900.0  # a pruning process: the model and its fine-tune on MNIST, above the process it forks from
 PRUNABLE = (layers.Dense, layers.Conv2D)  # their kernels hold nearly all the weights; biases and norms stay

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.nets.models import model_from_bytes
+from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
 from core.prune import sparsity
 from core.runs.child import preload
@@ -77,7 +77,7 @@ def to_tflite(model: keras.Model, *, quantization: str = "float32", representati
 
 
 class LiteModel:
-    """A .tflite file read through the interpreter; `core.nets.models.predict_proba` reads pictures with it.
+    """A .tflite file read through the interpreter; `core.models.predict_proba` reads pictures with it.
 
     It stands in for a Keras model wherever only its answers are needed (Draw, Evaluate, ...); it has
     no gradients, so Explain and Attack cannot look inside it.

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.attacks import pgd
-from core.nets.models import logits, predict_proba, update_metrics
+from core.models import logits, predict_proba, update_metrics
 
 
 class FastAdversarialTraining(keras.Model):

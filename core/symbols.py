@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.nets.models import graph, input_in, model_bytes, predict_proba
+from core.models import graph, input_in, model_bytes, predict_proba
 from core.pictures.augment import augment_batch
 from core.pictures.data import IMAGE_SIZE
 

@@ -18,9 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.nets.models import build_model, predict_proba
-from core.nets.training import training_dataset
+from core.models import build_model, predict_proba
 from core.pictures.data import ASSETS_DIR, MNIST_PATH, file_sha256, load_mnist
+from core.training.loop import training_dataset
 
 AUGMENTATION = "rotation ±12°, scale ±12%, shear ±0.15, shift ±2 px, stroke thinning/thickening"
 RECIPES = {

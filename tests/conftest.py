@@ -17,7 +17,7 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def default_model():
-    from core.nets.models import load_default_model
+    from core.models import load_default_model
 
     return load_default_model()
 

@@ -6,11 +6,11 @@ import pytest
 from keras import layers
 
 from core.attacks import attack_picture, fgsm, pgd, robustness_curve, robustness_curves, smallest_flip
-from core.nets.config import TrainConfig
-from core.nets.models import build_cnn, logits, model_bytes, model_from_bytes, predict_proba
-from core.nets.training import train
+from core.models import build_cnn, logits, model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import Mnist
 from core.robust_training import RobustCheck
+from core.training.config import TrainConfig
+from core.training.loop import train
 
 
 @pytest.fixture(scope="module")

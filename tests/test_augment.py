@@ -1,8 +1,8 @@
 import numpy as np
 import tensorflow as tf
 
-from core.nets.training import training_dataset
 from core.pictures.augment import augment_batch
+from core.training.loop import training_dataset
 
 
 def test_augmentation_is_reproducible_and_keeps_digits_recognisable(mnist):

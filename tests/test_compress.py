@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from core.distill import Distillation, Distiller
-from core.nets.config import STUDENTS, TrainConfig
-from core.nets.models import build_cnn, build_mlp, model_bytes, model_from_bytes, predict_proba
-from core.nets.training import build, train
+from core.models import build_cnn, build_mlp, model_bytes, model_from_bytes, predict_proba
 from core.prune import apply_masks, magnitude_masks, prune, sparsity
 from core.quantize import LiteModel, measure, quantize_all, representative_digits, to_tflite
+from core.training.config import STUDENTS, TrainConfig
+from core.training.loop import build, train
 
 TINY = TrainConfig(architecture="mlp", dense_units=64, dropout=0.0, batch_norm=False, epochs=2, train_size=10_000)
 

@@ -14,7 +14,7 @@ from core.explain import (
     saliency,
     smoothgrad,
 )
-from core.nets.models import build_mlp, predict_proba
+from core.models import build_mlp, predict_proba
 
 
 @pytest.fixture(scope="module")

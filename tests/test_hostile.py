@@ -20,12 +20,12 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, paste_digit
 from core.attacks import robustness_curves
 from core.explain import explain, feature_maps, first_layer_weights
-from core.nets.models import SHIPPED_MODELS, load_default_model, predict_proba, shipped_paths
-from core.nets.registry import Registry
-from core.nets.uploads import MAX_COST, MAX_MODEL_MB, load_uploaded_model
+from core.models import SHIPPED_MODELS, load_default_model, predict_proba, shipped_paths
+from core.registry import Registry
 from core.runs.child import IsolatedRunError, prepare, run_isolated
 from core.runs.host import tree_memory_mb
 from core.symbols import learn_symbols
+from core.uploads import MAX_COST, MAX_MODEL_MB, load_uploaded_model
 from harness import hostile
 from harness.browser import NO_READING, serving_app
 from harness.visitor import Visitor

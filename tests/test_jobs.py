@@ -7,17 +7,17 @@ import zipfile
 import keras
 import pytest
 
-from core.nets.budget import fit_to_budget
-from core.nets.config import PRESETS, TrainConfig
-from core.nets.models import model_bytes
-from core.nets.registry import Registry, comparison_table
-from core.nets.training import train
-from core.nets.training_job import TrainingJob
+from core.models import model_bytes
 from core.pictures.data import Mnist
+from core.registry import Registry, comparison_table
 from core.runs import job as job_module
 from core.runs.child import NICENESS
 from core.runs.job import STOP_SECONDS, Job
 from core.runs.line import MAX_CONCURRENT, Line, ServerBusyError
+from core.training.budget import fit_to_budget
+from core.training.config import PRESETS, TrainConfig
+from core.training.job import TrainingJob
+from core.training.loop import train
 
 LONG = TrainConfig(architecture="cnn", filters=8, epochs=20, train_size=5_000, batch_size=32)
 TINY = TrainConfig(architecture="mlp", dense_units=16, epochs=1, train_size=1_000, batch_size=64)
@@ -134,7 +134,7 @@ def test_a_run_whose_visitor_has_gone_is_stopped_and_frees_its_slot(small, monke
 
 
 def test_a_run_over_the_memory_budget_is_refused_before_it_starts(small, monkeypatch):
-    monkeypatch.setattr("core.nets.budget.MAX_TRAIN_MB", 500.0)  # a small host's budget (core.runs.host derives it)
+    monkeypatch.setattr("core.training.budget.MAX_TRAIN_MB", 500.0)  # a small host's budget (core.runs.host derives it)
     with pytest.raises(ValueError, match="GB of memory"):
         TrainingJob(PRESETS["quick"], small)
     greedy = TrainConfig(architecture="deep_cnn", conv_blocks=3, filters=64, dense_units=512, batch_size=512)
@@ -143,7 +143,7 @@ def test_a_run_over_the_memory_budget_is_refused_before_it_starts(small, monkeyp
 
 
 def test_registry_numbers_renames_deletes_and_evicts_the_oldest(small, monkeypatch):
-    monkeypatch.setattr("core.nets.registry.MAX_MODELS", 2)
+    monkeypatch.setattr("core.registry.MAX_MODELS", 2)
     result = train(TINY, small)
     registry = Registry()
     assert registry.add(TINY, result) is None and registry.add(TINY, result) is None

@@ -93,7 +93,7 @@ def test_a_large_photo_is_reduced_to_the_working_size(mnist):
 
 
 def test_photos_under_uneven_light_are_read(mnist, default_model):
-    from core.pictures.reading import read_picture
+    from core.reading import read_picture
 
     digits = range(30)
     readings = [

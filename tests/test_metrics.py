@@ -40,7 +40,7 @@ def test_confusion_matrix_matches_a_loop(random_predictions):
 
 
 def test_confusion_matrix_on_the_shipped_model_agrees_with_its_accuracy(default_model, mnist):
-    from core.nets.models import load_model_card, predict_proba
+    from core.models import load_model_card, predict_proba
 
     y_pred = predict_proba(default_model, mnist.x_test / np.float32(255)).argmax(axis=1)
     matrix = confusion_matrix(mnist.y_test, y_pred)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import paste_digit
-from core.nets.models import DEFAULT_MODEL_PATH, MODEL_CARD_PATH, build_cnn, load_model_card, predict_proba
+from core.models import DEFAULT_MODEL_PATH, MODEL_CARD_PATH, build_cnn, load_model_card, predict_proba
 from core.pictures.data import MNIST_PATH, file_sha256
-from core.pictures.reading import read_picture
+from core.reading import read_picture
 
 
 def test_shipped_model_reaches_995_on_the_full_test_set(default_model, mnist):

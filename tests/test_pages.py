@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, chart_traces, paste_digit
-from core.nets.models import shipped_paths
+from core.models import shipped_paths
 
 TIMEOUT = 60  # seconds per run: the first one loads TensorFlow and the model
 
@@ -75,7 +75,7 @@ def evaluate_page(app):
 
 def test_evaluate_page_shows_the_matrix_and_the_most_confused_cell(evaluate_page, mnist, default_model):
     from core.metrics import cell_indices
-    from core.nets.models import predict_proba
+    from core.models import predict_proba
 
     at = evaluate_page
     probabilities = predict_proba(default_model, mnist.x_test / np.float32(255))
@@ -89,7 +89,7 @@ def test_evaluate_page_shows_the_matrix_and_the_most_confused_cell(evaluate_page
 
 def test_evaluate_page_gallery_follows_the_cell_selectors(evaluate_page, mnist, default_model):
     from core.metrics import cell_indices
-    from core.nets.models import predict_proba
+    from core.models import predict_proba
 
     at = evaluate_page
     probabilities = predict_proba(default_model, mnist.x_test / np.float32(255))
@@ -119,7 +119,7 @@ def test_evaluate_page_for_the_baseline_model(app):
     app.switch_page("app_pages/evaluate.py")
     app.run()
     assert not app.exception
-    from core.nets.models import load_model_card, shipped_paths
+    from core.models import load_model_card, shipped_paths
 
     assert app.metric[0].value == f"{load_model_card(shipped_paths('Baseline MLP')[1])['test_accuracy']:.2%}"
 
@@ -309,7 +309,7 @@ def test_trust_page_slices_calibration_and_stress_test(app):
 def test_draw_page_says_how_sure_after_temperature_scaling(app, mnist, default_model):
     import ui
     from core.calibration import with_temperature
-    from core.nets.models import predict_proba
+    from core.models import predict_proba
     from core.pictures.preprocess import to_mnist
 
     test = predict_proba(default_model, mnist.x_test[:2000] / np.float32(255)).max(axis=1)

@@ -76,7 +76,7 @@ def test_wrong_shapes_raise_value_error(shape):
 def read_rate(mnist, default_model):
     """Share of 60 test digits read right under a photo condition (bench/photos.py measures 500)."""
     from core.pictures.preprocess import load_image
-    from core.pictures.reading import read_picture
+    from core.reading import read_picture
     from harness.photos import conditions
 
     def rate(name: str) -> tuple[float, int]:

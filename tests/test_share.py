@@ -3,9 +3,9 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.nets.budget import estimate
-from core.nets.config import CHOICES, PRESETS, TrainConfig
-from core.nets.links import config_from_params, config_to_params
+from core.training.budget import estimate
+from core.training.config import CHOICES, PRESETS, TrainConfig
+from core.training.links import config_from_params, config_to_params
 
 
 def test_a_config_survives_the_round_trip_through_a_url():

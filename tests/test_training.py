@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from core.nets.config import CHOICES, PRESETS, TrainConfig, stratified_subset
-from core.nets.training import train
 from core.pictures.data import Mnist
+from core.training.config import CHOICES, PRESETS, TrainConfig, stratified_subset
+from core.training.loop import train
 
 TINY = TrainConfig(architecture="mlp", dense_units=32, epochs=2, train_size=5_000, batch_size=64, seed=1)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.nets.models import load_default_model, model_from_bytes, predict_proba, shipped_paths
+from core.models import load_default_model, model_from_bytes, predict_proba, shipped_paths
 from core.personalise import before_after, personalize
 from core.pictures.preprocess import to_mnist
 from core.symbols import L2, MAX_EXAMPLES, Examples, check_symbols, compare, fit_head, learn_symbols

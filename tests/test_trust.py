@@ -10,9 +10,9 @@ from core.calibration import (
     reliability,
     with_temperature,
 )
-from core.nets.models import predict_proba
-from core.pictures.shift import SHIFTS, shift_curves, shifted
+from core.models import predict_proba
 from core.pictures.slices import slices, style_attributes, wilson_interval, worst
+from core.shift import SHIFTS, shift_curves, shifted
 
 
 def test_ece_of_hand_built_cases():

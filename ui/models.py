@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import streamlit as st
 
-from core.nets.models import (
+from core.models import (
     SHIPPED_MODELS,
     lasting,
     load_default_model,
@@ -18,9 +18,9 @@ from core.nets.models import (
     predict_proba,
     shipped_paths,
 )
-from core.nets.registry import Registry
 from core.pictures.data import IMAGE_SIZE, Mnist, load_mnist
 from core.quantize import LiteModel
+from core.registry import Registry
 from core.runs.child import IsolatedRunError, run_isolated
 from ui.session import hold
 from ui.text import VisitorError, as_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.calibration import with_temperature
-from core.pictures.reading import Reading, read_image
+from core.reading import Reading, read_image
 from ui.models import active_label, active_model
 from ui.trust import temperature
 

@@ -19,7 +19,7 @@ import streamlit as st
 from core.figures.bars import probability_list, reading_line
 from core.figures.matrices import confusion_heatmap
 from core.figures.room import room_wall
-from core.pictures.reading import Reading
+from core.reading import Reading
 from core.room import KeyGuard, Room, Summary
 from ui.session import arrived
 

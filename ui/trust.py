@@ -6,9 +6,9 @@ import numpy as np
 import streamlit as st
 
 from core.calibration import Calibration, calibrate, fit_temperature
-from core.nets.config import split
-from core.nets.models import SHIPPED_MODELS, predict_proba
+from core.models import SHIPPED_MODELS, predict_proba
 from core.pictures.slices import style_attributes
+from core.training.config import split
 from ui.models import (
     derived,
     mnist,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.metrics import Evaluation
-from core.nets.registry import MAX_MODELS
-from core.nets.uploads import MAX_MODEL_MB, load_uploaded_model
+from core.registry import MAX_MODELS
+from core.uploads import MAX_MODEL_MB, load_uploaded_model
 from ui.models import (
     mnist,
     registry,

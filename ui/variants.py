@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.distill import Distillation
-from core.nets.config import STUDENTS
-from core.nets.models import model_bytes, model_from_bytes
-from core.nets.training_job import TrainingJob
+from core.models import model_bytes, model_from_bytes
 from core.prune import Pruned, PruneJob
 from core.quantize import QUANTIZATIONS, LiteModel, QuantizeJob, Variant
 from core.runs.job import Job
 from core.runs.line import ServerBusyError
+from core.training.config import STUDENTS
+from core.training.job import TrainingJob
 from ui.models import mnist, model, registry
 from ui.session import job_owner
 

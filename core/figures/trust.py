@@ -109,7 +109,7 @@ def confidence_histogram(probabilities: np.ndarray, labels: np.ndarray) -> go.Fi
 
 
 def shift_figure(curves: dict[str, dict[str, np.ndarray]], shifts: dict) -> go.Figure:
-    """Accuracy against the strength of each shift (core.pictures.shift.SHIFTS): a panel per shift, a line per model."""
+    """Accuracy against the strength of each shift (core.shift.SHIFTS): a panel per shift, a line per model."""
     from plotly.subplots import make_subplots  # noqa: PLC0415 - only the Evaluate page's stress test needs it
 
     names = list(shifts)

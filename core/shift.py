@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.nets.models import predict_proba
+from core.models import predict_proba
 from core.pictures.data import IMAGE_SIZE
 
 SHIFTS = {  # name -> (strengths, unit); 0 leaves the digits unchanged

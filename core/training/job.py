@@ -8,15 +8,15 @@ from collections.abc import Callable
 import keras
 
 from core.distill import Distillation
-from core.nets.budget import estimate, pace
-from core.nets.config import TrainConfig
-from core.nets.models import model_bytes, model_from_bytes
-from core.nets.training import TrainResult, score, train
+from core.models import model_bytes, model_from_bytes
 from core.pictures.data import Mnist
 from core.runs.child import preload
 from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS, Job
 from core.runs.line import running
+from core.training.budget import estimate, pace
+from core.training.config import TrainConfig
+from core.training.loop import TrainResult, score, train
 
 TEACHER_MB = 300.0  # a distillation's teacher and its activations, on top of the student's estimate
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from core.nets.budget import fit_to_budget
-from core.nets.config import CHOICES, PRESETS, TrainConfig, nearest_choice
+from core.training.budget import fit_to_budget
+from core.training.config import CHOICES, PRESETS, TrainConfig, nearest_choice
 
 MAX_NOTICE_VALUE = 40  # characters of a link's value quoted back in a notice
 

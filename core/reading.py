@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from core.nets.models import predict_proba
+from core.models import predict_proba
 from core.pictures.preprocess import to_mnist
 
 UNSURE_BELOW = 0.8  # top probability under which the app says the network is not sure: 1 in 5 wrong, calibrated

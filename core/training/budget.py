@@ -12,11 +12,11 @@ import math
 import os
 from dataclasses import dataclass
 
-from core.nets.config import CHOICES, TrainConfig
-from core.nets.training import ROBUST_TEST_DIGITS
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
 from core.robust_training import CHECK_DIGITS
 from core.runs.host import HOST
+from core.training.config import CHOICES, TrainConfig
+from core.training.loop import ROBUST_TEST_DIGITS
 
 SERVER_MB = 1250.0  # the server after its first visitors and the process runs fork from, PSS (bench/host.py)
 # Memory one training may use, estimated: what the host's budget leaves beside the server (core.host).

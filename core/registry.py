@@ -9,9 +9,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.nets.config import TrainConfig
-from core.nets.models import SHIPPED_MODELS
-from core.nets.training import TrainResult
+from core.models import SHIPPED_MODELS
+from core.training.config import TrainConfig
+from core.training.loop import TrainResult
 
 MAX_MODELS = int(os.environ.get("DIGITLAB_MAX_MODELS", "5"))  # per visitor; the oldest goes first
 

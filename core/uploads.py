@@ -32,7 +32,7 @@ import numpy as np
 
 from core.attacks import attack_picture, fgsm
 from core.explain import explain, feature_maps, first_layer_weights
-from core.nets.models import activations_per_digit, load_default_model, model_bytes, model_from_bytes, predict_proba
+from core.models import activations_per_digit, load_default_model, model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
 from core.runs.child import IsolatedRunError, preload, run_isolated
 from core.runs.runtime import out_of_memory

@@ -14,11 +14,11 @@ import tensorflow as tf
 
 from core.attacks import ATTACKS, robustness_curve
 from core.distill import Distillation, Distiller, wrap
-from core.nets.config import TrainConfig, split
-from core.nets.models import build_cnn, build_mlp, predict_proba
+from core.models import build_cnn, build_mlp, predict_proba
 from core.pictures.augment import augment_batch
 from core.pictures.data import NUM_CLASSES, Mnist
 from core.robust_training import FastAdversarialTraining, RobustCheck
+from core.training.config import TrainConfig, split
 
 
 def training_dataset(
