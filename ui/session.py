@@ -31,8 +31,8 @@ def keep_keras_session() -> bool:
 
     Streamlit calls `keras.backend.clear_session()` when any run ends: a full `gc.collect()` of a
     TensorFlow-sized heap while holding the GIL, plus TensorFlow's kernel cache thrown away, and
-    Keras' global state reset under a training running in another visitor's thread. With ten
-    visitors drawing that was a third of the server's time (py-spy, bench/load.py). Digit Lab
+    Keras' global state reset under a training running in another visitor's thread: with many visitors
+    drawing, a large share of the server's time (py-spy, bench/load.py). Digit Lab
     keeps no per-run Keras state to clear: models live in caches and session state. False, and a
     warning, if this Streamlit no longer has the hook (then its cleanup runs as before).
     """

@@ -14,8 +14,8 @@ def probability_list(probabilities: np.ndarray, labels: list[str] | None = None)
 
     `labels` names the classes (escaped here: they may be a visitor's words); None: the digits 0-9.
 
-    Plain HTML with inline styles (for `st.html`): it is redrawn on every stroke of every visitor, and
-    replacing this page's two plotly charts took ten drawing visitors from p50 1.9 s to 1.1 s (bench/load.py).
+    Plain HTML with inline styles (for `st.html`): it is redrawn on every stroke of every visitor, and a plotly
+    chart costs the browser and the server far more (bench/load.py measured the difference).
     """
     probabilities = np.asarray(probabilities, np.float32)
     names = [str(digit) for digit in range(len(probabilities))] if labels is None else [escape(x) for x in labels]

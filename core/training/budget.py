@@ -2,7 +2,7 @@
 
 The network is counted layer by layer as `core.models` builds it (no TensorFlow needed), and the
 counts are turned into megabytes and seconds with rates measured on a 2-core server
-(`python bench/train_cost.py` compares the estimates with real runs).
+(`python -m bench.host --part estimates` compares the estimates with real runs).
 """
 
 from __future__ import annotations
