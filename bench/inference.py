@@ -13,11 +13,11 @@ import time
 
 import numpy as np
 
-from conftest import paste_digit
 from core.models import lasting, load_default_model
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist
 from core.reading import read_picture
+from harness.photos import paste_digit
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:

@@ -8,6 +8,16 @@ import numpy as np
 from PIL import Image
 
 
+def paste_digit(digit: np.ndarray, *, size: int, top: int, left: int, canvas: int = 280) -> np.ndarray:
+    """An MNIST digit enlarged to `size` px and placed on a black canvas, as RGBA like the Draw page's."""
+    big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC))
+    grey = np.zeros((canvas, canvas), np.uint8)
+    grey[top : top + size, left : left + size] = big
+    rgba = np.repeat(grey[..., None], 4, axis=2)
+    rgba[..., 3] = 255
+    return rgba
+
+
 def ink_map(digit: np.ndarray, rng: np.random.Generator, *, margin: float) -> np.ndarray:
     """(H, W) ink in [0, 1]: the digit enlarged 6-10x, cropped to its ink plus `margin` of its size each side."""
     scale = rng.uniform(6, 10)

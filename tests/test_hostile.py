@@ -17,7 +17,7 @@ from keras import layers
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, paste_digit
+from conftest import ROOT
 from core.attacks import robustness_curves
 from core.explain import explain, feature_maps, first_layer_weights
 from core.models import SHIPPED_MODELS, load_default_model, predict_proba, shipped_paths
@@ -28,6 +28,7 @@ from core.symbols import learn_symbols
 from core.uploads import MAX_COST, MAX_MODEL_MB, load_uploaded_model
 from harness import hostile
 from harness.browser import NO_READING, serving_app
+from harness.photos import paste_digit
 from harness.visitor import Visitor
 
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import paste_digit
 from core.pictures.preprocess import MAX_IMAGE_MB, MAX_PIXELS, load_image, to_mnist
+from harness.photos import paste_digit
 
 
 def encode(image: Image.Image, format: str, **options) -> bytes:

@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from conftest import paste_digit
 from core.models import DEFAULT_MODEL_PATH, MODEL_CARD_PATH, build_cnn, load_model_card, predict_proba
 from core.pictures.data import MNIST_PATH, file_sha256
 from core.reading import read_picture
+from harness.photos import paste_digit
 
 
 def test_shipped_model_reaches_995_on_the_full_test_set(default_model, mnist):

@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, chart_traces, paste_digit
+from conftest import ROOT, chart_traces
 from core.models import shipped_paths
+from harness.photos import paste_digit
 
 TIMEOUT = 60  # seconds per run: the first one loads TensorFlow and the model
 

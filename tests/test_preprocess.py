@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from conftest import paste_digit
 from core.pictures.preprocess import to_mnist
+from harness.photos import paste_digit
 
 
 def test_mnist_digits_come_out_nearly_unchanged(mnist):
