@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from test_load_image import png_header
 
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import MAX_PIXELS, load_image
 from core.runs.child import prepare
 from core.uploads import MAX_MODEL_MB, load_uploaded_model
 from harness import hostile
+from harness.hostile import png_header
 
 ROOT = Path(__file__).resolve().parent.parent
 

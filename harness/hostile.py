@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import h5py
@@ -248,3 +249,14 @@ def write_then_hang() -> None:
     """A check that unpacks a file and never ends (here: the child imports only this module to run it)."""
     Path(tempfile.mkdtemp(), "unpacked.bin").write_bytes(b"\0" * 2**20)
     time.sleep(30)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height, followed by a tiny compressed stream."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    data = zlib.compress(b"\0" * 1000)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")

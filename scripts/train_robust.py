@@ -183,8 +183,8 @@ def main(fresh: bool) -> None:
             state["stopped"] = stopped = f"the PGD check fell from {state['best_check']:.3f} to {check:.3f}"
         save_state(model, optimizer, state, best=best)
         print(
-            f"epoch {epoch + 1}/{recipe['epochs']}: {time.perf_counter() - started:.0f} s, ε {epsilon(epoch + 1, recipe)}"
-            f", train loss {loss_sum / batches:.3f}, check clean {clean:.3f}, PGD-20 {check:.3f}"
+            f"epoch {epoch + 1}/{recipe['epochs']}: {time.perf_counter() - started:.0f} s"
+            f", ε {epsilon(epoch + 1, recipe)}, train loss {loss_sum / batches:.3f}, check clean {clean:.3f}, PGD-20 {check:.3f}"
             + (" (best)" if best else "")
             + (f"; stopped: {stopped}" if stopped else ""),
             flush=True,
@@ -220,7 +220,8 @@ def finish(model: keras.Model, data, state: dict, recipe: dict) -> None:
         "training_seconds": round(state["seconds"], 1),
         "evaluation_seconds": round(time.perf_counter() - started, 1),
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, at nice 19 beside other work",
-        "trained_on": f"MNIST train less its last {recipe['held_out']:,} digits (the PGD check); evaluated on MNIST test",
+        "trained_on": f"MNIST train less its last {recipe['held_out']:,} digits (the PGD check)",
+        "evaluated_on": "MNIST test (10,000 digits)",
         "data_sha256": file_sha256(MNIST_PATH),
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
     }

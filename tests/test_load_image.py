@@ -1,7 +1,6 @@
 """load_image: every picture a visitor may upload decodes; anything else is refused with a ValueError."""
 
 import io
-import zlib
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from core.pictures.preprocess import MAX_IMAGE_MB, MAX_PIXELS, load_image, to_mnist
+from harness.hostile import png_header
 from harness.photos import paste_digit
 
 
@@ -103,17 +103,6 @@ def test_photos_under_uneven_light_are_read(mnist, default_model):
         for i in digits
     ]
     assert sum(r.digit == mnist.y_test[i] for r, i in zip(readings, digits, strict=True)) >= 28
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height, followed by a tiny compressed stream."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
-
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
-    data = zlib.compress(b"\0" * 1000)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
 BAD_FILES = {
