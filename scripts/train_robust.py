@@ -184,7 +184,8 @@ def main(fresh: bool) -> None:
         save_state(model, optimizer, state, best=best)
         print(
             f"epoch {epoch + 1}/{recipe['epochs']}: {time.perf_counter() - started:.0f} s"
-            f", ε {epsilon(epoch + 1, recipe)}, train loss {loss_sum / batches:.3f}, check clean {clean:.3f}, PGD-20 {check:.3f}"
+            f", ε {epsilon(epoch + 1, recipe)}, train loss {loss_sum / batches:.3f}"
+            f", check clean {clean:.3f}, PGD-20 {check:.3f}"
             + (" (best)" if best else "")
             + (f"; stopped: {stopped}" if stopped else ""),
             flush=True,
