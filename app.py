@@ -61,5 +61,10 @@ for section, links in sections.items():
 with ui.error_boundary("the sidebar"):
     ui.model_upload()
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")
+with ui.error_boundary("the talk"):
+    if ui.presenting():  # the talk's bar on every page: its chapter, takeaway, next and previous, the join code
+        ui.presenter_bar(page.url_path or "draw")  # the default page's path is empty
+    else:
+        ui.follower_bar()  # a phone that joined by the QR code follows the presenter's chapters
 with ui.error_boundary(page.title):  # no visitor ever sees a traceback
     page.run()

@@ -10,13 +10,12 @@ from core.figures.pictures import attribution_picture, pixel_picture
 from core.figures.style import PICTURE_WIDTH
 from core.pictures.data import IMAGE_SIZE
 
-TALK_CANVAS_SIZE = 440  # the presenter view's, for a projector
+TALK_CANVAS_SIZES = {1080: 560, 720: 400}  # the presenter view's, by the screen the presenter named
 PHONE_CANVAS_SIZE = 320  # as wide as a 360 px phone allows beside the page's margins
 NO_READING = "–"  # the Prediction's value before anything is drawn
 
 
-if ui.presenting():  # a projector: the title, the join code, then the canvas and its reading fill the screen
-    ui.presenter_header("Draw a digit")
+if ui.presenting():  # a projector: under the talk's bar, the canvas and its reading fill the screen
     mode = ui.INPUTS[0]
 else:
     st.title("Draw a digit")
@@ -38,7 +37,7 @@ def drawing_and_reading(mode: str) -> None:
     server's GIL to its event loop, and a shorter script run (bench/load.py measures the crowd it lets a server hold).
     """
     talk = ui.presenting()
-    size = TALK_CANVAS_SIZE if talk else PHONE_CANVAS_SIZE if ui.on_phone() else ui.CANVAS_SIZE
+    size = TALK_CANVAS_SIZES[ui.screen()] if talk else PHONE_CANVAS_SIZE if ui.on_phone() else ui.CANVAS_SIZE
     phone_reading = st.empty()  # narrow screens only (see app.py's style): the reading above the canvas
     left, right = st.columns([1, 1] if talk else [1, 1.3], gap="large")
     with left:

@@ -45,7 +45,9 @@ method = left.segmented_control(
     "Method",
     list(METHODS),
     format_func=lambda m: METHODS[m][0],
-    default="replay",
+    default=st.query_params.get("method")
+    if st.query_params.get("method") in METHODS
+    else "finetune",  # the problem first
     required=True,
     key="continual_method",
 )

@@ -75,7 +75,7 @@ with st.expander("Hyperparameters", expanded=False):
     values = {name: choose(column, label, name) for column, fields in labels.items() for name, label in fields.items()}
 config = dataclasses.replace(base, **values)
 st.session_state.train_config = config
-st.query_params.from_dict(config_to_params(config))
+st.query_params.from_dict({**config_to_params(config), **ui.talk_params()})  # a talk stays a talk
 
 cost = estimate(config)
 refusal = cost.over_budget()

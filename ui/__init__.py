@@ -42,15 +42,14 @@ from ui.stage import (
     join_code,
     on_phone,
     presenter,
-    presenter_header,
     presenter_reading,
-    presenting,
     public_url,
     room,
     share_with_room,
     visitor_token,
     wall_view,
 )
+from ui.talk import follower_bar, join_panel, presenter_bar, presenting, screen, stage, talk_params
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload
@@ -91,9 +90,14 @@ __all__ = [
     "per_model",
     "photo_input",
     "presenter",
-    "presenter_header",
     "presenter_reading",
+    "follower_bar",
+    "join_panel",
+    "presenter_bar",
     "presenting",
+    "screen",
+    "stage",
+    "talk_params",
     "public_url",
     "read_calibrated",
     "registry",

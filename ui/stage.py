@@ -24,7 +24,6 @@ from core.room import KeyGuard, Room, Summary
 from ui.session import arrived
 
 PUBLIC_URL = os.environ.get("DIGITLAB_PUBLIC_URL", "").strip()  # the address the audience should open
-JOIN_CODE_WIDTH = 150  # CSS pixels: a phone camera reads it from a hall's middle rows on a projector
 SHARE_AFTER_SECONDS = 3.0  # a session shares only this long after it began: a new session must cost a client time
 log = logging.getLogger("digitlab")
 
@@ -52,11 +51,6 @@ PHONE_STYLE = f"""<style>
   [data-testid=stBaseButton-segmented_controlActive] {{ min-height: 48px; }}
 }}
 </style>"""
-
-
-def presenting() -> bool:
-    """Whether this page is the presenter view (`?talk=1`): large type for a projector, the sidebar folded."""
-    return st.query_params.get("talk") == "1"
 
 
 def public_url() -> str:
@@ -146,17 +140,6 @@ def presenter(given_key: str) -> bool:
 def on_phone() -> bool:
     """Whether the visitor's browser says it is a phone (its User-Agent): the Draw page sizes its canvas to fit."""
     return "Mobile" in (st.context.headers.get("User-Agent") or "")
-
-
-def presenter_header(title: str) -> None:
-    """The presenter view's first row: the page's title, and the code the audience joins by."""
-    heading, join = st.columns([3, 1], vertical_alignment="center")
-    heading.title(title)
-    url = public_url()
-    if url:
-        code, words = join.columns([1, 1.2], vertical_alignment="center")
-        code.image(join_code(url), width=JOIN_CODE_WIDTH)
-        words.markdown(f"**Draw along on your phone**  \n{url}")
 
 
 def presenter_reading(reading: Reading | None) -> None:

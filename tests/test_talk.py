@@ -1,0 +1,102 @@
+"""The talk: its chapters as data, the stage the room follows, a presenter leading three phones in a real browser."""
+
+import time
+
+import pytest
+
+from core import talk
+from core.talk import CHAPTERS, Stage
+from harness.browser import IDLE, ROOT, browser_pages, running_app, wait_idle
+
+SCREENSHOTS = ROOT / "artifacts"
+KEY = "speaker-only"
+
+
+def test_every_chapter_names_a_page_of_the_app_with_a_takeaway_and_a_question():
+    app = (ROOT / "app.py").read_text()
+    assert len({chapter.id for chapter in CHAPTERS}) == len(CHAPTERS)
+    for chapter in CHAPTERS:
+        assert (ROOT / chapter.page).exists() and f'"{chapter.page}"' in app, chapter.page
+        assert chapter.takeaway.endswith(".") and chapter.question.endswith("?"), chapter.id
+    assert [chapter.id for chapter in CHAPTERS][:2] == ["draw", "evaluate"] and CHAPTERS[-1].id == "room"
+
+
+def test_a_speaker_chooses_and_orders_chapters_and_a_typo_is_told_not_dropped():
+    assert talk.path(None) == talk.path("") == CHAPTERS
+    chosen = talk.path("room, Draw,attack")
+    assert [chapter.id for chapter in chosen] == ["room", "draw", "attack"]
+    assert talk.spec(chosen) == "room,draw,attack" and talk.spec(CHAPTERS) == ""
+    with pytest.raises(ValueError, match="no chapter called 'atack'.*draw"):
+        talk.path("draw,atack")
+    with pytest.raises(ValueError, match="characters"):
+        talk.path("draw," * 200)
+    with pytest.raises(ValueError, match="at most"):
+        talk.path(",".join(["draw"] * (talk.MAX_CHAPTERS + 1)))
+
+
+def test_the_chapter_shown_comes_from_the_link_if_it_is_on_this_page_else_from_the_page():
+    chosen = talk.path("draw,attack,draw,room")
+    assert talk.position(chosen, "attack", "attack") == 1
+    assert talk.position(chosen, None, "room") == 3
+    assert talk.position(chosen, "room", "draw") == 0  # a stale ?chapter= of another page: the page decides
+    assert talk.position(chosen, None, "trust") == 0  # a page outside the chosen talk: its first chapter
+
+
+def test_the_stage_moves_only_to_chapters_and_counts_followers_within_bounds():
+    stage = Stage()
+    assert stage.now() == (0, None)
+    assert stage.go("attack") == 1 and stage.go("attack") == 1  # the same chapter again is no move
+    assert stage.go("room") == 2 and stage.now()[1].id == "room"
+    with pytest.raises(ValueError):
+        stage.go("<script>")
+    now = time.monotonic()
+    for index in range(Stage.MAX_FOLLOWERS + 100):
+        stage.seen(f"phone-{index}", now)
+    assert stage.followers(now) == Stage.MAX_FOLLOWERS  # memory bounded whatever a crowd of tokens sends
+    stage.seen("late", now + Stage.FOLLOWER_SECONDS + 1)  # the others have gone quiet: room for a new phone
+    assert stage.followers(now + Stage.FOLLOWER_SECONDS + 1) == 1
+
+
+def on_page(page, path: str, timeout: float = 10_000) -> None:
+    """Wait until the page shows /path (Streamlit moves with the history API, which page.url does not follow)."""
+    page.wait_for_function("path => location.pathname.endsWith('/' + path)", arg=path, timeout=timeout)
+
+
+@pytest.mark.browser
+def test_a_presenter_leads_three_phones_through_three_chapters_and_one_stops_following():
+    env = {"DIGITLAB_PRESENTER_KEY": KEY, "DIGITLAB_PUBLIC_URL": "http://digitlab.example/"}
+    phone = {"width": 390, "height": 844}
+    with running_app(env=env) as url, browser_pages({"width": 1920, "height": 1080}, phone, phone, phone) as pages:
+        presenter, *phones = pages
+        presenter.goto(f"{url}/?talk=1&chapters=draw,evaluate,remember")
+        presenter.wait_for_selector(IDLE, timeout=90_000)
+        for follower in phones:
+            follower.goto(f"{url}/?follow=1")
+            follower.get_by_text("Following the talk").wait_for(timeout=60_000)
+        presenter.get_by_role("button", name="Talk").click()
+        presenter.get_by_label("Presenter key: phones that joined follow your chapters", exact=True).fill(KEY)
+        presenter.keyboard.press("Enter")
+        presenter.get_by_text("You lead the room").wait_for(timeout=10_000)
+        presenter.get_by_text("3 phone(s) following").wait_for(timeout=10_000)
+        presenter.get_by_role("button", name="Talk", exact=True).click()  # the popover closes
+
+        phones[2].get_by_role("button", name="Stop following").click()
+        phones[2].get_by_text("Following the talk").wait_for(state="detached", timeout=10_000)
+        for chapter, path in (("How it errs", "evaluate"), ("And forgetting", "remember")):
+            wait_idle(presenter)
+            presenter.get_by_role("button", name="Next").click()
+            presenter.locator(".digitlab-talk-title", has_text=chapter).wait_for(timeout=30_000)
+            moved = time.monotonic()
+            for follower in phones[:2]:
+                on_page(follower, path)
+            assert time.monotonic() - moved < 5  # the target is 2 s p95 (bench/talk.py); a loaded CI machine is slower
+        assert phones[2].evaluate("location.pathname") == "/"  # it stayed where it stopped following
+        assert presenter.get_by_role("button", name="Next").is_disabled()  # the chosen talk's last chapter
+        # Remember opens on the problem (fine-tuning's forgetting), not on the remedy.
+        phones[0].get_by_role("radio", name="Fine-tune").wait_for(timeout=30_000)
+        assert phones[0].get_by_role("radio", name="Fine-tune").get_attribute("aria-checked") == "true"
+        presenter.keyboard.press("ArrowLeft")  # the arrow keys drive the talk too
+        presenter.locator(".digitlab-talk-title", has_text="How it errs").wait_for(timeout=30_000)
+        on_page(phones[0], "evaluate")
+        presenter.screenshot(path=SCREENSHOTS / "talk-presenter-1920x1080.png")
+        phones[0].screenshot(path=SCREENSHOTS / "talk-follower-390x844.png")

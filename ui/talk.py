@@ -1,0 +1,288 @@
+"""The talk on screen: the presenter's bar on every page (chapter, takeaway, next and previous, the join code), the
+projector's layout, and the phones that follow the presenter from chapter to chapter.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import streamlit as st
+
+from core import talk
+from core.talk import Chapter, Stage
+from ui.stage import join_code, presenter, public_url, visitor_token
+
+SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
+FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter moved: within 2 s of a Next
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
+TALK_PARAMS = ("talk", "chapters", "screen", "chapter")
+
+
+def presenting() -> bool:
+    """Whether this visitor is presenting (`?talk=1`, kept for the session until they leave the talk)."""
+    if st.query_params.get("talk") == "1":
+        st.session_state.talk = True
+    return bool(st.session_state.get("talk"))
+
+
+def screen() -> int:
+    """The screen the presenter named (`?screen=720` or 1080, the default): the server cannot see the window."""
+    value = st.query_params.get("screen") or st.session_state.get("talk_screen")
+    st.session_state.talk_screen = chosen = int(value) if value in ("720", "1080", 720, 1080) else 1080
+    return chosen
+
+
+def talk_params() -> dict[str, str]:
+    """The query parameters a presenter's page keeps through navigation (none outside a talk)."""
+    if not presenting():
+        return {}
+    kept = {"talk": "1", "screen": str(screen())}
+    if st.session_state.get("talk_chapters"):
+        kept["chapters"] = st.session_state.talk_chapters
+    return kept
+
+
+@st.cache_resource(show_spinner=False)
+def stage() -> Stage:
+    """This server's stage: where the keyed presenter is, for every follower."""
+    return Stage()
+
+
+def _style(size: int) -> str:
+    base = 21 if size == 1080 else 16  # px: the root size every rem of Streamlit's type follows
+    return f"""<style>
+html {{ font-size: {base}px; }}
+[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl], [data-testid=stHeader] {{ display: none; }}
+[data-testid=stMainBlockContainer] {{ padding: 0.6rem 2rem 1rem; max-width: 100%; }}
+[data-testid=stMain] [data-testid=stCaptionContainer] {{ color: inherit; }}  /* full contrast on a washed-out wall */
+[data-testid=stMain] [data-testid=stHeading] h1 {{ display: none; }}  /* the bar carries the chapter's title */
+.digitlab-talk-title {{ font-size: 2.1rem; font-weight: 800; line-height: 1.1; margin: 0; }}
+.digitlab-talk-takeaway {{ font-size: 1.25rem; font-weight: 600; margin: 0.3rem 0 0; }}
+.digitlab-talk-question {{ font-size: 1rem; margin: 0.2rem 0 0; }}
+.digitlab-talk-place {{ font-size: 0.8rem; letter-spacing: 0.04em; text-transform: uppercase; }}
+</style>"""
+
+
+def _chapters_from_link() -> tuple[Chapter, ...]:
+    given = st.query_params.get("chapters")
+    if given is not None:
+        st.session_state.talk_chapters = given
+    try:
+        return talk.path(st.session_state.get("talk_chapters"))
+    except ValueError as error:
+        st.warning(f"The link's chapter list: {error}. The talk shows every chapter.", icon=":material/warning:")
+        st.session_state.talk_chapters = ""
+        return talk.CHAPTERS
+
+
+def _go(chapter: Chapter) -> None:
+    st.switch_page(chapter.page, query_params={**talk_params(), "chapter": chapter.id, **chapter.state})
+
+
+def lan_addresses() -> list[str]:
+    """This machine's own IPv4 addresses other than loopback: the laptop's LAN or hotspot address, for phones."""
+    found: set[str] = set()
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.add(info[4][0])
+    except OSError:
+        pass
+    for probe in ("10.255.255.255", "192.168.255.255", "172.31.255.255"):  # no packet is sent: the route is asked
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                udp.connect((probe, 1))
+                found.add(udp.getsockname()[0])
+        except OSError:
+            continue
+    return sorted(address for address in found if not address.startswith(("127.", "0.")))
+
+
+def join_url() -> tuple[str, bool]:
+    """(the address the room joins by, whether phones can reach it): DIGITLAB_PUBLIC_URL, the chosen LAN address,
+    or the address this browser is on."""
+    url = public_url()
+    parts = urlsplit(url)
+    if (parts.hostname or "") not in LOCAL_HOSTS:
+        return url, True
+    chosen = st.session_state.get("join_address")
+    if chosen:
+        port = f":{parts.port}" if parts.port else ""
+        return urlunsplit((parts.scheme or "http", f"{chosen}{port}", "/", "", "")), True
+    return url, False
+
+
+def follow_link(url: str) -> str:
+    """The address a phone opens from the QR code: it follows the presenter."""
+    return url.rstrip("/") + "/?follow=1"
+
+
+def join_panel(*, width: int) -> None:
+    """The QR code phones join and follow by, and its address in words."""
+    url, reachable = join_url()
+    if not url:
+        return
+    st.image(join_code(follow_link(url)), width=width, caption="Follow on your phone")
+
+
+def join_words(url: str, reachable: bool) -> None:
+    words = f"Join: **{url}**"
+    if not reachable:
+        words += " · :red[:material/wifi_off: a local address, phones cannot reach it: Talk settings offer others]"
+    st.caption(words)
+
+
+def _settings(chapters: tuple[Chapter, ...]) -> None:
+    with st.popover("Talk", icon=":material/settings:", width="stretch", help="Talk settings"):
+        choice = st.radio(
+            "Screen",
+            list(SCREENS),
+            format_func=SCREENS.get,
+            index=list(SCREENS).index(screen()),
+            horizontal=True,
+            key="talk_screen_choice",
+        )
+        if choice != screen():
+            st.session_state.talk_screen = choice
+            st.query_params["screen"] = str(choice)
+            st.rerun()
+        picked = st.multiselect(
+            "Chapters, in the order you pick them",
+            [chapter.id for chapter in talk.CHAPTERS],
+            default=[chapter.id for chapter in chapters],
+            format_func=lambda chapter_id: talk.BY_ID[chapter_id].title,
+        )
+        wanted = talk.spec(tuple(talk.BY_ID[chapter_id] for chapter_id in picked)) if picked else ""
+        if wanted != (st.session_state.get("talk_chapters") or ""):
+            st.session_state.talk_chapters = wanted
+            st.query_params["chapters"] = wanted
+            st.rerun()
+        url, reachable = join_url()
+        addresses = lan_addresses()
+        if urlsplit(public_url()).hostname in LOCAL_HOSTS:
+            if addresses:
+                st.selectbox(
+                    "Phones join by",
+                    [None, *addresses],
+                    format_func=lambda a: "this machine only (phones cannot reach it)" if a is None else a,
+                    key="join_address",
+                    help="Your laptop's address on the hall's network or your phone's hotspot; "
+                    "or set DIGITLAB_PUBLIC_URL before starting the app.",
+                )
+            else:
+                st.warning("No network address found: join a network, or set DIGITLAB_PUBLIC_URL.")
+        if "talk_key" not in st.session_state:  # a widget's value does not outlive its page: the session keeps it
+            st.session_state.talk_key = st.session_state.get("talk_key_kept", "")
+        st.session_state.talk_key_kept = st.text_input(
+            "Presenter key: phones that joined follow your chapters",
+            type="password",
+            key="talk_key",
+            help="DIGITLAB_PRESENTER_KEY, or the key the server printed to its log at start. Never put it in the URL.",
+        )
+        leading, refusal = _leading()
+        if refusal:
+            st.error(refusal)
+        st.markdown("**Before the talk**")
+        followers = stage().followers(time.monotonic())
+        checks = [
+            (reachable, f"Phones can reach the join address ({url})" if reachable else "The join address is local"),
+            (followers > 0, f"{followers} phone(s) following" if followers else "No phone has joined yet: try yours"),
+            (leading, "You lead the room (key entered)" if leading else "Enter the key to lead the room's phones"),
+            (True, "The app is awake (Community Cloud puts apps to sleep after 12 hours without visitors)"),
+        ]
+        for ok, words in checks:
+            st.markdown(f"{':material/check_circle:' if ok else ':material/error:'} {words}")
+        if st.button("Leave the talk", icon=":material/logout:"):
+            st.session_state.talk = False
+            for name in TALK_PARAMS:
+                st.query_params.pop(name, None)
+            st.rerun()
+
+
+def _leading() -> tuple[bool, str | None]:
+    """(whether this presenter leads the room's phones, why not if they gave a key that does not)."""
+    key = st.session_state.get("talk_key", st.session_state.get("talk_key_kept")) or ""
+    if not key:
+        return False, None
+    try:
+        allowed = presenter(key)
+    except ValueError as error:  # too many wrong keys lately
+        return False, str(error)
+    return allowed, None if allowed else "That is not the presenter key."
+
+
+def presenter_bar(page: str) -> None:
+    """The presenter's first rows on every page: where the talk is, its takeaway, the way on, the join code."""
+    size = screen()
+    st.html(_style(size))
+    chapters = _chapters_from_link()
+    index = talk.position(chapters, st.query_params.get("chapter"), page)
+    chapter = chapters[index]
+    if _leading()[0]:
+        stage().go(chapter.id)  # the room's phones follow
+    words, controls, code = st.columns([5, 2.6, 1.1], vertical_alignment="top")
+    with words:
+        st.html(
+            f'<div class="digitlab-talk-place">Chapter {index + 1} of {len(chapters)}</div>'
+            f'<p class="digitlab-talk-title">{chapter.title}</p>'
+            f'<p class="digitlab-talk-takeaway">{chapter.takeaway}</p>'
+            f'<p class="digitlab-talk-question">Ask the room: {chapter.question}</p>'
+        )
+        join_words(*join_url())
+    with controls:
+        back, forward, settings = st.columns(3)
+        if back.button("Previous", icon=":material/arrow_back:", disabled=index == 0, shortcut="Left", width="stretch"):
+            _go(chapters[index - 1])
+        last = index == len(chapters) - 1
+        if forward.button(
+            "Next", icon=":material/arrow_forward:", disabled=last, shortcut="Right", type="primary", width="stretch"
+        ):
+            _go(chapters[index + 1])
+        with settings:
+            _settings(chapters)
+        jump = st.selectbox(
+            "Chapter",
+            range(len(chapters)),
+            index=index,
+            format_func=lambda i: f"{i + 1}. {chapters[i].title}",
+            label_visibility="collapsed",
+            key=f"talk_jump_{index}",
+        )
+        if jump != index:
+            _go(chapters[jump])
+    with code:
+        join_panel(width=120 if size == 1080 else 90)
+
+
+def follower_bar() -> None:
+    """A phone that joined by the QR code: a line saying it follows, a way out, and a cheap watch of the stage."""
+    if st.query_params.get("follow") == "1" and "following" not in st.session_state:
+        st.session_state.following = True
+    if not st.session_state.get("following"):
+        return
+    version, chapter = stage().now()
+    if chapter is not None and version != st.session_state.get("followed_version"):
+        st.session_state.followed_version = version
+        st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})
+    words, leave = st.columns([3, 1], vertical_alignment="center")
+    where = f": **{chapter.title}**. {chapter.takeaway}" if chapter else " (it has not started)."
+    words.caption(
+        f":material/cast: Following the talk{where} Try it yourself here; the page moves on when the speaker does."
+    )
+    if leave.button("Stop following", icon=":material/close:", key="stop_following"):
+        st.session_state.following = False
+        st.query_params.pop("follow", None)
+        st.rerun()
+    _watch()
+
+
+@st.fragment(run_every=FOLLOW_SECONDS)
+def _watch() -> None:
+    """Every second: has the presenter moved since this phone followed? Draws nothing; only a move changes the page."""
+    if not st.session_state.get("following"):
+        return
+    stage().seen(visitor_token(), time.monotonic())
+    version, chapter = stage().now()
+    if chapter is not None and version != st.session_state.get("followed_version"):
+        st.rerun(scope="app")  # a page switch from inside a fragment stays in the fragment: the app's run switches
