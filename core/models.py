@@ -265,8 +265,10 @@ def logits(model: keras.Model) -> Callable:
     Models whose last layer is neither a softmax Dense nor a softmax layer fall back to log p.
     """
     last = model.layers[-1]
+    inputs = graph(model).inputs
+    inputs = inputs[0] if len(inputs) == 1 else inputs  # called with one tensor: a list of one would warn each call
     if getattr(last, "activation", None) is keras.activations.softmax and isinstance(last, layers.Dense):
-        features = keras.Model(graph(model).inputs, input_in(model, last))
+        features = keras.Model(inputs, input_in(model, last))
 
         def dense(images, training=False):
             scores = tf.matmul(features(images, training=training), last.kernel)
@@ -276,7 +278,7 @@ def logits(model: keras.Model) -> Callable:
     if isinstance(last, layers.Softmax) or (
         isinstance(last, layers.Activation) and last.activation is keras.activations.softmax
     ):
-        return keras.Model(graph(model).inputs, input_in(model, last))
+        return keras.Model(inputs, input_in(model, last))
     held = weakref.ref(model)  # callers cache this function per model: it must not keep the model alive
     return lambda images, training=False: tf.math.log(held()(images, training=training) + 1e-30)
 

@@ -28,7 +28,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.attacks import pgd
-from core.models import logits, predict_proba
+from core.models import lasting, logits, predict_proba
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, MNIST_PATH, NUM_CLASSES, file_sha256, load_mnist
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".robust_run"
@@ -132,9 +132,10 @@ def main(fresh: bool) -> None:
     keras.utils.set_random_seed(recipe["seed"])
     data = load_mnist()
     held = recipe["held_out"]
-    x_train, y_train = data.x_train[:-held], data.y_train[:-held].astype(np.int32)
-    x_check, y_check = data.x_train[-held:], data.y_train[-held:].astype(np.int32)
-    model = build(recipe["architecture"])
+    pixels = data.x_train.astype(np.float32) / 255  # the files hold bytes; the network and ε work in [0, 1]
+    x_train, y_train = pixels[:-held], data.y_train[:-held].astype(np.int32)
+    x_check, y_check = pixels[-held:], data.y_train[-held:].astype(np.int32)
+    model = lasting(build(recipe["architecture"]))  # traced once: the PGD check is a hundred thousand gradients
     optimizer = keras.optimizers.Adam(0.0)
     optimizer.build(model.trainable_variables)
     state = {"epochs_done": 0, "seconds": 0.0, "history": [], "best_epoch": None, "best_check": -1.0}
@@ -197,7 +198,7 @@ def main(fresh: bool) -> None:
 def finish(model: keras.Model, data, state: dict, recipe: dict) -> None:
     """Evaluate the best epoch on the test digits; write the model and its card."""
     started = time.perf_counter()
-    x_test, y_test = data.x_test, data.y_test.astype(np.int32)
+    x_test, y_test = data.x_test.astype(np.float32) / 255, data.y_test.astype(np.int32)
     clean = float((predict_proba(model, x_test).argmax(axis=1) == y_test).mean())
     eps = recipe["epsilon"]
     pgd20 = robust_accuracy(model, x_test, y_test, eps, steps=20)
