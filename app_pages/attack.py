@@ -1,19 +1,15 @@
 """Attack page: change a picture by a hair per pixel until the network reads it wrong."""
 
-from functools import partial
-
-import numpy as np
 import streamlit as st
 
 import ui
-from core.attacks import CEILING, CURVE_EPS, RESOLUTION, attack_picture, robustness_curves, smallest_flip
+from core.attacks import CEILING, CURVE_DIGITS, CURVE_EPS, RESOLUTION, attack_picture, smallest_flip
 from core.figures.bars import probability_list
 from core.figures.pictures import pixel_picture, png_bytes, weight_picture
 from core.figures.robustness import robustness_figure
 from core.figures.style import PICTURE_WIDTH
 from core.models import predict_proba
 
-CURVE_DIGITS = 1_000  # test digits behind the robustness curves
 ANY = "any wrong digit"
 
 st.title("Attack")
@@ -97,11 +93,13 @@ second = st.selectbox(
     key="attack_compare",
     help="Your Keras models; a .tflite file has no gradients to attack.",
 )
-data = ui.mnist()
-images, labels = data.x_test[:CURVE_DIGITS] / np.float32(255), data.y_test[:CURVE_DIGITS]
-attack_all = partial(robustness_curves, images=images, labels=labels)
-curves = {
-    name: ui.per_model(name, "robustness", attack_all, f"Attacking {CURVE_DIGITS:,} test digits: {ui.as_text(name)}…")
-    for name in [label] + ([second] if second in others else [])
-}
+shown = [label] + ([second] if second in others else [])
+curves, ready = {}, []
+for name in shown:
+    message = f"Attacking {CURVE_DIGITS:,} test digits: {ui.as_text(name)}…"
+    curves[name], prepared = ui.prepared_or_live(name, "robustness", message)
+    if prepared:
+        ready.append(name)
 st.plotly_chart(robustness_figure(curves, CURVE_EPS), width="stretch")
+if ready:
+    ui.run_live(ready, "robustness")

@@ -1,8 +1,5 @@
 """Trust page: whom the network fails (slices of handwriting), how far to trust its "sure", how it breaks."""
 
-from functools import partial
-
-import numpy as np
 import streamlit as st
 
 import ui
@@ -11,7 +8,7 @@ from core.figures.trust import confidence_histogram, reliability_figure, shift_f
 from core.metrics import Evaluation
 from core.pictures.slices import ATTRIBUTES, slices, worst
 from core.shift import DIGITS as SHIFT_DIGITS
-from core.shift import SHIFTS, shift_curves
+from core.shift import SHIFTS
 
 GALLERY_SIZE = 24  # mistakes shown of a slice
 
@@ -83,14 +80,17 @@ with stress:
     others = [other for other in ui.model_labels() if other != label]
     second = st.selectbox("Compare with", ["nothing", *others], key="stress_compare")
     # Not computed with the rest of the page: the other tabs should not wait for it.
-    if "shift" in ui.derived(label) or st.button("Run the stress test", icon=":material/bolt:"):
-        shift_all = partial(
-            shift_curves, images=data.x_test[:SHIFT_DIGITS] / np.float32(255), labels=data.y_test[:SHIFT_DIGITS]
-        )
-        curves = {
-            name: ui.per_model(name, "shift", shift_all, f"Shifting test digits for {ui.as_text(name)}…")
-            for name in [label] + ([second] if second in others else [])
-        }
+    if (
+        ui.has_prepared(label, "shift")
+        or "shift" in ui.derived(label)
+        or st.button("Run the stress test", icon=":material/bolt:")
+    ):
+        curves, prepared = {}, []
+        for name in [label] + ([second] if second in others else []):
+            message = f"Shifting test digits for {ui.as_text(name)}…"
+            curves[name], was_prepared = ui.prepared_or_live(name, "shift", message)
+            if was_prepared:
+                prepared.append(name)
         # Six panels take a while to build: once per pair of models, in this visitor's session (the names are theirs:
         # another visitor's model of the same name is another model).
         shown, figure = st.session_state.get("shift_figure", ({}, None))
@@ -98,3 +98,5 @@ with stress:
             figure = shift_figure(curves, SHIFTS)
             st.session_state.shift_figure = (curves, figure)
         st.plotly_chart(figure, config={"displayModeBar": False})
+        if prepared:
+            ui.run_live(prepared, "shift")

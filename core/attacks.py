@@ -237,6 +237,7 @@ def attack_picture(model: keras.Model, image: np.ndarray, *, attack: str, eps: f
 
 
 CURVE_EPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)  # the ε values of the Attack page's robustness curves
+CURVE_DIGITS = 1_000  # test digits behind them
 CURVE_ATTACKS = ("FGSM", "PGD-10")
 
 

@@ -10,15 +10,18 @@ from ui.models import (
     bounded,
     derived,
     has_gradients,
+    has_prepared,
     keras_labels,
     mnist,
     model,
     model_labels,
     model_picker,
     per_model,
+    prepared_or_live,
     registry,
     rename_model,
     require_gradients,
+    run_live,
     shipped_model,
     shipped_model_card,
     test_probabilities,
@@ -49,7 +52,7 @@ from ui.stage import (
     visitor_token,
     wall_view,
 )
-from ui.talk import follower_bar, join_panel, presenter_bar, presenting, screen, stage, talk_params
+from ui.talk import follower_bar, join_panel, presenter_bar, presenting, screen, talk_params
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload
@@ -73,6 +76,7 @@ __all__ = [
     "explain",
     "follow",
     "has_gradients",
+    "has_prepared",
     "in_line",
     "job_owner",
     "join_code",
@@ -88,6 +92,7 @@ __all__ = [
     "on_phone",
     "owner_present",
     "per_model",
+    "prepared_or_live",
     "photo_input",
     "presenter",
     "presenter_reading",
@@ -96,12 +101,12 @@ __all__ = [
     "presenter_bar",
     "presenting",
     "screen",
-    "stage",
     "talk_params",
     "public_url",
     "read_calibrated",
     "registry",
     "rename_model",
+    "run_live",
     "require_gradients",
     "room",
     "share_with_room",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import keras
 import numpy as np
 import streamlit as st
 
+from core import prepared
 from core.models import (
     SHIPPED_MODELS,
     lasting,
@@ -176,6 +178,41 @@ def bounded(label: str, function: Callable, *args, message: str):
             )
         except IsolatedRunError as error:
             raise VisitorError(f"{as_text(label)} is too heavy for this view on a shared server: {error}.") from None
+
+
+def _prepared(label: str, kind: str) -> dict | None:
+    if label not in SHIPPED_MODELS or st.session_state.get(f"live_{kind}_{label}"):
+        return None
+    return prepared.load(kind, shipped_paths(label)[0])
+
+
+def has_prepared(label: str, kind: str) -> bool:
+    """Whether `prepared_or_live` would answer at once for this model."""
+    return _prepared(label, kind) is not None
+
+
+def prepared_or_live(label: str, kind: str, message: str) -> tuple[dict, bool]:
+    """(a result of core.prepared's `kind` for a sidebar model, whether it was prepared ahead).
+
+    A shipped model's result comes from assets/prepared/ at once, unless it is stale or this visitor pressed
+    "Run it live" (`run_live`); any other model's is computed (bounded) and kept with the model.
+    """
+    result = _prepared(label, kind)
+    if result is not None:
+        return result, True
+    images, labels = prepared.inputs(kind, mnist())
+    compute = partial(prepared.compute, kind=kind, images=images, labels=labels)
+    return per_model(label, kind, compute, message), False
+
+
+def run_live(labels: list[str], kind: str) -> None:
+    """Mark prepared results as such, with a button to compute them live for these models instead."""
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.caption(":material/inventory_2: Prepared ahead for the shipped models (`python -m scripts.prepare`).")
+    if right.button("Run it live", icon=":material/play_arrow:", key=f"live_{kind}"):
+        for label in labels:
+            st.session_state[f"live_{kind}_{label}"] = True
+        st.rerun()
 
 
 def per_model(label: str, key: str, compute: Callable, message: str):

@@ -270,11 +270,14 @@ def follower_bar() -> None:
     words.caption(
         f":material/cast: Following the talk{where} Try it yourself here; the page moves on when the speaker does."
     )
-    if leave.button("Stop following", icon=":material/close:", key="stop_following"):
-        st.session_state.following = False
-        st.query_params.pop("follow", None)
-        st.rerun()
+    leave.button("Stop following", icon=":material/close:", key="stop_following", on_click=_stop_following)
     _watch()
+
+
+def _stop_following() -> None:
+    """Run before the page's next run (a callback): a move of the talk in that run cannot swallow the press."""
+    st.session_state.following = False
+    st.query_params.pop("follow", None)
 
 
 @st.fragment(run_every=FOLLOW_SECONDS)

@@ -1,0 +1,87 @@
+"""Results computed ahead for the shipped models, so that a talk's chapter shows its point at once.
+
+`python -m scripts.prepare` computes each kind of result for each shipped model into assets/prepared/. A result
+carries the SHA-256 of the model file it came from and the settings it was computed with (which digits, which
+ε or shifts): when either no longer matches, the result is stale and `load` does not return it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from core import attacks, shift
+from core.pictures.data import ASSETS_DIR, Mnist, file_sha256
+
+PREPARED_DIR = ASSETS_DIR / "prepared"
+KINDS: dict[str, tuple[Callable, int, dict]] = {  # kind -> (compute, test digits, settings it depends on)
+    "robustness": (
+        attacks.robustness_curves,
+        attacks.CURVE_DIGITS,
+        {"eps": list(attacks.CURVE_EPS), "attacks": list(attacks.CURVE_ATTACKS)},
+    ),
+    "shift": (shift.shift_curves, shift.DIGITS, {"shifts": {name: list(s) for name, (s, _) in shift.SHIFTS.items()}}),
+}
+
+
+def inputs(kind: str, data: Mnist) -> tuple[np.ndarray, np.ndarray]:
+    """(images in [0, 1], labels): the first test digits, as many as `kind` is measured on."""
+    digits = KINDS[kind][1]
+    return data.x_test[:digits] / np.float32(255), data.y_test[:digits]
+
+
+def compute(model: keras.Model, kind: str, images: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """The result of `kind` for `model`, computed now on `inputs(kind, ...)`."""
+    return KINDS[kind][0](model, images, labels)
+
+
+def _settings(kind: str) -> dict:
+    _, digits, settings = KINDS[kind]
+    return {"digits": digits, **settings}
+
+
+def _path(kind: str, model_file: Path) -> Path:
+    return PREPARED_DIR / f"{kind}-{model_file.stem}.json"
+
+
+@functools.lru_cache(maxsize=16)
+def _checksum(path: Path, size: int, modified: float) -> str:
+    return file_sha256(path)
+
+
+def checksum(model_file: Path) -> str:
+    """The model file's SHA-256, read once per version of the file."""
+    status = model_file.stat()
+    return _checksum(model_file, status.st_size, status.st_mtime)
+
+
+def save(kind: str, model_file: Path, result: dict[str, np.ndarray], seconds: float) -> Path:
+    PREPARED_DIR.mkdir(exist_ok=True)
+    path = _path(kind, model_file)
+    record = {
+        "kind": kind,
+        "model_file": model_file.name,
+        "model_sha256": checksum(model_file),
+        "settings": _settings(kind),
+        "seconds_to_compute": round(seconds, 1),
+        "result": {name: np.asarray(values).tolist() for name, values in result.items()},
+    }
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def load(kind: str, model_file: Path) -> dict[str, np.ndarray] | None:
+    """The prepared result of `kind` for the model in `model_file`; None if there is none or it is stale."""
+    path = _path(kind, model_file)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("model_sha256") != checksum(model_file) or record.get("settings") != _settings(kind):
+        return None
+    return {name: np.asarray(values, np.float64) for name, values in record["result"].items()}

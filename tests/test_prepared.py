@@ -1,0 +1,49 @@
+"""Results prepared ahead: every shipped model has them, they match a fresh computation, stale ones are not shown."""
+
+import shutil
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from core import prepared
+from core.models import SHIPPED_MODELS, lasting, load_default_model, shipped_paths
+
+
+@pytest.mark.parametrize("kind", list(prepared.KINDS))
+@pytest.mark.parametrize("label", list(SHIPPED_MODELS))
+def test_every_shipped_model_has_a_current_prepared_result(label, kind):
+    result = prepared.load(kind, shipped_paths(label)[0])
+    assert result is not None, f"run python -m scripts.prepare: {kind} of {label} is missing or stale"
+    assert all(np.all((0 <= values) & (values <= 1)) for values in result.values())
+
+
+def test_the_smallest_prepared_result_is_what_computing_it_now_gives(mnist):
+    model_file = shipped_paths("Baseline MLP")[0]
+    fresh = prepared.compute(lasting(load_default_model(model_file)), "shift", *prepared.inputs("shift", mnist))
+    shipped = prepared.load("shift", model_file)
+    assert fresh.keys() == shipped.keys()
+    for name in fresh:
+        np.testing.assert_allclose(fresh[name], shipped[name], atol=0.002, err_msg=name)  # a digit in 1,000 at most
+
+
+def test_a_result_whose_model_or_settings_changed_is_not_shown(tmp_path, monkeypatch):
+    changed = tmp_path / "baseline_mlp.keras"  # the same name, other bytes: as after retraining
+    shutil.copyfile(shipped_paths("Baseline MLP")[0], changed)
+    with changed.open("ab") as file:
+        file.write(b"\0")
+    assert prepared.load("shift", changed) is None
+    function, digits, settings = prepared.KINDS["robustness"]
+    monkeypatch.setitem(prepared.KINDS, "robustness", (function, digits // 2, settings))
+    assert prepared.load("robustness", shipped_paths("Baseline MLP")[0]) is None
+
+
+def test_the_attack_page_shows_prepared_curves_at_once_and_runs_them_live_on_request():
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.switch_page("app_pages/attack.py").run()
+    assert not app.exception
+    assert any("Prepared ahead" in caption.value for caption in app.caption)
+    app.button(key="live_robustness").click().run()
+    assert not app.exception
+    assert not any("Prepared ahead" in caption.value for caption in app.caption)
