@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from core.explain import explain, feature_maps, first_layer_weights
+from core.explain import feature_maps, first_layer_weights
 from core.figures.bars import probability_list
 from core.figures.pictures import attribution_picture, pixel_picture, weight_picture
 from core.figures.style import PICTURE_WIDTH
@@ -48,7 +48,7 @@ target = st.selectbox(
     key="explain_class",
 )
 
-explanation = explain(model, image, target)
+explanation = ui.explanation(ui.active_label(), image, target)
 maps = {
     "Gradient saliency": explanation.saliency,
     "SmoothGrad": explanation.smoothgrad,

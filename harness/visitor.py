@@ -102,6 +102,7 @@ class Visitor:
         self.uploaders: dict[str, str] = {}  # label -> widget id of each file uploader drawn so far
         self.file_urls: dict = {}  # request id -> the FileURLs the server gave for an upload
         self.ticking: dict[str, float] = {}  # fragments that rerun on a timer (st.fragment(run_every=...)): id -> s
+        self.pages: list[tuple[float, str]] = []  # (arrival, url path) of each page the server ran for this tab
         self.reconnects = 0
         self._socket = None
         self._messages: asyncio.Queue = asyncio.Queue()
@@ -224,6 +225,8 @@ class Visitor:
             self.session_id = forward.new_session.initialize.session_id or self.session_id
         elif kind == "navigation":  # a whole run of the page (perhaps asked for by a fragment's st.rerun)
             self.page_hash = forward.navigation.page_script_hash
+            page = next((p for p in forward.navigation.app_pages if p.page_script_hash == self.page_hash), None)
+            self.pages.append((arrived, page.url_pathname if page else ""))
             self.buttons, self.ticking = {}, {}  # as the browser does: the run registers its own again
         elif kind == "auto_rerun":
             self.ticking[forward.auto_rerun.fragment_id] = forward.auto_rerun.interval
@@ -318,11 +321,21 @@ class Visitor:
         with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
 
+    def _drain(self) -> None:
+        """Take what has arrived outside a run this visitor asked for."""
+        elsewhere = Run(sent=time.perf_counter())
+        while not self._messages.empty():
+            arrived, forward = self._messages.get_nowait()
+            if forward is None:
+                raise ConnectionClosed(None, None)
+            self._take(forward, arrived, elsewhere)
+
     async def watch(self, seconds: float) -> list[Run]:
         """Keep the tab open for `seconds`, rerunning its timed fragments as the browser does (a training's
         progress, the room's wall)."""
         runs, until = [], time.perf_counter() + seconds
         while (left := until - time.perf_counter()) > 0:
+            self._drain()  # runs the server began on its own (a fragment's st.rerun, a page switch) register timers
             interval = min(self.ticking.values(), default=left)
             await asyncio.sleep(min(interval, left))
             for fragment in list(self.ticking):

@@ -261,10 +261,7 @@ def follower_bar() -> None:
         st.session_state.following = True
     if not st.session_state.get("following"):
         return
-    version, chapter = stage().now()
-    if chapter is not None and version != st.session_state.get("followed_version"):
-        st.session_state.followed_version = version
-        st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})
+    chapter = _follow_the_presenter()  # a phone arriving mid-talk goes straight to the chapter
     words, leave = st.columns([3, 1], vertical_alignment="center")
     where = f": **{chapter.title}**. {chapter.takeaway}" if chapter else " (it has not started)."
     words.caption(
@@ -286,6 +283,13 @@ def _watch() -> None:
     if not st.session_state.get("following"):
         return
     stage().seen(visitor_token(), time.monotonic())
+    _follow_the_presenter()
+
+
+def _follow_the_presenter() -> Chapter | None:
+    """Go to the presenter's chapter if they moved since this phone last followed; the chapter they are on."""
     version, chapter = stage().now()
     if chapter is not None and version != st.session_state.get("followed_version"):
-        st.rerun(scope="app")  # a page switch from inside a fragment stays in the fragment: the app's run switches
+        st.session_state.followed_version = version
+        st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})
+    return chapter

@@ -1,0 +1,167 @@
+"""The talk, timed: a presenter in Chromium steps through every chapter with Next while phones follow.
+
+Run from the repository root: `python -m bench.talk` (about 3 minutes on 2 cores; `--followers 50` by default).
+
+For each chapter, at 1920x1080 with the followers connected (protocol visitors, harness/visitor.py), and again at
+1280x720 alone:
+- the time from pressing Next to the chapter's key element being drawn, against the same wait for the first
+  chapter's canvas on a fresh page load (the baseline of this run);
+- whether the key element and the takeaway are in view without scrolling;
+- the smallest text in the key element (px), where it has text;
+- at 1080 only: how long each follower took to be on the new chapter (its page run by the server).
+Targets (issue 28): each chapter ≤ 1 s p95; key element and takeaway in view at both sizes; followers ≤ 2 s p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import threading
+import time
+
+from core import talk
+from harness.browser import CANVAS, IDLE, browser_page, running_app, wait_idle
+from harness.visitor import Visitor
+
+KEY = "bench-presenter"
+KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its first match
+    "draw": CANVAS,
+    "evaluate": "[data-testid=stPlotlyChart]",  # the confusion matrix
+    "explain": "[data-testid=stImage]",  # the maps
+    "attack": "[data-testid=stImage]",  # the picture, the change, the attacked picture
+    "trust": "[data-testid=stPlotlyChart]",  # accuracy by slice
+    "teach": CANVAS,
+    "remember": "[data-testid=stPlotlyChart], [data-testid=stButton] button",  # the result, else its Run
+    "compress": "[data-testid=stButton] button",
+    "room": "[data-testid=stImage]",  # the join code, large
+}
+SMALLEST_TEXT = """element => {
+  const sizes = [...element.querySelectorAll('*'), element]
+    .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+    .map(e => parseFloat(getComputedStyle(e).fontSize));
+  return sizes.length ? Math.min(...sizes) : null;
+}"""
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+class Followers:
+    """Phones joined by the QR code, in a thread of their own: each opens /?follow=1 and keeps its tab open."""
+
+    def __init__(self, url: str, count: int) -> None:
+        self.url, self.count = url, count
+        self.visitors: list[Visitor] = []
+        self.ready, self.done = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _follow(self, visitor: Visitor) -> None:
+        async with visitor:  # closed when the bench is done
+            self.visitors.append(visitor)
+            if len(self.visitors) == self.count:
+                self.ready.set()
+            while not self.done.is_set():
+                await visitor.watch(0.5)
+            await visitor.close()
+
+    async def _run(self) -> None:
+        visitors = [Visitor(self.url, query="follow=1") for _ in range(self.count)]
+        results = await asyncio.gather(*(self._follow(visitor) for visitor in visitors), return_exceptions=True)
+        failed = [result for result in results if isinstance(result, BaseException)]
+        if failed:
+            print(f"{len(failed)} followers failed; the first: {failed[0]!r}", flush=True)
+
+    def arrivals(self, path: str, since: float) -> list[float]:
+        """Seconds from `since` until each follower's page became `path` (inf for those not there)."""
+        waits = []
+        for visitor in self.visitors:
+            times = [arrived for arrived, page in list(visitor.pages) if page == path and arrived >= since]
+            waits.append(min(times) - since if times else float("inf"))
+        return waits
+
+
+def measure(page, chapter, pressed: float) -> dict:
+    key = page.locator(KEY_ELEMENTS[chapter.id]).first
+    key.wait_for(state="visible", timeout=60_000)
+    seconds = time.perf_counter() - pressed
+    page.wait_for_selector(IDLE, timeout=90_000)
+    return {
+        "chapter": chapter.id,
+        "seconds": seconds,
+        "key in view": in_view(page, key),
+        "takeaway in view": in_view(page, page.locator(".digitlab-talk-takeaway")),
+        "smallest text px": key.evaluate(SMALLEST_TEXT),
+    }
+
+
+def lead(page) -> None:
+    """Enter the presenter key in the talk's settings: the phones follow from now on."""
+    page.get_by_role("button", name="Talk", exact=True).click()
+    page.get_by_label("Presenter key: phones that joined follow your chapters", exact=True).fill(KEY)
+    page.keyboard.press("Enter")
+    page.get_by_text("You lead the room").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Talk", exact=True).click()
+
+
+def step_through(page, url: str, screen: int, followers: Followers | None) -> list[dict]:
+    first, *rest = talk.CHAPTERS
+    pressed = time.perf_counter()  # the baseline: the first chapter from a fresh page load
+    page.goto(f"{url}/?talk=1&screen={screen}")
+    rows = [measure(page, first, pressed)]
+    page.screenshot(path=f"artifacts/talk-1-{first.id}-{page.viewport_size['width']}.png")
+    if followers is not None:
+        lead(page)
+    for index, chapter in enumerate(rest, start=2):
+        wait_idle(page)
+        pressed = time.perf_counter()
+        page.get_by_role("button", name="Next").click()
+        page.locator(".digitlab-talk-title", has_text=chapter.title).wait_for(timeout=60_000)
+        row = measure(page, chapter, pressed)
+        if followers is not None:
+            time.sleep(2.5)
+            waits = followers.arrivals(chapter.page.split("/")[-1].removesuffix(".py"), pressed)
+            row["followers p95 s"] = sorted(waits)[int(0.95 * (len(waits) - 1))]
+            row["followers there"] = sum(wait < float("inf") for wait in waits)
+        rows.append(row)
+        page.screenshot(path=f"artifacts/talk-{index}-{chapter.id}-{page.viewport_size['width']}.png")
+    return rows
+
+
+def show(rows: list[dict], title: str) -> None:
+    print(f"\n{title}")
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    print("  " + " | ".join(f"{c:>16}" for c in columns))
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column, "")
+            cells.append(f"{value:16.2f}" if isinstance(value, float) else f"{value!s:>16}")
+        print("  " + " | ".join(cells))
+    times = [row["seconds"] for row in rows]
+    print(f"  chapter time: median {statistics.median(times):.2f} s, worst {max(times):.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--followers", type=int, default=50)
+    args = parser.parse_args()
+    env = {"DIGITLAB_PRESENTER_KEY": KEY, "DIGITLAB_PUBLIC_URL": "http://digitlab.example/"}
+    with running_app(env=env) as url:
+        followers = Followers(url, args.followers)
+        followers.thread.start()
+        if not followers.ready.wait(180):
+            raise SystemExit(f"only {len(followers.visitors)} of {args.followers} followers connected")
+        try:
+            with browser_page(width=1920, height=1080) as page:
+                show(step_through(page, url, 1080, followers), f"1920x1080, {args.followers} phones following")
+        finally:
+            followers.done.set()
+        with browser_page(width=1280, height=720) as page:
+            show(step_through(page, url, 720, None), "1280x720")
+
+
+if __name__ == "__main__":
+    main()
