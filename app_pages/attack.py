@@ -12,6 +12,12 @@ from core.models import predict_proba
 
 ANY = "any wrong digit"
 
+
+def a(digit) -> str:
+    """'a 7', 'an 8': the digit with its article, as it is read aloud."""
+    return f"{'an' if int(digit) == 8 else 'a'} {digit}"
+
+
 st.title("Attack")
 ui.require_gradients("Attack")
 st.caption(
@@ -43,7 +49,8 @@ if st.button("Smallest change that fools it", icon=":material/search:"):
     with st.spinner("Searching for the smallest ε…"):
         flip = smallest_flip(model, image, target=target)
     if flip is None:
-        st.warning(f"Even ε = {CEILING} does not fool this network{f' into a {target}' if target is not None else ''}.")
+        into = f" into {a(target)}" if target is not None else ""
+        st.warning(f"Even ε = {CEILING} does not fool this network{into}.")
     else:
         st.session_state.next_attack = {"attack_eps": flip.eps, "attack_method": "PGD-20", "flip_eps": flip.eps}
         st.rerun()
@@ -67,7 +74,7 @@ for column, title, probabilities in zip(st.columns(2), ["Before", "After"], [res
     column.markdown(f"**{title}: reads {probabilities.argmax()}, {probabilities.max():.0%} sure**")
     column.html(probability_list(probabilities))
 if result.fooled:
-    st.success(f"Fooled: changing no pixel by more than {eps:g} turned a {reading} into a {result.after.argmax()}.")
+    st.success(f"Fooled: changing no pixel by more than {eps:g} turned {a(reading)} into {a(result.after.argmax())}.")
 elif st.session_state.attack_target == reading:
     st.info(f"It already reads this as {reading}: pick another digit to make it read.")
 else:

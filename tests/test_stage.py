@@ -124,6 +124,11 @@ def test_every_page_fits_a_phone_and_fetches_nothing_from_the_internet(app_url):
                 overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
                 assert overflow <= 0, f"/{path} scrolls sideways by {overflow} px at {page.viewport_size['width']}"
                 assert not page.locator("[data-testid=stException]").count()
+                if name == "390x844":  # thumb-sized: every segmented control's buttons too
+                    heights = page.locator("[data-testid=stButtonGroup] button").evaluate_all(
+                        "buttons => buttons.map(b => b.getBoundingClientRect().height)"
+                    )
+                    assert all(height >= 47.5 for height in heights if height), (path, heights)  # 0: in a closed tab
                 if name:
                     page.screenshot(path=SCREENSHOTS / f"page-{path or 'draw'}-{name}.png")
     assert hosts <= {"localhost", "127.0.0.1", None}, hosts  # fonts, scripts, images and QR codes: all local

@@ -47,8 +47,8 @@ PHONE_STYLE = f"""<style>
 @media {PHONE} {{
   [data-testid=stElementContainer]:has(.digitlab-phone-reading) {{ display: block; }}
   h1 {{ font-size: 1.8rem !important; padding-top: 0.25rem !important; }}
-  .stButton button, .stDownloadButton button, .stLinkButton a, [data-testid=stBaseButton-segmented_control],
-  [data-testid=stBaseButton-segmented_controlActive] {{ min-height: 48px; }}
+  .stButton button, .stDownloadButton button, .stLinkButton a,
+  [data-testid=stButtonGroup] button {{ min-height: 48px; }}  /* segmented controls: role=radio buttons */
 }}
 </style>"""
 
