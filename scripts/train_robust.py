@@ -199,7 +199,8 @@ def finish(model: keras.Model, data, state: dict, recipe: dict) -> None:
     """Evaluate the best epoch on the test digits; write the model and its card."""
     started = time.perf_counter()
     x_test, y_test = data.x_test.astype(np.float32) / 255, data.y_test.astype(np.int32)
-    clean = float((predict_proba(model, x_test).argmax(axis=1) == y_test).mean())
+    right = predict_proba(model, x_test).argmax(axis=1) == y_test
+    clean = float(right.mean())
     eps = recipe["epsilon"]
     pgd20 = robust_accuracy(model, x_test, y_test, eps, steps=20)
     first = slice(0, 1000)
@@ -208,6 +209,7 @@ def finish(model: keras.Model, data, state: dict, recipe: dict) -> None:
     card = {
         "name": NAME,
         "test_accuracy": clean,
+        "test_errors": int((~right).sum()),
         "epsilon": eps,
         "robust_accuracy": {
             "PGD-20, random start, step 2.5 ε / 20, 10,000 test digits": pgd20,
