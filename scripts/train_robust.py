@@ -1,12 +1,15 @@
 """Train the robust CNN that holds at ε = 0.3, from the bundled MNIST, with a fixed seed.
 
-Fast adversarial training (Wong, Rice & Kolter 2020): each step attacks the batch with one FGSM step of 1.25 ε from
-a uniform random start in the ε-box and trains on the result. ε ramps up over the first epochs, the learning rate
-follows Wong et al.'s cycle, and after every epoch PGD attacks 1,000 training digits held out from the training: a
-collapse of that check (FGSM training's "catastrophic overfitting") stops the run and keeps the best epoch.
+Two stages. First, fast adversarial training (Wong, Rice & Kolter 2020): each step attacks the batch with one FGSM
+step of 1.25 ε from a uniform random start in the ε-box and trains on the result, with ε ramping up and Wong et
+al.'s cyclic learning rate. On this network its PGD check stalls near 60% while its training loss keeps falling
+(FGSM's examples get easy, PGD's do not), so the second stage trains on PGD's own examples (Madry et al. 2018,
+with 7 steps instead of their 40) from the first stage's weights. After every epoch PGD attacks 1,000 training
+digits held out from the training; the best epoch by that check is the one kept, and a collapse of the check
+(FGSM training's "catastrophic overfitting") stops the first stage.
 
 Run from the repository root (it lowers its own priority, and resumes from its last finished epoch when run again):
-  python -m scripts.train_robust                  # about an hour on 2 cores
+  python -m scripts.train_robust                  # about 1.5 hours on 2 cores
   python -m scripts.train_robust --fresh          # start again
 Writes assets/robust_model.keras and its model card assets/robust_model.json; keeps its checkpoints in
 .robust_run/ (ignored by git).
@@ -36,15 +39,31 @@ NAME = "robust_model"
 RECIPE = {
     # Madry et al.'s MNIST challenge network: robustness at ε 0.3 needs its capacity (their Figure 4)
     "architecture": {"conv1": [32, 5], "conv2": [64, 5], "dense_units": 1024},
-    "attack": "FGSM from a uniform random start, step 1.25 ε (Wong, Rice & Kolter 2020)",
     "epsilon": 0.3,
-    "epsilon_ramp_epochs": 5,  # ε grows linearly from 0 over these epochs, then stays
     "optimizer": "Adam",
-    "peak_learning_rate": 1e-3,  # cyclic: linear from 0 to the peak at 40% of the run, then linear to 0
     "batch_size": 100,
-    "epochs": 30,
+    "stages": [
+        {
+            "attack": "FGSM from a uniform random start, step 1.25 ε (Wong, Rice & Kolter 2020)",
+            "attack_steps": 1,
+            "step": 1.25,  # in units of ε
+            "epochs": 14,
+            "epsilon_ramp_epochs": 5,  # ε grows linearly from 0 over these epochs, then stays
+            # cyclic: linear from 0 to the peak at 40% of a 30-epoch cycle, then down; stopped after 14 epochs,
+            # where the PGD check had stalled
+            "learning_rate": {"cycle_epochs": 30, "peak": 1e-3},
+        },
+        {
+            "attack": "PGD from a uniform random start, 7 steps of 2.5 ε / 7 (Madry et al. 2018)",
+            "attack_steps": 7,
+            "step": 2.5 / 7,
+            "epochs": 8,
+            "epsilon_ramp_epochs": 0,
+            "learning_rate": {"start": 5e-4},  # linear to 0 over the stage
+        },
+    ],
     "check": "PGD-20 (step 2.5 ε / 20, random start) on 1,000 training digits held out from the training",
-    "collapse": 0.2,  # the check falling this far below its best is catastrophic overfitting: stop, keep the best
+    "collapse": 0.2,  # the check falling this far below its best is catastrophic overfitting: stop the stage
     "held_out": 1000,
     "seed": 20201,
 }
@@ -63,18 +82,32 @@ def build(architecture: dict) -> keras.Model:
     return keras.Model(inputs, outputs, name=NAME)
 
 
-def learning_rate(progress: float, recipe: dict) -> float:
-    """Wong et al.'s cycle: `progress` in epochs done (fractional)."""
-    epochs = recipe["epochs"]
-    return float(np.interp(progress, [0, epochs * 0.4, epochs], [0, recipe["peak_learning_rate"], 0]))
+def stage_of(epoch: int, recipe: dict) -> tuple[int, dict, int]:
+    """(stage index, stage, epochs of it done before `epoch`) for the run's `epoch` (from 0)."""
+    for index, stage in enumerate(recipe["stages"]):
+        if epoch < stage["epochs"]:
+            return index, stage, epoch
+        epoch -= stage["epochs"]
+    raise ValueError("past the last stage")
 
 
-def epsilon(progress: float, recipe: dict) -> float:
-    ramp = recipe["epsilon_ramp_epochs"]
+def learning_rate(progress: float, stage: dict) -> float:
+    """`progress` in epochs of this stage done (fractional)."""
+    schedule = stage["learning_rate"]
+    if "cycle_epochs" in schedule:  # Wong et al.'s cycle
+        cycle = schedule["cycle_epochs"]
+        return float(np.interp(progress, [0, cycle * 0.4, cycle], [0, schedule["peak"], 0]))
+    return schedule["start"] * max(0.0, 1 - progress / stage["epochs"])
+
+
+def epsilon(progress: float, stage: dict, recipe: dict) -> float:
+    ramp = stage["epsilon_ramp_epochs"]
     return recipe["epsilon"] * min(1.0, progress / ramp) if ramp else recipe["epsilon"]
 
 
-def training_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
+def training_step(model: keras.Model, optimizer: keras.optimizers.Optimizer, attack_steps: int, step: float):
+    """One step on the batch's adversarial examples: `attack_steps` signed-gradient steps of `step` ε from a
+    random start in the ε-box (1 step of 1.25: Wong et al.'s FGSM; 7 of 2.5 / 7: PGD-7)."""
     scores = logits(model)
 
     @tf.function(
@@ -85,15 +118,15 @@ def training_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
             tf.TensorSpec((), tf.float32),
         ]
     )
-    def step(images, labels, noise, eps):
-        delta = noise * eps  # noise uniform in [-1, 1]
-        with tf.GradientTape() as tape:
-            tape.watch(delta)
-            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels, scores(tf.clip_by_value(images + delta, 0.0, 1.0), training=True)
-            )
-        delta = tf.clip_by_value(delta + 1.25 * eps * tf.sign(tape.gradient(loss, delta)), -eps, eps)
-        adversarial = tf.stop_gradient(tf.clip_by_value(images + delta, 0.0, 1.0))
+    def train(images, labels, noise, eps):
+        delta = tf.clip_by_value(images + noise * eps, 0.0, 1.0) - images  # noise uniform in [-1, 1]
+        for _ in range(attack_steps):
+            with tf.GradientTape() as tape:
+                tape.watch(delta)
+                loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, scores(images + delta, training=True))
+            delta = tf.clip_by_value(delta + step * eps * tf.sign(tape.gradient(loss, delta)), -eps, eps)
+            delta = tf.clip_by_value(images + delta, 0.0, 1.0) - images
+        adversarial = tf.stop_gradient(images + delta)
         with tf.GradientTape() as tape:
             values = scores(adversarial, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, values))
@@ -101,7 +134,7 @@ def training_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
         correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(values, axis=1, output_type=tf.int32), labels), tf.int32))
         return loss, correct
 
-    return step
+    return train
 
 
 def robust_accuracy(model, images, labels, eps: float, *, steps: int, seed: int = 0, step_size=None) -> float:
@@ -145,32 +178,43 @@ def main(fresh: bool) -> None:
         for variable, value in zip(optimizer.variables, load_weights(RUN_DIR / "optimizer.npz"), strict=True):
             variable.assign(value)
         print(f"resuming after epoch {state['epochs_done']} ({state['seconds'] / 60:.1f} min so far)", flush=True)
-    step = training_step(model, optimizer)
+    steps = {}  # stage -> its traced training step
     batch = recipe["batch_size"]
     batches = len(x_train) // batch
-    stopped = state.get("stopped")
-    while state["epochs_done"] < recipe["epochs"] and not stopped:
+    total = sum(stage["epochs"] for stage in recipe["stages"])
+    while state["epochs_done"] < total:
         epoch = state["epochs_done"]
+        number, stage, within = stage_of(epoch, recipe)
+        if state.get("stage", 0) != number:  # a new stage: from the best weights so far, with a fresh optimizer
+            model.set_weights(load_weights(RUN_DIR / "best.npz"))
+            for variable in optimizer.variables:
+                variable.assign(tf.zeros_like(variable))
+            state["stage"] = number
+        if number not in steps:
+            steps[number] = training_step(model, optimizer, stage["attack_steps"], stage["step"])
         started = time.perf_counter()
         rng = np.random.default_rng([recipe["seed"], epoch])  # per epoch: a resumed run draws what it would have
         order = rng.permutation(len(x_train))
         loss_sum, correct = 0.0, 0
         for index in range(batches):
-            progress = epoch + (index + 1) / batches
-            optimizer.learning_rate.assign(learning_rate(progress, recipe))
+            progress = within + (index + 1) / batches
+            optimizer.learning_rate.assign(learning_rate(progress, stage))
             chosen = order[index * batch : (index + 1) * batch]
             noise = rng.uniform(-1, 1, (len(chosen), IMAGE_SIZE, IMAGE_SIZE)).astype(np.float32)
-            loss, right = step(x_train[chosen], y_train[chosen], noise, np.float32(epsilon(progress, recipe)))
+            eps = np.float32(epsilon(progress, stage, recipe))
+            loss, right = steps[number](x_train[chosen], y_train[chosen], noise, eps)
             loss_sum += float(loss)
             correct += int(right)
         check = robust_accuracy(model, x_check, y_check, recipe["epsilon"], steps=20, seed=epoch)
         clean = float((predict_proba(model, x_check).argmax(axis=1) == y_check).mean())
         state["epochs_done"] = epoch + 1
         state["seconds"] += time.perf_counter() - started
+        eps_now = epsilon(within + 1, stage, recipe)
         state["history"].append(
             {
                 "epoch": epoch + 1,
-                "epsilon": epsilon(epoch + 1, recipe),
+                "stage": number + 1,
+                "epsilon": eps_now,
                 "train_loss": loss_sum / batches,
                 "train_adversarial_accuracy": correct / (batches * batch),
                 "check_clean": clean,
@@ -178,17 +222,18 @@ def main(fresh: bool) -> None:
             }
         )
         best = check > state["best_check"]
+        note = ""
         if best:
             state["best_epoch"], state["best_check"] = epoch + 1, check
-        elif epsilon(epoch + 1, recipe) == recipe["epsilon"] and check < state["best_check"] - recipe["collapse"]:
-            state["stopped"] = stopped = f"the PGD check fell from {state['best_check']:.3f} to {check:.3f}"
+        elif eps_now == recipe["epsilon"] and check < state["best_check"] - recipe["collapse"]:
+            note = f"; stage stopped: the PGD check fell from {state['best_check']:.3f} to {check:.3f}"
+            state.setdefault("stopped", []).append(f"stage {number + 1} after epoch {epoch + 1}{note[15:]}")
+            state["epochs_done"] = epoch + 1 - within + stage["epochs"]  # on to the next stage
         save_state(model, optimizer, state, best=best)
         print(
-            f"epoch {epoch + 1}/{recipe['epochs']}: {time.perf_counter() - started:.0f} s"
-            f", ε {epsilon(epoch + 1, recipe)}, train loss {loss_sum / batches:.3f}"
-            f", check clean {clean:.3f}, PGD-20 {check:.3f}"
-            + (" (best)" if best else "")
-            + (f"; stopped: {stopped}" if stopped else ""),
+            f"epoch {epoch + 1}/{total} (stage {number + 1}): {time.perf_counter() - started:.0f} s"
+            f", ε {eps_now}, train loss {loss_sum / batches:.3f}"
+            f", check clean {clean:.3f}, PGD-20 {check:.3f}" + (" (best)" if best else "") + note,
             flush=True,
         )
     model.set_weights(load_weights(RUN_DIR / "best.npz"))
