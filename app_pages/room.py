@@ -9,13 +9,13 @@ WALL_SIZE = 60  # newest drawings shown
 REFRESH_SECONDS = 1.0  # how often an open Room page asks whether the wall changed
 
 st.title("The room")
-if ui.presenting():  # the projector: the code large, for the phones still to join
-    ui.join_panel(width=300 if ui.screen() == 1080 else 200)
 st.caption(
     "Drawings visitors chose to share from the Draw page, anonymous, newest first, with what the network read: green "
     f"when it read what they meant. Kept in this server's memory only, the last {CAPACITY}."
 )
 room = ui.room()
+if ui.presenting():  # the projector: the code large, for the phones still to join
+    ui.join_panel(width=300 if ui.screen() == 1080 else 200)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)

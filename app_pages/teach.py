@@ -139,8 +139,14 @@ with handwriting_tab:
             if probabilities is not None
             else "**Draw a digit; correct the network where it is wrong.**"
         )
-        meant = st.segmented_control("I meant", list(range(10)), default=read, key=f"meant_{read}")
-        if st.button("Add this drawing", icon=":material/add:", disabled=drawing is None or meant is None):
+        # required: pressing the chosen digit again keeps it (it used to unchoose it and turn Add off unexplained)
+        meant = st.segmented_control("I meant", list(range(10)), default=read, key=f"meant_{read}", required=True)
+        if st.button(
+            "Add this drawing",
+            icon=":material/add:",
+            disabled=drawing is None,
+            help="Draw a digit first" if drawing is None else f"Keep it as a {meant}",
+        ):
             mine.add(str(meant), drawing)
             clear("hand_canvas")
             st.rerun()

@@ -35,7 +35,10 @@ with by_style:
     attribute = st.segmented_control(
         "Trait", list(ATTRIBUTES), default=lowest.attribute, required=True, key="slice_attribute"
     )
-    st.caption(ATTRIBUTES[attribute][0] + ". Whiskers: 95% Wilson intervals. Click a bar to see its mistakes.")
+    st.caption(
+        ATTRIBUTES[attribute][0] + ". Bars: the share misread. Whiskers: 95% Wilson intervals. "
+        "Click a bar to see its mistakes."
+    )
     group = groups[attribute]
     click = st.plotly_chart(
         slice_figure(group, overall=result.accuracy, worst_label=lowest.label),

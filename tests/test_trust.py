@@ -116,3 +116,18 @@ def test_shift_curves_start_at_the_clean_accuracy_and_fall(default_model, mnist)
     assert curves["rotation"][-1] < clean - 0.3 and curves["noise"][-1] < 0.5
     with pytest.raises(ValueError, match="unknown shift"):
         shifted(images, "melt", 1)
+
+
+def test_the_slice_chart_draws_errors_from_zero_so_bar_lengths_compare_honestly():
+    from core.figures.trust import slice_figure
+    from core.pictures.slices import Slice
+
+    group = [
+        Slice("thickness", "thin", np.arange(1000), 994, wilson_interval(994, 1000)),  # 0.6% misread
+        Slice("thickness", "thick", np.arange(1000), 997, wilson_interval(997, 1000)),  # 0.3% misread
+    ]
+    figure = slice_figure(group, overall=0.9955, worst_label="thin")
+    bars = figure.data[0]
+    np.testing.assert_allclose(bars.y, [0.006, 0.003])
+    assert figure.layout.yaxis.range[0] == 0  # twice the errors, twice the bar
+    assert figure.layout.yaxis.range[1] >= 1 - group[0].interval[0]  # the worst whisker fits

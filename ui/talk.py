@@ -57,7 +57,10 @@ html {{ font-size: {base}px; }}
 [data-testid=stSidebar], [data-testid=stSidebarCollapsedControl], [data-testid=stHeader] {{ display: none; }}
 [data-testid=stMainBlockContainer] {{ padding: 0.6rem 2rem 1rem; max-width: 100%; }}
 [data-testid=stMain] [data-testid=stCaptionContainer] {{ color: inherit; }}  /* full contrast on a washed-out wall */
-[data-testid=stMain] [data-testid=stHeading] h1 {{ display: none; }}  /* the bar carries the chapter's title */
+/* the bar carries the chapter's title and takeaway: the page's own title and the caption under it give way */
+[data-testid=stMain] [data-testid=stElementContainer]:has(h1),
+[data-testid=stMain] [data-testid=stElementContainer]:has(h1) + [data-testid=stElementContainer]:has(
+  [data-testid=stCaptionContainer]) {{ display: none; }}
 .digitlab-talk-title {{ font-size: 2.1rem; font-weight: 800; line-height: 1.1; margin: 0; }}
 .digitlab-talk-takeaway {{ font-size: 1.25rem; font-weight: 600; margin: 0.3rem 0 0; }}
 .digitlab-talk-question {{ font-size: 1rem; margin: 0.2rem 0 0; }}
