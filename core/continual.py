@@ -13,14 +13,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
+from core import prepared
+from core.pictures.data import IMAGE_SIZE, MNIST_PATH, NUM_CLASSES, Mnist
 from core.runs.child import preload
 from core.runs.job import Job
 
@@ -98,6 +99,34 @@ class ContinualResult:
             return 0.0
         best = np.nanmax(self.accuracy[: done - 1, : done - 1], axis=0)
         return float(np.mean(best - self.accuracy[done - 1, : done - 1]))
+
+    def record(self) -> dict:
+        """The result as plain lists, for a file (core.prepared)."""
+        return {
+            "accuracy": self.accuracy,
+            "curve_steps": [step for step, _ in self.curves],
+            "curve_values": [list(values) for _, values in self.curves],
+            "test_counts": list(self.test_counts),
+        }
+
+    @classmethod
+    def from_record(cls, config: ContinualConfig, record: dict, seconds: float = 0.0) -> ContinualResult:
+        curves = [
+            (int(step), np.asarray(values))
+            for step, values in zip(record["curve_steps"], record["curve_values"], strict=True)
+        ]
+        counts = tuple(int(count) for count in record["test_counts"])
+        return cls(config, np.asarray(record["accuracy"], np.float64), curves, counts, seconds)
+
+
+def reference(config: ContinualConfig) -> ContinualResult | None:
+    """This configuration's run, prepared ahead from the bundled data (scripts/prepare.py); None if not prepared."""
+    record = prepared.load(reference_kind(config), MNIST_PATH, asdict(config))
+    return None if record is None else ContinualResult.from_record(config, record)
+
+
+def reference_kind(config: ContinualConfig) -> str:
+    return f"continual-{config.method}-{config.scenario}"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Results computed ahead for the shipped models, so that a talk's chapter shows its point at once.
+"""Results computed ahead, so that a talk's chapter shows its point at once.
 
-`python -m scripts.prepare` computes each kind of result for each shipped model into assets/prepared/. A result
-carries the SHA-256 of the model file it came from and the settings it was computed with (which digits, which
-ε or shifts): when either no longer matches, the result is stale and `load` does not return it.
+`python -m scripts.prepare` computes each kind of result for each shipped model (robustness curves, the stress
+test), and reference runs that train their own network (a Remember run per method, from the data set), into
+assets/prepared/. A result carries the SHA-256 of the file it came from (the model, or the data) and the settings
+it was computed with (which digits, which ε or shifts, the run's configuration): when either no longer matches, the
+result is stale and `load` does not return it.
 """
 
 from __future__ import annotations
@@ -40,9 +42,11 @@ def compute(model: keras.Model, kind: str, images: np.ndarray, labels: np.ndarra
     return KINDS[kind][0](model, images, labels)
 
 
-def _settings(kind: str) -> dict:
-    _, digits, settings = KINDS[kind]
-    return {"digits": digits, **settings}
+def _settings(kind: str, settings: dict | None) -> dict:
+    if settings is not None:
+        return settings
+    _, digits, fixed = KINDS[kind]
+    return {"digits": digits, **fixed}
 
 
 def _path(kind: str, model_file: Path) -> Path:
@@ -60,14 +64,15 @@ def checksum(model_file: Path) -> str:
     return _checksum(model_file, status.st_size, status.st_mtime)
 
 
-def save(kind: str, model_file: Path, result: dict[str, np.ndarray], seconds: float) -> Path:
+def save(kind: str, model_file: Path, result: dict, seconds: float, settings: dict | None = None) -> Path:
+    """Write a result of `kind` computed from `model_file` (a model, or the data a reference run trained on)."""
     PREPARED_DIR.mkdir(exist_ok=True)
     path = _path(kind, model_file)
     record = {
         "kind": kind,
         "model_file": model_file.name,
         "model_sha256": checksum(model_file),
-        "settings": _settings(kind),
+        "settings": _settings(kind, settings),
         "seconds_to_compute": round(seconds, 1),
         "result": {name: np.asarray(values).tolist() for name, values in result.items()},
     }
@@ -75,13 +80,14 @@ def save(kind: str, model_file: Path, result: dict[str, np.ndarray], seconds: fl
     return path
 
 
-def load(kind: str, model_file: Path) -> dict[str, np.ndarray] | None:
-    """The prepared result of `kind` for the model in `model_file`; None if there is none or it is stale."""
+def load(kind: str, model_file: Path, settings: dict | None = None) -> dict[str, np.ndarray] | None:
+    """The prepared result of `kind` from `model_file` (and `settings`, for a reference run); None if there is none
+    or it is stale."""
     path = _path(kind, model_file)
     try:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if record.get("model_sha256") != checksum(model_file) or record.get("settings") != _settings(kind):
+    if record.get("model_sha256") != checksum(model_file) or record.get("settings") != _settings(kind, settings):
         return None
     return {name: np.asarray(values, np.float64) for name, values in record["result"].items()}

@@ -1,24 +1,42 @@
-"""Compute ahead what the pages show first for each shipped model, so a talk's chapters answer at once.
+"""Compute ahead what the pages show first, so a talk's chapters answer at once.
 
-Run from the repository root after a shipped model changes (a few minutes on 2 cores):
-  python -m scripts.prepare                      # every kind of result for every shipped model
-  python -m scripts.prepare --kind shift --model "Baseline MLP"
-Writes assets/prepared/<kind>-<model file>.json, each with the checksum of the model file it came from: a page
-shows a result only while it matches (core/prepared.py).
+Run from the repository root after a shipped model or a default changes (about 5 minutes on 2 cores):
+  python -m scripts.prepare                      # every kind of result for every shipped model, and the references
+  python -m scripts.prepare --kind shift --model "Baseline MLP" --no-references
+Writes assets/prepared/<kind>-<file>.json, each with the checksum of the file it came from (a model, or the data a
+reference run trained on) and its settings: a page shows a result only while both match (core/prepared.py).
+The references are one Remember run per method, with the page's defaults.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import asdict
 
-from core import prepared
+from core import continual, prepared
 from core.models import SHIPPED_MODELS, lasting, load_default_model, shipped_paths
-from core.pictures.data import load_mnist
+from core.pictures.data import MNIST_PATH, load_mnist
 
 
-def main(kinds: list[str], labels: list[str]) -> None:
+def references(data) -> None:
+    """One Remember run per method with the page's defaults: the page shows it before a visitor runs their own."""
+    for method in continual.METHODS:
+        config = continual.ContinualConfig(method=method)
+        started = time.perf_counter()
+        result = continual.run(config, data)
+        seconds = time.perf_counter() - started
+        kind = continual.reference_kind(config)
+        path = prepared.save(kind, MNIST_PATH, result.record(), seconds, settings=asdict(config))
+        print(
+            f"Remember, {method}: average {result.average_accuracy:.1%} in {seconds:.1f} s -> {path.name}", flush=True
+        )
+
+
+def main(kinds: list[str], labels: list[str], with_references: bool) -> None:
     data = load_mnist()
+    if with_references:
+        references(data)
     for label in labels:
         model_file = shipped_paths(label)[0]
         model = lasting(load_default_model(model_file))
@@ -34,5 +52,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kind", action="append", choices=list(prepared.KINDS), help="one kind (default: all)")
     parser.add_argument("--model", action="append", choices=list(SHIPPED_MODELS), help="one model (default: all)")
+    parser.add_argument("--no-references", action="store_true", help="leave the Remember runs as they are")
     args = parser.parse_args()
-    main(args.kind or list(prepared.KINDS), args.model or list(SHIPPED_MODELS))
+    main(args.kind or list(prepared.KINDS), args.model or list(SHIPPED_MODELS), not args.no_references)

@@ -47,3 +47,19 @@ def test_the_attack_page_shows_prepared_curves_at_once_and_runs_them_live_on_req
     app.button(key="live_robustness").click().run()
     assert not app.exception
     assert not any("Prepared ahead" in caption.value for caption in app.caption)
+
+
+def test_remember_opens_on_fine_tunings_forgetting_prepared_ahead_and_other_settings_are_not_prepared():
+    from core.continual import METHODS, ContinualConfig, reference
+
+    for method in METHODS:  # every method's defaults: the page answers at once whichever is chosen
+        assert reference(ContinualConfig(method=method)) is not None, method
+    forgetting = reference(ContinualConfig(method="finetune"))
+    assert forgetting.tasks_done == 5 and forgetting.forgetting > 0.5  # the problem, before the remedy
+    assert reference(ContinualConfig(method="replay", buffer_per_class=10)) is None  # not what was prepared
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.switch_page("app_pages/remember.py").run()
+    assert not app.exception
+    assert app.segmented_control(key="continual_method").value == "finetune"
+    assert any("Prepared ahead" in caption.value for caption in app.caption)
+    assert len(app.get("plotly_chart")) == 2  # the matrix and the curves, before any run
