@@ -7,6 +7,7 @@ from core.room import CAPACITY, HARDEST_MIN_DRAWINGS
 
 WALL_SIZE = 60  # newest drawings shown
 REFRESH_SECONDS = 1.0  # how often an open Room page asks whether the wall changed
+MATRIX_MIN_DRAWINGS = 10  # the room's confusion matrix is shown from this many shared drawings
 
 st.title("The room")
 st.caption(
@@ -46,7 +47,10 @@ def wall() -> None:
     matrix, hardest = st.columns([1.4, 1], gap="large")
     with matrix:
         st.markdown("**The room's confusion matrix**: rows what was meant, columns what the network read.")
-        st.plotly_chart(view.confusion, width="stretch", key="room_matrix")
+        if summary.count < MATRIX_MIN_DRAWINGS:  # a 10x10 grid of zeros around one drawing says nothing yet
+            st.caption(f"It fills in once {MATRIX_MIN_DRAWINGS} drawings have been shared.")
+        else:
+            st.plotly_chart(view.confusion, width="stretch", key="room_matrix", config={"displayModeBar": False})
     with hardest:
         st.markdown("**The room's hardest digits**")
         if not summary.hardest:

@@ -626,6 +626,8 @@ def test_a_shared_drawing_reaches_the_room_page_and_its_owner_can_take_it_back(a
     assert not app.exception
     assert app.metric[0].value == "1" and app.metric[1].value == "100%"
     assert "read 4, meant 4" in app.get("html")[0].proto.body
+    assert not app.get("plotly_chart")  # one drawing: no grid of zeros, a sentence instead
+    assert any("fills in once 10 drawings" in caption.value for caption in app.caption)
     other = new_session()
     other.switch_page("app_pages/room.py").run()
     assert other.metric[0].value == "1" and not [b for b in other.button if b.label.startswith("Take back")]
