@@ -46,10 +46,10 @@ for label in SHIPPED_MODELS:
         st.json(card, expanded=1)
 
 st.subheader("This server")
-st.markdown("**Limits**, set by environment variables")
-st.dataframe(limits(), hide_index=True, width="stretch")  # full width: the variables' names are long
 st.markdown("**Versions**")
 st.dataframe([{"package": name, "version": version} for name, version in versions().items()], hide_index=True)
+st.markdown("**Limits**, set by environment variables")
+st.dataframe(limits(), hide_index=True, width="stretch")  # full width: the variables' names are long
 st.markdown(
     f"**The host**: {HOST.memory_mb / 1024:.2f} GB of memory ({HOST.memory_from}) and {HOST.cpus:g} cores "
     f"({HOST.cpus_from}), as this server read them at start (`DIGITLAB_MEMORY_LIMIT` and `DIGITLAB_CPUS` override). "
