@@ -8,7 +8,7 @@ from core.figures.bars import probability_list
 from core.figures.pictures import pixel_picture, png_bytes, weight_picture
 from core.figures.robustness import robustness_figure
 from core.figures.style import PICTURE_WIDTH
-from core.models import predict_proba
+from core.models import ROBUST_MODEL, predict_proba
 
 ANY = "any wrong digit"
 
@@ -94,11 +94,13 @@ if explain.button("Explain the attacked picture", icon=":material/lightbulb:"):
 st.subheader("How robust is it?")
 st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")
 others = [name for name in ui.keras_labels() if name != label]  # an attack needs gradients: no .tflite file
+choices = ["nothing"] + others
 second = st.selectbox(
     "Compare with",
-    ["nothing"] + others,
+    choices,
+    index=choices.index(ROBUST_MODEL) if ROBUST_MODEL in choices else 0,  # the defence beside the attack
     key="attack_compare",
-    help="Your Keras models; a .tflite file has no gradients to attack.",
+    help="Any Keras model in the sidebar; a .tflite file has no gradients to attack.",
 )
 shown = [label] + ([second] if second in others else [])
 curves, ready = {}, []
@@ -110,3 +112,13 @@ for name in shown:
 st.plotly_chart(robustness_figure(curves, CURVE_EPS), width="stretch")
 if ready:
     ui.run_live(ready, "robustness")
+if second in others:
+    st.markdown("**How much change fools each, on this picture** (the smallest ε, PGD-20)")
+    if st.session_state.get("flips", (None,))[0] != image.tobytes():  # one picture's at a time, not a pile
+        st.session_state.flips = (image.tobytes(), {})
+    flips = st.session_state.flips[1]
+    for column, name in zip(st.columns(2), [label, second], strict=True):
+        if name not in flips:
+            flips[name] = ui.bounded(name, smallest_flip, image, message=f"Searching for {ui.as_text(name)}…")
+        flip = flips[name]
+        column.metric(ui.as_text(name), f"ε = {flip.eps:g}" if flip else f"over {CEILING}", border=True)

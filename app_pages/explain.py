@@ -3,11 +3,12 @@
 import streamlit as st
 
 import ui
-from core.explain import feature_maps, first_layer_weights
+from core.explain import feature_maps, first_layer_weights, saliency
+from core.explain import integrated_gradients as gradients
 from core.figures.bars import probability_list
 from core.figures.pictures import attribution_picture, pixel_picture, weight_picture
 from core.figures.style import PICTURE_WIDTH
-from core.models import predict_proba
+from core.models import ROBUST_MODEL, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
 MAPS_SHOWN = 16  # feature maps shown per conv layer
@@ -65,6 +66,19 @@ for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=T
         else:
             st.image(attribution_picture(values, image, signed=signed), width="stretch", output_format="PNG")
         st.caption(caption)
+
+if ui.active_label() != ROBUST_MODEL:  # a known effect of robust training, worth seeing
+    robust = ui.model(ROBUST_MODEL)
+    st.markdown(f"**Beside a network trained on attacks ({ROBUST_MODEL})**: its gradients follow the strokes")
+    columns = st.columns(4)
+    pairs = [("Gradient saliency", "saliency", saliency), ("Integrated gradients", "integrated_gradients", gradients)]
+    for index, (title, field, method) in enumerate(pairs):
+        for offset, (whose, values) in enumerate(
+            [("this model", getattr(explanation, field)), ("robust CNN", method(robust, image, target))]
+        ):
+            with columns[2 * index + offset]:
+                st.markdown(f"**{title}, {whose}**")
+                st.image(attribution_picture(values, image, signed=True), width="stretch", output_format="PNG")
 
 st.subheader("Inside the network")
 weights = first_layer_weights(model)

@@ -19,7 +19,8 @@ from core.runs.child import SHORT_LIVED, preload
 
 # The models that ship in assets/, by the name the sidebar shows: file stem of the .keras file
 # and of its model card (.json). The first is the default.
-SHIPPED_MODELS = {"Default CNN": "default_model", "Baseline MLP": "baseline_mlp"}
+ROBUST_MODEL = "Robust CNN, ε 0.3"  # trained on attacks at ε = 0.3 (scripts/train_robust.py)
+SHIPPED_MODELS = {"Default CNN": "default_model", "Baseline MLP": "baseline_mlp", ROBUST_MODEL: "robust_model"}
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
 MODEL_CARD_PATH = ASSETS_DIR / "default_model.json"
 

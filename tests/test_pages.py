@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, chart_traces
-from core.models import shipped_paths
+from core.models import SHIPPED_MODELS, shipped_paths
 from harness.photos import paste_digit
 
 TIMEOUT = 60  # seconds per run: the first one loads TensorFlow and the model
@@ -470,7 +470,7 @@ def test_a_file_that_is_not_a_model_is_refused_in_the_sidebar(app):
     upload_model(app, "notes.keras", b"these are my notes")
     assert not app.exception
     assert "not a .keras file" in app.sidebar.error[0].value
-    assert app.sidebar.selectbox(key="model_choice").options == ["Default CNN", "Baseline MLP"]
+    assert app.sidebar.selectbox(key="model_choice").options == list(SHIPPED_MODELS)
 
 
 def test_two_visitors_at_once_never_see_each_others_models_drawings_or_training(mnist):
@@ -488,7 +488,7 @@ def test_two_visitors_at_once_never_see_each_others_models_drawings_or_training(
     for page in ("app_pages/draw.py", "app_pages/train.py", "app_pages/explain.py"):  # while Alice trains
         bob.switch_page(page).run()
         assert not bob.exception
-        assert bob.sidebar.selectbox(key="model_choice").options == ["Default CNN", "Baseline MLP"]
+        assert bob.sidebar.selectbox(key="model_choice").options == list(SHIPPED_MODELS)
     assert "job" not in bob.session_state and not bob.get("progress")
     bob.switch_page("app_pages/draw.py").run()
     assert bob.metric[0].value == "–" and "Draw a digit on the black square" in bob.info[0].value
@@ -500,7 +500,7 @@ def test_two_visitors_at_once_never_see_each_others_models_drawings_or_training(
     alice.run()
     assert len(alice.session_state["registry"].runs) == 2  # her upload and her run
     bob.switch_page("app_pages/train.py").run()
-    assert bob.sidebar.selectbox(key="model_choice").options == ["Default CNN", "Baseline MLP"]
+    assert bob.sidebar.selectbox(key="model_choice").options == list(SHIPPED_MODELS)
     assert "registry" not in bob.session_state or not bob.session_state["registry"].runs
 
 
@@ -538,7 +538,7 @@ def test_about_page_shows_versions_model_cards_credit_and_limits(app):
     assert not app.exception
     versions = app.dataframe[0].value
     assert {"python", "streamlit", "keras", "numpy"} <= set(versions["package"])
-    assert [e.label.split(":")[0] for e in app.main.expander] == ["Default CNN", "Baseline MLP"]
+    assert [e.label.split(":")[0] for e in app.main.expander] == ["Default CNN", "Baseline MLP", "Robust CNN, ε 0.3"]
     assert "99.59%" in app.main.expander[0].label
     assert any("CC BY-SA 3.0" in m.value for m in app.markdown)
     assert "DIGITLAB_MAX_MODELS" in app.dataframe[1].value["variable"].tolist()
