@@ -321,21 +321,26 @@ class Visitor:
         with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
 
-    def _drain(self) -> None:
-        """Take what has arrived outside a run this visitor asked for."""
+    def _drain(self) -> Run | None:
+        """What has arrived outside a run this visitor asked for (a run the server began on its own), if anything."""
+        if self._messages.empty():
+            return None
         elsewhere = Run(sent=time.perf_counter())
         while not self._messages.empty():
             arrived, forward = self._messages.get_nowait()
             if forward is None:
                 raise ConnectionClosed(None, None)
             self._take(forward, arrived, elsewhere)
+        return elsewhere
 
     async def watch(self, seconds: float) -> list[Run]:
         """Keep the tab open for `seconds`, rerunning its timed fragments as the browser does (a training's
         progress, the room's wall)."""
         runs, until = [], time.perf_counter() + seconds
         while (left := until - time.perf_counter()) > 0:
-            self._drain()  # runs the server began on its own (a fragment's st.rerun, a page switch) register timers
+            began = self._drain()  # a run the server began on its own (a fragment's st.rerun, a page switch)
+            if began is not None:
+                runs.append(began)
             interval = min(self.ticking.values(), default=left)
             await asyncio.sleep(min(interval, left))
             for fragment in list(self.ticking):

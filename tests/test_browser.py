@@ -162,10 +162,13 @@ def test_replay_runs_to_the_end_and_fills_the_matrix(app_url):
     with browser_page() as page:
         page.goto(f"{app_url}/remember")
         page.wait_for_selector(IDLE, timeout=90_000)
+        page.get_by_role("radio", name="Replay").click()  # the page opens on fine-tuning's forgetting
+        wait_idle(page)
         page.get_by_role("button", name="Run").click()
+        page.get_by_role("button", name="Stop").wait_for(timeout=60_000)  # this run's, not the prepared one's matrix
         page.get_by_text("after 0/1").first.wait_for(timeout=60_000)  # the first row of the matrix
         page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=120_000)
-        page.get_by_text("Replay 50/digit · class").wait_for(state="attached", timeout=30_000)  # joins the table
+        page.get_by_text("Replay 50/digit · class").wait_for(state="attached", timeout=60_000)  # joins the table
         wait_idle(page)
         cells = page.evaluate(
             "() => [...document.querySelectorAll('.js-plotly-plot')[0].querySelectorAll('text')]"
