@@ -119,6 +119,6 @@ if second in others:
     flips = st.session_state.flips[1]
     for column, name in zip(st.columns(2), [label, second], strict=True):
         if name not in flips:
-            flips[name] = ui.bounded(name, smallest_flip, image, message=f"Searching for {ui.as_text(name)}…")
+            flips[name] = ui.smallest_change(name, image)
         flip = flips[name]
         column.metric(ui.as_text(name), f"ε = {flip.eps:g}" if flip else f"over {CEILING}", border=True)

@@ -25,6 +25,7 @@ from ui.models import (
     run_live,
     shipped_model,
     shipped_model_card,
+    smallest_change,
     test_probabilities,
 )
 from ui.pictures import (
@@ -115,6 +116,7 @@ __all__ = [
     "shipped_model",
     "shipped_model_card",
     "show_refusal",
+    "smallest_change",
     "temperature",
     "test_probabilities",
     "test_styles",

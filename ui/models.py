@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from core import prepared
+from core.attacks import Flip, smallest_flip
 from core.explain import Explanation, explain
 from core.models import (
     SHIPPED_MODELS,
@@ -193,6 +194,20 @@ def explanation(label: str, image: np.ndarray, target: int) -> Explanation:
     if label in SHIPPED_MODELS:
         return _shipped_explanation(label, np.asarray(image, np.float32), int(target))
     return explain(model(label), image, target)
+
+
+@st.cache_data(max_entries=256, show_spinner="Searching for the smallest change that fools it…")
+def _shipped_flip(label: str, image: np.ndarray) -> Flip | None:
+    return smallest_flip(shipped_model(label), image)
+
+
+def smallest_change(label: str, image: np.ndarray) -> Flip | None:
+    """The smallest ε that fools a sidebar model on `image` (PGD-20). A shipped model's is the same for everyone,
+    so it is kept for the server, as explanations are: a room following onto Attack searches once, not once a phone.
+    """
+    if label in SHIPPED_MODELS:
+        return _shipped_flip(label, np.asarray(image, np.float32))
+    return bounded(label, smallest_flip, image, message=f"Searching for {as_text(label)}…")
 
 
 def _prepared(label: str, kind: str) -> dict | None:
