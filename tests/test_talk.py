@@ -93,7 +93,7 @@ def test_a_presenter_leads_three_phones_through_three_chapters_and_one_stops_fol
         assert phones[2].evaluate("location.pathname") == "/"  # it stayed where it stopped following
         assert presenter.get_by_role("button", name="Next").is_disabled()  # the chosen talk's last chapter
         # Remember opens on the problem (fine-tuning's forgetting), not on the remedy.
-        phones[0].get_by_role("radio", name="Fine-tune").wait_for(timeout=30_000)
+        phones[0].get_by_role("radio", name="Fine-tune").wait_for(state="attached", timeout=60_000)
         assert phones[0].get_by_role("radio", name="Fine-tune").get_attribute("aria-checked") == "true"
         presenter.keyboard.press("ArrowLeft")  # the arrow keys drive the talk too
         presenter.locator(".digitlab-talk-title", has_text="How it errs").wait_for(timeout=30_000)
