@@ -58,6 +58,12 @@ def _checksum(path: Path, size: int, modified: float) -> str:
     return file_sha256(path)
 
 
+@functools.lru_cache(maxsize=64)
+def _record(path: Path, size: int, modified: float) -> dict:
+    """A prepared file, parsed once per version of it: pages ask on every rerun."""
+    return json.loads(path.read_text())
+
+
 def checksum(model_file: Path) -> str:
     """The model file's SHA-256, read once per version of the file."""
     status = model_file.stat()
@@ -85,7 +91,8 @@ def load(kind: str, model_file: Path, settings: dict | None = None) -> dict[str,
     or it is stale."""
     path = _path(kind, model_file)
     try:
-        record = json.loads(path.read_text())
+        status = path.stat()
+        record = _record(path, status.st_size, status.st_mtime)
     except (OSError, ValueError):
         return None
     if record.get("model_sha256") != checksum(model_file) or record.get("settings") != _settings(kind, settings):
