@@ -107,7 +107,7 @@ def drawing_and_reading(mode: str) -> None:
                 f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page."
             )
         if reading:
-            ui.share_with_room(reading)
+            ui.correction_button(reading, ui.share_with_room(reading))
 
 
 drawing_and_reading(mode)

@@ -69,6 +69,7 @@ with st.expander("Hyperparameters", expanded=False):
             "augment": "Augmentation",
             "validation_share": "Validation share",
             "adversarial_eps": "Adversarial training ε",
+            "drop_suspects": "Leave out suspected label errors",
             "seed": "Seed",
         },
     }

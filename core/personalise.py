@@ -30,12 +30,15 @@ def personalize(
     *,
     replay: Mnist,
     seed: int = 0,
+    replay_digits: int = REPLAY,
+    copies: int = PERSONAL_COPIES,
     on_progress: Callable[[float], None] | None = None,
 ) -> keras.Model:
     """A copy of `model` fine-tuned on a visitor's drawings of digits, with MNIST digits mixed in.
 
     images (n, 28, 28) in [0, 1], digits (n,) what each drawing means. Batch normalisation keeps its
-    statistics (a few dozen drawings would skew them), and REPLAY training digits keep the rest in mind.
+    statistics (a few dozen drawings would skew them), and `replay_digits` training digits keep the rest in mind;
+    each drawing is learnt in `copies` distorted copies.
     """
     images = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     digits = np.asarray(digits)
@@ -49,9 +52,9 @@ def personalize(
         if isinstance(layer, layers.BatchNormalization):
             layer.trainable = False  # Keras 3: a frozen batch norm also runs in inference mode
     rng = np.random.default_rng(seed)
-    picked = rng.choice(len(replay.y_train), REPLAY, replace=False)
-    pictures = np.concatenate([distorted(images, PERSONAL_COPIES, seed=seed), replay.x_train[picked] / np.float32(255)])
-    answers = np.concatenate([np.repeat(digits, PERSONAL_COPIES), replay.y_train[picked]])
+    picked = rng.choice(len(replay.y_train), replay_digits, replace=False)
+    pictures = np.concatenate([distorted(images, copies, seed=seed), replay.x_train[picked] / np.float32(255)])
+    answers = np.concatenate([np.repeat(digits, copies), replay.y_train[picked]])
     tuned.compile(optimizer=keras.optimizers.Adam(PERSONAL_RATE), loss="sparse_categorical_crossentropy")
     steps = PERSONAL_EPOCHS * math.ceil(len(pictures) / 64)
 

@@ -87,6 +87,15 @@ CHAPTERS = (
         "Your drawings are the test the lab never saw: this is how it does on this room's handwriting.",
         "Whose digits did it get wrong?",
     ),
+    Chapter(
+        "data",
+        "The data is the program",
+        "app_pages/data.py",
+        "The room's misread drawings, labelled by their authors, are the data it lacked: tuned on half, it reads "
+        "the other half.",
+        "Will it read your digit now?",
+        {"part": "engine"},
+    ),
 )
 BY_ID = {chapter.id: chapter for chapter in CHAPTERS}
 MAX_CHAPTERS = 3 * len(CHAPTERS)  # a chosen path may repeat chapters, not without end

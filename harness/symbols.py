@@ -7,6 +7,7 @@ black 280×280 canvas in a random pen width, as the Draw page's canvas gives it 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -31,6 +32,25 @@ STROKES: dict[str, list[list[tuple[float, float]]]] = {
     "○": [_arc(0.5, 0.5, 0.5, 0.5, -math.pi / 2, 1.5 * math.pi + 0.2, 40)],
     "△": [[(0.5, 0.0), (1.0, 1.0), (0.0, 1.0), (0.5, 0.0)]],
 }
+# Digits as one hand might write them, for the data engine's tests and bench (a style is how they are drawn).
+DIGIT_STROKES: dict[str, list[list[tuple[float, float]]]] = {
+    "0": [_arc(0.5, 0.5, 0.42, 0.5, -math.pi / 2, 1.5 * math.pi + 0.15, 40)],
+    "1": [[(0.3, 0.2), (0.55, 0.0), (0.55, 1.0)]],
+    "2": [_arc(0.5, 0.3, 0.4, 0.3, math.pi * 1.05, math.pi * 2.25, 20) + [(0.05, 1.0), (0.95, 1.0)]],
+    "3": [
+        _arc(0.45, 0.25, 0.4, 0.25, math.pi * 1.1, math.pi * 2.5, 20)
+        + _arc(0.45, 0.73, 0.45, 0.27, -math.pi / 2, math.pi * 0.85, 20)
+    ],
+    "4": [[(0.65, 0.0), (0.0, 0.65), (1.0, 0.65)], [(0.72, 0.3), (0.72, 1.0)]],
+    "5": [[(0.9, 0.0), (0.2, 0.0), (0.15, 0.45)] + _arc(0.48, 0.7, 0.42, 0.3, -math.pi * 0.75, math.pi * 0.8, 20)],
+    "6": [[(0.75, 0.0), (0.35, 0.3), (0.1, 0.65)] + _arc(0.5, 0.72, 0.4, 0.28, math.pi, 3 * math.pi, 30)],
+    "7": [[(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]],
+    "8": [
+        _arc(0.5, 0.25, 0.3, 0.25, math.pi / 2, 2.5 * math.pi, 30)
+        + _arc(0.5, 0.73, 0.38, 0.27, -math.pi / 2, 1.5 * math.pi, 30)
+    ],
+    "9": [_arc(0.45, 0.3, 0.38, 0.3, 0, 2 * math.pi, 30) + [(0.83, 0.3), (0.75, 1.0)]],
+}
 LOOK_ALIKES = ["+", "×", "←", "→", "b", "d", "✓", "★"]  # the issue's eight, pairs that differ by a turn or a mirror
 
 
@@ -44,13 +64,30 @@ def _dense(stroke: list, step: float = 0.02) -> np.ndarray:
     return np.array(points)
 
 
-def draw_symbol(symbol: str, rng: np.random.Generator, *, canvas: int = 280) -> np.ndarray:
+@dataclass(frozen=True)
+class Style:
+    """How a hand draws: each drawing takes its values uniformly from these ranges."""
+
+    angle: tuple[float, float] = (-15, 15)  # degrees, turned clockwise from upright
+    slant: tuple[float, float] = (-0.2, 0.2)  # horizontal shift per unit of height (y down): > 0 leans left
+    size: tuple[float, float] = (0.35, 0.8)  # the drawing's height, as a share of the canvas
+    width: tuple[float, float] = (14, 30)  # pen width in canvas pixels
+    wobble: float = 0.006  # a hand's drift per point of the stroke, in units of the drawing's size
+
+
+HAND = Style()
+# Thick strokes leaning hard left on a page turned anticlockwise, as a left hand on a tilted phone might draw:
+# a style the default network reads poorly (about 58% right), for the data engine's tests and bench
+LEFT_LEANING = Style(angle=(-30, -15), slant=(0.8, 1.1), size=(0.45, 0.8), width=(34, 46), wobble=0.008)
+
+
+def draw_symbol(symbol: str, rng: np.random.Generator, *, canvas: int = 280, style: Style = HAND) -> np.ndarray:
     """One drawing of `symbol` as the canvas gives it: (canvas, canvas, 4) uint8, white strokes on black."""
-    angle = math.radians(rng.uniform(-15, 15))
-    slant = rng.uniform(-0.2, 0.2)
-    size = rng.uniform(0.35, 0.8) * canvas
+    angle = math.radians(rng.uniform(*style.angle))
+    slant = rng.uniform(*style.slant)
+    size = rng.uniform(*style.size) * canvas
     aspect = rng.uniform(0.8, 1.2)
-    width = int(rng.uniform(14, 30))
+    width = int(rng.uniform(*style.width))
     rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     shear = np.array([[1, slant], [0, 1]])
     transform = rotation @ shear @ np.diag([size * aspect, size])
@@ -58,9 +95,9 @@ def draw_symbol(symbol: str, rng: np.random.Generator, *, canvas: int = 280) -> 
     centre = rng.uniform(margin, canvas - margin, 2) if canvas > 2 * margin else np.full(2, canvas / 2)
     image = Image.new("L", (canvas, canvas), 0)
     pen = ImageDraw.Draw(image)
-    for stroke in STROKES[symbol]:
+    for stroke in {**STROKES, **DIGIT_STROKES}[symbol]:
         points = _dense(stroke)
-        wobble = np.cumsum(rng.normal(0, 0.006, points.shape), axis=0)  # a hand drifts, it does not jump
+        wobble = np.cumsum(rng.normal(0, style.wobble, points.shape), axis=0)  # a hand drifts, it does not jump
         points = (points + wobble - 0.5) @ transform.T + centre
         pen.line([tuple(p) for p in points], fill=255, width=width, joint="curve")
         for x, y in points[[0, -1]]:  # round pen ends
@@ -69,13 +106,15 @@ def draw_symbol(symbol: str, rng: np.random.Generator, *, canvas: int = 280) -> 
     return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
-def drawings(symbols: list[str], per_symbol: int, *, seed: int) -> tuple[list[np.ndarray], list[str]]:
+def drawings(
+    symbols: list[str], per_symbol: int, *, seed: int, style: Style = HAND
+) -> tuple[list[np.ndarray], list[str]]:
     """`per_symbol` drawings of each symbol (canvas RGBA) and their names, interleaved."""
     rng = np.random.default_rng(seed)
     pictures, names = [], []
     for _ in range(per_symbol):
         for symbol in symbols:
-            pictures.append(draw_symbol(symbol, rng))
+            pictures.append(draw_symbol(symbol, rng, style=style))
             names.append(symbol)
     return pictures, names
 

@@ -4,6 +4,7 @@ Pages call `ui.<name>`; each name lives in the module of its concept.
 """
 
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
+from ui.data import correction_button
 from ui.models import (
     active_label,
     active_model,
@@ -71,6 +72,7 @@ __all__ = [
     "as_text",
     "bounded",
     "calibration",
+    "correction_button",
     "choose_picture",
     "derived",
     "drawing_canvas",

@@ -105,8 +105,8 @@ def visitor_token() -> str:
     return st.session_state.setdefault("room_token", secrets.token_hex(16))
 
 
-def share_with_room(reading: Reading) -> None:
-    """The Draw page's "Share with the room": which digit the visitor meant, and the share itself."""
+def share_with_room(reading: Reading) -> int:
+    """The Draw page's "Share with the room": which digit the visitor meant (returned), and the share itself."""
     meant_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
     meant = meant_column.selectbox("I meant", range(10), index=reading.digit, key="room_meant")
     if button_column.button("Share with the room", icon=":material/groups:", width="stretch"):
@@ -121,6 +121,7 @@ def share_with_room(reading: Reading) -> None:
         "visitors see each other's work. You can take yours back there."
     )
     st.page_link("app_pages/room.py", label="See the room's wall", icon=":material/groups:")
+    return meant
 
 
 @st.cache_resource(show_spinner=False)

@@ -43,6 +43,7 @@ CHOICES: dict[str, tuple | range] = {
     "augment": (False, True),
     "validation_share": _stops(0.05, 0.3, 0.05),
     "adversarial_eps": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3),
+    "drop_suspects": (0, 100, 300, 1_000, 3_000),
     "seed": range(2**31),
 }
 
@@ -85,6 +86,7 @@ class TrainConfig:
     augment: bool = False  # random rotation, scale, shear, shift and stroke width, like drawings
     validation_share: float = 0.1  # share of the training subset held out to validate each epoch
     adversarial_eps: float = 0.0  # > 0: train on FGSM attacks (random start) changing pixels by up to this; slower
+    drop_suspects: int = 0  # leave out the training digits most suspected of a wrong label (core.data_quality)
     seed: int = 0  # same config and seed, same curves
 
     def validate(self) -> None:

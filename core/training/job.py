@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import keras
 
@@ -32,6 +32,7 @@ class TrainingJob(Job):
         data: Mnist,
         *,
         distillation: Distillation | None = None,
+        corrections: Mapping[int, int | None] | None = None,
         max_seconds: float = MAX_SECONDS,
         owner: str | None = None,
         owner_present: Callable[[], bool] | None = None,
@@ -48,7 +49,7 @@ class TrainingJob(Job):
         expected = min(self.cost.seconds * pace(running() + 1, HOST.cpus), max_seconds)
         super().__init__(
             _train_task,
-            (config, data, distillation),
+            (config, data, distillation, dict(corrections or {})),
             memory_mb=memory_mb,
             max_seconds=max_seconds,
             expected_seconds=expected,
@@ -83,13 +84,28 @@ class TrainingJob(Job):
         seconds = self.progress.seconds if self.progress else 0.0
         accuracy, robust = score(model, self.config, self.data)
         teacher = self.args[2].teacher_name if self.args[2] else None
+        corrected = len(self.args[3])
         self.result = TrainResult(
-            model, history, accuracy, seconds, stopped=True, robust_accuracy=robust, teacher=teacher
+            model,
+            history,
+            accuracy,
+            seconds,
+            stopped=True,
+            robust_accuracy=robust,
+            teacher=teacher,
+            corrected=corrected,
         )
 
 
 def _train_task(
-    config: TrainConfig, data: Mnist, distillation: Distillation | None, *, on_progress, should_stop, keep
+    config: TrainConfig,
+    data: Mnist,
+    distillation: Distillation | None,
+    corrections: dict[int, int | None],
+    *,
+    on_progress,
+    should_stop,
+    keep,
 ) -> TrainResult:
     """In the child: train, hand over the model as soon as it is fitted (Stop need not wait for the scoring)."""
     result = train(
@@ -99,6 +115,7 @@ def _train_task(
         should_stop=should_stop,
         on_fitted=lambda model: keep(model_bytes(model)),
         distillation=distillation,
+        corrections=corrections,
     )
     return dataclasses.replace(result, model=None)  # the model came with "kept"
 

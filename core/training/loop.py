@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import keras
@@ -13,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.attacks import ATTACKS, robustness_curve
+from core.data_quality import cleaned
 from core.distill import Distillation, Distiller, wrap
 from core.models import build_cnn, build_mlp, predict_proba
 from core.pictures.augment import augment_batch
@@ -22,9 +24,9 @@ from core.training.config import TrainConfig, split
 
 
 def training_dataset(
-    images: np.ndarray, labels: np.ndarray, *, batch_size: int, epochs: int, seed: int, augment: bool
+    images: np.ndarray, labels: np.ndarray, *, batch_size: int, epochs: int | None, seed: int, augment: bool
 ) -> tf.data.Dataset:
-    """Shuffled (B, 28, 28) float32 batches for `epochs` epochs; images stay uint8 until batched."""
+    """Shuffled (B, 28, 28) float32 batches for `epochs` epochs (None: for ever); images stay uint8 until batched."""
     data = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
     data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).batch(batch_size).repeat(epochs)
 
@@ -61,6 +63,7 @@ class TrainResult:
     stopped: bool  # True if should_stop ended training early
     robust_accuracy: float | None = None  # adversarially trained: PGD-20 accuracy at its ε on ROBUST_TEST_DIGITS
     teacher: str | None = None  # distilled: the teacher's name
+    corrected: int = 0  # training labels a person corrected or left out for this run
 
 
 def build(config: TrainConfig) -> keras.Model:
@@ -172,24 +175,31 @@ def train(
     on_fitted=None,
     report_every: int = 25,
     distillation: Distillation | None = None,
+    corrections: Mapping[int, int | None] | None = None,
 ) -> TrainResult:
     """Train the network `config` describes on MNIST; report progress and stop early when asked.
 
     `on_fitted(model)` is called when fitting ends, before the (slower) evaluation on the test set.
     With a `distillation`, the network learns from its teacher's answers as well as from the labels.
+    `corrections` ({training index: digit, or None to leave it out}) and `config.drop_suspects` clean the
+    training digits; the run takes as many steps as on the digits as they are, so the two compare.
     """
     config.validate()
     keras.utils.set_random_seed(config.seed)
     train_indices, validation_indices = split(config, data.y_train)
     steps_per_epoch = math.ceil(len(train_indices) / config.batch_size)
+    subset_size = len(train_indices)
+    train_indices, train_labels = cleaned(
+        train_indices, data.y_train, drop=config.drop_suspects, corrections=corrections
+    )
 
     model = compiled_model(config, steps_per_epoch, distillation)  # what fit() trains
     network = model.network if isinstance(model, FastAdversarialTraining | Distiller) else model  # what is kept
     batches = training_dataset(
         data.x_train[train_indices],
-        data.y_train[train_indices],
+        train_labels,
         batch_size=config.batch_size,
-        epochs=config.epochs,
+        epochs=config.epochs if len(train_labels) == subset_size else None,  # fewer digits: as many steps
         seed=config.seed,
         augment=config.augment,
     ).map(lambda x, y: (x, tf.one_hot(y, NUM_CLASSES)))
@@ -220,7 +230,8 @@ def train(
     hand_over()
     accuracy, robust = score(network, config, data)
     teacher = distillation.teacher_name if distillation else None
-    return TrainResult(network, reporter.history, accuracy, seconds, reporter.stopped, robust, teacher)
+    corrected = len(corrections or {})
+    return TrainResult(network, reporter.history, accuracy, seconds, reporter.stopped, robust, teacher, corrected)
 
 
 ROBUST_TEST_DIGITS = 1_000  # PGD-20 on all 10,000 test digits would take a minute more per run

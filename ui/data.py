@@ -1,0 +1,168 @@
+"""The data a visitor judges and gathers: their votes on suspected label errors, and drawings they corrected."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core import data_quality
+from core.data_engine import MAX_SLICE, Slice
+from core.figures.pictures import enlarge
+from core.pictures.data import IMAGE_SIZE
+from core.reading import Reading
+from ui.models import mnist, registry
+from ui.runs import follow
+from ui.stage import room
+from ui.text import as_text
+
+PAGE, MOST_SHOWN = 12, 120  # suspects shown at once, and at most
+MAX_CORRECTIONS = 200  # drawings a visitor keeps with the digit they meant (the newest)
+MAX_VOTES = 1_000  # suspects one visitor may judge: their corrections train a run
+NEITHER = "Neither"  # a vote that the digit is no clear digit at all: leave it out
+
+
+@st.cache_resource(show_spinner="Ranking the digits by how suspect their labels are…")
+def suspects(split: str) -> list[int]:
+    """The split's digits, most suspect first: one ranking for the whole server."""
+    return data_quality.suspects(split)
+
+
+@st.cache_resource(show_spinner=False)
+def out_of_sample(split: str) -> np.ndarray:
+    return data_quality.out_of_sample(split)
+
+
+def votes() -> dict[tuple[str, int], str]:
+    """This visitor's verdicts: (split, index) -> "label", "network" or NEITHER."""
+    return st.session_state.setdefault("data_votes", {})
+
+
+def vote(split: str, index: int, verdict: str | None) -> None:
+    kept = votes()
+    if verdict is None:
+        kept.pop((split, index), None)
+    elif (split, index) in kept or len(kept) < MAX_VOTES:
+        kept[(split, index)] = verdict
+
+
+def suspect_gallery(split: str) -> None:
+    """The split's most suspect digits, a page at a time, each with the visitor's vote on its label."""
+    ranking, probabilities = suspects(split), out_of_sample(split)
+    images, labels = data_quality.digits(split, mnist())
+    shown = st.session_state.setdefault(f"data_shown_{split}", PAGE)
+    columns = st.columns(4)
+    for rank, index in enumerate(ranking[:shown]):
+        label, said = int(labels[index]), int(probabilities[index].argmax())
+        options = {"label": str(label), "network": str(said), NEITHER: NEITHER}
+        if said == label:
+            del options["network"]
+        with columns[rank % 4].container(border=True):
+            picture, words = st.columns([1, 1.4], vertical_alignment="center")
+            picture.image(enlarge(images[index] / 255.0, 3), width=84)
+            words.markdown(f"**#{rank + 1}**  \nlabelled **{label}**  \nread as **{said}** ({probabilities[index, said]:.0%})")
+            verdict = st.segmented_control(
+                "It is a…",
+                list(options),
+                format_func=options.get,
+                default=votes().get((split, index)),
+                key=f"vote_{split}_{index}",
+            )
+            vote(split, index, verdict)
+    if shown < MOST_SHOWN and st.button(f"Show {PAGE} more", icon=":material/expand_more:"):
+        st.session_state[f"data_shown_{split}"] = shown + PAGE
+        st.rerun()
+
+
+def corrections() -> dict[int, int | None]:
+    """The training labels this visitor voted wrong: index -> the network's digit, or None (no clear digit)."""
+    probabilities = out_of_sample("train")
+    fixed = {}
+    for (split, index), verdict in votes().items():
+        if split == "train" and verdict != "label":
+            fixed[index] = int(probabilities[index].argmax()) if verdict == "network" else None
+    return fixed
+
+
+def keep_correction(reading: Reading, meant: int) -> None:
+    """Keep a drawing the network misread, with the digit its author meant, for the data engine."""
+    kept = st.session_state.setdefault("corrected_drawings", [])
+    kept.append(((np.clip(reading.image, 0, 1) * 255).astype(np.uint8), int(meant)))
+    del kept[:-MAX_CORRECTIONS]
+
+
+def correction_button(reading: Reading, meant: int) -> None:
+    """The Draw page's "No, it's a 4": keeps a misread drawing for the data engine (the Data page)."""
+    kept = len(own_corrections())
+    if meant == reading.digit:
+        st.caption(f"Read wrong? Pick the digit you meant above, then keep it for the data engine ({kept} kept).")
+        return
+    if st.button(f"No, it's a {meant}: keep it for the data engine", icon=":material/add_task:"):
+        keep_correction(reading, meant)
+        st.toast(f"Kept as a {meant}: the Data page's engine learns from it.", icon=":material/add_task:")
+
+
+def own_corrections() -> list[tuple[np.ndarray, int]]:
+    return st.session_state.get("corrected_drawings", [])
+
+
+def engine_slice(with_room: bool, with_own: bool) -> Slice:
+    """The drawings the engine learns from: the room's shared ones and this visitor's corrections, newest last."""
+    shares = room().latest(MAX_SLICE)[::-1] if with_room else []
+    images = [share.image for share in shares] + [image for image, _ in own_corrections()] * with_own
+    meant = [share.meant for share in shares] + [digit for _, digit in own_corrections()] * with_own
+    if not images:
+        return Slice(np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32), np.zeros(0, np.int64))
+    return Slice.of(np.stack(images[-MAX_SLICE:]), meant[-MAX_SLICE:])
+
+
+def _running() -> bool:
+    job = st.session_state.get("data_job")
+    return job is not None and job.running
+
+
+def cleaning_run(reference: dict[str, float] | None) -> None:
+    """The cleaned run's progress, refreshed every second while it trains, then its test accuracy beside the same
+    run on the digits as they are."""
+    st.fragment(run_every=1.0 if _running() else None)(_cleaning_run)(reference)
+
+
+def _cleaning_run(reference: dict[str, float] | None) -> None:
+    job = st.session_state.get("data_job")
+    if job is not None and follow(job, key="data"):
+        return
+    if job is not None and job.error:
+        st.error(job.error)
+    elif job is not None and job.result is not None and not st.session_state.get("data_job_saved"):
+        registry().add(job.config, job.result)
+        st.session_state.data_job_saved = True
+        st.session_state.data_cleaned = (job.result.test_accuracy, job.config.drop_suspects, job.result.corrected)
+        st.rerun()  # the whole page: the sidebar lists the new model
+    as_is, cleaned = st.columns(2)
+    if reference is None:
+        as_is.info("The run on the digits as they are is not prepared: `python -m scripts.prepare`.")
+    else:
+        as_is.metric("Test accuracy, digits as they are", f"{reference['test_accuracy']:.2%}", border=True)
+    if "data_cleaned" in st.session_state:
+        accuracy, dropped, corrected = st.session_state.data_cleaned
+        change = f"{(accuracy - reference['test_accuracy']) * 100:+.2f} points" if reference else None
+        cleaned.metric("Cleaned", f"{accuracy:.2%}", change, border=True)
+        cleaned.caption(f"{dropped:,} suspects left out, {corrected} of your corrections; it is in your models.")
+
+
+def engine_result() -> None:
+    """What the engine's last turn changed, for this visitor."""
+    if "data_engine" not in st.session_state:
+        return
+    result, name = st.session_state.data_engine
+    st.success(f"Added {as_text(name)} to your models: pick it in the sidebar to draw with it.")
+    held, tests = st.columns(2)
+    before, after = result.slice_read
+    held.metric(
+        f"The {result.held_out} held-out drawings read right",
+        f"{after:.0%}",
+        f"{(after - before) * 100:+.0f} points",
+        border=True,
+    )
+    before, after = result.test_read
+    tests.metric("MNIST test digits read right", f"{after:.2%}", f"{(after - before) * 100:+.2f} points", border=True)
+    st.caption(f"Tuned on {result.tuned_on} drawings in {result.seconds:.0f} s.")
