@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, sync_playwright
 
+from harness.symbols import DIGIT_STROKES, STROKES
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,50 +36,8 @@ CHROMIUM_ARGS = [
 ]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
-# Strokes of hand-drawn digits in unit coordinates (0..1 across the drawing's box).
 NO_READING = "–"  # the Prediction's value before anything is drawn (app_pages/draw.py)
-DIGIT_STROKES = {
-    "1": [[(0.35, 0.2), (0.55, 0.0), (0.55, 1.0)]],
-    "0": [[(0.5 + 0.35 * math.sin(a), 0.5 - 0.5 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))]],
-    "7": [[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]],
-    "2": [[(0.15, 0.25), (0.3, 0.05), (0.6, 0.0), (0.85, 0.2), (0.8, 0.45), (0.1, 1.0), (0.9, 1.0)]],
-    "3": [
-        [
-            (0.15, 0.1),
-            (0.5, 0.0),
-            (0.8, 0.15),
-            (0.75, 0.4),
-            (0.45, 0.5),
-            (0.8, 0.6),
-            (0.85, 0.85),
-            (0.5, 1.0),
-            (0.15, 0.9),
-        ]
-    ],
-    "4": [[(0.6, 0.0), (0.1, 0.65), (0.9, 0.65)], [(0.65, 0.3), (0.65, 1.0)]],
-    "5": [[(0.85, 0.0), (0.2, 0.0), (0.15, 0.45), (0.5, 0.38), (0.8, 0.5), (0.85, 0.75), (0.6, 0.98), (0.15, 0.9)]],
-    "6": [
-        [
-            (0.75, 0.0),
-            (0.4, 0.2),
-            (0.2, 0.55),
-            (0.25, 0.85),
-            (0.5, 1.0),
-            (0.75, 0.85),
-            (0.75, 0.6),
-            (0.5, 0.5),
-            (0.25, 0.65),
-        ]
-    ],
-    "8": [
-        [(0.5 + 0.22 * math.sin(a), 0.24 - 0.24 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))],
-        [(0.5 + 0.3 * math.sin(a), 0.74 - 0.26 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))],
-    ],
-    "9": [[(0.75, 0.3), (0.5, 0.45), (0.25, 0.3), (0.3, 0.05), (0.6, 0.0), (0.75, 0.2), (0.7, 0.6), (0.6, 1.0)]],
-    # Symbols for the Teach page
-    "+": [[(0.5, 0.0), (0.5, 1.0)], [(0.0, 0.5), (1.0, 0.5)]],
-    "×": [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]],
-}
+STROKES_BY_NAME = {**DIGIT_STROKES, **STROKES}  # what draw_digit can draw: digits, and symbols for Teach
 
 
 def free_port() -> int:
@@ -217,7 +177,7 @@ def canvas_box(page: Page) -> dict:
 def draw_digit(page: Page, digit: str, *, x: float, y: float, size: float, canvas: int = 0) -> None:
     """Draw `digit` (or a symbol) with the mouse in the canvas square (x, y, size) given in canvas fractions."""
     box = page.locator(CANVAS).nth(canvas).bounding_box()
-    for stroke in DIGIT_STROKES[digit]:
+    for stroke in STROKES_BY_NAME[digit]:
         points = [
             (box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"]) for u, v in stroke
         ]
@@ -246,7 +206,7 @@ def touch_digit(page: Page, digit: str, *, x: float, y: float, size: float, step
     """Draw `digit` with a finger: CDP touch events with a point every `step` px, as a touch screen reports them."""
     session = page.context.new_cdp_session(page)
     box = page.locator(CANVAS).first.bounding_box()
-    for stroke in DIGIT_STROKES[digit]:
+    for stroke in STROKES_BY_NAME[digit]:
         corners = [
             (box["x"] + (x + u * size) * box["width"], box["y"] + (y + v * size) * box["height"]) for u, v in stroke
         ]

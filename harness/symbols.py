@@ -32,24 +32,45 @@ STROKES: dict[str, list[list[tuple[float, float]]]] = {
     "○": [_arc(0.5, 0.5, 0.5, 0.5, -math.pi / 2, 1.5 * math.pi + 0.2, 40)],
     "△": [[(0.5, 0.0), (1.0, 1.0), (0.0, 1.0), (0.5, 0.0)]],
 }
-# Digits as one hand might write them, for the data engine's tests and bench (a style is how they are drawn).
-DIGIT_STROKES: dict[str, list[list[tuple[float, float]]]] = {
-    "0": [_arc(0.5, 0.5, 0.42, 0.5, -math.pi / 2, 1.5 * math.pi + 0.15, 40)],
-    "1": [[(0.3, 0.2), (0.55, 0.0), (0.55, 1.0)]],
-    "2": [_arc(0.5, 0.3, 0.4, 0.3, math.pi * 1.05, math.pi * 2.25, 20) + [(0.05, 1.0), (0.95, 1.0)]],
+# Hand-drawn digits, as the browser tests draw them and the data engine's tests and bench style them.
+DIGIT_STROKES = {
+    "1": [[(0.35, 0.2), (0.55, 0.0), (0.55, 1.0)]],
+    "0": [[(0.5 + 0.35 * math.sin(a), 0.5 - 0.5 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))]],
+    "7": [[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]],
+    "2": [[(0.15, 0.25), (0.3, 0.05), (0.6, 0.0), (0.85, 0.2), (0.8, 0.45), (0.1, 1.0), (0.9, 1.0)]],
     "3": [
-        _arc(0.45, 0.25, 0.4, 0.25, math.pi * 1.1, math.pi * 2.5, 20)
-        + _arc(0.45, 0.73, 0.45, 0.27, -math.pi / 2, math.pi * 0.85, 20)
+        [
+            (0.15, 0.1),
+            (0.5, 0.0),
+            (0.8, 0.15),
+            (0.75, 0.4),
+            (0.45, 0.5),
+            (0.8, 0.6),
+            (0.85, 0.85),
+            (0.5, 1.0),
+            (0.15, 0.9),
+        ]
     ],
-    "4": [[(0.65, 0.0), (0.0, 0.65), (1.0, 0.65)], [(0.72, 0.3), (0.72, 1.0)]],
-    "5": [[(0.9, 0.0), (0.2, 0.0), (0.15, 0.45)] + _arc(0.48, 0.7, 0.42, 0.3, -math.pi * 0.75, math.pi * 0.8, 20)],
-    "6": [[(0.75, 0.0), (0.35, 0.3), (0.1, 0.65)] + _arc(0.5, 0.72, 0.4, 0.28, math.pi, 3 * math.pi, 30)],
-    "7": [[(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]],
+    "4": [[(0.6, 0.0), (0.1, 0.65), (0.9, 0.65)], [(0.65, 0.3), (0.65, 1.0)]],
+    "5": [[(0.85, 0.0), (0.2, 0.0), (0.15, 0.45), (0.5, 0.38), (0.8, 0.5), (0.85, 0.75), (0.6, 0.98), (0.15, 0.9)]],
+    "6": [
+        [
+            (0.75, 0.0),
+            (0.4, 0.2),
+            (0.2, 0.55),
+            (0.25, 0.85),
+            (0.5, 1.0),
+            (0.75, 0.85),
+            (0.75, 0.6),
+            (0.5, 0.5),
+            (0.25, 0.65),
+        ]
+    ],
     "8": [
-        _arc(0.5, 0.25, 0.3, 0.25, math.pi / 2, 2.5 * math.pi, 30)
-        + _arc(0.5, 0.73, 0.38, 0.27, -math.pi / 2, 1.5 * math.pi, 30)
+        [(0.5 + 0.22 * math.sin(a), 0.24 - 0.24 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))],
+        [(0.5 + 0.3 * math.sin(a), 0.74 - 0.26 * math.cos(a)) for a in (i / 20 * 2 * math.pi for i in range(21))],
     ],
-    "9": [_arc(0.45, 0.3, 0.38, 0.3, 0, 2 * math.pi, 30) + [(0.83, 0.3), (0.75, 1.0)]],
+    "9": [[(0.75, 0.3), (0.5, 0.45), (0.25, 0.3), (0.3, 0.05), (0.6, 0.0), (0.75, 0.2), (0.7, 0.6), (0.6, 1.0)]],
 }
 LOOK_ALIKES = ["+", "×", "←", "→", "b", "d", "✓", "★"]  # the eight, pairs that differ by a turn or a mirror
 
@@ -77,7 +98,7 @@ class Style:
 
 HAND = Style()
 # Thick strokes leaning hard left on a page turned anticlockwise, as a left hand on a tilted phone might draw:
-# a style the default network reads poorly (about 58% right), for the data engine's tests and bench
+# a style the default network reads poorly (about half right), for the data engine's tests and bench
 LEFT_LEANING = Style(angle=(-30, -15), slant=(0.8, 1.1), size=(0.45, 0.8), width=(34, 46), wobble=0.008)
 
 

@@ -302,3 +302,34 @@ def test_quantize_the_default_model_and_draw_with_its_int8_file(app_url):
         assert picker.input_value().startswith("tflite int8"), picker.input_value()
         draw_digit(page, "7", x=0.15, y=0.15, size=0.7)
         assert settled_prediction(page, "7") == "7"
+
+
+def test_data_page_vote_train_cleaned_and_run_the_engine_on_shared_drawings(app_url):
+    with browser_page() as page:
+        open_draw_page(page, app_url)
+        for number, digit in enumerate("0123456789"):  # the room's wall: one visitor's ten shared drawings
+            if number:
+                canvas_button(page, "Reset canvas & history")
+                assert settled_prediction(page, None) is None
+            draw_digit(page, digit, x=0.25, y=0.15, size=0.65)
+            wait_for_reading(page)
+            wait_idle(page)  # "I meant" starts at the digit read, as a visitor who agrees leaves it
+            page.wait_for_timeout(3200)  # one share per visitor every 3 s
+            page.get_by_role("button", name="Share with the room").click()
+            page.get_by_text("Shared with the room.").last.wait_for(timeout=30_000)
+
+        page.get_by_role("link", name="Data").click()
+        page.get_by_role("radio", name="Neither").first.wait_for(timeout=60_000)
+        page.get_by_role("radio", name="Neither").first.click()
+        page.get_by_text("You judged 1: 1 labels wrong").wait_for(timeout=30_000)
+        page.screenshot(path=SCREENSHOTS / "data-1280x720.png")
+
+        page.get_by_role("radio", name="Train on cleaner data").click()
+        page.get_by_role("button", name="Train on the cleaned digits").click()
+        page.get_by_text("Cleaned", exact=True).wait_for(timeout=180_000)
+
+        page.get_by_role("radio", name="The data engine").click()
+        page.get_by_text("drawings, each with the digit its author meant", exact=False).wait_for(timeout=30_000)
+        page.get_by_role("button", name="Run the engine").click()
+        page.get_by_text("Added engine", exact=False).wait_for(timeout=120_000)
+        page.screenshot(path=SCREENSHOTS / "data-engine-1280x720.png")

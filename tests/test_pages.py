@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, chart_traces
 from core.models import SHIPPED_MODELS, shipped_paths
+from core.pictures.preprocess import to_mnist
 from harness.photos import paste_digit
 
 TIMEOUT = 60  # seconds per run: the first one loads TensorFlow and the model
@@ -656,3 +657,69 @@ def test_a_run_past_the_servers_cap_waits_in_line_and_can_leave_it(app, monkeypa
     app.run()
     assert not app.session_state["job"].running
     assert any("left the line" in e.value for e in app.error)
+
+
+def test_data_page_votes_on_suspects_and_trains_on_the_cleaned_digits(app, mnist):
+    import time
+
+    from core import data_quality
+
+    app.switch_page("app_pages/data.py").run()
+    assert not app.exception and app.title[0].value == "The data is the program"
+    first = data_quality.suspects("test")[0]
+    vote = app.segmented_control(key=f"vote_test_{first}")
+    assert str(mnist.y_test[first]) in vote.options
+    vote.set_value("network").run()
+    assert "You judged 1: 1 labels wrong" in app.success[0].value
+    app.segmented_control[1].set_value("train").run()  # the training digits: a vote there is a correction
+    second = data_quality.suspects("train")[1]
+    app.segmented_control(key=f"vote_train_{second}").set_value("Neither").run()
+    app.segmented_control[0].set_value("cleaning").run()
+    assert not app.exception
+    assert app.metric[0].label == "Test accuracy, digits as they are"  # prepared ahead
+    assert app.toggle[0].label.startswith("With my 1 corrections") and app.toggle[0].value
+    app.select_slider[0].set_value(100).run()
+    next(b for b in app.button if b.label == "Train on the cleaned digits").click().run()
+    assert not app.exception
+    deadline = time.monotonic() + 180
+    while app.session_state["data_job"].running and time.monotonic() < deadline:
+        time.sleep(1)
+    app.run()  # the run's fragment files the model
+    app.run()
+    assert not app.exception
+    run = app.session_state["registry"].runs[-1]
+    assert "100 suspects left out · 1 labels corrected" in run.name
+    assert app.metric[1].label == "Cleaned" and run.name in app.sidebar.selectbox(key="model_choice").options
+
+
+def test_data_page_engine_tunes_on_the_rooms_drawings_and_a_visitors_correction(app):
+    import ui.stage
+    from harness.symbols import LEFT_LEANING, drawings
+
+    ui.stage.room().clear()
+    canvases, names = drawings([str(digit) for digit in range(10)], 2, seed=31, style=LEFT_LEANING)
+    for number, (canvas, name) in enumerate(zip(canvases, names, strict=True)):
+        image = (to_mnist(canvas) * 255).astype(np.uint8)
+        ui.stage.room().share(f"visitor {number}", image, meant=int(name), read=0, confidence=0.5)
+    app.query_params["part"] = "engine"
+    app.switch_page("app_pages/data.py").run()
+    assert not app.exception
+    assert any("20 drawings" in caption.value for caption in app.caption)
+    next(b for b in app.button if b.label == "Run the engine").click().run()
+    assert not app.exception
+    assert "Added engine 1 · Default CNN" in app.success[0].value
+    assert app.metric[0].label == "The 10 held-out drawings read right"
+    ui.stage.room().clear()
+    app.switch_page("app_pages/data.py").run()  # an empty wall: the engine says where drawings come from
+    assert any("needs 10 drawings or more" in info.value for info in app.info)
+
+
+def test_draw_page_keeps_a_misread_drawing_for_the_data_engine(app, mnist):
+    index = int(np.flatnonzero(mnist.y_test == 4)[0])
+    app.session_state["drawing"] = paste_digit(mnist.x_test[index], size=120, top=40, left=60)
+    app.run()
+    app.selectbox(key="room_meant").set_value(9).run()
+    next(b for b in app.button if b.label.startswith("No, it's a 9")).click().run()
+    assert not app.exception
+    kept = app.session_state["corrected_drawings"]
+    assert len(kept) == 1 and kept[0][1] == 9 and kept[0][0].shape == (28, 28)

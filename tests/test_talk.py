@@ -18,7 +18,7 @@ def test_every_chapter_names_a_page_of_the_app_with_a_takeaway_and_a_question():
     for chapter in CHAPTERS:
         assert (ROOT / chapter.page).exists() and f'"{chapter.page}"' in app, chapter.page
         assert chapter.takeaway.endswith(".") and chapter.question.endswith("?"), chapter.id
-    assert [chapter.id for chapter in CHAPTERS][:2] == ["draw", "evaluate"] and CHAPTERS[-1].id == "room"
+    assert [chapter.id for chapter in CHAPTERS][:2] == ["draw", "evaluate"] and CHAPTERS[-1].id == "data"
 
 
 def test_a_speaker_chooses_and_orders_chapters_and_a_typo_is_told_not_dropped():
