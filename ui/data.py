@@ -59,7 +59,8 @@ def suspect_gallery(split: str) -> None:
         with columns[rank % 4].container(border=True):
             picture, words = st.columns([1, 1.4], vertical_alignment="center")
             picture.image(enlarge(images[index] / 255.0, 3), width=84)
-            words.markdown(f"**#{rank + 1}**  \nlabelled **{label}**  \nread as **{said}** ({probabilities[index, said]:.0%})")
+            sure = probabilities[index, said]
+            words.markdown(f"**#{rank + 1}**  \nlabelled **{label}**  \nread as **{said}** ({sure:.0%})")
             verdict = st.segmented_control(
                 "It is a…",
                 list(options),
