@@ -78,8 +78,9 @@ else:
     with_room = left.toggle("The room's shared drawings", value=True)
     with_own = right.toggle(f"My corrections from Draw ({len(ui.data.own_corrections())})", value=True)
     data_slice = ui.data.engine_slice(with_room, with_own)
+    count = len(data_slice.meant)
     st.caption(
-        f"{len(data_slice.meant)} drawing{'s' * (len(data_slice.meant) != 1)}, each with the digit its author meant. Half tune a copy of "
+        f"{count} drawing{'s' * (count != 1)}, each with the digit its author meant. Half tune a copy of "
         f"{ui.as_text(ui.active_label())} (with 4,000 MNIST digits replayed so it keeps the rest); the other half, "
         "never trained on, measure it. The copy joins your models: nobody else's model changes."
     )
