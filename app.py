@@ -44,6 +44,7 @@ sections = {
         st.Page("app_pages/trust.py", title="Trust", icon=":material/verified:"),
         st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
         st.Page("app_pages/attack.py", title="Attack", icon=":material/bolt:"),
+        st.Page("app_pages/privacy.py", title="Privacy", icon=":material/lock:"),
     ],
     "Stage": [
         st.Page("app_pages/room.py", title="Room", icon=":material/groups:"),

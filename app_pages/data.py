@@ -68,10 +68,11 @@ elif part == "cleaning":
         try:
             job = TrainingJob(config, ui.mnist(), corrections=fixes if use else None, **ui.job_owner())
             job.start()
-            st.session_state.data_job, st.session_state.data_job_saved = job, False
+            st.session_state.data_job = job
         except (ValueError, ServerBusyError) as error:
             st.error(str(error))
-    ui.data.cleaning_run(reference)
+    ui.training_run("data_job")
+    ui.data.cleaning_result(reference)
 
 else:
     left, right = st.columns(2)

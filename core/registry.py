@@ -35,6 +35,7 @@ def describe(number: int, config: TrainConfig, result: TrainResult) -> str:
     robust = f" · robust ε {config.adversarial_eps:g}" if config.adversarial_eps else ""
     cleaned = f" · {config.drop_suspects:,} suspects left out" if config.drop_suspects else ""
     cleaned += f" · {result.corrected} labels corrected" if result.corrected else ""
+    cleaned += f" · private ε {result.privacy.epsilon:.2g}" if result.privacy else ""
     return (
         f"run {number} · {config.architecture} · {config.optimizer} {config.learning_rate:.0e} · "
         f"{config.epochs} epochs{robust}{taught}{cleaned} · {result.test_accuracy:.1%}{stopped}"

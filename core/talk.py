@@ -59,6 +59,15 @@ CHAPTERS = (
         "Whose handwriting does it read worst?",
     ),
     Chapter(
+        "privacy",
+        "What it gives away",
+        "app_pages/privacy.py",
+        "A network can tell which digits it learnt from; trained with differential privacy it cannot, for a few "
+        "points of accuracy.",
+        "Could it tell whether your drawing was in its training set?",
+        {"part": "leak"},
+    ),
+    Chapter(
         "teach",
         "Learning new things",
         "app_pages/teach.py",

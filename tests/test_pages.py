@@ -723,3 +723,56 @@ def test_draw_page_keeps_a_misread_drawing_for_the_data_engine(app, mnist):
     assert not app.exception
     kept = app.session_state["corrected_drawings"]
     assert len(kept) == 1 and kept[0][1] == 9 and kept[0][0].shape == (28, 28)
+
+
+def test_privacy_page_trains_privately_and_shows_what_it_spent(app, monkeypatch):
+    import dataclasses
+    import time
+
+    from core.training import config as training_config
+
+    tiny = dataclasses.replace(training_config.PRESETS["private"], epochs=1, train_size=5_000)
+    monkeypatch.setitem(training_config.PRESETS, "private", tiny)  # the page's run, made short for the test
+    app.switch_page("app_pages/privacy.py").run()
+    assert not app.exception and app.title[0].value == "Privacy"
+    assert app.get("plotly_chart")  # accuracy against ε, shipped
+    app.select_slider[0].set_value(8.0).run()
+    next(b for b in app.button if b.label == "Train privately").click().run()
+    deadline = time.monotonic() + 120
+    while app.session_state["privacy_job"].running and time.monotonic() < deadline:
+        time.sleep(1)
+    app.run()
+    app.run()
+    assert not app.exception
+    run = app.session_state["registry"].runs[-1]
+    assert "private ε 8" in run.name and run.result.privacy.epsilon <= 8.0
+    assert [m.label for m in app.metric] == ["Test accuracy", "ε spent", "Noise multiplier"]
+    assert app.metric[1].value == f"{run.result.privacy.epsilon:.2f}"
+    stars = chart_traces(app.get("plotly_chart")[0])["your private runs"]
+    assert stars["x"] == [pytest.approx(run.result.privacy.epsilon)]
+
+
+def test_privacy_page_shows_the_attack_on_the_twins_and_plants_a_canary(app, mnist):
+    import time
+
+    app.query_params["part"] = "leak"
+    app.switch_page("app_pages/privacy.py").run()
+    assert not app.exception
+    traces = chart_traces(app.get("plotly_chart")[0])
+    assert any(name.startswith("without privacy: AUC") for name in traces)
+    assert app.metric[0].label == "Without privacy: the attack's AUC"
+    app.segmented_control[0].set_value("canary").run()
+    app.session_state["drawing"] = paste_digit(mnist.x_test[0], size=120, top=40, left=60)  # a 7 from Draw
+    app.run()
+    app.segmented_control(key="canary_label").set_value(3).run()  # planted with a wrong label: easy to remember
+    next(b for b in app.button if b.label == "Plant it and train both").click().run()
+    assert not app.exception
+    deadline = time.monotonic() + 300
+    while app.session_state["canary_job"].running and time.monotonic() < deadline:
+        time.sleep(1)
+    app.run()
+    assert not app.exception
+    without, private = app.session_state["canary_job"].result
+    assert without.rank == 1 and without.member  # learnt by heart
+    assert private.rank > 1 and private.epsilon < 10
+    assert app.metric[0].value == "#1 of 100"

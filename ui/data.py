@@ -10,8 +10,7 @@ from core.data_engine import MAX_SLICE, Slice
 from core.figures.pictures import enlarge
 from core.pictures.data import IMAGE_SIZE
 from core.reading import Reading
-from ui.models import mnist, registry
-from ui.runs import follow
+from ui.models import mnist
 from ui.stage import room
 from ui.text import as_text
 
@@ -116,38 +115,19 @@ def engine_slice(with_room: bool, with_own: bool) -> Slice:
     return Slice.of(np.stack(images[-MAX_SLICE:]), meant[-MAX_SLICE:])
 
 
-def _running() -> bool:
-    job = st.session_state.get("data_job")
-    return job is not None and job.running
-
-
-def cleaning_run(reference: dict[str, float] | None) -> None:
-    """The cleaned run's progress, refreshed every second while it trains, then its test accuracy beside the same
-    run on the digits as they are."""
-    st.fragment(run_every=1.0 if _running() else None)(_cleaning_run)(reference)
-
-
-def _cleaning_run(reference: dict[str, float] | None) -> None:
-    job = st.session_state.get("data_job")
-    if job is not None and follow(job, key="data"):
-        return
-    if job is not None and job.error:
-        st.error(job.error)
-    elif job is not None and job.result is not None and not st.session_state.get("data_job_saved"):
-        registry().add(job.config, job.result)
-        st.session_state.data_job_saved = True
-        st.session_state.data_cleaned = (job.result.test_accuracy, job.config.drop_suspects, job.result.corrected)
-        st.rerun()  # the whole page: the sidebar lists the new model
+def cleaning_result(reference: dict[str, float] | None) -> None:
+    """The cleaned run's test accuracy beside the same run on the digits as they are."""
     as_is, cleaned = st.columns(2)
     if reference is None:
         as_is.info("The run on the digits as they are is not prepared: `python -m scripts.prepare`.")
     else:
         as_is.metric("Test accuracy, digits as they are", f"{reference['test_accuracy']:.2%}", border=True)
-    if "data_cleaned" in st.session_state:
-        accuracy, dropped, corrected = st.session_state.data_cleaned
-        change = f"{(accuracy - reference['test_accuracy']) * 100:+.2f} points" if reference else None
-        cleaned.metric("Cleaned", f"{accuracy:.2%}", change, border=True)
-        cleaned.caption(f"{dropped:,} suspects left out, {corrected} of your corrections; it is in your models.")
+    result = st.session_state.get("data_job_result")
+    if result is not None:
+        change = f"{(result.test_accuracy - reference['test_accuracy']) * 100:+.2f} points" if reference else None
+        cleaned.metric("Cleaned", f"{result.test_accuracy:.2%}", change, border=True)
+        dropped = st.session_state.data_job.config.drop_suspects
+        cleaned.caption(f"{dropped:,} suspects left out, {result.corrected} of your corrections; it is in your models.")
 
 
 def engine_result() -> None:

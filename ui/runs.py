@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.runs.job import Job
+from ui.text import as_text
 
 
 def in_line(job: Job) -> bool:
@@ -53,3 +54,27 @@ def follow(job: Job, *, key: str) -> bool:
     if st.button("Stop", icon=":material/stop:", key=f"{key}_stop"):
         job.stop()
     return True
+
+
+def training_run(key: str) -> None:
+    """The training a page started (a TrainingJob in st.session_state[key]): its progress, refreshed every second
+    while it goes; once it ends, its model filed among this visitor's and its result kept in `{key}_result`, and
+    the page run again so that the sidebar and the page show it."""
+    job = st.session_state.get(key)
+    st.fragment(run_every=1.0 if job is not None and job.running else None)(_training_run)(key)
+
+
+def _training_run(key: str) -> None:
+    from ui.models import registry  # ui.models draws the sidebar: imported where a run is filed
+
+    job = st.session_state.get(key)
+    if job is None or follow(job, key=key):
+        return
+    if job.error:
+        st.error(job.error)
+    elif job.result is not None and st.session_state.get(f"{key}_result") is not job.result:
+        evicted = registry().add(job.config, job.result)
+        st.session_state[f"{key}_result"] = job.result
+        if evicted is not None:
+            st.toast(f"Removed your oldest model, {as_text(evicted.name)}, to make room.")
+        st.rerun()

@@ -34,6 +34,8 @@ STEP_SECONDS = 0.004  # fixed cost of one step: input pipeline, optimiser update
 START_SECONDS = 1.5  # a training process forking, receiving the data and building its graph
 MAX_STEP_SECONDS = 0.5  # one step's estimated time: Stop keeps the model after the step it interrupts (STOP_SECONDS)
 DATA_COPIES = 3  # a training subset is held as uint8 about three times (slice, tf.data, shuffle buffer)
+PRIVATE_GRADIENT_COPIES = 3  # per parameter and digit of a private step: its gradient, the clipped one, scratch
+PRIVATE_SLOWDOWN = 10.0  # a private step against a plain one of the same network (per-digit gradients)
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,20 @@ class Cost:
         )
 
 
+def _private_cnn(config: TrainConfig) -> Network:
+    """core.privacy's small CNN: 8x8 stride-2 conv to 14x14, pool to 13, 4x4 stride-2 conv to 5x5, pool to 4."""
+    first, second, units = config.filters, 2 * config.filters, config.dense_units
+    parameters = 64 * first + first + 16 * first * second + second + 16 * second * units + units
+    parameters += units * NUM_CLASSES + NUM_CLASSES
+    flops = 2 * (64 * first * 14 * 14 + 16 * first * second * 5 * 5 + 16 * second * units + units * NUM_CLASSES)
+    activations = 2 * IMAGE_SIZE * IMAGE_SIZE + (14 * 14 + 13 * 13) * first + (25 + 2 * 16) * second
+    return Network(parameters, activations + units + NUM_CLASSES, flops)
+
+
 def network(config: TrainConfig) -> Network:
     """Parameters, activations and arithmetic per digit of the network `config` describes."""
+    if config.architecture == "private_cnn":
+        return _private_cnn(config)
     normalise = config.batch_norm and config.architecture != "mlp"
     per_layer = 3 if normalise else 2  # outputs of the layer, its batch norm and its activation
     parameters, activations, flops = 0, IMAGE_SIZE * IMAGE_SIZE, 0
@@ -106,15 +120,20 @@ def estimate(config: TrainConfig) -> Cost:
         + config.train_size * pixels * DATA_COPIES
         + validation_digits * pixels * FLOAT_BYTES
     )
+    if config.dp_epsilon:  # each digit's own gradient, and its clipped copy, for a whole batch at once
+        variable_bytes += config.batch_size * net.parameters * FLOAT_BYTES * PRIVATE_GRADIENT_COPIES
     megabytes = BASE_MB + variable_bytes / 2**20
     steps = config.epochs * math.ceil(training_digits / config.batch_size)
     forward_passes = config.epochs * (3 * training_digits + validation_digits) + 10_000  # backward ~ 2 forward
     if config.adversarial_eps:  # each step attacks its batch first (a forward pass, a gradient), each epoch is checked
         forward_passes += config.epochs * (2 * training_digits + 2 * 10 * CHECK_DIGITS) + 2 * 20 * ROBUST_TEST_DIGITS
     per_pass = net.activations * SECONDS_PER_ACTIVATION + net.flops * SECONDS_PER_FLOP
+    if config.dp_epsilon:  # per-digit gradients: a vectorised map over the batch, far slower than one batch's
+        forward_passes += config.epochs * training_digits * 3 * (PRIVATE_SLOWDOWN - 1)
     seconds = START_SECONDS + steps * STEP_SECONDS + forward_passes * per_pass
     attacks = 2 if config.adversarial_eps else 0  # an attacked step first takes a forward and a gradient pass
-    step_seconds = STEP_SECONDS + config.batch_size * (3 + attacks) * per_pass
+    slowdown = PRIVATE_SLOWDOWN if config.dp_epsilon else 1
+    step_seconds = STEP_SECONDS + config.batch_size * (3 * slowdown + attacks) * per_pass
     return Cost(net, megabytes, seconds, step_seconds)
 
 

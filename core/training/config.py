@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ARCHITECTURES = ("mlp", "cnn", "deep_cnn")
+ARCHITECTURES = ("mlp", "cnn", "deep_cnn", "private_cnn")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "one_cycle", "warmup_cosine")
@@ -33,7 +33,7 @@ CHOICES: dict[str, tuple | range] = {
     "batch_norm": (False, True),
     "activation": ACTIVATIONS,
     "optimizer": OPTIMIZERS,
-    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1),
+    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0),
     "schedule": SCHEDULES,
     "weight_decay": (0.0, 1e-5, 1e-4, 1e-3, 1e-2),
     "label_smoothing": _stops(0.0, 0.3, 0.05),
@@ -44,6 +44,8 @@ CHOICES: dict[str, tuple | range] = {
     "validation_share": _stops(0.05, 0.3, 0.05),
     "adversarial_eps": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3),
     "drop_suspects": (0, 100, 300, 1_000, 3_000),
+    "dp_epsilon": (0.0, 1.0, 2.0, 3.0, 4.0, 8.0),
+    "dp_clip": (0.1, 0.3, 1.0, 3.0),
     "seed": range(2**31),
 }
 
@@ -68,7 +70,9 @@ def _is_choice(name: str, value) -> bool:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    architecture: str = "cnn"  # "mlp": dense only; "cnn": one conv per block; "deep_cnn": two convs per block
+    # "mlp": dense only; "cnn": one conv per block; "deep_cnn": two convs per block; "private_cnn": Papernot et al.'s
+    # small CNN for private training (two strided convs of `filters` and 2x that, no batch norm, ~26k parameters)
+    architecture: str = "cnn"
     conv_blocks: int = 2  # CNNs: each block halves the resolution and doubles the filters (1-3)
     filters: int = 16  # CNNs: filters in the first block
     dense_units: int = 128  # units of the hidden dense layer (the MLP's only hidden layer)
@@ -87,6 +91,8 @@ class TrainConfig:
     validation_share: float = 0.1  # share of the training subset held out to validate each epoch
     adversarial_eps: float = 0.0  # > 0: train on FGSM attacks (random start) changing pixels by up to this; slower
     drop_suspects: int = 0  # leave out the training digits most suspected of a wrong label (core.data_quality)
+    dp_epsilon: float = 0.0  # > 0: differentially private (DP-SGD) to this ε at δ = 1e-5, the noise solved for
+    dp_clip: float = 1.0  # private runs: each digit's gradient clipped to this L2 norm
     seed: int = 0  # same config and seed, same curves
 
     def validate(self) -> None:
@@ -103,6 +109,13 @@ class TrainConfig:
                 raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
             shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
             raise ValueError(f"{label} must be one of {shown}; got {value!r}")
+        if self.dp_epsilon and self.batch_norm and self.architecture in ("cnn", "deep_cnn"):
+            raise ValueError(
+                "A private run bounds what each digit does to a step; batch normalisation mixes the digits of a batch. "
+                "Turn batch normalisation off for a private run."
+            )
+        if self.dp_epsilon and self.adversarial_eps:
+            raise ValueError("A private run clips each digit's own gradient; set adversarial training ε to 0 for it.")
 
 
 PRESETS = {
@@ -115,6 +128,23 @@ PRESETS = {
     # Trained on FGSM attacks at ε = 0.1 (Wong et al. 2020): robust to PGD-20 at that ε where the default model
     # is not (bench/adversarial.py measures both).
     "robust": TrainConfig(batch_size=256, learning_rate=1e-2, epochs=4, adversarial_eps=0.1),
+    # Differentially private at ε = 3 (δ = 1e-5): DP-SGD on Papernot et al.'s tanh CNN (bench/privacy.py measures it).
+    # A small clipping norm with a large rate, as they tune it: most digits' gradients are clipped, so the rate sets
+    # the step and the noise stays small beside the sum of 512 clipped gradients.
+    "private": TrainConfig(
+        architecture="private_cnn",
+        dense_units=32,
+        dropout=0.0,
+        batch_norm=False,
+        activation="tanh",
+        optimizer="sgd",
+        learning_rate=3.0,
+        schedule="constant",
+        batch_size=512,
+        epochs=12,
+        dp_epsilon=3.0,
+        dp_clip=0.1,
+    ),
     # Under-fits in seconds: a demo of what too small a model and too little data do.
     "tiny_mlp": TrainConfig(
         architecture="mlp", dense_units=16, dropout=0.0, batch_norm=False, epochs=1, train_size=5_000, batch_size=64

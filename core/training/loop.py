@@ -4,6 +4,7 @@ optimiser and schedule, progress and Stop, and the test-set score.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from core.distill import Distillation, Distiller, wrap
 from core.models import build_cnn, build_mlp, predict_proba
 from core.pictures.augment import augment_batch
 from core.pictures.data import NUM_CLASSES, Mnist
+from core.privacy import PrivateTraining, Spend, build_private_cnn, noise_for
 from core.robust_training import FastAdversarialTraining, RobustCheck
 from core.training.config import TrainConfig, split
 
@@ -47,6 +49,7 @@ class Progress:
     steps: int  # steps in the whole run
     seconds: float  # since training started
     history: dict  # see TrainResult.history
+    privacy: Spend | None = None  # a private run's spend so far
 
     @property
     def seconds_left(self) -> float:
@@ -64,12 +67,15 @@ class TrainResult:
     robust_accuracy: float | None = None  # adversarially trained: PGD-20 accuracy at its ε on ROBUST_TEST_DIGITS
     teacher: str | None = None  # distilled: the teacher's name
     corrected: int = 0  # training labels a person corrected or left out for this run
+    privacy: Spend | None = None  # a private run's noise, clipping, sampling rate, steps taken and so its ε
 
 
 def build(config: TrainConfig) -> keras.Model:
     """The network a config describes."""
     if config.architecture == "mlp":
         return build_mlp(hidden_units=(config.dense_units,), dropout=config.dropout, activation=config.activation)
+    if config.architecture == "private_cnn":
+        return build_private_cnn(filters=config.filters, dense_units=config.dense_units, activation=config.activation)
     return build_cnn(
         conv_blocks=config.conv_blocks,
         convs_per_block=2 if config.architecture == "deep_cnn" else 1,
@@ -108,8 +114,11 @@ def _optimizer(config: TrainConfig, learning_rate) -> keras.optimizers.Optimizer
 class _Reporter(keras.callbacks.Callback):
     """Collects the curves, reports progress every few dozen steps, and stops when asked."""
 
-    def __init__(self, epochs: int, steps_per_epoch: int, on_progress, should_stop, every: int, on_stop=None) -> None:
+    def __init__(
+        self, epochs: int, steps_per_epoch: int, on_progress, should_stop, every: int, on_stop=None, privacy=None
+    ) -> None:
         super().__init__()
+        self.privacy = privacy
         self.epochs, self.steps_per_epoch, self.every = epochs, steps_per_epoch, every
         self.on_progress, self.should_stop, self.on_stop = on_progress, should_stop, on_stop
         self.history = {"train": [], "validation": []}
@@ -121,7 +130,8 @@ class _Reporter(keras.callbacks.Callback):
             history = {key: list(points) for key, points in self.history.items()}
             seconds = time.perf_counter() - self.start
             steps = self.epochs * self.steps_per_epoch
-            self.on_progress(Progress(self.epoch, self.epochs, self.step, steps, seconds, history))
+            spent = dataclasses.replace(self.privacy, steps=self.step) if self.privacy else None
+            self.on_progress(Progress(self.epoch, self.epochs, self.step, steps, seconds, history, spent))
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self.epoch = epoch + 1
@@ -143,17 +153,38 @@ class _Reporter(keras.callbacks.Callback):
         self._report()
 
 
-def compiled_model(config: TrainConfig, steps_per_epoch: int, distillation: Distillation | None = None) -> keras.Model:
+def private_spend(config: TrainConfig, training_digits: int, steps_per_epoch: int) -> Spend | None:
+    """A private run's noise, solved so that its planned steps spend `config.dp_epsilon`; None for a run without
+    privacy.
+
+    The batches are shuffled, fixed-size ones; the accountant counts each as a Poisson sample at the same rate, as
+    Abadi et al.'s and most DP-SGD code do.
+    """
+    if not config.dp_epsilon:
+        return None
+    sample_rate = min(1.0, config.batch_size / training_digits)
+    planned = config.epochs * steps_per_epoch
+    return Spend(noise_for(config.dp_epsilon, sample_rate, planned), config.dp_clip, sample_rate, planned)
+
+
+def compiled_model(
+    config: TrainConfig,
+    steps_per_epoch: int,
+    distillation: Distillation | None = None,
+    privacy: Spend | None = None,
+) -> keras.Model:
     """The network, optimiser, schedule and loss a config describes, ready to fit.
 
     With `adversarial_eps` the network comes wrapped in FastAdversarialTraining, with a distillation
-    in a Distiller: fit the wrapper, keep its `.network`.
+    in a Distiller, with `privacy` in PrivateTraining: fit the wrapper, keep its `.network`.
     """
     model = build(config)
-    if config.adversarial_eps and distillation is not None:
-        raise ValueError("a student is distilled without adversarial training: set adversarial ε to 0")
+    if (config.adversarial_eps or privacy) and distillation is not None:
+        raise ValueError("a student is distilled without adversarial training or privacy: set both to 0")
     if config.adversarial_eps:
         model = FastAdversarialTraining(model, config.adversarial_eps)
+    if privacy is not None:
+        model = PrivateTraining(model, privacy.noise_multiplier, privacy.clip, config.batch_size)
     if distillation is not None:
         distillation.validate()
         model = wrap(model, distillation)
@@ -193,8 +224,10 @@ def train(
         train_indices, data.y_train, drop=config.drop_suspects, corrections=corrections
     )
 
-    model = compiled_model(config, steps_per_epoch, distillation)  # what fit() trains
-    network = model.network if isinstance(model, FastAdversarialTraining | Distiller) else model  # what is kept
+    privacy = private_spend(config, len(train_indices), steps_per_epoch)
+    model = compiled_model(config, steps_per_epoch, distillation, privacy)  # what fit() trains
+    wrapped = isinstance(model, FastAdversarialTraining | Distiller | PrivateTraining)
+    network = model.network if wrapped else model  # what is kept
     batches = training_dataset(
         data.x_train[train_indices],
         train_labels,
@@ -212,7 +245,7 @@ def train(
             handed_over.append(True)
             on_fitted(network)
 
-    reporter = _Reporter(config.epochs, steps_per_epoch, on_progress, should_stop, report_every, hand_over)
+    reporter = _Reporter(config.epochs, steps_per_epoch, on_progress, should_stop, report_every, hand_over, privacy)
     callbacks = [reporter]
     if config.adversarial_eps:  # before the reporter, so each epoch's report carries its check
         labels = data.y_train[validation_indices]
@@ -231,7 +264,10 @@ def train(
     accuracy, robust = score(network, config, data)
     teacher = distillation.teacher_name if distillation else None
     corrected = len(corrections or {})
-    return TrainResult(network, reporter.history, accuracy, seconds, reporter.stopped, robust, teacher, corrected)
+    spent = dataclasses.replace(privacy, steps=reporter.step) if privacy else None
+    return TrainResult(
+        network, reporter.history, accuracy, seconds, reporter.stopped, robust, teacher, corrected, spent
+    )
 
 
 ROBUST_TEST_DIGITS = 1_000  # PGD-20 on all 10,000 test digits would take a minute more per run

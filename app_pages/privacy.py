@@ -1,0 +1,68 @@
+"""Privacy page: what a network gives away about its training digits, and what differential privacy costs."""
+
+import dataclasses
+
+import streamlit as st
+
+import ui
+import ui.privacy
+from core.figures.privacy import accuracy_by_epsilon, membership_roc
+from core.membership import MEMBERS, PRIVATE_TWIN, CanaryJob
+from core.privacy import DELTA, shipped_sweep
+from core.runs.line import ServerBusyError
+from core.training.budget import estimate
+from core.training.config import CHOICES, PRESETS
+from core.training.job import TrainingJob
+
+PARTS = {"cost": "What privacy costs", "leak": "What it gives away", "canary": "Will it remember you?"}
+
+st.title("Privacy")
+st.caption(
+    "A network can give away the digits it learnt from. Differential privacy bounds what any one digit can change "
+    f"in training: ε says how much (at δ = {DELTA:g}), and it costs accuracy."
+)
+asked = st.query_params.get("part")
+part = st.segmented_control(
+    "Show", list(PARTS), format_func=PARTS.get, default=asked if asked in PARTS else "cost", required=True
+)
+sweep = shipped_sweep()
+
+if part == "cost":
+    st.plotly_chart(accuracy_by_epsilon(sweep, ui.privacy.your_private_runs()), width="stretch")
+    epsilon = st.select_slider("ε of your private run", [e for e in CHOICES["dp_epsilon"] if e], value=3.0)
+    config = dataclasses.replace(PRESETS["private"], dp_epsilon=epsilon)
+    st.caption(
+        f"DP-SGD (Abadi et al. 2016): each digit's gradient clipped to {config.dp_clip:g}, Gaussian noise added to "
+        f"each batch of {config.batch_size}, {config.epochs} epochs, on Papernot et al.'s tanh CNN "
+        f"({estimate(config).network.parameters:,} parameters). About {estimate(config).seconds / 60:.0f} min here."
+    )
+    job = st.session_state.get("privacy_job")
+    if st.button("Train privately", type="primary", icon=":material/lock:", disabled=bool(job and job.running)):
+        try:
+            job = TrainingJob(config, ui.mnist(), **ui.job_owner())
+            job.start()
+            st.session_state.privacy_job = job
+        except (ValueError, ServerBusyError) as error:
+            st.error(str(error))
+    ui.training_run("privacy_job")
+    ui.privacy.private_result()
+
+elif part == "leak":
+    if sweep is None or "membership" not in sweep:
+        st.info("The membership attack's results are not shipped here: `python -m scripts.privacy_sweep`.")
+    else:
+        st.plotly_chart(membership_roc(sweep["membership"]), width="stretch")
+        ui.privacy.twins_metrics(sweep["membership"])
+    st.caption(
+        f"Two networks learn the same {MEMBERS:,} digits for {PRIVATE_TWIN.epochs} epochs: one without privacy, one "
+        "by DP-SGD. The attack (Yeom et al. 2018) calls a digit a member of the training set when the network's loss "
+        f"on it is low, and is scored on those {MEMBERS:,} digits against {MEMBERS:,} it never saw."
+    )
+
+else:
+    st.caption(
+        f"Draw something and give it a label: it is planted once among {MEMBERS:,} training digits, and two networks "
+        f"learn them, one without privacy and one private. Does each remember your drawing better than "
+        f"{ui.privacy.COPIES} slightly changed copies of it that were never planted?"
+    )
+    ui.privacy.canary_controls(CanaryJob)

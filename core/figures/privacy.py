@@ -1,0 +1,77 @@
+"""Privacy's figures: accuracy against ε, and the membership attack's ROC."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from core.figures.style import ACCENT, ATTACKED, MUTED
+
+
+def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) -> go.Figure:
+    """Test accuracy against ε (log scale): the shipped private runs, the same network without privacy as a line,
+    and the visitor's own private runs, marked."""
+    figure = go.Figure()
+    if sweep is not None:
+        points = sorted((row["epsilon"], row["test_accuracy"]) for row in sweep["private"])
+        figure.add_trace(
+            go.Scatter(
+                x=[e for e, _ in points],
+                y=[a for _, a in points],
+                mode="lines+markers",
+                name="private runs, shipped",
+                line={"color": MUTED},
+                hovertemplate="ε %{x:.2f}: %{y:.2%}<extra></extra>",
+            )
+        )
+        figure.add_hline(
+            y=sweep["baseline"]["test_accuracy"],
+            line={"dash": "dash", "color": ACCENT},
+            annotation_text=f"without privacy: {sweep['baseline']['test_accuracy']:.2%}",
+            annotation_position="bottom right",
+        )
+    if yours:
+        figure.add_trace(
+            go.Scatter(
+                x=[e for e, _ in yours],
+                y=[a for _, a in yours],
+                mode="markers",
+                name="your private runs",
+                marker={"color": ATTACKED, "size": 13, "symbol": "star"},
+                hovertemplate="yours: ε %{x:.2f}, %{y:.2%}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        xaxis={"title": "ε (δ = 1e-5): smaller is more private", "type": "log"},
+        yaxis={"title": "test accuracy", "tickformat": ".0%"},
+        height=340,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25},
+    )
+    return figure
+
+
+def membership_roc(twins: dict[str, dict]) -> go.Figure:
+    """The loss-threshold attack's ROC for the overfitting network and its private twin; a guess is the diagonal."""
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="a guess", line={"dash": "dot", "color": MUTED}))
+    names = {"overfit": ("without privacy", ACCENT), "private": ("private twin", ATTACKED)}
+    for key, (name, colour) in names.items():
+        twin = twins[key]
+        figure.add_trace(
+            go.Scatter(
+                x=twin["false_positive"],
+                y=twin["true_positive"],
+                mode="lines",
+                name=f"{name}: AUC {twin['auc']:.2f}",
+                line={"color": colour},
+                hovertemplate="%{x:.0%} of others and %{y:.0%} of members called members<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        xaxis={"title": "other digits called members", "tickformat": ".0%", "range": [0, 1]},
+        yaxis={"title": "training digits called members", "tickformat": ".0%", "range": [0, 1]},
+        height=360,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25},
+    )
+    return figure

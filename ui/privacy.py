@@ -1,0 +1,106 @@
+"""The Privacy page's glue: a visitor's private runs on the chart, their result, the twins' scores, the canary."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from core.membership import CANARY_COPIES
+from core.runs.line import ServerBusyError
+from ui.canvas import drawing_canvas, show_refusal
+from ui.models import mnist, registry
+from ui.pictures import your_input
+from ui.runs import follow
+from ui.session import job_owner
+
+COPIES = CANARY_COPIES
+
+
+def your_private_runs() -> list[tuple[float, float]]:
+    """(ε, test accuracy) of this visitor's private runs."""
+    return [
+        (run.result.privacy.epsilon, run.test_accuracy)
+        for run in registry().runs
+        if run.result is not None and run.result.privacy is not None
+    ]
+
+
+def private_result() -> None:
+    """The last private run's accuracy and what it spent, with everything another accountant needs to check it."""
+    result = st.session_state.get("privacy_job_result")
+    if result is None or result.privacy is None:
+        return
+    spend = result.privacy
+    accuracy, spent, noise = st.columns(3)
+    accuracy.metric("Test accuracy", f"{result.test_accuracy:.2%}", border=True)
+    spent.metric("ε spent", f"{spend.epsilon:.2f}", f"δ = {spend.delta:g}", delta_color="off", border=True)
+    noise.metric(
+        "Noise multiplier", f"{spend.noise_multiplier:.3f}", f"clip {spend.clip:g}", delta_color="off", border=True
+    )
+    st.caption(
+        f"{spend.steps:,} steps, each a batch of {spend.sample_rate:.4%} of the training digits; ε by Rényi DP "
+        "(dp-accounting) from the noise, that rate, the steps and δ. It joined your models."
+    )
+
+
+def twins_metrics(twins: dict[str, dict]) -> None:
+    left, right = st.columns(2)
+    for column, key, name in ((left, "overfit", "Without privacy"), (right, "private", "Private twin")):
+        twin = twins[key]
+        epsilon = "" if math.isinf(twin["epsilon"]) else f" · ε {twin['epsilon']:.1f}"
+        column.metric(
+            f"{name}: the attack's AUC",
+            f"{twin['auc']:.2f}",
+            f"test accuracy {twin['test_accuracy']:.1%}{epsilon}",
+            delta_color="off",
+            border=True,
+        )
+
+
+def canary_controls(job_kind) -> None:
+    """The canvas, the label, the run, and what each network remembers of the drawing."""
+    left, right = st.columns([1, 1.2], gap="large")
+    with left:
+        drawn = drawing_canvas("canary_canvas")
+        show_refusal(drawn)
+    drawing = drawn.image if drawn.image is not None else your_input()  # else the Draw page's
+    with right:
+        if drawn.image is None and drawing is not None:
+            st.caption("Draw here, or plant the drawing you made on the Draw page.")
+        label = st.segmented_control("Its label", list(range(10)), default=7, required=True, key="canary_label")
+        job = st.session_state.get("canary_job")
+        busy = job is not None and job.running
+        if st.button(
+            "Plant it and train both", type="primary", icon=":material/science:", disabled=drawn.image is None or busy
+        ):
+            try:
+                job = job_kind(drawing, label, mnist(), **job_owner())
+                job.start()
+                st.session_state.canary_job = job
+            except (ValueError, ServerBusyError) as error:
+                st.error(str(error))
+    st.fragment(run_every=1.0 if busy else None)(_canary_outcome)()
+
+
+def _canary_outcome() -> None:
+    job = st.session_state.get("canary_job")
+    if job is None or follow(job, key="canary"):
+        return
+    if job.error:
+        st.error(job.error)
+        return
+    for column, canary in zip(st.columns(2), job.result, strict=True):
+        name = f"Private (ε {canary.epsilon:.1f})" if canary.private else "Without privacy"
+        verdict = "a member: it was trained on" if canary.member else "not a member"
+        column.metric(
+            f"{name}: your drawing's rank",
+            f"#{canary.rank} of {canary.copies}",
+            verdict,
+            delta_color="off",
+            border=True,
+        )
+    st.caption(
+        "Rank 1: of your drawing and its never-planted copies, the network is surest of the one it learnt. "
+        "The verdict: the attack's call, from the drawing's loss against the network's average on its training digits."
+    )
