@@ -9,9 +9,10 @@ The sweep is scripts/privacy_sweep.py's, which also writes the Privacy page's sh
 from __future__ import annotations
 
 import argparse
+import time
 
 from core.pictures.data import load_mnist
-from scripts.privacy_sweep import EPSILONS, sweep
+from scripts.privacy_sweep import EPSILONS, sweep, write
 
 
 def second_opinion(spend: dict) -> float:
@@ -28,12 +29,13 @@ def second_opinion(spend: dict) -> float:
     return float(accountant.get_epsilon(spend["delta"]))
 
 
-def main(epsilons, with_twins: bool) -> None:
+def main(epsilons, with_twins: bool, to_write: bool) -> None:
+    started = time.perf_counter()
     results = sweep(epsilons, load_mnist(), with_twins=with_twins)
+    if to_write:
+        write(results, time.perf_counter() - started)
     baseline = results["baseline"]
-    print(
-        f"\n| ε (reported) | ε (PLD) | test accuracy | seconds | × without privacy ({baseline['seconds']:.0f} s) |"
-    )
+    print(f"\n| ε (reported) | ε (PLD) | test accuracy | seconds | × without privacy ({baseline['seconds']:.0f} s) |")
     print("|---|---|---|---|---|")
     for row in results["private"]:
         check = second_opinion(row["spend"])
@@ -49,5 +51,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epsilon", type=float, action="append", help="one ε (default: 1, 2, 3 and 8)")
     parser.add_argument("--no-twins", action="store_true", help="skip the membership attack")
+    parser.add_argument("--write", action="store_true", help="also write the Privacy page's assets/privacy_sweep.json")
     arguments = parser.parse_args()
-    main(tuple(arguments.epsilon or EPSILONS), not arguments.no_twins)
+    main(tuple(arguments.epsilon or EPSILONS), not arguments.no_twins, arguments.write)

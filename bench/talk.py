@@ -35,6 +35,7 @@ KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its fir
     "remember": "[data-testid=stPlotlyChart], [data-testid=stButton] button",  # the result, else its Run
     "compress": "[data-testid=stButton] button",
     "room": "[data-testid=stImage]",  # the join code, large
+    "privacy": "[data-testid=stPlotlyChart]",  # the attack's ROC on the twins
     "data": "[data-testid=stButton] button, [data-testid=stAlert]",  # the engine's Run, or where drawings come from
 }
 SMALLEST_TEXT = """element => {

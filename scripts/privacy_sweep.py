@@ -78,22 +78,28 @@ def sweep(epsilons, data, *, with_twins: bool = True) -> dict:
     return results
 
 
-def main(epsilons, write: bool) -> None:
-    os.nice(10)
-    started = time.perf_counter()
-    results = sweep(epsilons, load_mnist(), with_twins=write)
+def write(results: dict, seconds: float) -> None:
+    """The sweep as the Privacy page reads it, with how and where it was made."""
+    results = dict(results)
     results.update(
         {
             "delta": 1e-5,
-            "seconds": round(time.perf_counter() - started),
+            "seconds": round(seconds),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "mnist_sha256": file_sha256(MNIST_PATH),
-            "command": "python -m scripts.privacy_sweep",
+            "command": "python -m scripts.privacy_sweep (or python -m bench.privacy --write)",
         }
     )
-    if write:
-        SWEEP_PATH.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"-> {SWEEP_PATH}")
+    SWEEP_PATH.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"-> {SWEEP_PATH}")
+
+
+def main(epsilons, to_write: bool) -> None:
+    os.nice(10)
+    started = time.perf_counter()
+    results = sweep(epsilons, load_mnist(), with_twins=to_write)
+    if to_write:
+        write(results, time.perf_counter() - started)
 
 
 if __name__ == "__main__":

@@ -333,3 +333,22 @@ def test_data_page_vote_train_cleaned_and_run_the_engine_on_shared_drawings(app_
         page.get_by_role("button", name="Run the engine").click()
         page.get_by_text("Added engine", exact=False).wait_for(timeout=120_000)
         page.screenshot(path=SCREENSHOTS / "data-engine-1280x720.png")
+
+
+def test_privacy_page_plants_a_drawing_and_shows_what_each_network_remembers():
+    with running_app(env={"DIGITLAB_MEMBERSHIP_PASSES": "40"}) as url, browser_page() as page:
+        page.goto(f"{url}/privacy?part=canary")
+        page.get_by_role("button", name="Plant it and train both").wait_for(timeout=90_000)
+        wait_idle(page)
+        page.wait_for_timeout(1500)  # the canvas settles before it takes strokes
+        draw_digit(page, "2", x=0.25, y=0.15, size=0.65)
+        wait_idle(page)
+        page.get_by_role("radio", name="5", exact=True).click()  # a 2 planted as a 5
+        wait_idle(page)
+        page.get_by_role("button", name="Plant it and train both").click()
+        page.get_by_text("Without privacy: your drawing's rank").wait_for(timeout=300_000)
+        assert page.get_by_text("#1 of 100").is_visible()
+        page.screenshot(path=SCREENSHOTS / "privacy-canary-1280x720.png", full_page=True)
+        page.get_by_role("radio", name="What it gives away").click()
+        page.get_by_text("Without privacy: the attack's AUC").wait_for(timeout=30_000)
+        page.screenshot(path=SCREENSHOTS / "privacy-1280x720.png")

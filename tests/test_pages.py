@@ -450,6 +450,18 @@ def new_session() -> AppTest:
     return at
 
 
+def finish(app: AppTest, key: str, *, seconds: float = 180) -> None:
+    """Wait for the run a page started (st.session_state[key]) to end, then let its page file the result."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while app.session_state[key].running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    app.run()  # the run's fragment sees it has ended and files it
+    app.run()
+    assert not app.exception
+
+
 def upload_model(at: AppTest, name: str, data: bytes) -> None:
     uploader = next(u for u in at.get("file_uploader") if u.label.startswith("A .keras file"))  # its key changes
     uploader.upload(name, data, "application/octet-stream")
@@ -660,7 +672,6 @@ def test_a_run_past_the_servers_cap_waits_in_line_and_can_leave_it(app, monkeypa
 
 
 def test_data_page_votes_on_suspects_and_trains_on_the_cleaned_digits(app, mnist):
-    import time
 
     from core import data_quality
 
@@ -681,12 +692,7 @@ def test_data_page_votes_on_suspects_and_trains_on_the_cleaned_digits(app, mnist
     app.select_slider[0].set_value(100).run()
     next(b for b in app.button if b.label == "Train on the cleaned digits").click().run()
     assert not app.exception
-    deadline = time.monotonic() + 180
-    while app.session_state["data_job"].running and time.monotonic() < deadline:
-        time.sleep(1)
-    app.run()  # the run's fragment files the model
-    app.run()
-    assert not app.exception
+    finish(app, "data_job")
     run = app.session_state["registry"].runs[-1]
     assert "100 suspects left out · 1 labels corrected" in run.name
     assert app.metric[1].label == "Cleaned" and run.name in app.sidebar.selectbox(key="model_choice").options
@@ -727,7 +733,6 @@ def test_draw_page_keeps_a_misread_drawing_for_the_data_engine(app, mnist):
 
 def test_privacy_page_trains_privately_and_shows_what_it_spent(app, monkeypatch):
     import dataclasses
-    import time
 
     from core.training import config as training_config
 
@@ -738,12 +743,7 @@ def test_privacy_page_trains_privately_and_shows_what_it_spent(app, monkeypatch)
     assert app.get("plotly_chart")  # accuracy against ε, shipped
     app.select_slider[0].set_value(8.0).run()
     next(b for b in app.button if b.label == "Train privately").click().run()
-    deadline = time.monotonic() + 120
-    while app.session_state["privacy_job"].running and time.monotonic() < deadline:
-        time.sleep(1)
-    app.run()
-    app.run()
-    assert not app.exception
+    finish(app, "privacy_job")
     run = app.session_state["registry"].runs[-1]
     assert "private ε 8" in run.name and run.result.privacy.epsilon <= 8.0
     assert [m.label for m in app.metric] == ["Test accuracy", "ε spent", "Noise multiplier"]
@@ -752,8 +752,11 @@ def test_privacy_page_trains_privately_and_shows_what_it_spent(app, monkeypatch)
     assert stars["x"] == [pytest.approx(run.result.privacy.epsilon)]
 
 
-def test_privacy_page_shows_the_attack_on_the_twins_and_plants_a_canary(app, mnist):
-    import time
+def test_privacy_page_shows_the_attack_on_the_twins_and_plants_a_canary(app, mnist, monkeypatch):
+
+    from core import membership
+
+    monkeypatch.setattr(membership, "PASSES", 40)  # enough to learn 1,001 digits by heart; a quarter of the page's
 
     app.query_params["part"] = "leak"
     app.switch_page("app_pages/privacy.py").run()
@@ -767,12 +770,22 @@ def test_privacy_page_shows_the_attack_on_the_twins_and_plants_a_canary(app, mni
     app.segmented_control(key="canary_label").set_value(3).run()  # planted with a wrong label: easy to remember
     next(b for b in app.button if b.label == "Plant it and train both").click().run()
     assert not app.exception
-    deadline = time.monotonic() + 300
-    while app.session_state["canary_job"].running and time.monotonic() < deadline:
-        time.sleep(1)
-    app.run()
-    assert not app.exception
+    finish(app, "canary_job", seconds=300)
     without, private = app.session_state["canary_job"].result
     assert without.rank == 1 and without.member  # learnt by heart
     assert private.rank > 1 and private.epsilon < 10
     assert app.metric[0].value == "#1 of 100"
+
+
+@pytest.mark.parametrize("architecture", ["resnet", "rnn", "transformer"])
+def test_train_page_trains_each_new_architecture_briefly(app, architecture):
+
+    app.query_params.update(
+        {"architecture": architecture, "epochs": "1", "train_size": "1000", "dense_units": "32", "blocks": "1"}
+    )
+    app.switch_page("app_pages/train.py").run()
+    assert not app.exception
+    next(b for b in app.button if b.label == "Train").click().run()
+    finish(app, "job")
+    run = app.session_state["registry"].runs[-1]
+    assert run.name.startswith(f"run 1 · {architecture}") and run.test_accuracy > 0.1

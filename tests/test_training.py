@@ -72,3 +72,43 @@ def test_stratified_subset_keeps_class_proportions(mnist):
     assert len(set(indices)) == len(indices) == 6_000
     share = np.bincount(mnist.y_train[indices], minlength=10) / 6_000
     np.testing.assert_allclose(share, np.bincount(mnist.y_train) / 60_000, atol=0.002)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"architecture": "resnet"},
+        {"architecture": "resnet", "conv_blocks": 3, "blocks": 2, "filters": 32, "batch_norm": False},
+        {"architecture": "rnn"},
+        {"architecture": "rnn", "cell": "gru", "blocks": 1, "dense_units": 64},
+        {"architecture": "transformer"},
+        {"architecture": "transformer", "patch_size": 7, "blocks": 4, "dense_units": 128, "heads": 8},
+        {"architecture": "private_cnn", "batch_norm": False},
+    ],
+)
+def test_the_budget_counts_every_architectures_parameters_as_keras_builds_them(options):
+    from core.training.budget import network
+    from core.training.loop import build
+
+    config = TrainConfig(**options)
+    config.validate()
+    assert network(config).parameters == build(config).count_params()
+
+
+@pytest.mark.parametrize("architecture", ["resnet", "rnn", "transformer"])
+def test_each_new_architecture_survives_a_round_trip_through_a_file_and_reads_as_a_softmax(architecture, mnist):
+    from core.models import model_bytes, model_from_bytes, predict_proba
+    from core.training.loop import build
+
+    model = build(TrainConfig(architecture=architecture, dense_units=64, blocks=1))
+    again = model_from_bytes(model_bytes(model))  # the Transformer's position embedding is a layer of ours
+    images = mnist.x_test[:50] / np.float32(255)
+    probabilities = predict_proba(model, images)
+    np.testing.assert_allclose(predict_proba(again, images), probabilities, atol=1e-5)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_a_private_run_refuses_the_rnn_and_the_transformer_with_a_reason():
+    for architecture in ("rnn", "transformer"):
+        with pytest.raises(ValueError, match="Private runs take the CNNs and the MLP"):
+            TrainConfig(architecture=architecture, batch_norm=False, dp_epsilon=3.0).validate()

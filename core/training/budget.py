@@ -36,6 +36,9 @@ MAX_STEP_SECONDS = 0.5  # one step's estimated time: Stop keeps the model after 
 DATA_COPIES = 3  # a training subset is held as uint8 about three times (slice, tf.data, shuffle buffer)
 PRIVATE_GRADIENT_COPIES = 3  # per parameter and digit of a private step: its gradient, the clipped one, scratch
 PRIVATE_SLOWDOWN = 10.0  # a private step against a plain one of the same network (per-digit gradients)
+# Slower than their arithmetic says, on 2 cores: an RNN's 28 steps run one after another, attention's many small
+# operations each cost a kernel launch (a first run of each on 5,000 digits, against the estimate)
+ARCHITECTURE_SLOWDOWN = {"rnn": 2.3, "transformer": 1.8}
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,62 @@ def _private_cnn(config: TrainConfig) -> Network:
     return Network(parameters, activations + units + NUM_CLASSES, flops)
 
 
+def _resnet(config: TrainConfig) -> Network:
+    """core.architectures' ResNet: a stem, then stages of residual blocks, global average pooling."""
+    norm = 4 if config.batch_norm else 1  # per channel: batch norm's four numbers, or a convolution's bias
+    size, channels = IMAGE_SIZE, config.filters
+    parameters, flops = 9 * channels + norm * channels, 2 * 9 * channels * size * size
+    activations = IMAGE_SIZE * IMAGE_SIZE + 3 * channels * size * size
+    for stage in range(config.conv_blocks):
+        width = config.filters * 2**stage
+        for block in range(config.blocks):
+            if stage > 0 and block == 0:
+                size = math.ceil(size / 2)
+            parameters += 9 * channels * width + 9 * width * width + 2 * norm * width
+            flops += 2 * 9 * (channels + width) * width * size * size
+            if channels != width or (stage > 0 and block == 0):  # the shortcut's 1x1 projection
+                parameters += channels * width + norm * width
+                flops += 2 * channels * width * size * size
+            activations += 9 * width * size * size  # two convs, their norms and activations, the add and its ReLU
+            channels = width
+    parameters += channels * NUM_CLASSES + NUM_CLASSES
+    return Network(parameters, activations + 2 * channels + NUM_CLASSES, flops + 2 * channels * NUM_CLASSES)
+
+
+def _rnn(config: TrainConfig) -> Network:
+    """core.architectures' RNN: stacked LSTM or GRU layers over the 28 rows, the last state to a softmax."""
+    units, gates = config.dense_units, 4 if config.cell == "lstm" else 3
+    parameters, flops, inputs = 0, 0, IMAGE_SIZE
+    for _ in range(config.blocks):
+        biases = units if config.cell == "lstm" else 2 * units  # Keras' GRU keeps a second bias (reset_after)
+        parameters += gates * (units * (inputs + units) + biases)
+        flops += IMAGE_SIZE * 2 * gates * units * (inputs + units)
+        inputs = units
+    parameters += units * NUM_CLASSES + NUM_CLASSES
+    activations = IMAGE_SIZE * IMAGE_SIZE + config.blocks * IMAGE_SIZE * (gates + 2) * units + units + NUM_CLASSES
+    return Network(parameters, activations, flops + 2 * units * NUM_CLASSES)
+
+
+def _transformer(config: TrainConfig) -> Network:
+    """core.architectures' Vision Transformer: patch embedding with positions, pre-norm encoder blocks, mean pool."""
+    width, patches = config.dense_units, (IMAGE_SIZE // config.patch_size) ** 2
+    per_block = (
+        2 * 2 * width + (4 * width * width + 4 * width) + (2 * width * width + 2 * width) + (2 * width * width + width)
+    )
+    parameters = config.patch_size**2 * width + width + patches * width + config.blocks * per_block
+    parameters += 2 * width + width * NUM_CLASSES + NUM_CLASSES
+    flops = 2 * patches * config.patch_size**2 * width
+    flops += config.blocks * (2 * patches * 8 * width * width + 4 * patches * patches * width)
+    activations = IMAGE_SIZE * IMAGE_SIZE + patches * width * (2 + config.blocks * 12)
+    activations += config.blocks * 2 * config.heads * patches * patches  # attention scores and weights
+    return Network(parameters, activations + width + NUM_CLASSES, flops + 2 * width * NUM_CLASSES)
+
+
 def network(config: TrainConfig) -> Network:
     """Parameters, activations and arithmetic per digit of the network `config` describes."""
-    if config.architecture == "private_cnn":
-        return _private_cnn(config)
+    counted = {"private_cnn": _private_cnn, "resnet": _resnet, "rnn": _rnn, "transformer": _transformer}
+    if config.architecture in counted:
+        return counted[config.architecture](config)
     normalise = config.batch_norm and config.architecture != "mlp"
     per_layer = 3 if normalise else 2  # outputs of the layer, its batch norm and its activation
     parameters, activations, flops = 0, IMAGE_SIZE * IMAGE_SIZE, 0
@@ -128,6 +183,7 @@ def estimate(config: TrainConfig) -> Cost:
     if config.adversarial_eps:  # each step attacks its batch first (a forward pass, a gradient), each epoch is checked
         forward_passes += config.epochs * (2 * training_digits + 2 * 10 * CHECK_DIGITS) + 2 * 20 * ROBUST_TEST_DIGITS
     per_pass = net.activations * SECONDS_PER_ACTIVATION + net.flops * SECONDS_PER_FLOP
+    per_pass *= ARCHITECTURE_SLOWDOWN.get(config.architecture, 1.0)
     if config.dp_epsilon:  # per-digit gradients: a vectorised map over the batch, far slower than one batch's
         forward_passes += config.epochs * training_digits * 3 * (PRIVATE_SLOWDOWN - 1)
     seconds = START_SECONDS + steps * STEP_SECONDS + forward_passes * per_pass

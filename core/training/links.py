@@ -59,5 +59,21 @@ def config_from_params(params: dict[str, str]) -> tuple[TrainConfig, list[str]]:
         value, notice = _parse(field.name, text.strip(), getattr(config, field.name))
         notices += [notice] if notice else []
         config = dataclasses.replace(config, **{field.name: value})
+    config, conflicts = _without_conflicts(config)
     config, notice = fit_to_budget(config)
-    return config, notices + ([notice] if notice else [])
+    return config, notices + conflicts + ([notice] if notice else [])
+
+
+def _without_conflicts(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
+    """A private run asked for with what privacy cannot combine with: privacy kept, the other turned off, and said."""
+    notices = []
+    if config.dp_epsilon and config.architecture in ("rnn", "transformer"):
+        config = dataclasses.replace(config, dp_epsilon=0.0)
+        notices.append("Private runs take the CNNs and the MLP here: this link's run is not private.")
+    if config.dp_epsilon and config.batch_norm and config.architecture in ("cnn", "deep_cnn", "resnet"):
+        config = dataclasses.replace(config, batch_norm=False)
+        notices.append("The link asks for a private run: batch normalisation, which mixes a batch's digits, is off.")
+    if config.dp_epsilon and config.adversarial_eps:
+        config = dataclasses.replace(config, adversarial_eps=0.0)
+        notices.append("The link asks for a private run: adversarial training is off.")
+    return config, notices

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core.architectures import build_resnet, build_rnn, build_transformer
 from core.attacks import ATTACKS, robustness_curve
 from core.data_quality import cleaned
 from core.distill import Distillation, Distiller, wrap
@@ -76,6 +77,24 @@ def build(config: TrainConfig) -> keras.Model:
         return build_mlp(hidden_units=(config.dense_units,), dropout=config.dropout, activation=config.activation)
     if config.architecture == "private_cnn":
         return build_private_cnn(filters=config.filters, dense_units=config.dense_units, activation=config.activation)
+    if config.architecture == "resnet":
+        return build_resnet(
+            stages=config.conv_blocks,
+            blocks=config.blocks,
+            filters=config.filters,
+            dropout=config.dropout,
+            batch_norm=config.batch_norm,
+        )
+    if config.architecture == "rnn":
+        return build_rnn(cell=config.cell, units=config.dense_units, layers_count=config.blocks, dropout=config.dropout)
+    if config.architecture == "transformer":
+        return build_transformer(
+            patch_size=config.patch_size,
+            width=config.dense_units,
+            blocks=config.blocks,
+            heads=config.heads,
+            dropout=config.dropout,
+        )
     return build_cnn(
         conv_blocks=config.conv_blocks,
         convs_per_block=2 if config.architecture == "deep_cnn" else 1,
@@ -207,13 +226,15 @@ def train(
     report_every: int = 25,
     distillation: Distillation | None = None,
     corrections: Mapping[int, int | None] | None = None,
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> TrainResult:
     """Train the network `config` describes on MNIST; report progress and stop early when asked.
 
     `on_fitted(model)` is called when fitting ends, before the (slower) evaluation on the test set.
     With a `distillation`, the network learns from its teacher's answers as well as from the labels.
     `corrections` ({training index: digit, or None to leave it out}) and `config.drop_suspects` clean the
-    training digits; the run takes as many steps as on the digits as they are, so the two compare.
+    training digits; the run takes as many steps as on the digits as they are, so the two compare. `callbacks`
+    (a benchmark's) are called after the run's own.
     """
     config.validate()
     keras.utils.set_random_seed(config.seed)
@@ -246,7 +267,7 @@ def train(
             on_fitted(network)
 
     reporter = _Reporter(config.epochs, steps_per_epoch, on_progress, should_stop, report_every, hand_over, privacy)
-    callbacks = [reporter]
+    callbacks = [reporter, *(callbacks or [])]
     if config.adversarial_eps:  # before the reporter, so each epoch's report carries its check
         labels = data.y_train[validation_indices]
         callbacks.insert(0, RobustCheck(network, validation_images, labels, config.adversarial_eps, reporter.history))
