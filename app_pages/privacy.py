@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 import ui.privacy
 from core.figures.privacy import accuracy_by_epsilon, membership_roc
-from core.membership import MEMBERS, PRIVATE_TWIN, CanaryJob
+from core.membership import MEMBERS, PASSES, CanaryJob
 from core.privacy import DELTA, shipped_sweep
 from core.runs.line import ServerBusyError
 from core.training.budget import estimate
@@ -54,7 +54,7 @@ elif part == "leak":
         st.plotly_chart(membership_roc(sweep["membership"]), width="stretch")
         ui.privacy.twins_metrics(sweep["membership"])
     st.caption(
-        f"Two networks learn the same {MEMBERS:,} digits for {PRIVATE_TWIN.epochs} epochs: one without privacy, one "
+        f"Two networks learn the same {MEMBERS:,} digits for {PASSES} epochs: one without privacy, one "
         "by DP-SGD. The attack (Yeom et al. 2018) calls a digit a member of the training set when the network's loss "
         f"on it is low, and is scored on those {MEMBERS:,} digits against {MEMBERS:,} it never saw."
     )

@@ -42,7 +42,7 @@ def test_stop_ends_training_early_and_keeps_a_usable_model(small):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"architecture": "transformer"}, "architecture must be one of"),
+        ({"architecture": "vit"}, "architecture must be one of"),
         ({"learning_rate": 5.0}, "learning rate must be one of 0.0001, 0.0003"),
         ({"train_size": 10}, "train size must be one of 1000, 5000"),
         ({"dropout": 0.95}, "dropout must be from 0 to 0.8 in steps of 0.05; got 0.95"),

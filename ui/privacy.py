@@ -34,9 +34,16 @@ def private_result() -> None:
     spend = result.privacy
     accuracy, spent, noise = st.columns(3)
     accuracy.metric("Test accuracy", f"{result.test_accuracy:.2%}", border=True)
-    spent.metric("ε spent", f"{spend.epsilon:.2f}", f"δ = {spend.delta:g}", delta_color="off", border=True)
+    spent.metric(
+        "ε spent", f"{spend.epsilon:.2f}", f"δ = {spend.delta:g}", delta_color="off", delta_arrow="off", border=True
+    )
     noise.metric(
-        "Noise multiplier", f"{spend.noise_multiplier:.3f}", f"clip {spend.clip:g}", delta_color="off", border=True
+        "Noise multiplier",
+        f"{spend.noise_multiplier:.3f}",
+        f"clip {spend.clip:g}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
     )
     st.caption(
         f"{spend.steps:,} steps, each a batch of {spend.sample_rate:.4%} of the training digits; ε by Rényi DP "
@@ -54,6 +61,7 @@ def twins_metrics(twins: dict[str, dict]) -> None:
             f"{twin['auc']:.2f}",
             f"test accuracy {twin['test_accuracy']:.1%}{epsilon}",
             delta_color="off",
+            delta_arrow="off",
             border=True,
         )
 
@@ -72,7 +80,7 @@ def canary_controls(job_kind) -> None:
         job = st.session_state.get("canary_job")
         busy = job is not None and job.running
         if st.button(
-            "Plant it and train both", type="primary", icon=":material/science:", disabled=drawn.image is None or busy
+            "Plant it and train both", type="primary", icon=":material/science:", disabled=drawing is None or busy
         ):
             try:
                 job = job_kind(drawing, label, mnist(), **job_owner())
@@ -80,7 +88,8 @@ def canary_controls(job_kind) -> None:
                 st.session_state.canary_job = job
             except (ValueError, ServerBusyError) as error:
                 st.error(str(error))
-    st.fragment(run_every=1.0 if busy else None)(_canary_outcome)()
+    job = st.session_state.get("canary_job")  # perhaps started just now: then the outcome refreshes every second
+    st.fragment(run_every=1.0 if job is not None and job.running else None)(_canary_outcome)()
 
 
 def _canary_outcome() -> None:
@@ -92,12 +101,13 @@ def _canary_outcome() -> None:
         return
     for column, canary in zip(st.columns(2), job.result, strict=True):
         name = f"Private (ε {canary.epsilon:.1f})" if canary.private else "Without privacy"
-        verdict = "a member: it was trained on" if canary.member else "not a member"
+        verdict = "the attack says: a member" if canary.member else "the attack says: not a member"
         column.metric(
             f"{name}: your drawing's rank",
             f"#{canary.rank} of {canary.copies}",
             verdict,
             delta_color="off",
+            delta_arrow="off",
             border=True,
         )
     st.caption(

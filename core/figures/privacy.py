@@ -41,8 +41,8 @@ def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) ->
             )
         )
     figure.update_layout(
-        xaxis={"title": "ε (δ = 1e-5): smaller is more private", "type": "log"},
-        yaxis={"title": "test accuracy", "tickformat": ".0%"},
+        xaxis={"title": "ε (δ = 1e-5): smaller is more private", "type": "log", "tickvals": [0.5, 1, 2, 3, 4, 8, 16]},
+        yaxis={"title": "test accuracy", "tickformat": ".1%"},
         height=340,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},

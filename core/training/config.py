@@ -113,7 +113,9 @@ class TrainConfig:
             label = name.replace("_", " ")
             if isinstance(allowed, range):
                 raise ValueError(f"{label} must be a whole number from {allowed.start} to {allowed.stop - 1}")
-            if len(allowed) > 8:  # a fine scale: name its ends and step
+            numbers = not isinstance(allowed[0], str)
+            steps = {round(b - a, 9) for a, b in zip(allowed, allowed[1:], strict=False)} if numbers else set()
+            if len(allowed) > 8 and len(steps) == 1:  # a fine, even scale: name its ends and step
                 step = f" in steps of {allowed[1] - allowed[0]:g}" if isinstance(allowed[0], float) else ""
                 raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
             shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
@@ -129,7 +131,7 @@ class TrainConfig:
             )
         if self.dp_epsilon and self.architecture in ("rnn", "transformer"):
             raise ValueError(
-                "Private runs here take the CNNs and the MLP: per-digit gradients of this one are too slow."
+                "Private runs take the CNNs and the MLP here: this network's per-digit gradients are slow."
             )
         if self.dp_epsilon and self.adversarial_eps:
             raise ValueError("A private run clips each digit's own gradient; set adversarial training ε to 0 for it.")
