@@ -86,6 +86,7 @@ class Run:
     metric_at: dict[str, float] = field(default_factory=dict)  # label -> arrival (perf_counter)
     errors: list[str] = field(default_factory=list)  # exceptions and error alerts shown
     finished: float | None = None
+    whole: bool = False  # a run of the whole page began (not a fragment's, nor stray messages)
 
 
 class Visitor:
@@ -223,6 +224,7 @@ class Visitor:
         kind = forward.WhichOneof("type")
         if kind == "new_session":
             self.session_id = forward.new_session.initialize.session_id or self.session_id
+            run.whole = True
         elif kind == "navigation":  # a whole run of the page (perhaps asked for by a fragment's st.rerun)
             self.page_hash = forward.navigation.page_script_hash
             page = next((p for p in forward.navigation.app_pages if p.page_script_hash == self.page_hash), None)
@@ -333,6 +335,17 @@ class Visitor:
             self._take(forward, arrived, elsewhere)
         return elsewhere
 
+    async def _finish(self, run: Run, until: float) -> None:
+        """Read into `run` until it ends, or until `until` (perf_counter time)."""
+        while run.finished is None and (left := until - time.perf_counter()) > 0:
+            try:
+                arrived, forward = await asyncio.wait_for(self._messages.get(), left)
+            except TimeoutError:
+                return
+            if forward is None:
+                raise ConnectionClosed(None, None)
+            self._take(forward, arrived, run)
+
     async def watch(self, seconds: float) -> list[Run]:
         """Keep the tab open for `seconds`, rerunning its timed fragments as the browser does (a training's
         progress, the room's wall)."""
@@ -341,6 +354,8 @@ class Visitor:
             began = self._drain()  # a run the server began on its own (a fragment's st.rerun, a page switch)
             if began is not None:
                 runs.append(began)
+                if began.whole:  # a browser sends no timer's rerun while the whole page runs
+                    await self._finish(began, until)
             interval = min(self.ticking.values(), default=left)
             await asyncio.sleep(min(interval, left))
             for fragment in list(self.ticking):

@@ -265,9 +265,10 @@ def test_the_room_page_draws_nothing_while_the_wall_is_unchanged_and_follows_a_s
             quiet = await watcher.watch(3.5)
             assert len(quiet) >= 3 and not any(run.metrics or run.texts for run in quiet)  # checks, no redraws
             await sharer.draw("7")
-            await sharer.press("Share with the room")
-            runs = await watcher.watch(6.0)  # the next check sees the change; a loaded machine draws it later
-            assert any(run.metrics.get("Drawings shared") for run in runs)  # the page was drawn again
+            shared = await sharer.press("Share with the room")
+            assert any("Shared with the room" in text for text in shared.texts), shared.texts  # not refused
+            runs = await watcher.watch(10.0)  # the next check sees the change; a loaded machine draws it later
+            assert any(run.metrics.get("Drawings shared") for run in runs), runs  # the page was drawn again
 
     asyncio.run(visit())
 
