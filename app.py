@@ -37,6 +37,7 @@ sections = {
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/remember.py", title="Remember", icon=":material/history:"),
         st.Page("app_pages/compress.py", title="Compress", icon=":material/compress:"),
+        st.Page("app_pages/scale.py", title="Scale", icon=":material/trending_up:"),
         st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
     ],
     "Inspect": [

@@ -24,6 +24,10 @@ VIEWS = {  # title -> (caption: what it means and where it misleads, signed colo
         "How much the probability drops when a 6×6 black patch covers a pixel. Slow but model-agnostic.",
         True,
     ),
+    "Attention rollout": (
+        "Which patches the Transformer's attention carries to its answer, through every block. The same for any class.",
+        False,
+    ),
 }
 
 st.title("Explain")
@@ -57,12 +61,15 @@ maps = {
     "Grad-CAM": explanation.grad_cam,
     "Occlusion": explanation.occlusion,
 }
+if explanation.attention is not None:  # a Transformer: its attention instead of a conv layer's view
+    maps = {("Attention rollout" if title == "Grad-CAM" else title): values for title, values in maps.items()}
+    maps["Attention rollout"] = explanation.attention
 for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=True):
     caption, signed = VIEWS[title]
     with column:
         st.markdown(f"**{title}**")
         if values is None:
-            st.info("Needs a conv layer; this model has none.")
+            st.info("Needs a conv layer that sees the digit; this model has none.")
         else:
             st.image(attribution_picture(values, image, signed=signed), width="stretch", output_format="PNG")
         st.caption(caption)

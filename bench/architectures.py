@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import os
+import platform
 import statistics
 import time
 
 import keras
 import numpy as np
 
+from core import scale
 from core.models import predict_proba
 from core.pictures.data import load_mnist
 from core.training.config import PRESETS
@@ -49,29 +53,38 @@ def first_time(points: list[tuple[float, float]], mark: float) -> float | None:
 
 def measure(preset: str, seeds: int, data) -> dict:
     images = data.x_test / np.float32(255)
-    runs = []
+    runs, losses = [], []
+    config = PRESETS[preset]
     for seed in range(seeds):
         clock = TestClock(images, data.y_test)
-        result = train(dataclasses.replace(PRESETS[preset], seed=seed), data, callbacks=[clock])
+        result = train(dataclasses.replace(config, seed=seed), data, callbacks=[clock])
         runs.append((clock.points, result.test_accuracy, result.model.count_params()))
+        losses.append(float(scale.outcome(predict_proba(result.model, images), data.y_test)[1].mean()))
     times = {}
     for mark in MARKS:
         reached = [first_time(points, mark) for points, _, _ in runs]
         times[mark] = statistics.median(reached) if all(t is not None for t in reached) else None
+    accuracy = statistics.median(accuracy for _, accuracy, _ in runs)
     return {
-        "accuracy": statistics.median(accuracy for _, accuracy, _ in runs),
-        "parameters": runs[0][2],
+        "accuracy": accuracy,
+        "error": 1.0 - accuracy,
+        "loss": statistics.median(losses),
+        **{axis: scale.position(config, axis) for axis in scale.AXES},
         "times": times,
         "last": statistics.median(points[-1][0] for points, _, _ in runs),
     }
+
+
+def _written(row: dict) -> dict:
+    return {**row, "times": {str(mark): seconds for mark, seconds in row["times"].items()}}
 
 
 def shown(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds:.0f} s"
 
 
-def main(seeds: int, architectures: tuple[str, ...]) -> None:
-    data = load_mnist()
+def main(seeds: int, architectures: tuple[str, ...], to_write: bool) -> None:
+    data, started = load_mnist(), time.perf_counter()
     baseline = measure(BASELINE, seeds, data)
     print("| preset | parameters | test accuracy | to 98.5% | to 99.0% | whole run | × the CNN's whole run |")
     print("|---|---|---|---|---|---|---|")
@@ -82,11 +95,24 @@ def main(seeds: int, architectures: tuple[str, ...]) -> None:
             f"{shown(row['times'][0.99])} | {row['last']:.0f} s | {row['last'] / baseline['last']:.1f}× |",
             flush=True,
         )
+    if to_write:  # where each architecture sits on the Scale page
+        card = {
+            "seeds": seeds,
+            "seconds": round(time.perf_counter() - started),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "command": "python -m bench.architectures --write",
+            "presets": {
+                name.split(" ")[0]: {**row, "times": {str(k): v for k, v in row["times"].items()}} for name, row in rows
+            },
+        }
+        scale.ARCHITECTURES_PATH.write_text(json.dumps(card, indent=1) + "\n")
+        print(f"-> {scale.ARCHITECTURES_PATH}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--architecture", action="append", choices=ARCHITECTURES)
+    parser.add_argument("--write", action="store_true", help="write assets/architectures.json for the Scale page")
     arguments = parser.parse_args()
-    main(arguments.seeds, tuple(arguments.architecture or ARCHITECTURES))
+    main(arguments.seeds, tuple(arguments.architecture or ARCHITECTURES), arguments.write)

@@ -36,6 +36,7 @@ KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its fir
     "compress": "[data-testid=stButton] button",
     "room": "[data-testid=stImage]",  # the join code, large
     "privacy": "[data-testid=stPlotlyChart]",  # the attack's ROC on the twins
+    "scale": "[data-testid=stPlotlyChart]",  # error against parameters, with the fitted law
     "data": "[data-testid=stButton] button, [data-testid=stAlert]",  # the engine's Run, or where drawings come from
 }
 SMALLEST_TEXT = """element => {

@@ -5,6 +5,7 @@ Every attribution explains the class probability as `predict_proba` gives it, fo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import keras
@@ -68,9 +69,10 @@ def conv_stages(model: keras.Model) -> list[layers.Layer]:
 
 
 def grad_cam(model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray | None:
-    """Grad-CAM on the last conv layer, upsampled to (28, 28) in [0, 1]; None for a model without conv layers."""
+    """Grad-CAM on the last conv layer, upsampled to (28, 28) in [0, 1]; None for a model without conv layers, or
+    whose only conv layer cuts the digit into a Transformer's patches."""
     stages = conv_stages(model)
-    if not stages:
+    if not stages or any(isinstance(layer, layers.MultiHeadAttention) for layer in model.layers):
         return None
     whole = graph(model)
     inner = keras.Model(whole.inputs, [output_in(model, stages[-1]), whole.outputs[0]])
@@ -129,6 +131,28 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[str, np.nd
     return [(conv.name, np.moveaxis(out.numpy()[0], -1, 0)) for conv, out in zip(convs, outputs, strict=True)]
 
 
+def attention_rollout(model: keras.Model, image: np.ndarray) -> np.ndarray | None:
+    """Attention rollout (Abnar & Zuidema 2020) of a Vision Transformer, (28, 28) in [0, 1]: how much each patch
+    reaches the answer through every block's attention, heads averaged and the residual path counted as half. Not
+    specific to a class. None for a model without attention, or whose attention does not keep its scores."""
+    attentions = [layer for layer in model.layers if isinstance(layer, layers.MultiHeadAttention)]
+    outputs = [layer.output for layer in attentions]
+    if not attentions or not all(isinstance(out, list | tuple) and len(out) == 2 for out in outputs):
+        return None
+    inner = keras.Model(model.inputs, [scores for _, scores in outputs])
+    all_scores = inner(tf.constant(image[None], tf.float32), training=False)
+    all_scores = all_scores if isinstance(all_scores, list | tuple) else [all_scores]
+    tokens = all_scores[0].shape[-1]
+    rollout = np.eye(tokens)
+    for scores in all_scores:  # (1, heads, N, N), each row a query's weights over the patches
+        mixed = 0.5 * keras.ops.convert_to_numpy(scores)[0].mean(axis=0) + 0.5 * np.eye(tokens)
+        rollout = (mixed / mixed.sum(axis=-1, keepdims=True)) @ rollout
+    side = math.isqrt(tokens)
+    relevance = rollout.mean(axis=0).reshape(side, side)  # the answer averages every patch's output alike
+    picture = np.kron(relevance, np.ones((IMAGE_SIZE // side, IMAGE_SIZE // side)))
+    return (picture / picture.max()).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Every attribution of one class for one image, each (28, 28)."""
@@ -136,8 +160,9 @@ class Explanation:
     saliency: np.ndarray
     smoothgrad: np.ndarray
     integrated_gradients: np.ndarray
-    grad_cam: np.ndarray | None  # None when the model has no conv layer
+    grad_cam: np.ndarray | None  # None when the model has no conv layer that sees the digit
     occlusion: np.ndarray
+    attention: np.ndarray | None = None  # a Transformer's attention rollout; None for other models
 
 
 def explain(model: keras.Model, image: np.ndarray, class_index: int) -> Explanation:
@@ -148,4 +173,5 @@ def explain(model: keras.Model, image: np.ndarray, class_index: int) -> Explanat
         integrated_gradients=integrated_gradients(model, image, class_index),
         grad_cam=grad_cam(model, image, class_index),
         occlusion=occlusion(model, image, class_index),
+        attention=attention_rollout(model, image),
     )

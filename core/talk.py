@@ -90,6 +90,14 @@ CHAPTERS = (
         "How small can it get before it fails?",
     ),
     Chapter(
+        "scale",
+        "Bigger",
+        "app_pages/scale.py",
+        "More parameters and more data each buy accuracy at a rate a simple law predicts, until the error levels off.",
+        "Ten times the data or ten times the network: which buys more?",
+        {"part": "parameters"},
+    ),
+    Chapter(
         "room",
         "The room's results",
         "app_pages/room.py",

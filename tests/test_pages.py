@@ -789,3 +789,43 @@ def test_train_page_trains_each_new_architecture_briefly(app, architecture):
     finish(app, "job")
     run = app.session_state["registry"].runs[-1]
     assert run.name.startswith(f"run 1 · {architecture}") and 0 <= run.test_accuracy <= 1  # 4 steps: barely begun
+    assert app.sidebar.selectbox[0].value == run.name  # the new network is the one every page now uses
+    for page in ARCHITECTURE_PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, (page, app.exception)
+        assert not [e.value for e in app.error], page
+    app.switch_page("app_pages/explain.py").run()
+    titles = [m.value for m in app.markdown]
+    assert ("**Attention rollout**" in titles) == (architecture == "transformer")
+    assert ("**Grad-CAM**" in titles) == (architecture == "resnet")
+
+
+ARCHITECTURE_PAGES = [
+    f"app_pages/{name}.py"
+    for name in ("draw", "evaluate", "explain", "attack", "trust", "compress", "teach", "remember", "privacy", "scale")
+]
+
+
+def test_scale_page_shows_the_shipped_laws_and_places_a_live_point(app):
+    from core import scale
+
+    app.switch_page("app_pages/scale.py").run()
+    assert not app.exception and app.title[0].value == "Scale"
+    traces = chart_traces(app.get("plotly_chart")[0])
+    fitted = next(name for name in traces if name.startswith("fitted: α"))
+    assert app.metric[0].label == "Exponent α" and app.metric[0].value in fitted
+    assert {"ResNet", "RNN", "Transformer"} <= set(traces["other architectures"]["text"])
+    for part in ("digits", "flops"):
+        app.segmented_control[0].set_value(part).run()
+        assert not app.exception and any(n.startswith("fitted") for n in chart_traces(app.get("plotly_chart")[0]))
+    app.segmented_control[1].set_value("loss").run()
+    assert not app.exception
+    app.segmented_control[0].set_value("parameters").run()
+    app.select_slider[0].set_value(4)
+    app.select_slider[1].set_value(500).run()
+    next(b for b in app.button if b.label == "Train this point").click().run()
+    finish(app, "scale_job")
+    run = app.session_state["registry"].runs[-1]
+    assert run.config == scale.config(4, 500)
+    stars = chart_traces(app.get("plotly_chart")[0])["yours"]
+    assert stars["x"] == [scale.position(run.config, "parameters")] and stars["text"] == [f"run {run.number}"]

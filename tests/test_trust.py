@@ -131,3 +131,20 @@ def test_the_slice_chart_draws_errors_from_zero_so_bar_lengths_compare_honestly(
     np.testing.assert_allclose(bars.y, [0.006, 0.003])
     assert figure.layout.yaxis.range[0] == 0  # twice the errors, twice the bar
     assert figure.layout.yaxis.range[1] >= 1 - group[0].interval[0]  # the worst whisker fits
+
+
+def test_the_reliability_diagram_shows_how_many_digits_each_bin_holds():
+    from core.calibration import reliability
+    from core.figures.trust import reliability_figure
+
+    generator = np.random.default_rng(0)
+    top = np.concatenate([np.full(990, 0.99), np.full(10, 0.55)])  # a full bin and a nearly empty one
+    probabilities = np.zeros((1000, 10))
+    probabilities[:, 0] = top
+    probabilities[:, 1:] = ((1 - top) / 9)[:, None]
+    labels = np.where(generator.random(1000) < top, 0, 1)
+    table = reliability(probabilities, labels)
+    after = reliability_figure(table, table).data[2]
+    assert list(after.text) == ["10", "990"]
+    small, large = after.marker.size
+    assert small < large / 3  # the nearly empty bin's point is drawn small, so its spike does not look like a finding

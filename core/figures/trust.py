@@ -60,19 +60,26 @@ def reliability_figure(before, after) -> go.Figure:
     )
     for name, table, colour in (("before", before, MUTED), ("after temperature scaling", after, ACCENT)):
         used = table.counts > 0
+        counts = table.counts[used]
+        labelled = name != "before"  # one trace's counts written by its points: the two are close
         figure.add_trace(
             go.Scatter(
                 x=table.confidence[used],
                 y=table.accuracy[used],
-                mode="lines+markers",
+                mode="lines+markers+text" if labelled else "lines+markers",
                 name=name,
                 line={"color": colour},
-                customdata=table.counts[used],
+                # a bin's point as large as the square root of its digits: a nearly empty bin's spike looks small
+                marker={"size": 5 + 20 * np.sqrt(counts / counts.max())},
+                text=[f"{count:,}" for count in counts] if labelled else None,
+                textposition="bottom right",
+                textfont={"size": 11},
+                customdata=counts,
                 hovertemplate="sure %{x:.1%}: right %{y:.1%} of %{customdata:,} digits<extra>" + name + "</extra>",
             )
         )
     figure.update_layout(
-        xaxis={"title": "how sure it was (mean in each bin)", "tickformat": ".0%"},
+        xaxis={"title": "how sure it was (mean in each bin; numbers: digits in the bin)", "tickformat": ".0%"},
         yaxis={"title": "how often it was right", "tickformat": ".0%"},
         height=360,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},

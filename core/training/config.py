@@ -15,7 +15,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "one_cycle", "warmup_cosine")
 
 
-MIN_TRAIN_SIZE, MAX_TRAIN_SIZE = 1_000, 60_000  # digits, stratified by class
+MIN_TRAIN_SIZE, MAX_TRAIN_SIZE = 500, 60_000  # digits, stratified by class
 
 
 def _stops(low: float, high: float, step: float) -> tuple[float, ...]:
@@ -43,7 +43,7 @@ CHOICES: dict[str, tuple | range] = {
     "label_smoothing": _stops(0.0, 0.3, 0.05),
     "batch_size": (32, 64, 128, 256, 512),
     "epochs": tuple(range(1, 21)),
-    "train_size": (MIN_TRAIN_SIZE, 5_000, 10_000, 30_000, MAX_TRAIN_SIZE),
+    "train_size": (MIN_TRAIN_SIZE, 1_000, 5_000, 10_000, 30_000, MAX_TRAIN_SIZE),
     "augment": (False, True),
     "validation_share": _stops(0.05, 0.3, 0.05),
     "adversarial_eps": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3),

@@ -1,0 +1,94 @@
+"""Scale page: what bigger models, more data and more compute buy, as laws fitted to a shipped sweep."""
+
+import streamlit as st
+
+import ui
+import ui.scale
+from core import scale
+from core.figures.scale import METRICS, law_text, scale_chart
+from core.runs.line import ServerBusyError
+from core.training.budget import estimate
+from core.training.job import TrainingJob
+
+PARTS = {"parameters": "Bigger models", "digits": "More data", "flops": "More compute"}
+WORDS = {"parameters": "parameters", "digits": "digits", "flops": "compute"}
+SAYS = {
+    "parameters": "Each width of the same CNN, trained on all the digits.",
+    "digits": "The widest CNN, trained on more and more digits.",
+    "flops": "Every run of the sweep by the arithmetic it took; the line follows the best run for each budget.",
+}
+
+st.title("Scale")
+st.caption(
+    "The two trends the field leans on: bigger models and more data. Here one CNN is trained at "
+    f"{len(scale.WIDTHS)} widths on {len(scale.SIZES)} numbers of digits, and a law error = a·x^−α + c is fitted "
+    "along each axis: α says how fast more buys, c where it levels off."
+)
+asked = st.query_params.get("part")
+left, right = st.columns([3, 1])
+part = left.segmented_control(
+    "Show", list(PARTS), format_func=PARTS.get, default=asked if asked in PARTS else "parameters", required=True
+)
+metric = right.segmented_control(
+    "Measure", list(METRICS), format_func=lambda m: METRICS[m][0], default="error", required=True
+)
+sweep = ui.scale.sweep()
+
+if sweep is None:
+    st.info("The sweep is not shipped here: `python -m scripts.scale_sweep` makes it (about 25 minutes).")
+else:
+    trend = ui.scale.trend(part, metric)
+    figure = scale_chart(sweep, trend, others=ui.scale.architectures(part, metric), yours=ui.scale.yours(part, metric))
+    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    low, high = trend.interval
+    exponent, halving, floor = st.columns(3)
+    exponent.metric(
+        "Exponent α",
+        f"{trend.law.alpha:.2f}",
+        f"95% interval {low:.2f}–{high:.2f}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    halving.metric(
+        f"Twice the {WORDS[part]}",
+        f"−{1 - 2**-trend.law.alpha:.0%}",
+        "of the error above the floor",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    floor.metric(
+        "Where it levels off (c)",
+        f"{trend.law.c:{METRICS[metric][1]}}",
+        f"smallest measured {min(trend.y):{METRICS[metric][1]}}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    st.caption(
+        f"{SAYS[part]} Fitted: {law_text(trend)}; the interval from resampling the 10,000 test digits "
+        f"{scale.BOOTSTRAP_DRAWS} times. Made by `{sweep.card['command']}` on {sweep.card['machine']} in "
+        f"{sweep.card['seconds'] / 60:.0f} min."
+    )
+
+st.subheader("Add a point")
+width_column, size_column = st.columns(2)
+width = width_column.select_slider("Width (first block's filters)", scale.WIDTHS, value=8)
+size = size_column.select_slider("Training digits", scale.SIZES, value=5_000, format_func=lambda n: f"{n:,}")
+config = scale.config(width, size)
+cost = estimate(config)
+st.caption(
+    f"{cost.network.parameters:,} parameters, {scale.training_digits(config):,} digits for {config.epochs} epochs "
+    f"(a tenth of the {size:,} held out to validate): about {cost.seconds:.0f} s here. It joins your models and "
+    "the chart as a star."
+)
+job = st.session_state.get("scale_job")
+if st.button("Train this point", type="primary", icon=":material/add_chart:", disabled=bool(job and job.running)):
+    try:
+        job = TrainingJob(config, ui.mnist(), **ui.job_owner())
+        job.start()
+        st.session_state.scale_job = job
+    except (ValueError, ServerBusyError) as error:
+        st.error(str(error))
+ui.training_run("scale_job")

@@ -1,0 +1,126 @@
+"""Scale's figure: test error or loss against parameters, training digits or compute, on log-log axes, with the law
+fitted along the axis, the rest of the sweep behind it, other architectures and the visitor's own runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.figures.style import ACCENT, ATTACKED, MUTED
+from core.scale import Sweep, Trend
+
+AXES = {"parameters": "parameters", "digits": "training digits", "flops": "training compute (FLOPs)"}
+METRICS = {"error": ("test error", ".1%"), "loss": ("test loss", ".2f")}
+OTHERS = "#4da3ff"  # other architectures
+
+
+def law_text(trend: Trend) -> str:
+    """e.g. "error ≈ 3.1·x^−0.52 + 0.61%, α 0.52 (0.45–0.60)"."""
+    floor = f"{trend.law.c:.2%}" if trend.metric == "error" else f"{trend.law.c:.3f}"
+    low, high = trend.interval
+    law = f"{trend.metric} ≈ {trend.law.a:.3g}·x^−{trend.law.alpha:.2f} + {floor}"
+    return f"{law}; α {trend.law.alpha:.2f} ({low:.2f}–{high:.2f})"
+
+
+def _background(sweep: Sweep, trend: Trend) -> list[go.Scatter]:
+    """The rest of the sweep, faint: a line per data size (against parameters), per width (against digits), or
+    every run as a dot (against compute)."""
+    if trend.axis == "flops":
+        runs = sweep.runs
+        return [
+            go.Scatter(
+                x=[run["flops"] for run in runs],
+                y=[run[trend.metric] for run in runs],
+                mode="markers",
+                name="every run of the sweep",
+                marker={"color": MUTED, "size": 6, "opacity": 0.5},
+                customdata=[[run["width"], run["digits"]] for run in runs],
+                hovertemplate="width %{customdata[0]}, %{customdata[1]:,} digits: %{y}<extra></extra>",
+            )
+        ]
+    group = "digits" if trend.axis == "parameters" else "width"
+    traces = []
+    for value in sorted({run[group] for run in sweep.runs}):
+        runs = sorted((run for run in sweep.runs if run[group] == value), key=lambda run: run[trend.axis])
+        label = f"{value:,} digits" if group == "digits" else f"width {value}"
+        traces.append(
+            go.Scatter(
+                x=[run[trend.axis] for run in runs],
+                y=[run[trend.metric] for run in runs],
+                mode="lines+markers",
+                name=label,
+                line={"color": MUTED, "width": 1},
+                marker={"size": 4},
+                opacity=0.45,
+                showlegend=False,
+                hovertemplate=f"{label}: %{{x:,.3s}}, %{{y}}<extra></extra>",
+            )
+        )
+    return traces
+
+
+def scale_chart(
+    sweep: Sweep,
+    trend: Trend,
+    *,
+    others: list[tuple[str, float, float]] = (),
+    yours: list[tuple[str, float, float]] = (),
+    height: int = 380,
+) -> go.Figure:
+    """`others` and `yours`: (name, x, y) points placed on the axes."""
+    title, tick = METRICS[trend.metric]
+    figure = go.Figure(_background(sweep, trend))
+    span = np.geomspace(min(trend.x), max(trend.x), 60)
+    figure.add_trace(
+        go.Scatter(
+            x=span,
+            y=trend.law(span),
+            mode="lines",
+            name=f"fitted: α {trend.law.alpha:.2f} ({trend.interval[0]:.2f}–{trend.interval[1]:.2f})",
+            line={"color": ACCENT, "width": 3},
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=trend.x,
+            y=trend.y,
+            mode="markers",
+            name=trend.held,
+            marker={"color": ACCENT, "size": 10},
+            hovertemplate=f"%{{x:,.3s}}: {title} %{{y:{tick}}}<extra></extra>",
+        )
+    )
+    floor = f"{trend.law.c:{tick}}"
+    if trend.law.c > 0:
+        figure.add_hline(
+            y=trend.law.c,
+            line={"dash": "dot", "color": MUTED},
+            annotation_text=f"where it levels off: {floor}",
+            annotation_position="bottom left",
+        )
+    for points, name, colour, symbol in (
+        (others, "other architectures", OTHERS, "diamond"),
+        (yours, "yours", ATTACKED, "star"),
+    ):
+        if points:
+            figure.add_trace(
+                go.Scatter(
+                    x=[x for _, x, _ in points],
+                    y=[y for _, _, y in points],
+                    mode="markers+text",
+                    text=[label for label, _, _ in points],
+                    textposition="top center",
+                    name=name,
+                    marker={"color": colour, "size": 14, "symbol": symbol},
+                    hovertemplate=f"%{{text}}: %{{x:,.3s}}, {title} %{{y:{tick}}}<extra></extra>",
+                )
+            )
+    figure.update_layout(
+        xaxis={"title": AXES[trend.axis], "type": "log"},
+        yaxis={"title": f"{title} (log)", "type": "log", "tickformat": tick},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22},
+    )
+    return figure
