@@ -43,6 +43,7 @@ def explorer() -> None:
     dim = dim.toggle("Dim the diagonal", value=True, help="Colour only the mistakes so they stand out")
     percentages = row_percentages(matrix) if as_percent else None
     figure = confusion_heatmap(matrix, percentages=percentages, dim_diagonal=dim)
+    figure.update_layout(height=ui.figure_height(figure.layout.height))
     click = st.plotly_chart(
         figure, on_select="rerun", selection_mode="points", key="matrix", config={"displayModeBar": False}
     )

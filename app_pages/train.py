@@ -55,6 +55,7 @@ with st.expander("Hyperparameters", expanded=False):
             "cell": "RNN cell",
             "patch_size": "Transformer patch size",
             "heads": "Transformer heads",
+            "stem": "Transformer conv stem (filters; 0: none)",
             "dropout": "Dropout",
             "batch_norm": "Batch normalisation",
         },

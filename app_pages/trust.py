@@ -40,8 +40,9 @@ with by_style:
         "Click a bar to see its mistakes."
     )
     group = groups[attribute]
+    figure = slice_figure(group, overall=result.accuracy, worst_label=lowest.label)
     click = st.plotly_chart(
-        slice_figure(group, overall=result.accuracy, worst_label=lowest.label),
+        figure.update_layout(height=ui.figure_height(figure.layout.height)),
         on_select="rerun",
         selection_mode="points",
         key="slice_chart",

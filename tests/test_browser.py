@@ -352,3 +352,24 @@ def test_privacy_page_plants_a_drawing_and_shows_what_each_network_remembers():
         page.get_by_role("radio", name="What it gives away").click()
         page.get_by_text("Without privacy: the attack's AUC").wait_for(timeout=30_000)
         page.screenshot(path=SCREENSHOTS / "privacy-1280x720.png")
+
+
+def test_scale_page_shows_the_shipped_laws_and_places_a_live_point(app_url):
+    with browser_page() as page:
+        page.goto(f"{app_url}/scale")
+        page.get_by_text("Exponent α").wait_for(timeout=90_000)
+        wait_for_charts(page, 1)
+        for slider in page.get_by_role("slider").all()[:2]:  # the narrowest network on the fewest digits
+            slider.focus()
+            slider.press("Home")
+            wait_idle(page)
+        page.get_by_text("450 digits for 20 epochs").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Train this point").click()
+        page.locator(".js-plotly-plot text", has_text="run 1").wait_for(timeout=180_000)  # its star, named
+        page.screenshot(path=SCREENSHOTS / "scale-1280x720.png", full_page=True)
+    with browser_page(width=390, height=844, is_mobile=True, has_touch=True) as phone:
+        phone.goto(f"{app_url}/scale?part=digits")
+        phone.get_by_text("Exponent α").wait_for(timeout=90_000)
+        wait_for_charts(phone, 1)
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+        phone.screenshot(path=SCREENSHOTS / "scale-phone.png", full_page=True)

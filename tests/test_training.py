@@ -83,6 +83,8 @@ def test_stratified_subset_keeps_class_proportions(mnist):
         {"architecture": "rnn", "cell": "gru", "blocks": 1, "dense_units": 64},
         {"architecture": "transformer"},
         {"architecture": "transformer", "patch_size": 7, "blocks": 4, "dense_units": 128, "heads": 8},
+        {"architecture": "transformer", "stem": 16},
+        {"architecture": "transformer", "patch_size": 2, "stem": 8, "blocks": 1, "dense_units": 32},
         {"architecture": "private_cnn", "batch_norm": False},
     ],
 )

@@ -18,6 +18,7 @@ SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
 FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter moved: within 2 s of a Next
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
 TALK_PARAMS = ("talk", "chapters", "screen", "chapter")
+TALK_720_FIGURE_HEIGHT = 300  # under the bar (about 200 px) and a row of controls at 1280x720
 
 
 def presenting() -> bool:
@@ -32,6 +33,12 @@ def screen() -> int:
     value = st.query_params.get("screen") or st.session_state.get("talk_screen")
     st.session_state.talk_screen = chosen = int(value) if value in ("720", "1080", 720, 1080) else 1080
     return chosen
+
+
+def figure_height(height: int) -> int:
+    """A chart's height in pixels: as the page designs it, or in a talk on a 720-line screen what fits under the
+    presenter's bar, so the chapter's chart is seen whole without scrolling."""
+    return min(height, TALK_720_FIGURE_HEIGHT) if presenting() and screen() == 720 else height
 
 
 def talk_params() -> dict[str, str]:

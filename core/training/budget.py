@@ -120,16 +120,18 @@ def _rnn(config: TrainConfig) -> Network:
 
 
 def _transformer(config: TrainConfig) -> Network:
-    """core.architectures' Vision Transformer: patch embedding with positions, pre-norm encoder blocks, mean pool."""
+    """core.architectures' Vision Transformer: perhaps a conv stem, patch embedding with positions, pre-norm encoder
+    blocks, mean pool."""
     width, patches = config.dense_units, (IMAGE_SIZE // config.patch_size) ** 2
     per_block = (
         2 * 2 * width + (4 * width * width + 4 * width) + (2 * width * width + 2 * width) + (2 * width * width + width)
     )
-    parameters = config.patch_size**2 * width + width + patches * width + config.blocks * per_block
-    parameters += 2 * width + width * NUM_CLASSES + NUM_CLASSES
-    flops = 2 * patches * config.patch_size**2 * width
+    channels = config.stem or 1  # what each patch is cut from: the pixels, or the stem's feature maps
+    parameters = 10 * config.stem + config.patch_size**2 * channels * width + width + patches * width
+    parameters += config.blocks * per_block + 2 * width + width * NUM_CLASSES + NUM_CLASSES
+    flops = 2 * IMAGE_SIZE * IMAGE_SIZE * 9 * config.stem + 2 * patches * config.patch_size**2 * channels * width
     flops += config.blocks * (2 * patches * 8 * width * width + 4 * patches * patches * width)
-    activations = IMAGE_SIZE * IMAGE_SIZE + patches * width * (2 + config.blocks * 12)
+    activations = IMAGE_SIZE * IMAGE_SIZE * (1 + config.stem) + patches * width * (2 + config.blocks * 12)
     activations += config.blocks * 2 * config.heads * patches * patches  # attention scores and weights
     return Network(parameters, activations + width + NUM_CLASSES, flops + 2 * width * NUM_CLASSES)
 

@@ -31,6 +31,7 @@ CHOICES: dict[str, tuple | range] = {
     "cell": ("lstm", "gru"),
     "patch_size": (2, 4, 7),
     "heads": (1, 2, 4, 8),
+    "stem": (0, 8, 16, 32),
     "filters": (4, 8, 16, 32, 64),
     "dense_units": (16, 32, 64, 128, 256, 512),
     "dropout": _stops(0.0, 0.8, 0.05),
@@ -85,6 +86,7 @@ class TrainConfig:
     cell: str = "lstm"  # RNN: "lstm" or "gru"
     patch_size: int = 4  # Transformer: the digit cut into squares of this many pixels a side (2, 4 or 7)
     heads: int = 4  # Transformer: attention heads; they must divide its width
+    stem: int = 0  # Transformer: filters of a 3x3 convolution before the patches (0: none, the plain ViT)
     dropout: float = 0.2  # share of units dropped while training, in [0, 0.8]
     batch_norm: bool = True  # normalise activations per batch: faster, steadier training at high rates
     activation: str = "relu"  # one of ACTIVATIONS
@@ -167,20 +169,21 @@ PRESETS = {
     # Other architectures (core/architectures.py), each set to train well within minutes on 2 cores
     # (bench/architectures.py measures their time to 98.5% and 99.0% against the quick CNN's)
     "resnet": TrainConfig(
-        architecture="resnet", conv_blocks=3, blocks=1, filters=16, dropout=0.1, batch_size=128, epochs=4
+        architecture="resnet", conv_blocks=3, blocks=1, filters=16, dropout=0.1, batch_size=128, epochs=6
     ),
-    "rnn": TrainConfig(architecture="rnn", cell="lstm", dense_units=128, blocks=1, dropout=0.1, epochs=4),
+    "rnn": TrainConfig(architecture="rnn", cell="lstm", dense_units=128, blocks=1, dropout=0.1, epochs=10),
     "transformer": TrainConfig(
         architecture="transformer",
-        patch_size=7,
+        patch_size=4,
+        stem=16,  # without it (the plain ViT) 98.0% after 8 epochs in 6 min here; with it 98.6% after 5
         dense_units=64,
-        blocks=4,
+        blocks=2,
         heads=4,
         dropout=0.1,
         optimizer="adamw",
         weight_decay=1e-2,
         schedule="warmup_cosine",
-        epochs=10,
+        epochs=6,
     ),
     # Under-fits in seconds: a demo of what too small a model and too little data do.
     "tiny_mlp": TrainConfig(

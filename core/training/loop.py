@@ -94,6 +94,7 @@ def build(config: TrainConfig) -> keras.Model:
             blocks=config.blocks,
             heads=config.heads,
             dropout=config.dropout,
+            stem=config.stem,
         )
     return build_cnn(
         conv_blocks=config.conv_blocks,
