@@ -28,6 +28,11 @@ else:
     )
 
 
+def _clear() -> None:
+    st.session_state.canvas_clears = st.session_state.get("canvas_clears", 0) + 1
+    st.session_state.drawing = st.session_state.canvas_json = None
+
+
 @st.fragment
 @ui.error_boundary("the Draw page")
 def drawing_and_reading(mode: str) -> None:
@@ -46,9 +51,11 @@ def drawing_and_reading(mode: str) -> None:
                 st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
             # A fresh mount (first visit, or back from another page) restores the last drawing once;
             # later runs pass the same value so the canvas keeps its own undo history.
-            if "canvas" not in st.session_state:
+            phone = ui.on_phone()
+            key = f"canvas_{st.session_state.get('canvas_clears', 0)}"  # a new key is a blank canvas
+            if key not in st.session_state:
                 st.session_state.canvas_restore = st.session_state.get("canvas_json")
-            drawn = ui.drawing_canvas("canvas", size=size, restore=st.session_state.canvas_restore)
+            drawn = ui.drawing_canvas(key, size=size, restore=st.session_state.canvas_restore)
             ui.show_refusal(drawn)
             if st.session_state.pop("moved", False):  # the browser kept the drawing it had on the server it left,
                 st.session_state.stale_canvas = drawn.strokes  # but this canvas starts empty: it is not read
@@ -57,7 +64,10 @@ def drawing_and_reading(mode: str) -> None:
             elif drawn.sent and drawn.strokes != st.session_state.get("stale_canvas"):
                 st.session_state.drawing = drawn.image  # the 28x28 input only, not the canvas's 280x280 RGBA
                 st.session_state.canvas_json = drawn.strokes
-            st.caption("Undo, redo and clear are in the canvas toolbar.")
+            if phone:  # the canvas's toolbar shows on hover, which a touch screen has not
+                st.button("Clear", icon=":material/delete:", on_click=_clear, key="clear_canvas")
+            else:
+                st.caption("Undo, redo and clear are in the canvas toolbar.")
         else:
             ui.photo_input(width=ui.CANVAS_SIZE)
 
