@@ -9,9 +9,7 @@ import ui.data
 from core import data_quality
 from core.data_engine import MIN_SLICE, turn
 from core.models import model_from_bytes
-from core.runs.line import ServerBusyError
 from core.training.config import CHOICES
-from core.training.job import TrainingJob
 
 PARTS = {"suspects": "Its own mistakes", "cleaning": "Train on cleaner data", "engine": "The data engine"}
 SPLITS = {"test": "Test digits", "train": "Training digits"}
@@ -58,20 +56,10 @@ elif part == "cleaning":
         "The Train page's quick CNN, seed 0, as many steps as the same run on the digits as they are "
         "(prepared ahead, `python -m scripts.prepare`)."
     )
-    job: TrainingJob | None = st.session_state.get("data_job")
-    if st.button(
-        "Train on the cleaned digits",
-        type="primary",
-        icon=":material/cleaning_services:",
-        disabled=bool(job and job.running),
-    ):
-        try:
-            job = TrainingJob(config, ui.mnist(), corrections=fixes if use else None, **ui.job_owner())
-            job.start()
-            st.session_state.data_job = job
-        except (ValueError, ServerBusyError) as error:
-            st.error(str(error))
-    ui.training_run("data_job")
+    corrections = fixes if use else None
+    ui.training_button(
+        "data_job", "Train on the cleaned digits", config, icon=":material/cleaning_services:", corrections=corrections
+    )
     ui.data.cleaning_result(reference)
 
 else:

@@ -9,10 +9,8 @@ import ui.privacy
 from core.figures.privacy import accuracy_by_epsilon, membership_roc
 from core.membership import MEMBERS, PASSES, CanaryJob
 from core.privacy import DELTA, shipped_sweep
-from core.runs.line import ServerBusyError
 from core.training.budget import estimate
 from core.training.config import CHOICES, PRESETS
-from core.training.job import TrainingJob
 
 PARTS = {"cost": "What privacy costs", "leak": "What it gives away", "canary": "Will it remember you?"}
 
@@ -36,15 +34,7 @@ if part == "cost":
         f"each batch of {config.batch_size}, {config.epochs} epochs, on Papernot et al.'s tanh CNN "
         f"({estimate(config).network.parameters:,} parameters). About {estimate(config).seconds / 60:.0f} min here."
     )
-    job = st.session_state.get("privacy_job")
-    if st.button("Train privately", type="primary", icon=":material/lock:", disabled=bool(job and job.running)):
-        try:
-            job = TrainingJob(config, ui.mnist(), **ui.job_owner())
-            job.start()
-            st.session_state.privacy_job = job
-        except (ValueError, ServerBusyError) as error:
-            st.error(str(error))
-    ui.training_run("privacy_job")
+    ui.training_button("privacy_job", "Train privately", config, icon=":material/lock:")
     ui.privacy.private_result()
 
 elif part == "leak":

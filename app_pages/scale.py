@@ -6,9 +6,7 @@ import ui
 import ui.scale
 from core import scale
 from core.figures.scale import METRICS, law_text, scale_chart
-from core.runs.line import ServerBusyError
 from core.training.budget import estimate
-from core.training.job import TrainingJob
 
 PARTS = {"parameters": "Bigger models", "digits": "More data", "flops": "More compute"}
 WORDS = {"parameters": "parameters", "digits": "digits", "flops": "compute"}
@@ -83,12 +81,4 @@ st.caption(
     f"(a tenth of the {size:,} held out to validate): about {cost.seconds:.0f} s here. It joins your models and "
     "the chart as a star."
 )
-job = st.session_state.get("scale_job")
-if st.button("Train this point", type="primary", icon=":material/add_chart:", disabled=bool(job and job.running)):
-    try:
-        job = TrainingJob(config, ui.mnist(), **ui.job_owner())
-        job.start()
-        st.session_state.scale_job = job
-    except (ValueError, ServerBusyError) as error:
-        st.error(str(error))
-ui.training_run("scale_job")
+ui.training_button("scale_job", "Train this point", config, icon=":material/add_chart:")

@@ -41,7 +41,7 @@ from ui.pictures import (
     your_picture,
 )
 from ui.reading import read_calibrated
-from ui.runs import follow, in_line, training_run
+from ui.runs import follow, in_line, training_button, training_run
 from ui.session import arrived, job_owner, keep_keras_session, moved_here, owner_present
 from ui.stage import (
     PHONE_STYLE,
@@ -124,6 +124,7 @@ __all__ = [
     "test_probabilities",
     "test_styles",
     "training_run",
+    "training_button",
     "visitor_token",
     "wall_view",
     "your_input",

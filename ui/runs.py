@@ -56,6 +56,25 @@ def follow(job: Job, *, key: str) -> bool:
     return True
 
 
+def training_button(key: str, label: str, config, *, icon: str, **job_options) -> None:
+    """A button that trains `config` through the runner (a TrainingJob in st.session_state[key]; `job_options` such
+    as corrections go to it), a plain reason if it may not start, then the run as `training_run` shows it."""
+    from core.runs.line import ServerBusyError
+    from core.training.job import TrainingJob
+    from ui.models import mnist
+    from ui.session import job_owner
+
+    job = st.session_state.get(key)
+    if st.button(label, type="primary", icon=icon, disabled=bool(job and job.running)):
+        try:
+            job = TrainingJob(config, mnist(), **job_options, **job_owner())
+            job.start()
+            st.session_state[key] = job
+        except (ValueError, ServerBusyError) as error:
+            st.error(str(error))
+    training_run(key)
+
+
 def training_run(key: str) -> None:
     """The training a page started (a TrainingJob in st.session_state[key]): its progress, refreshed every second
     while it goes; once it ends, its model filed among this visitor's and its result kept in `{key}_result`, and
