@@ -12,7 +12,8 @@ PARTS = {"parameters": "Bigger models", "digits": "More data", "flops": "More co
 WORDS = {"parameters": "parameters", "digits": "digits", "flops": "compute"}
 SAYS = {
     "parameters": "Each width of the same CNN, trained on all the digits.",
-    "digits": "The widest CNN, trained on more and more digits.",
+    "digits": f"The widest CNN, trained on more and more digits, each run for {scale.PRESENTATIONS:,} ÷ digits "
+    "epochs (from 2 to 20): on the most digits it has 2 passes, and is short of training too.",
     "flops": "Every run of the sweep by the arithmetic it took; the line follows the best run for each budget.",
 }
 
@@ -36,7 +37,13 @@ if sweep is None:
     st.info("The sweep is not shipped here: `python -m scripts.scale_sweep` makes it (about 25 minutes).")
 else:
     trend = ui.scale.trend(part, metric)
-    figure = scale_chart(sweep, trend, others=ui.scale.architectures(part, metric), yours=ui.scale.yours(part, metric))
+    figure = scale_chart(
+        sweep,
+        trend,
+        others=ui.scale.architectures(part, metric),
+        yours=ui.scale.yours(part, metric),
+        height=ui.figure_height(380),
+    )
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
     low, high = trend.interval
     exponent, halving, floor = st.columns(3)

@@ -4,6 +4,7 @@ away without it is core.membership's.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class Spend:
     steps: int  # steps taken (a stopped run spends less)
     delta: float = DELTA
 
-    @property
+    @functools.cached_property  # the accountant takes a fraction of a second; a page reads ε every run
     def epsilon(self) -> float:
         return epsilon(self.noise_multiplier, self.sample_rate, self.steps, self.delta)
 

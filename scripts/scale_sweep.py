@@ -5,6 +5,7 @@ test digits; which digits it erred on and its loss on each are kept for the expo
 Run from the repository root; anyone can re-run it (about 25 minutes on 2 cores):
   python -m scripts.scale_sweep
   python -m scripts.scale_sweep --width 4 --size 500 --no-write     # one point, to check it
+  python -m scripts.scale_sweep --report                            # the shipped sweep's laws and intervals
 Writes assets/scale_sweep.npz and its card assets/scale_sweep.json, with the machine and the time it took.
 """
 
@@ -60,10 +61,29 @@ def main(widths, sizes, to_write: bool) -> None:
     print(f"-> {scale.SWEEP_PATH} and {scale.CARD_PATH.name}, {card['seconds'] / 60:.0f} min")
 
 
+def report() -> None:
+    """The shipped sweep's laws, as the Scale page fits them."""
+    sweep = scale.shipped()
+    if sweep is None:
+        raise SystemExit("no sweep shipped: run python -m scripts.scale_sweep")
+    print(f"{len(sweep.runs)} runs, made in {sweep.card['seconds'] / 60:.0f} min on {sweep.card['machine']}")
+    for axis in scale.AXES:
+        for metric in ("error", "loss"):
+            trend = sweep.trend(axis, metric)
+            low, high = trend.interval
+            print(
+                f"{metric} against {axis} ({trend.held}, {len(trend.x)} points): {trend.law.a:.3g}·x^−"
+                f"{trend.law.alpha:.3f} + {trend.law.c:.4f}; α 95% interval {low:.3f}–{high:.3f}"
+            )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--width", type=int, action="append", choices=scale.WIDTHS)
     parser.add_argument("--size", type=int, action="append", choices=scale.SIZES)
     parser.add_argument("--no-write", action="store_true", help="print, do not write the asset")
+    parser.add_argument("--report", action="store_true", help="print the shipped sweep's laws; train nothing")
     arguments = parser.parse_args()
+    if arguments.report:
+        raise SystemExit(report())
     main(tuple(arguments.width or scale.WIDTHS), tuple(arguments.size or scale.SIZES), not arguments.no_write)

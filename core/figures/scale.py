@@ -91,13 +91,16 @@ def scale_chart(
             hovertemplate=f"%{{x:,.3s}}: {title} %{{y:{tick}}}<extra></extra>",
         )
     )
-    floor = f"{trend.law.c:{tick}}"
-    if trend.law.c > 0:
-        figure.add_hline(
-            y=trend.law.c,
-            line={"dash": "dot", "color": MUTED},
-            annotation_text=f"where it levels off: {floor}",
-            annotation_position="bottom left",
+    if trend.law.c > 0:  # a trace, not add_hline: its annotation lands at 10^c on a log axis
+        figure.add_trace(
+            go.Scatter(
+                x=[span[0], span[-1]],
+                y=[trend.law.c, trend.law.c],
+                mode="lines",
+                name=f"where it levels off: {trend.law.c:{tick}}",
+                line={"dash": "dot", "color": MUTED},
+                hoverinfo="skip",
+            )
         )
     for points, name, colour, symbol in (
         (others, "other architectures", OTHERS, "diamond"),
@@ -110,7 +113,7 @@ def scale_chart(
                     y=[y for _, _, y in points],
                     mode="markers+text",
                     text=[label for label, _, _ in points],
-                    textposition="top center",
+                    textposition="middle right",  # RNN and Transformer are close in parameters
                     name=name,
                     marker={"color": colour, "size": 14, "symbol": symbol},
                     hovertemplate=f"%{{text}}: %{{x:,.3s}}, {title} %{{y:{tick}}}<extra></extra>",
@@ -118,7 +121,7 @@ def scale_chart(
             )
     figure.update_layout(
         xaxis={"title": AXES[trend.axis], "type": "log"},
-        yaxis={"title": f"{title} (log)", "type": "log", "tickformat": tick},
+        yaxis={"title": f"{title} (log)", "type": "log", "tickformat": tick, "dtick": "D2"},  # 1, 2, 5 a decade
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.22},
