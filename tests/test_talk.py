@@ -99,3 +99,19 @@ def test_a_presenter_leads_three_phones_through_three_chapters_and_one_stops_fol
         on_page(phones[0], "evaluate")
         presenter.screenshot(path=SCREENSHOTS / "talk-presenter-1920x1080.png")
         phones[0].screenshot(path=SCREENSHOTS / "talk-follower-390x844.png")
+
+
+@pytest.mark.parametrize(
+    "page, screen, height", [("evaluate", "720", 270), ("evaluate", "1080", 460), ("trust", "720", 270)]
+)
+def test_a_chapters_chart_fits_under_the_bar_on_a_720_line_projector(page, screen, height):
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"talk": "1", "screen": screen})
+    app.run()
+    app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception
+    assert json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["height"] == height

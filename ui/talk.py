@@ -18,7 +18,7 @@ SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
 FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter moved: within 2 s of a Next
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
 TALK_PARAMS = ("talk", "chapters", "screen", "chapter")
-TALK_720_FIGURE_HEIGHT = 300  # under the bar (about 200 px) and a row of controls at 1280x720
+TALK_720_FIGURE_HEIGHT = 270  # under the bar (about 200 px) and a row of controls at 1280x720
 
 
 def presenting() -> bool:
