@@ -79,13 +79,14 @@ class Law:
         return self.a * np.asarray(x, dtype=float) ** -self.alpha + self.c
 
 
-def fit(x, error) -> Law:
+def fit(x, error, *, floor: bool = True) -> Law:
     """The law through the points (x, error), least squares on log error. For each floor c on a grid below the
-    smallest error, log(error − c) is a line in log x; the c whose line fits best is kept."""
+    smallest error, log(error − c) is a line in log x; the c whose line fits best is kept. `floor=False`: the pure
+    power law, c = 0."""
     x, error = np.asarray(x, dtype=float), np.asarray(error, dtype=float)
     if len(x) < 3 or np.any(x <= 0) or np.any(error <= 0):
         raise ValueError("a law needs at least 3 points with positive x and error")
-    floors = np.linspace(0.0, 0.98 * error.min(), FLOOR_STEPS)
+    floors = np.linspace(0.0, 0.98 * error.min(), FLOOR_STEPS) if floor else np.zeros(1)
     log_x = np.log(x)
     design = np.stack([np.ones_like(log_x), -log_x], axis=1)  # log(error - c) = log a - alpha log x
     targets = np.log(error[None, :] - floors[:, None]).T  # (points, floors)

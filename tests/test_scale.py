@@ -19,6 +19,11 @@ def test_fit_recovers_a_law_with_a_floor():
     assert law.c == pytest.approx(0.006, abs=3e-4) and law.a == pytest.approx(2.0, rel=0.05)
 
 
+def test_without_a_floor_the_fit_is_a_pure_power_law():
+    law = scale.fit(SIZES, 3.0 * SIZES**-0.4, floor=False)
+    assert law.c == 0 and law.alpha == pytest.approx(0.4) and law.a == pytest.approx(3.0)
+
+
 def test_fit_refuses_too_few_or_non_positive_points():
     with pytest.raises(ValueError, match="at least 3 points"):
         scale.fit([1, 2], [0.1, 0.05])
