@@ -25,7 +25,8 @@ VIEWS = {  # title -> (caption: what it means and where it misleads, signed colo
         True,
     ),
     "Attention rollout": (
-        "Which patches the Transformer's attention carries to its answer, through every block. The same for any class.",
+        "Which patches the Transformer's attention carries to its answer most (bright) and least (dark), through every "
+        "block. The same for any class.",
         False,
     ),
 }

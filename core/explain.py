@@ -132,9 +132,10 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[str, np.nd
 
 
 def attention_rollout(model: keras.Model, image: np.ndarray) -> np.ndarray | None:
-    """Attention rollout (Abnar & Zuidema 2020) of a Vision Transformer, (28, 28) in [0, 1]: how much each patch
-    reaches the answer through every block's attention, heads averaged and the residual path counted as half. Not
-    specific to a class. None for a model without attention, or whose attention does not keep its scores."""
+    """Attention rollout (Abnar & Zuidema 2020) of a Vision Transformer, (28, 28) from 0 (the patch that reaches the
+    answer least) to 1 (most): how much each patch reaches it through every block's attention, heads averaged and
+    the residual path counted as half. Not specific to a class. None for a model without attention, or whose
+    attention does not keep its scores."""
     attentions = [layer for layer in model.layers if isinstance(layer, layers.MultiHeadAttention)]
     outputs = [layer.output for layer in attentions]
     if not attentions or not all(isinstance(out, list | tuple) and len(out) == 2 for out in outputs):
@@ -150,7 +151,8 @@ def attention_rollout(model: keras.Model, image: np.ndarray) -> np.ndarray | Non
     side = math.isqrt(tokens)
     relevance = rollout.mean(axis=0).reshape(side, side)  # the answer averages every patch's output alike
     picture = np.kron(relevance, np.ones((IMAGE_SIZE // side, IMAGE_SIZE // side)))
-    return (picture / picture.max()).astype(np.float32)
+    spread = picture.max() - picture.min()  # the residual path keeps patches close: their differences are the map
+    return ((picture - picture.min()) / spread if spread > 0 else np.ones_like(picture)).astype(np.float32)
 
 
 @dataclass(frozen=True)

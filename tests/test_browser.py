@@ -373,3 +373,25 @@ def test_scale_page_shows_the_shipped_laws_and_places_a_live_point(app_url):
         wait_for_charts(phone, 1)
         assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
         phone.screenshot(path=SCREENSHOTS / "scale-phone.png", full_page=True)
+
+
+def test_train_a_transformer_briefly_and_see_what_its_attention_carries(app_url):
+    with browser_page() as page:
+        page.goto(
+            f"{app_url}/train?architecture=transformer&stem=8&patch_size=7&blocks=1&dense_units=32&heads=2"
+            "&learning_rate=0.003&epochs=2&train_size=5000"
+        )
+        page.get_by_role("button", name="Train").wait_for(timeout=90_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("run 1 · transformer", exact=False).first.wait_for(timeout=180_000)
+        wait_idle(page)  # a rerun while the list is open would close it
+        page.get_by_role("combobox", name="Model").click()
+        page.get_by_role("option").filter(has_text="run 1 ·").click()
+        wait_idle(page)
+        page.get_by_role("link", name="Explain").click()
+        page.get_by_text("Attention rollout", exact=True).wait_for(timeout=60_000)  # in Grad-CAM's place
+        wait_idle(page)
+        assert page.get_by_text("Grad-CAM", exact=True).count() == 0
+        page.get_by_text("Attention rollout", exact=True).scroll_into_view_if_needed()
+        page.screenshot(path=SCREENSHOTS / "explain-transformer-1280x720.png")
