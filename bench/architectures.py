@@ -3,7 +3,9 @@ against the default CNN's quick preset in the same run, on this machine's cores.
 
 Run from the repository root: `python -m bench.architectures` (about 40 minutes on 2 cores with 3 seeds;
 `--seeds 1 --architecture transformer` for one). Test accuracy is read after every epoch on the 10,000 test digits,
-its reading time left out of the clock. Medians over seeds; "—" where a run never reached the mark.
+its reading time left out of the clock. Medians over seeds, a seed that never reached a mark counting as never;
+"—" where the median never reached it. `--write` keeps the rows in assets/architectures.json (each seed's curve too)
+for the Scale page, replacing only the presets run.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import platform
 import statistics
@@ -62,8 +65,9 @@ def measure(preset: str, seeds: int, data) -> dict:
         losses.append(float(scale.outcome(predict_proba(result.model, images), data.y_test)[1].mean()))
     times = {}
     for mark in MARKS:
-        reached = [first_time(points, mark) for points, _, _ in runs]
-        times[mark] = statistics.median(reached) if all(t is not None for t in reached) else None
+        reached = [first_time(points, mark) for points, _, _ in runs]  # a seed that never reached it: never
+        median = statistics.median(math.inf if t is None else t for t in reached)
+        times[mark] = None if math.isinf(median) else median
     accuracy = statistics.median(accuracy for _, accuracy, _ in runs)
     return {
         "accuracy": accuracy,
@@ -72,11 +76,16 @@ def measure(preset: str, seeds: int, data) -> dict:
         **{axis: scale.position(config, axis) for axis in scale.AXES},
         "times": times,
         "last": statistics.median(points[-1][0] for points, _, _ in runs),
+        "seeds": [{"accuracy": accuracy, "curve": points} for points, accuracy, _ in runs],  # (seconds, accuracy)
     }
 
 
 def _written(row: dict) -> dict:
     return {**row, "times": {str(mark): seconds for mark, seconds in row["times"].items()}}
+
+
+def _keyed(times: dict) -> dict:
+    return {str(mark): seconds for mark, seconds in times.items()}
 
 
 def shown(seconds: float | None) -> str:
@@ -101,10 +110,12 @@ def main(seeds: int, architectures: tuple[str, ...], to_write: bool) -> None:
             "seconds": round(time.perf_counter() - started),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "command": "python -m bench.architectures --write",
-            "presets": {
-                name.split(" ")[0]: {**row, "times": {str(k): v for k, v in row["times"].items()}} for name, row in rows
-            },
+            "presets": {name.split(" ")[0]: {**row, "times": _keyed(row["times"])} for name, row in rows},
         }
+        try:  # a run of some architectures keeps the others' rows
+            card["presets"] = {**json.loads(scale.ARCHITECTURES_PATH.read_text())["presets"], **card["presets"]}
+        except (OSError, ValueError, KeyError):
+            pass
         scale.ARCHITECTURES_PATH.write_text(json.dumps(card, indent=1) + "\n")
         print(f"-> {scale.ARCHITECTURES_PATH}")
 
