@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.pictures.data import Mnist
-from core.training.config import CHOICES, PRESETS, TrainConfig, stratified_subset
+from core.training.config import PRESETS, TrainConfig, stratified_subset
 from core.training.loop import train
 
 TINY = TrainConfig(architecture="mlp", dense_units=32, epochs=2, train_size=5_000, batch_size=64, seed=1)
@@ -44,7 +44,7 @@ def test_stop_ends_training_early_and_keeps_a_usable_model(small):
     [
         ({"architecture": "vit"}, "architecture must be one of"),
         ({"learning_rate": 5.0}, "learning rate must be one of 0.0001, 0.0003"),
-        ({"train_size": 10}, "train size must be one of 1000, 5000"),
+        ({"train_size": 10}, "train size must be one of 500, 1000, 5000"),
         ({"dropout": 0.95}, "dropout must be from 0 to 0.8 in steps of 0.05; got 0.95"),
         ({"epochs": 2.0}, "epochs must be from 1 to 20; got 2.0"),
         ({"seed": -1}, "seed must be a whole number from 0 to 2147483647"),
@@ -56,9 +56,15 @@ def test_invalid_configs_say_what_to_fix(change, message):
         config.validate()
 
 
-def test_the_smallest_training_set_holds_the_largest_batch():
-    smallest = min(CHOICES["train_size"]) * (1 - max(CHOICES["validation_share"]))
-    assert max(CHOICES["batch_size"]) <= smallest  # so no combination of stops is invalid
+def test_a_batch_larger_than_the_digits_a_run_learns_from_is_refused_and_a_link_gets_the_largest_that_fits():
+    from core.training.links import config_from_params
+
+    with pytest.raises(ValueError, match="A batch of 512 is more than the 350 digits"):
+        TrainConfig(train_size=500, validation_share=0.3, batch_size=512).validate()
+    TrainConfig(train_size=500, validation_share=0.3, batch_size=256).validate()
+    config, notices = config_from_params({"train_size": "500", "validation_share": "0.3", "batch_size": "512"})
+    assert config.batch_size == 256 and any("larger than the 350 digits" in notice for notice in notices)
+    config.validate()
 
 
 def test_presets_are_valid_and_quick_is_there():

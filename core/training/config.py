@@ -122,6 +122,13 @@ class TrainConfig:
                 raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
             shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
             raise ValueError(f"{label} must be one of {shown}; got {value!r}")
+        learning = self.train_size - round(self.train_size * self.validation_share)
+        if self.batch_size > learning:
+            raise ValueError(
+                f"A batch of {self.batch_size} is more than the {learning:,} digits this run learns from (its "
+                f"{self.train_size:,} less the {self.validation_share:.0%} held out to validate): choose a smaller "
+                "batch or more digits."
+            )
         if self.dp_epsilon and self.batch_norm and self.architecture in ("cnn", "deep_cnn", "resnet"):
             raise ValueError(
                 "A private run bounds what each digit does to a step; batch normalisation mixes the digits of a batch. "

@@ -65,8 +65,14 @@ def config_from_params(params: dict[str, str]) -> tuple[TrainConfig, list[str]]:
 
 
 def _without_conflicts(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
-    """A private run asked for with what privacy cannot combine with: privacy kept, the other turned off, and said."""
+    """A private run asked for with what privacy cannot combine with: privacy kept, the other turned off, and said.
+    A batch larger than the digits the run learns from: the largest that fits."""
     notices = []
+    learning = config.train_size - round(config.train_size * config.validation_share)
+    if config.batch_size > learning:
+        batch = max(size for size in CHOICES["batch_size"] if size <= learning)
+        config = dataclasses.replace(config, batch_size=batch)
+        notices.append(f"The link's batch is larger than the {learning:,} digits its run learns from: using {batch}.")
     if config.dp_epsilon and config.architecture in ("rnn", "transformer"):
         config = dataclasses.replace(config, dp_epsilon=0.0)
         notices.append("Private runs take the CNNs and the MLP here: this link's run is not private.")
