@@ -120,7 +120,7 @@ def scale_chart(
                 )
             )
     figure.update_layout(
-        xaxis={"title": AXES[trend.axis], "type": "log"},
+        xaxis={"title": AXES[trend.axis], "type": "log", "dtick": "D2"},
         yaxis={"title": f"{title} (log)", "type": "log", "tickformat": tick, "dtick": "D2"},  # 1, 2, 5 a decade
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
