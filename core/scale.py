@@ -48,7 +48,7 @@ def config(width: int, size: int, seed: int = 0) -> TrainConfig:
 
 def training_digits(config: TrainConfig) -> int:
     """Digits a run learns from: its subset less the share held out to validate."""
-    return config.train_size - round(config.train_size * config.validation_share)
+    return config.learning_digits
 
 
 def training_flops(config: TrainConfig) -> float:

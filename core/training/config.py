@@ -106,6 +106,11 @@ class TrainConfig:
     dp_clip: float = 1.0  # private runs: each digit's gradient clipped to this L2 norm
     seed: int = 0  # same config and seed, same curves
 
+    @property
+    def learning_digits(self) -> int:
+        """Digits the run learns from: its subset less the share held out to validate."""
+        return self.train_size - round(self.train_size * self.validation_share)
+
     def validate(self) -> None:
         """Raise ValueError with a message a person can act on if any field is not one of its CHOICES."""
         for name, allowed in CHOICES.items():
@@ -122,7 +127,7 @@ class TrainConfig:
                 raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
             shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
             raise ValueError(f"{label} must be one of {shown}; got {value!r}")
-        learning = self.train_size - round(self.train_size * self.validation_share)
+        learning = self.learning_digits
         if self.batch_size > learning:
             raise ValueError(
                 f"A batch of {self.batch_size} is more than the {learning:,} digits this run learns from (its "

@@ -68,7 +68,7 @@ def _without_conflicts(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
     """A private run asked for with what privacy cannot combine with: privacy kept, the other turned off, and said.
     A batch larger than the digits the run learns from: the largest that fits."""
     notices = []
-    learning = config.train_size - round(config.train_size * config.validation_share)
+    learning = config.learning_digits
     if config.batch_size > learning:
         batch = max(size for size in CHOICES["batch_size"] if size <= learning)
         config = dataclasses.replace(config, batch_size=batch)
