@@ -68,6 +68,6 @@ with ui.error_boundary("the talk"):
     if ui.presenting():  # the talk's bar on every page: its chapter, takeaway, next and previous, the join code
         ui.presenter_bar(page.url_path or "draw")  # the default page's path is empty
     else:
-        ui.follower_bar()  # a phone that joined by the QR code follows the presenter's chapters
+        ui.follower_bar(page.url_path or "draw")  # a phone that joined by the QR code follows the presenter's chapters
 with ui.error_boundary(page.title):  # no visitor ever sees a traceback
     page.run()

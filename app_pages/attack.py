@@ -27,7 +27,7 @@ st.caption(
 
 model, label = ui.active_model(), ui.active_label()
 image, _ = ui.choose_picture("attack")
-reading = int(predict_proba(model, image[None])[0].argmax())
+reading = int(ui.of_model(label, predict_proba, image[None])[0].argmax())
 
 st.session_state.update(st.session_state.pop("next_attack", {}))  # set by "Smallest change", before the widgets
 st.session_state.setdefault("attack_method", "PGD-20")
@@ -57,18 +57,22 @@ if st.button("Smallest change that fools it", icon=":material/search:"):
 if "flip_eps" in st.session_state:
     st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):g}, with PGD-20.")
 
-result = attack_picture(model, image, attack=method, eps=eps, target=target)
+result = ui.of_model(label, attack_picture, image, attack=method, eps=eps, target=target)
 ui.keep_attacked(result.adversarial)
 
 pictures = st.columns(3)
 for column, title, picture in zip(
     pictures,
     ["What the network sees", "The change", "The attacked picture"],
-    [pixel_picture(image), weight_picture(result.change, factor=6), pixel_picture(result.adversarial)],
+    [
+        ui.png(pixel_picture, image),
+        ui.png(weight_picture, result.change, factor=6),
+        ui.png(pixel_picture, result.adversarial),
+    ],
     strict=True,
 ):
     column.markdown(f"**{title}**")
-    column.image(picture, width=PICTURE_WIDTH, output_format="PNG")
+    column.image(picture, width=PICTURE_WIDTH)
 pictures[1].caption(f"Red brighter, blue darker, by up to {eps:g}; shown at full strength.")
 for column, title, probabilities in zip(st.columns(2), ["Before", "After"], [result.before, result.after], strict=True):
     column.markdown(f"**{title}: reads {probabilities.argmax()}, {probabilities.max():.0%} sure**")
@@ -109,7 +113,7 @@ for name in shown:
     curves[name], prepared = ui.prepared_or_live(name, "robustness", message)
     if prepared:
         ready.append(name)
-st.plotly_chart(robustness_figure(curves, CURVE_EPS), width="stretch")
+st.plotly_chart(ui.chart(robustness_figure, curves, CURVE_EPS), width="stretch")
 if ready:
     ui.run_live(ready, "robustness")
 if second in others:

@@ -42,8 +42,7 @@ def explorer() -> None:
     as_percent = as_percent.toggle("Row percentages", help="Each row as a share of that digit's test examples")
     dim = dim.toggle("Dim the diagonal", value=True, help="Colour only the mistakes so they stand out")
     percentages = row_percentages(matrix) if as_percent else None
-    figure = confusion_heatmap(matrix, percentages=percentages, dim_diagonal=dim)
-    figure.update_layout(height=ui.figure_height(figure.layout.height))
+    figure = ui.chart(confusion_heatmap, matrix, percentages=percentages, dim_diagonal=dim, fit=True)
     click = st.plotly_chart(
         figure, on_select="rerun", selection_mode="points", key="matrix", config={"displayModeBar": False}
     )
@@ -63,7 +62,8 @@ def explorer() -> None:
     st.subheader(f"{len(indices):,} test digits that are {true_digit} and were {kind}")
     if len(indices):
         shown = indices[:GALLERY_SIZE]
-        st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=[describe(i) for i in shown], width=96)
+        pictures = [ui.png(enlarge, data.x_test[i] / 255.0) for i in shown]
+        st.image(pictures, caption=[describe(i) for i in shown], width=96)
         if len(indices) > GALLERY_SIZE:
             st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
         picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
@@ -78,7 +78,8 @@ st.subheader("Per digit")
 scores, pairs = st.columns([2, 1])
 with scores:
     report = class_report(matrix)
-    st.plotly_chart(class_scores(report.precision, report.recall, report.f1), config={"displayModeBar": False})
+    figure = ui.chart(class_scores, report.precision, report.recall, report.f1)
+    st.plotly_chart(figure, config={"displayModeBar": False})
     table = {"digit": DIGITS, "precision": report.precision, "recall": report.recall, "F1": report.f1}
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
@@ -99,7 +100,7 @@ elif st.toggle("Compare with another model", key="comparing"):
     versus = Evaluation(data.y_test, ui.test_probabilities(other))
     mine, theirs = ui.as_text(label), ui.as_text(other)
     st.caption(f"Cells of **{mine}** minus cells of **{theirs}**: red where {mine} has more digits, blue where fewer.")
-    st.plotly_chart(difference_heatmap(matrix - versus.matrix), config={"displayModeBar": False})
+    st.plotly_chart(ui.chart(difference_heatmap, matrix - versus.matrix), config={"displayModeBar": False})
     only_this, only_other = result.right_where_wrong(versus)
     for title, wins in (
         (f"{mine} right, {theirs} wrong", only_this),
@@ -108,4 +109,5 @@ elif st.toggle("Compare with another model", key="comparing"):
         st.markdown(f"**{title}: {len(wins)} digits**")
         if len(wins):
             shown = wins[:GALLERY_SIZE]
-            st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=[f"#{i}" for i in shown], width=72)
+            pictures = [ui.png(enlarge, data.x_test[i] / 255.0) for i in shown]
+            st.image(pictures, caption=[f"#{i}" for i in shown], width=72)

@@ -3,8 +3,7 @@
 import streamlit as st
 
 import ui
-from core.explain import feature_maps, first_layer_weights, saliency
-from core.explain import integrated_gradients as gradients
+from core.explain import feature_maps, first_layer_weights
 from core.figures.bars import probability_list
 from core.figures.pictures import attribution_picture, pixel_picture, weight_picture
 from core.figures.style import PICTURE_WIDTH
@@ -35,15 +34,15 @@ st.title("Explain")
 ui.require_gradients("Explain")
 st.caption("Why did the network read it that way? Red pixels pushed towards the class, blue pixels against it.")
 
-model = ui.active_model()
+label = ui.active_label()
 data = ui.mnist()
 image, _ = ui.choose_picture("explain", attacked=True)
-probabilities = predict_proba(model, image[None])[0]
+probabilities = ui.of_model(label, predict_proba, image[None])[0]
 predicted = int(probabilities.argmax())
 left, right = st.columns([1, 2])
 with left:
     st.metric("Prediction", predicted, delta=f"{probabilities.max():.0%} sure", delta_color="off", delta_arrow="off")
-    st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
+    st.image(ui.png(pixel_picture, image), width=PICTURE_WIDTH)
 with right:
     st.html(probability_list(probabilities))
 choices = [predicted] + [digit for digit in range(10) if digit != predicted]
@@ -54,7 +53,7 @@ target = st.selectbox(
     key="explain_class",
 )
 
-explanation = ui.explanation(ui.active_label(), image, target)
+explanation = ui.explanation(label, image, target)
 maps = {
     "Gradient saliency": explanation.saliency,
     "SmoothGrad": explanation.smoothgrad,
@@ -72,24 +71,24 @@ for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=T
         if values is None:
             st.info("Needs a conv layer that sees the digit; this model has none.")
         else:
-            st.image(attribution_picture(values, image, signed=signed), width="stretch", output_format="PNG")
+            st.image(ui.png(attribution_picture, values, image, signed=signed), width="stretch")
         st.caption(caption)
 
-if ui.active_label() != ROBUST_MODEL:  # a known effect of robust training, worth seeing
-    robust = ui.model(ROBUST_MODEL)
+if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
+    robust = ui.explanation(ROBUST_MODEL, image, target)
     st.markdown(f"**Beside a network trained on attacks ({ROBUST_MODEL})**: its gradients follow the strokes")
     columns = st.columns(4)
-    pairs = [("Gradient saliency", "saliency", saliency), ("Integrated gradients", "integrated_gradients", gradients)]
-    for index, (title, field, method) in enumerate(pairs):
+    pairs = [("Gradient saliency", "saliency"), ("Integrated gradients", "integrated_gradients")]
+    for index, (title, field) in enumerate(pairs):
         for offset, (whose, values) in enumerate(
-            [("this model", getattr(explanation, field)), ("robust CNN", method(robust, image, target))]
+            [("this model", getattr(explanation, field)), ("robust CNN", getattr(robust, field))]
         ):
             with columns[2 * index + offset]:
                 st.markdown(f"**{title}, {whose}**")
-                st.image(attribution_picture(values, image, signed=True), width="stretch", output_format="PNG")
+                st.image(ui.png(attribution_picture, values, image, signed=True), width="stretch")
 
 st.subheader("Inside the network")
-weights = first_layer_weights(model)
+weights = ui.of_model(label, first_layer_weights)
 if weights is None:
     st.info("This model's first layer does not look at the whole 28×28 picture, so its weights are not pictures.")
 else:
@@ -99,8 +98,8 @@ else:
         if square
         else f"**First layer: its {len(weights)} learned {weights.shape[-1]}×{weights.shape[-1]} filters**"
     )
-    st.image([weight_picture(w, factor=3 if square else 16) for w in weights[:64]], width=48)
-for name, activations in feature_maps(model, image):
+    st.image([ui.png(weight_picture, w, factor=3 if square else 16) for w in weights[:64]], width=48)
+for name, activations in ui.of_model(label, feature_maps, image):
     size = f"{activations.shape[1]}×{activations.shape[2]}"
     st.markdown(f"**{ui.as_text(name)}: {len(activations)} feature maps of {size}** (the first {MAPS_SHOWN})")
-    st.image([weight_picture(a, factor=3) for a in activations[:MAPS_SHOWN]], width=56)
+    st.image([ui.png(weight_picture, a, factor=3) for a in activations[:MAPS_SHOWN]], width=56)

@@ -26,7 +26,7 @@ part = st.segmented_control(
 sweep = shipped_sweep()
 
 if part == "cost":
-    st.plotly_chart(accuracy_by_epsilon(sweep, ui.privacy.your_private_runs()), width="stretch")
+    st.plotly_chart(ui.chart(accuracy_by_epsilon, sweep, ui.privacy.your_private_runs()), width="stretch")
     epsilon = st.select_slider("ε of your private run", [e for e in CHOICES["dp_epsilon"] if e], value=3.0)
     config = dataclasses.replace(PRESETS["private"], dp_epsilon=epsilon)
     st.caption(
@@ -41,7 +41,7 @@ elif part == "leak":
     if sweep is None or "membership" not in sweep:
         st.info("The membership attack's results are not shipped here: `python -m scripts.privacy_sweep`.")
     else:
-        st.plotly_chart(membership_roc(sweep["membership"]), width="stretch")
+        st.plotly_chart(ui.chart(membership_roc, sweep["membership"]), width="stretch")
         ui.privacy.twins_metrics(sweep["membership"])
     st.caption(
         f"Two networks learn the same {MEMBERS:,} digits for {PASSES} epochs: one without privacy, one "

@@ -89,10 +89,12 @@ running = st.session_state.get("continual_job") is not None and st.session_state
 def show(result) -> None:
     matrix, curves = st.columns(2)
     matrix.plotly_chart(
-        continual_matrix(result.accuracy, result.test_counts, TASK_NAMES), width="stretch", key="continual_matrix"
+        ui.chart(continual_matrix, result.accuracy, result.test_counts, TASK_NAMES),
+        width="stretch",
+        key="continual_matrix",
     )
     curves.plotly_chart(
-        continual_curves(result.curves, TASK_NAMES, result.config.steps_per_task),
+        ui.chart(continual_curves, result.curves, TASK_NAMES, result.config.steps_per_task),
         width="stretch",
         key="continual_curves",
     )
@@ -165,7 +167,7 @@ else:
         },
     )
     curves = {f"{index + 1}. {name(r)}": r.averages for index, r in enumerate(runs)}
-    st.plotly_chart(continual_runs(curves, TASK_NAMES), width="stretch")
+    st.plotly_chart(ui.chart(continual_runs, curves, TASK_NAMES), width="stretch")
     st.caption(
         "Average accuracy: over the pairs learnt so far. Forgetting: how far each earlier pair fell from its "
         "best, on average."

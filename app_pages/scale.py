@@ -37,21 +37,15 @@ if sweep is None:
     st.info("The sweep is not shipped here: `python -m scripts.scale_sweep` makes it (about 25 minutes).")
 else:
     trend = ui.scale.trend(part, metric)
-    figure = scale_chart(
+    figure = ui.chart(
+        scale_chart,
         sweep,
         trend,
         others=ui.scale.architectures(part, metric),
         yours=ui.scale.yours(part, metric),
-        height=ui.figure_height(380),
+        projector=ui.presenting(),
+        fit=True,
     )
-    if ui.presenting():  # ticks and legend read from the back of a hall; the legend beside, the chart is short
-        big = {"size": 16}
-        figure.update_layout(
-            font=big,
-            legend={"orientation": "v", "x": 1.01, "y": 1, "yanchor": "top", "font": big},
-            xaxis={"tickfont": big, "title_font": big},
-            yaxis={"tickfont": big, "title_font": big},
-        )
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
     low, high = trend.interval
     exponent, halving, floor = st.columns(3)

@@ -40,9 +40,8 @@ with by_style:
         "Click a bar to see its mistakes."
     )
     group = groups[attribute]
-    figure = slice_figure(group, overall=result.accuracy, worst_label=lowest.label)
     click = st.plotly_chart(
-        figure.update_layout(height=ui.figure_height(figure.layout.height)),
+        ui.chart(slice_figure, group, overall=result.accuracy, worst_label=lowest.label, fit=True),
         on_select="rerun",
         selection_mode="points",
         key="slice_chart",
@@ -54,7 +53,7 @@ with by_style:
     st.markdown(f"**{chosen.label}: {len(wrong)} of {chosen.count:,} read wrong**")
     shown = wrong[:GALLERY_SIZE]
     captions = [f"#{i}: {data.y_test[i]} read as {result.predicted[i]}" for i in shown]
-    st.image([enlarge(data.x_test[i] / 255.0) for i in shown], caption=captions, width=96)
+    st.image([ui.png(enlarge, data.x_test[i] / 255.0) for i in shown], caption=captions, width=96)
 
 with trust:
     calibrated = ui.calibration(label)
@@ -75,9 +74,10 @@ with trust:
     heat.metric(
         "Temperature", f"{calibrated.temperature:.2f}", help="The Draw page's 'sure' figure uses it for this model"
     )
-    st.plotly_chart(reliability_figure(calibrated.before, calibrated.after), config={"displayModeBar": False})
+    st.plotly_chart(ui.chart(reliability_figure, calibrated.before, calibrated.after), config={"displayModeBar": False})
     st.markdown("**How sure it was, when right and when wrong**")
-    st.plotly_chart(confidence_histogram(result.probabilities, data.y_test), config={"displayModeBar": False})
+    figure = ui.chart(confidence_histogram, result.probabilities, data.y_test)
+    st.plotly_chart(figure, config={"displayModeBar": False})
 
 with stress:
     st.markdown(f"Accuracy on {SHIFT_DIGITS:,} test digits as they drift from what it was trained on.")
@@ -95,12 +95,6 @@ with stress:
             curves[name], was_prepared = ui.prepared_or_live(name, "shift", message)
             if was_prepared:
                 prepared.append(name)
-        # Six panels take a while to build: once per pair of models, in this visitor's session (the names are theirs:
-        # another visitor's model of the same name is another model).
-        shown, figure = st.session_state.get("shift_figure", ({}, None))
-        if shown.keys() != curves.keys() or any(shown[name] is not curves[name] for name in curves):
-            figure = shift_figure(curves, SHIFTS)
-            st.session_state.shift_figure = (curves, figure)
-        st.plotly_chart(figure, config={"displayModeBar": False})
+        st.plotly_chart(ui.chart(shift_figure, curves, SHIFTS), config={"displayModeBar": False})
         if prepared:
             ui.run_live(prepared, "shift")

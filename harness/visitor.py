@@ -358,6 +358,12 @@ class Visitor:
                     await self._finish(began, until)
             interval = min(self.ticking.values(), default=left)
             await asyncio.sleep(min(interval, left))
+            began = self._drain()  # what began while this tab slept: a page switch its last tick asked for
+            if began is not None:
+                runs.append(began)
+                if began.whole:  # its timers are the new page's, known once that run is read
+                    await self._finish(began, until)
+                    continue
             for fragment in list(self.ticking):
                 runs.append(await self.rerun(fragment=fragment, timer=True))
         return runs

@@ -115,3 +115,34 @@ def test_a_chapters_chart_fits_under_the_bar_on_a_720_line_projector(page, scree
     app.switch_page(f"app_pages/{page}.py").run()
     assert not app.exception
     assert json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["height"] == height
+
+
+def test_a_phone_follows_until_it_is_on_the_chapter_and_then_may_wander():
+    from streamlit.testing.v1 import AppTest
+
+    from ui.talk import stage
+
+    stage.clear()  # this process's stage: a talk of its own
+    try:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        app.query_params["follow"] = "1"
+        app.run()
+        assert app.session_state["follower_page"] == "draw"
+        version = stage().go("attack")
+        app.run()  # the page's run sees the move and switches
+        assert not app.exception
+        assert (app.session_state["follower_page"], app.session_state["followed_version"]) == ("attack", version)
+
+        # A request the phone sent from its old page while the switch ran took it back there: it moves again.
+        del app.session_state["followed_version"]
+        app.switch_page("app_pages/trust.py").run()
+        assert app.session_state["follower_page"] == "attack"
+
+        # Once there, the phone may look elsewhere until the presenter moves on.
+        app.switch_page("app_pages/trust.py").run()
+        assert app.session_state["follower_page"] == "trust"
+        stage().go("remember")
+        app.run()
+        assert app.session_state["follower_page"] == "remember"
+    finally:
+        stage.clear()

@@ -10,7 +10,6 @@ from ui.models import (
     active_model,
     bounded,
     derived,
-    explanation,
     has_gradients,
     has_prepared,
     keras_labels,
@@ -43,6 +42,7 @@ from ui.pictures import (
 from ui.reading import read_calibrated
 from ui.runs import follow, in_line, training_button, training_run
 from ui.session import arrived, job_owner, keep_keras_session, moved_here, owner_present
+from ui.shared import chart, explanation, of_model, png
 from ui.stage import (
     PHONE_STYLE,
     join_code,
@@ -55,7 +55,7 @@ from ui.stage import (
     visitor_token,
     wall_view,
 )
-from ui.talk import figure_height, follower_bar, join_panel, presenter_bar, presenting, screen, talk_params
+from ui.talk import follower_bar, join_panel, presenter_bar, presenting, screen, talk_params
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload
@@ -72,6 +72,7 @@ __all__ = [
     "as_text",
     "bounded",
     "calibration",
+    "chart",
     "correction_button",
     "choose_picture",
     "derived",
@@ -93,12 +94,14 @@ __all__ = [
     "model_labels",
     "model_picker",
     "model_upload",
+    "of_model",
     "moved_here",
     "on_phone",
     "owner_present",
     "per_model",
     "prepared_or_live",
     "photo_input",
+    "png",
     "presenter",
     "presenter_reading",
     "follower_bar",
@@ -107,7 +110,6 @@ __all__ = [
     "presenting",
     "screen",
     "talk_params",
-    "figure_height",
     "public_url",
     "read_calibrated",
     "registry",

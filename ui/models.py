@@ -11,7 +11,6 @@ import streamlit as st
 
 from core import prepared
 from core.attacks import Flip, smallest_flip
-from core.explain import Explanation, explain
 from core.models import (
     SHIPPED_MODELS,
     lasting,
@@ -180,20 +179,6 @@ def bounded(label: str, function: Callable, *args, message: str):
             )
         except IsolatedRunError as error:
             raise VisitorError(f"{as_text(label)} is too heavy for this view on a shared server: {error}.") from None
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _shipped_explanation(label: str, image: np.ndarray, target: int) -> Explanation:
-    return explain(shipped_model(label), image, target)
-
-
-def explanation(label: str, image: np.ndarray, target: int) -> Explanation:
-    """Every attribution of `target` for `image` by a sidebar model. A shipped model's answer is the same for
-    everyone, so it is kept for the server (a bounded number of pictures): a room following a talk onto the
-    Explain page computes its maps once, not once a phone."""
-    if label in SHIPPED_MODELS:
-        return _shipped_explanation(label, np.asarray(image, np.float32), int(target))
-    return explain(model(label), image, target)
 
 
 @st.cache_data(max_entries=256, show_spinner="Searching for the smallest change that fools it…")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
@@ -33,12 +34,6 @@ def screen() -> int:
     value = st.query_params.get("screen") or st.session_state.get("talk_screen")
     st.session_state.talk_screen = chosen = int(value) if value in ("720", "1080", 720, 1080) else 1080
     return chosen
-
-
-def figure_height(height: int) -> int:
-    """A chart's height in pixels: as the page designs it, or in a talk on a 720-line screen what fits under the
-    presenter's bar, so the chapter's chart is seen whole without scrolling."""
-    return min(height, TALK_720_FIGURE_HEIGHT) if presenting() and screen() == 720 else height
 
 
 def talk_params() -> dict[str, str]:
@@ -265,12 +260,14 @@ def presenter_bar(page: str) -> None:
         join_panel(width=120 if size == 1080 else 90)
 
 
-def follower_bar() -> None:
-    """A phone that joined by the QR code: a line saying it follows, a way out, and a cheap watch of the stage."""
+def follower_bar(page: str) -> None:
+    """A phone that joined by the QR code, on `page` (a page's name, "draw"): a line saying it follows, a way out,
+    and a cheap watch of the stage."""
     if st.query_params.get("follow") == "1" and "following" not in st.session_state:
         st.session_state.following = True
     if not st.session_state.get("following"):
         return
+    st.session_state.follower_page = page
     chapter = _follow_the_presenter()  # a phone arriving mid-talk goes straight to the chapter
     words, leave = st.columns([3, 1], vertical_alignment="center")
     where = f": **{chapter.title}**. {chapter.takeaway}" if chapter else " (it has not started)."
@@ -297,9 +294,16 @@ def _watch() -> None:
 
 
 def _follow_the_presenter() -> Chapter | None:
-    """Go to the presenter's chapter if they moved since this phone last followed; the chapter they are on."""
+    """Go to the presenter's chapter if they moved since this phone last followed; the chapter they are on.
+
+    A move counts as followed once this phone's page is the chapter's, not when the switch is asked for: a request
+    the phone sent from its old page while the switch ran (a timer's, a press) can take it back there, and it
+    would then stay behind for the rest of the chapter."""
     version, chapter = stage().now()
-    if chapter is not None and version != st.session_state.get("followed_version"):
-        st.session_state.followed_version = version
+    if chapter is None or version == st.session_state.get("followed_version"):
+        return chapter
+    if st.session_state.get("follower_page") == Path(chapter.page).stem:
+        st.session_state.followed_version = version  # here, or already here when the presenter came
+    else:
         st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})
     return chapter

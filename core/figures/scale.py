@@ -66,8 +66,10 @@ def scale_chart(
     others: list[tuple[str, float, float]] = (),
     yours: list[tuple[str, float, float]] = (),
     height: int = 380,
+    projector: bool = False,
 ) -> go.Figure:
-    """`others` and `yours`: (name, x, y) points placed on the axes."""
+    """`others` and `yours`: (name, x, y) points placed on the axes. `projector`: ticks, titles and legend read
+    from the back of a hall (16 px), the legend beside the chart, which is short there."""
     title, tick = METRICS[trend.metric]
     figure = go.Figure(_background(sweep, trend))
     span = np.geomspace(min(trend.x), max(trend.x), 60)
@@ -126,4 +128,12 @@ def scale_chart(
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.22},
     )
+    if projector:
+        big = {"size": 16}
+        figure.update_layout(
+            font=big,
+            legend={"orientation": "v", "x": 1.01, "y": 1, "yanchor": "top", "font": big},
+            xaxis={"tickfont": big, "title_font": big},
+            yaxis={"tickfont": big, "title_font": big},
+        )
     return figure

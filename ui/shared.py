@@ -1,0 +1,68 @@
+"""What is the same for every visitor is made once for the server, not once a phone.
+
+A room following a talk opens a chapter on fifty phones at once, each on the shipped model and the chapter's own
+digit. Their page runs share one core's worth of Python: what a run computes, every phone waits for fifty times.
+So a shipped model's answers, the charts built from the same numbers and the pictures encoded from the same pixels
+come from bounded caches shared by the whole server (measured: /work's bench/talk, the followers' wait). A visitor's
+own model is computed for them alone, as before.
+"""
+
+from __future__ import annotations
+
+import io
+import types
+from collections.abc import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from core.explain import Explanation, explain
+from core.models import SHIPPED_MODELS
+from ui.models import model, shipped_model
+from ui.talk import TALK_720_FIGURE_HEIGHT, presenting, screen
+
+_BY_NAME = {types.FunctionType: lambda function: f"{function.__module__}.{function.__qualname__}"}
+
+
+@st.cache_data(max_entries=512, show_spinner=False, hash_funcs=_BY_NAME)
+def _of_shipped(label: str, function: Callable, args: tuple, kwargs: dict):
+    return function(shipped_model(label), *args, **kwargs)
+
+
+def of_model(label: str, function: Callable, *args, **kwargs):
+    """`function(the sidebar model called label, *args, **kwargs)`: a shipped model's answer is kept for the server
+    (the arguments are its key: pictures, digits, settings), another model's is computed now."""
+    if label in SHIPPED_MODELS:
+        return _of_shipped(label, function, args, kwargs)
+    return function(model(label), *args, **kwargs)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs=_BY_NAME)
+def _chart(builder: Callable, args: tuple, kwargs: dict, height: int | None) -> go.Figure:
+    figure = builder(*args, **kwargs)
+    if height is not None and (figure.layout.height or 450) > height:
+        figure.update_layout(height=height)
+    return figure
+
+
+def chart(builder: Callable[..., go.Figure], *args, fit: bool = False, **kwargs) -> go.Figure:
+    """`builder(*args, **kwargs)`, built once for the same numbers and shared: never change the figure it returns.
+
+    `fit`: the chapter's chart, which on a 720-line projector must fit whole under the presenter's bar."""
+    fits = fit and presenting() and screen() == 720
+    return _chart(builder, args, kwargs, TALK_720_FIGURE_HEIGHT if fits else None)
+
+
+@st.cache_data(max_entries=4096, show_spinner=False, hash_funcs=_BY_NAME)
+def png(builder: Callable[..., np.ndarray], *args, **kwargs) -> bytes:
+    """The PNG of the picture `builder(*args, **kwargs)` (uint8, grey or RGB), encoded once for the same inputs."""
+    out = io.BytesIO()
+    Image.fromarray(np.asarray(builder(*args, **kwargs), np.uint8)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def explanation(label: str, image: np.ndarray, target: int) -> Explanation:
+    """Every attribution of `target` for `image` by a sidebar model (a shipped model's: once for the server)."""
+    return of_model(label, explain, np.asarray(image, np.float32), int(target))
