@@ -65,9 +65,9 @@ for column, title, picture in zip(
     pictures,
     ["What the network sees", "The change", "The attacked picture"],
     [
-        ui.png(pixel_picture, image),
-        ui.png(weight_picture, result.change, factor=6),
-        ui.png(pixel_picture, result.adversarial),
+        ui.png_url(pixel_picture, image),
+        ui.png_url(weight_picture, result.change, factor=6),
+        ui.png_url(pixel_picture, result.adversarial),
     ],
     strict=True,
 ):

@@ -42,7 +42,7 @@ predicted = int(probabilities.argmax())
 left, right = st.columns([1, 2])
 with left:
     st.metric("Prediction", predicted, delta=f"{probabilities.max():.0%} sure", delta_color="off", delta_arrow="off")
-    st.image(ui.png(pixel_picture, image), width=PICTURE_WIDTH)
+    st.image(ui.png_url(pixel_picture, image), width=PICTURE_WIDTH)
 with right:
     st.html(probability_list(probabilities))
 choices = [predicted] + [digit for digit in range(10) if digit != predicted]
@@ -71,7 +71,7 @@ for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=T
         if values is None:
             st.info("Needs a conv layer that sees the digit; this model has none.")
         else:
-            st.image(ui.png(attribution_picture, values, image, signed=signed), width="stretch")
+            st.image(ui.png_url(attribution_picture, values, image, signed=signed), width="stretch")
         st.caption(caption)
 
 if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
@@ -85,7 +85,7 @@ if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
         ):
             with columns[2 * index + offset]:
                 st.markdown(f"**{title}, {whose}**")
-                st.image(ui.png(attribution_picture, values, image, signed=True), width="stretch")
+                st.image(ui.png_url(attribution_picture, values, image, signed=True), width="stretch")
 
 st.subheader("Inside the network")
 weights = ui.of_model(label, first_layer_weights)
@@ -98,8 +98,8 @@ else:
         if square
         else f"**First layer: its {len(weights)} learned {weights.shape[-1]}×{weights.shape[-1]} filters**"
     )
-    st.image([ui.png(weight_picture, w, factor=3 if square else 16) for w in weights[:64]], width=48)
+    st.image([ui.png_url(weight_picture, w, factor=3 if square else 16) for w in weights[:64]], width=48)
 for name, activations in ui.of_model(label, feature_maps, image):
     size = f"{activations.shape[1]}×{activations.shape[2]}"
     st.markdown(f"**{ui.as_text(name)}: {len(activations)} feature maps of {size}** (the first {MAPS_SHOWN})")
-    st.image([ui.png(weight_picture, a, factor=3) for a in activations[:MAPS_SHOWN]], width=56)
+    st.image([ui.png_url(weight_picture, a, factor=3) for a in activations[:MAPS_SHOWN]], width=56)
