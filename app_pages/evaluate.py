@@ -62,7 +62,7 @@ def explorer() -> None:
     st.subheader(f"{len(indices):,} test digits that are {true_digit} and were {kind}")
     if len(indices):
         shown = indices[:GALLERY_SIZE]
-        pictures = [ui.png_url(enlarge, data.x_test[i] / 255.0) for i in shown]
+        pictures = ui.png_urls(enlarge, data.x_test[shown] / 255.0)
         st.image(pictures, caption=[describe(i) for i in shown], width=96)
         if len(indices) > GALLERY_SIZE:
             st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
@@ -109,5 +109,5 @@ elif st.toggle("Compare with another model", key="comparing"):
         st.markdown(f"**{title}: {len(wins)} digits**")
         if len(wins):
             shown = wins[:GALLERY_SIZE]
-            pictures = [ui.png_url(enlarge, data.x_test[i] / 255.0) for i in shown]
+            pictures = ui.png_urls(enlarge, data.x_test[shown] / 255.0)
             st.image(pictures, caption=[f"#{i}" for i in shown], width=72)

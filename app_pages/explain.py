@@ -98,8 +98,8 @@ else:
         if square
         else f"**First layer: its {len(weights)} learned {weights.shape[-1]}×{weights.shape[-1]} filters**"
     )
-    st.image([ui.png_url(weight_picture, w, factor=3 if square else 16) for w in weights[:64]], width=48)
+    st.image(ui.png_urls(weight_picture, weights[:64], factor=3 if square else 16), width=48)
 for name, activations in ui.of_model(label, feature_maps, image):
     size = f"{activations.shape[1]}×{activations.shape[2]}"
     st.markdown(f"**{ui.as_text(name)}: {len(activations)} feature maps of {size}** (the first {MAPS_SHOWN})")
-    st.image([ui.png_url(weight_picture, a, factor=3) for a in activations[:MAPS_SHOWN]], width=56)
+    st.image(ui.png_urls(weight_picture, activations[:MAPS_SHOWN], factor=3), width=56)

@@ -53,7 +53,7 @@ with by_style:
     st.markdown(f"**{chosen.label}: {len(wrong)} of {chosen.count:,} read wrong**")
     shown = wrong[:GALLERY_SIZE]
     captions = [f"#{i}: {data.y_test[i]} read as {result.predicted[i]}" for i in shown]
-    st.image([ui.png_url(enlarge, data.x_test[i] / 255.0) for i in shown], caption=captions, width=96)
+    st.image(ui.png_urls(enlarge, data.x_test[shown] / 255.0), caption=captions, width=96)
 
 with trust:
     calibrated = ui.calibration(label)

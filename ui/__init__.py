@@ -42,7 +42,7 @@ from ui.pictures import (
 from ui.reading import read_calibrated
 from ui.runs import follow, in_line, training_button, training_run
 from ui.session import arrived, job_owner, keep_keras_session, moved_here, owner_present
-from ui.shared import chart, explanation, of_model, png_url
+from ui.shared import chart, explanation, of_model, png_url, png_urls
 from ui.stage import (
     PHONE_STYLE,
     join_code,
@@ -102,6 +102,7 @@ __all__ = [
     "prepared_or_live",
     "photo_input",
     "png_url",
+    "png_urls",
     "presenter",
     "presenter_reading",
     "follower_bar",

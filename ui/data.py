@@ -11,6 +11,7 @@ from core.figures.pictures import enlarge
 from core.pictures.data import IMAGE_SIZE
 from core.reading import Reading
 from ui.models import mnist
+from ui.shared import png_urls
 from ui.stage import room
 from ui.text import as_text
 
@@ -50,6 +51,7 @@ def suspect_gallery(split: str) -> None:
     images, labels = data_quality.digits(split, mnist())
     shown = st.session_state.setdefault(f"data_shown_{split}", PAGE)
     columns = st.columns(4)
+    pictures = png_urls(enlarge, images[ranking[:shown]] / 255.0, factor=3)
     for rank, index in enumerate(ranking[:shown]):
         label, said = int(labels[index]), int(probabilities[index].argmax())
         options = {"label": str(label), "network": str(said), NEITHER: NEITHER}
@@ -57,7 +59,7 @@ def suspect_gallery(split: str) -> None:
             del options["network"]
         with columns[rank % 4].container(border=True):
             picture, words = st.columns([1, 1.4], vertical_alignment="center")
-            picture.image(enlarge(images[index] / 255.0, 3), width=84)
+            picture.image(pictures[rank], width=84)
             sure = probabilities[index, said]
             words.markdown(f"**#{rank + 1}**  \nlabelled **{label}**  \nread as **{said}** ({sure:.0%})")
             verdict = st.segmented_control(

@@ -70,15 +70,25 @@ def chart(builder: Callable[..., go.Figure], *args, fit: bool = False, **kwargs)
     return _chart(builder, args, kwargs, TALK_720_FIGURE_HEIGHT if fits else None)
 
 
+def _png_url(picture: np.ndarray) -> str:
+    out = io.BytesIO()
+    Image.fromarray(np.asarray(picture, np.uint8)).save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
 @st.cache_data(max_entries=4096, show_spinner=False, hash_funcs=_KEYS)
 def png_url(builder: Callable[..., np.ndarray], *args, **kwargs) -> str:
     """The picture `builder(*args, **kwargs)` (uint8, grey or RGB) as a PNG data URL for `st.image`, encoded once.
 
     `st.image` passes a URL through as it is: no decoding, re-encoding or resizing in every run (it would resize a
-    picture wider than shown, and turn PNG bytes into JPEG), and no file to serve. Make it as wide as it is shown."""
-    out = io.BytesIO()
-    Image.fromarray(np.asarray(builder(*args, **kwargs), np.uint8)).save(out, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+    picture wider than shown, and turn PNG bytes into JPEG), and no file to serve."""
+    return _png_url(builder(*args, **kwargs))
+
+
+@st.cache_data(max_entries=512, show_spinner=False, hash_funcs=_KEYS)
+def png_urls(builder: Callable[..., np.ndarray], values: list | np.ndarray, **kwargs) -> list[str]:
+    """`png_url(builder, value, **kwargs)` for each of `values` (a gallery): one cache key for them all."""
+    return [_png_url(builder(value, **kwargs)) for value in values]
 
 
 def explanation(label: str, image: np.ndarray, target: int) -> Explanation:
