@@ -71,3 +71,5 @@ with ui.error_boundary("the talk"):
         ui.follower_bar(page.url_path or "draw")  # a phone that joined by the QR code follows the presenter's chapters
 with ui.error_boundary(page.title):  # no visitor ever sees a traceback
     page.run()
+if ui.presenting():
+    ui.warm_charts()

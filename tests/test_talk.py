@@ -146,3 +146,15 @@ def test_a_phone_follows_until_it_is_on_the_chapter_and_then_may_wander():
         assert app.session_state["follower_page"] == "remember"
     finally:
         stage.clear()
+
+
+def test_the_presenters_first_page_loads_the_chart_library_in_a_hidden_chart_once():
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["talk"] = "1"
+    app.run()  # Draw: no chart of its own
+    assert len(app.get("plotly_chart")) == 1
+    assert ".st-key-digitlab-warm-charts { display: none; }" in "".join(html.proto.body for html in app.get("html"))
+    app.run()
+    assert not app.get("plotly_chart")  # the browser has it now
