@@ -9,6 +9,7 @@ import ui.data
 from core import data_quality
 from core.data_engine import MIN_SLICE, turn
 from core.models import model_from_bytes
+from core.training import reference as training_reference
 from core.training.config import CHOICES
 
 PARTS = {"suspects": "Its own mistakes", "cleaning": "Train on cleaner data", "engine": "The data engine"}
@@ -45,7 +46,7 @@ if part == "suspects":
         )
 
 elif part == "cleaning":
-    reference = data_quality.reference()
+    reference = training_reference.load()
     fixes = ui.data.corrections()
     drop = st.select_slider("Leave out the most suspect training digits", CHOICES["drop_suspects"], value=300)
     use = st.toggle(

@@ -8,15 +8,13 @@ comes from the probabilities and the labels alone, through cleanlab's label-qual
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Mapping
 
 import numpy as np
 
-from core import prepared
-from core.pictures.data import ASSETS_DIR, MNIST_PATH, NUM_CLASSES, Mnist, load_mnist
-from core.training.config import PRESETS
+from core.pictures.data import ASSETS_DIR, NUM_CLASSES, Mnist, load_mnist
+from core.training import reference
 
 TRAIN_PROBABILITIES_PATH = ASSETS_DIR / "train_probabilities.npz"  # made by scripts/cross_validate.py
 SPLITS = ("train", "test")
@@ -125,11 +123,4 @@ def check_corrections(corrections: Mapping, data: Mnist, *, most: int) -> dict[i
     return checked
 
 
-CLEANING_CONFIG = dataclasses.replace(PRESETS["quick"], seed=0)  # the Data page's run, on cleaned digits or as they are
-REFERENCE_KIND = "data-as-is"  # the run on the digits as they are, prepared ahead (scripts/prepare.py)
-
-
-def reference() -> dict[str, float] | None:
-    """The Data page's run on the training digits as they are: {"test_accuracy", "seconds"}; None if not prepared."""
-    record = prepared.load(REFERENCE_KIND, MNIST_PATH, dataclasses.asdict(CLEANING_CONFIG))
-    return None if record is None else {name: float(values[0]) for name, values in record.items()}
+CLEANING_CONFIG = reference.CONFIG  # the Data page's run, on cleaned digits or as they are (prepared ahead)

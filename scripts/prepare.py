@@ -5,8 +5,8 @@ Run from the repository root after a shipped model or a default changes (about 5
   python -m scripts.prepare --kind shift --model "Baseline MLP" --no-references
 Writes assets/prepared/<kind>-<file>.json, each with the checksum of the file it came from (a model, or the data a
 reference run trained on) and its settings: a page shows a result only while both match (core/prepared.py).
-The references are one Remember run per method, with the page's defaults, and the Data page's run on the training
-digits as they are.
+The references are one Remember run per method, with the page's defaults, and the Quick preset's training run (the
+Train page's curves before a visitor's own; the Data page's run on the digits as they are).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import argparse
 import time
 from dataclasses import asdict
 
-from core import continual, data_quality, prepared
+from core import continual, prepared
 from core.models import SHIPPED_MODELS, lasting, load_default_model, shipped_paths
 from core.pictures.data import MNIST_PATH, load_mnist
+from core.training import reference
 from core.training.loop import train
 
 
@@ -35,22 +36,19 @@ def references(data) -> None:
         )
 
 
-def data_reference(data) -> None:
-    """The Data page's run on the training digits as they are: a visitor's cleaned run is compared with it."""
-    started = time.perf_counter()
-    result = train(data_quality.CLEANING_CONFIG, data)
-    seconds = time.perf_counter() - started
-    record = {"test_accuracy": [result.test_accuracy], "seconds": [result.seconds]}
-    settings = asdict(data_quality.CLEANING_CONFIG)
-    path = prepared.save(data_quality.REFERENCE_KIND, MNIST_PATH, record, seconds, settings=settings)
-    print(f"Data, as it is: {result.test_accuracy:.2%} in {seconds:.1f} s -> {path.name}", flush=True)
+def train_reference(data) -> None:
+    """The Quick preset's run: the Train page shows its curves before a visitor's own, the Data page compares a cleaned
+    run with it."""
+    result = train(reference.CONFIG, data)
+    path = reference.save(result)
+    print(f"Train, Quick preset: {result.test_accuracy:.2%} in {result.seconds:.1f} s -> {path.name}", flush=True)
 
 
 def main(kinds: list[str], labels: list[str], with_references: bool) -> None:
     data = load_mnist()
     if with_references:
         references(data)
-        data_reference(data)
+        train_reference(data)
     for label in labels:
         model_file = shipped_paths(label)[0]
         model = lasting(load_default_model(model_file))

@@ -63,3 +63,17 @@ def test_remember_opens_on_fine_tunings_forgetting_prepared_ahead_and_other_sett
     assert app.segmented_control(key="continual_method").value == "finetune"
     assert any("Prepared ahead" in caption.value for caption in app.caption)
     assert len(app.get("plotly_chart")) == 2  # the matrix and the curves, before any run
+
+
+def test_the_train_page_shows_the_prepared_quick_run_before_a_visitors_first():
+    from core.training import reference
+
+    prepared = reference.load()
+    assert prepared is not None, "run python -m scripts.prepare: the Quick preset's reference run is missing or stale"
+    assert prepared.test_accuracy > 0.98 and len(prepared.history["validation"]) == reference.CONFIG.epochs
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("app_pages/train.py").run()
+    shown = [m.value for m in app.markdown if m.value.startswith("**Prepared ahead")]
+    assert len(shown) == 1 and f"{prepared.test_accuracy:.2%}" in shown[0]
+    assert any("<svg" in m.value for m in app.markdown)  # its curves

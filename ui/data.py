@@ -10,6 +10,7 @@ from core.data_engine import MAX_SLICE, Slice
 from core.figures.pictures import enlarge
 from core.pictures.data import IMAGE_SIZE
 from core.reading import Reading
+from core.training.reference import Reference
 from ui.models import mnist
 from ui.shared import png_urls
 from ui.stage import room
@@ -117,16 +118,16 @@ def engine_slice(with_room: bool, with_own: bool) -> Slice:
     return Slice.of(np.stack(images[-MAX_SLICE:]), meant[-MAX_SLICE:])
 
 
-def cleaning_result(reference: dict[str, float] | None) -> None:
+def cleaning_result(reference: Reference | None) -> None:
     """The cleaned run's test accuracy beside the same run on the digits as they are."""
     as_is, cleaned = st.columns(2)
     if reference is None:
         as_is.info("The run on the digits as they are is not prepared: `python -m scripts.prepare`.")
     else:
-        as_is.metric("Test accuracy, digits as they are", f"{reference['test_accuracy']:.2%}", border=True)
+        as_is.metric("Test accuracy, digits as they are", f"{reference.test_accuracy:.2%}", border=True)
     result = st.session_state.get("data_job_result")
     if result is not None:
-        change = f"{(result.test_accuracy - reference['test_accuracy']) * 100:+.2f} points" if reference else None
+        change = f"{(result.test_accuracy - reference.test_accuracy) * 100:+.2f} points" if reference else None
         cleaned.metric("Cleaned", f"{result.test_accuracy:.2%}", change, border=True)
         dropped = st.session_state.data_job.config.drop_suspects
         cleaned.caption(f"{dropped:,} suspects left out, {result.corrected} of your corrections; it is in your models.")
