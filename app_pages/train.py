@@ -11,11 +11,10 @@ from core.registry import comparison_table, summary
 from core.runs.child import prepare
 from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS
-from core.runs.line import ServerBusyError, running
+from core.runs.line import running
 from core.training import reference as training_reference
 from core.training.budget import epochs_within, estimate, pace
 from core.training.config import CHOICES, PRESETS, TrainConfig
-from core.training.job import TrainingJob
 from core.training.links import config_from_params, config_to_params
 
 st.title("Train")
@@ -114,46 +113,7 @@ if seconds > MAX_SECONDS and refusal is None:
 if refusal:
     st.warning(refusal, icon=":material/memory:")
 
-job: TrainingJob | None = st.session_state.get("job")
-busy = job is not None and job.running
-if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy or refusal is not None):
-    try:
-        job = TrainingJob(config, ui.mnist(), **ui.job_owner())
-        job.start()
-        st.session_state.job, st.session_state.job_saved = job, False
-    except (ValueError, ServerBusyError) as error:
-        st.error(str(error))
-
-
-training = st.session_state.get("job") is not None and st.session_state.job.running
-
-
-@st.fragment(run_every=1.0 if training else None)  # ticks only while this visitor's run trains
-@ui.error_boundary("training progress")
-def live() -> None:
-    """Progress and curves of this visitor's run, refreshed every second while it trains."""
-    job: TrainingJob | None = st.session_state.get("job")
-    if job is None or (job.waiting and ui.in_line(job)):
-        return
-    progress = job.progress
-    ui.follow(job, key="train")
-    if progress is not None:
-        st.markdown(training_curves(progress.history), unsafe_allow_html=True)  # st.html drops SVG
-    if job.error:
-        st.error(job.error)
-    elif not job.running and job.result is not None and not st.session_state.get("job_saved"):
-        evicted = ui.registry().add(job.config, job.result)
-        st.session_state.job_saved = True
-        if evicted is not None:
-            st.toast(f"Removed your oldest model, {ui.as_text(evicted.name)}, to make room.")
-        if job.abandoned:
-            st.warning("This run was stopped while you were away; the model so far is kept.")
-        elif job.timed_out:
-            st.warning("Training reached this server's time limit and was stopped.")
-        st.rerun()  # the whole page, so the new model shows in the runs table and the sidebar
-
-
-live()
+ui.training_button("job", "Train", config, icon=":material/play_arrow:", disabled=refusal is not None)
 if st.session_state.get("job") is None:  # before this visitor's first run: what one looks like, at once
     prepared = training_reference.load()
     if prepared is not None:

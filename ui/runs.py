@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.runs.job import Job
-from ui.text import as_text
+from ui.text import as_text, error_boundary
 
 
 def in_line(job: Job) -> bool:
@@ -56,7 +56,7 @@ def follow(job: Job, *, key: str) -> bool:
     return True
 
 
-def training_button(key: str, label: str, config, *, icon: str, **job_options) -> None:
+def training_button(key: str, label: str, config, *, icon: str, disabled: bool = False, **job_options) -> None:
     """A button that trains `config` through the runner (a TrainingJob in st.session_state[key]; `job_options` such
     as corrections go to it), a plain reason if it may not start, then the run as `training_run` shows it."""
     from core.runs.line import ServerBusyError
@@ -65,7 +65,7 @@ def training_button(key: str, label: str, config, *, icon: str, **job_options) -
     from ui.session import job_owner
 
     job = st.session_state.get(key)
-    if st.button(label, type="primary", icon=icon, disabled=bool(job and job.running)):
+    if st.button(label, type="primary", icon=icon, disabled=disabled or bool(job and job.running)):
         try:
             job = TrainingJob(config, mnist(), **job_options, **job_owner())
             job.start()
@@ -76,18 +76,26 @@ def training_button(key: str, label: str, config, *, icon: str, **job_options) -
 
 
 def training_run(key: str) -> None:
-    """The training a page started (a TrainingJob in st.session_state[key]): its progress, refreshed every second
-    while it goes; once it ends, its model filed among this visitor's and its result kept in `{key}_result`, and
-    the page run again so that the sidebar and the page show it."""
+    """The training a page started (a TrainingJob in st.session_state[key]): its progress and curves, refreshed every
+    second while it goes; once it ends, its model filed among this visitor's and its result kept in `{key}_result`,
+    and the page run again so that the sidebar and the page show it."""
     job = st.session_state.get(key)
     st.fragment(run_every=1.0 if job is not None and job.running else None)(_training_run)(key)
 
 
+@error_boundary("training progress")  # a fragment's rerun is outside the page's boundary
 def _training_run(key: str) -> None:
+    from core.figures.curves import training_curves
     from ui.models import registry  # ui.models draws the sidebar: imported where a run is filed
 
     job = st.session_state.get(key)
-    if job is None or follow(job, key=key):
+    if job is None:
+        return
+    going = follow(job, key=key)
+    progress = None if job.waiting else job.progress
+    if progress is not None:
+        st.markdown(training_curves(progress.history), unsafe_allow_html=True)  # st.html drops SVG
+    if going:
         return
     if job.error:
         st.error(job.error)
@@ -97,3 +105,7 @@ def _training_run(key: str) -> None:
         if evicted is not None:
             st.toast(f"Removed your oldest model, {as_text(evicted.name)}, to make room.")
         st.rerun()
+    elif job.abandoned:
+        st.warning("This run was stopped while you were away; the model so far is kept.")
+    elif job.timed_out:
+        st.warning("Training reached this server's time limit and was stopped.")
