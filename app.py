@@ -55,6 +55,7 @@ sections = {
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy
 # multipage layout and would run a deep-linked page (/train) without this script around it.
 page = st.navigation(sections, position="hidden")
+ui.page_ran(page.url_path or "draw")  # for the presenter's pre-talk check
 st.sidebar.title("Digit Lab")
 ui.model_picker()  # first: the network every page uses, in reach at any window height
 for section, links in sections.items():

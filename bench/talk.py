@@ -2,8 +2,9 @@
 
 Run from the repository root: `python -m bench.talk` (about 3 minutes on 2 cores; `--followers 50` by default).
 
-For each chapter, at 1920x1080 with the followers connected (protocol visitors, harness/visitor.py), and again at
-1280x720 alone:
+For each chapter, first at 1280x720 alone on a server just started (the rehearsal the pre-talk check asks for: each
+chapter's first run computes what every visitor then shares), then at 1920x1080 with the followers connected
+(protocol visitors, harness/visitor.py):
 - the time from pressing Next to the chapter's key element being drawn, against the same wait for the first
   chapter's canvas on a fresh page load (the baseline of this run);
 - whether the key element and the takeaway are in view without scrolling;
@@ -153,6 +154,10 @@ def main() -> None:
     args = parser.parse_args()
     env = {"DIGITLAB_PRESENTER_KEY": KEY, "DIGITLAB_PUBLIC_URL": "http://digitlab.example/"}
     with running_app(env=env) as url:
+        # First, as the pre-talk check asks, a rehearsal: each chapter's first run on a server just started computes
+        # what every phone then shares (ui/shared.py). Measured too: a speaker who skips it meets these times once.
+        with browser_page(width=1280, height=720) as page:
+            show(step_through(page, url, 720, None), "1280x720 alone: the rehearsal, on a server just started")
         followers = Followers(url, args.followers)
         followers.thread.start()
         if not followers.ready.wait(180):
@@ -162,8 +167,7 @@ def main() -> None:
                 show(step_through(page, url, 1080, followers), f"1920x1080, {args.followers} phones following")
         finally:
             followers.done.set()
-        with browser_page(width=1280, height=720) as page:
-            show(step_through(page, url, 720, None), "1280x720")
+            followers.thread.join(timeout=30)  # the phones close before the server stops
 
 
 if __name__ == "__main__":

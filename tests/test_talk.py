@@ -158,3 +158,22 @@ def test_the_presenters_first_page_loads_the_chart_library_in_a_hidden_chart_onc
     assert ".st-key-digitlab-warm-charts { display: none; }" in "".join(html.proto.body for html in app.get("html"))
     app.run()
     assert not app.get("plotly_chart")  # the browser has it now
+
+
+def test_the_pre_talk_check_names_missing_prepared_results_and_the_chapters_not_yet_run():
+    from streamlit.testing.v1 import AppTest
+
+    from ui import talk as talk_ui
+
+    talk_ui._pages_run.clear()  # a server just started
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params.update({"talk": "1", "chapters": "draw,evaluate"})
+    app.run()
+
+    def checks() -> str:
+        return "\n".join(m.value for m in app.markdown)
+
+    assert "The prepared results are there and match their models" in checks()
+    assert "not yet run on this server: How it errs." in checks()  # Draw has run: this page
+    app.switch_page("app_pages/evaluate.py").run()
+    assert "Every chapter has run once on this server" in checks()

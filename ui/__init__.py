@@ -55,7 +55,7 @@ from ui.stage import (
     visitor_token,
     wall_view,
 )
-from ui.talk import follower_bar, join_panel, presenter_bar, presenting, screen, talk_params, warm_charts
+from ui.talk import follower_bar, join_panel, page_ran, presenter_bar, presenting, screen, talk_params, warm_charts
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload
@@ -107,6 +107,7 @@ __all__ = [
     "presenter_reading",
     "follower_bar",
     "join_panel",
+    "page_ran",
     "warm_charts",
     "presenter_bar",
     "presenting",
