@@ -41,7 +41,8 @@ _KEYS = {
 }
 
 
-@st.cache_data(max_entries=512, show_spinner=False, hash_funcs=_KEYS)
+# Bounded: a visitor's drawings make new keys. An entry is at most ~150 KB (Explain's feature maps), a picture ~5 KB.
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=_KEYS)
 def _of_shipped(label: str, function: Callable, args: tuple, kwargs: dict):
     return function(shipped_model(label), *args, **kwargs)
 
@@ -76,7 +77,7 @@ def _png_url(picture: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-@st.cache_data(max_entries=4096, show_spinner=False, hash_funcs=_KEYS)
+@st.cache_data(max_entries=2048, show_spinner=False, hash_funcs=_KEYS)
 def png_url(builder: Callable[..., np.ndarray], *args, **kwargs) -> str:
     """The picture `builder(*args, **kwargs)` (uint8, grey or RGB) as a PNG data URL for `st.image`, encoded once.
 
