@@ -55,7 +55,8 @@ sections = {
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy
 # multipage layout and would run a deep-linked page (/train) without this script around it.
 page = st.navigation(sections, position="hidden")
-ui.page_ran(page.url_path or "draw")  # for the presenter's pre-talk check
+name = page.url_path or "draw"  # the default page's path is empty
+ui.page_ran(name)  # for the presenter's pre-talk check
 st.sidebar.title("Digit Lab")
 ui.model_picker()  # first: the network every page uses, in reach at any window height
 for section, links in sections.items():
@@ -67,9 +68,9 @@ with ui.error_boundary("the sidebar"):
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")
 with ui.error_boundary("the talk"):
     if ui.presenting():  # the talk's bar on every page: its chapter, takeaway, next and previous, the join code
-        ui.presenter_bar(page.url_path or "draw")  # the default page's path is empty
+        ui.presenter_bar(name)
     else:
-        ui.follower_bar(page.url_path or "draw")  # a phone that joined by the QR code follows the presenter's chapters
+        ui.follower_bar(name)  # a phone that joined by the QR code follows the presenter's chapters
 with ui.error_boundary(page.title):  # no visitor ever sees a traceback
     page.run()
 if ui.presenting():

@@ -163,9 +163,9 @@ def test_the_presenters_first_page_loads_the_chart_library_in_a_hidden_chart_onc
 def test_the_pre_talk_check_names_missing_prepared_results_and_the_chapters_not_yet_run():
     from streamlit.testing.v1 import AppTest
 
-    from ui import talk as talk_ui
+    from ui import readiness
 
-    talk_ui._pages_run.clear()  # a server just started
+    readiness._pages_run.clear()  # a server just started
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.query_params.update({"talk": "1", "chapters": "draw,evaluate"})
     app.run()

@@ -39,6 +39,7 @@ from ui.pictures import (
     your_input,
     your_picture,
 )
+from ui.readiness import page_ran
 from ui.reading import read_calibrated
 from ui.runs import follow, in_line, training_button, training_run
 from ui.session import arrived, job_owner, keep_keras_session, moved_here, owner_present
@@ -55,7 +56,7 @@ from ui.stage import (
     visitor_token,
     wall_view,
 )
-from ui.talk import follower_bar, join_panel, page_ran, presenter_bar, presenting, screen, talk_params, warm_charts
+from ui.talk import follower_bar, join_panel, presenter_bar, presenting, screen, talk_params, warm_charts
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import talk
 from core.talk import Chapter, Stage
+from ui.readiness import prepared_check, warm_check
 from ui.stage import join_code, presenter, public_url, visitor_token
 
 SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
@@ -197,8 +198,8 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
             (followers > 0, f"{followers} phone(s) following" if followers else "No phone has joined yet: try yours"),
             (leading, "You lead the room (key entered)" if leading else "Enter the key to lead the room's phones"),
             (True, "The app is awake (Community Cloud puts apps to sleep after 12 hours without visitors)"),
-            _prepared_check(),
-            _warm_check(chapters),
+            prepared_check(),
+            warm_check(chapters),
         ]
         for ok, words in checks:
             st.markdown(f"{':material/check_circle:' if ok else ':material/error:'} {words}")
@@ -207,49 +208,6 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
             for name in TALK_PARAMS:
                 st.query_params.pop(name, None)
             st.rerun()
-
-
-@st.cache_resource(show_spinner=False)
-def _pages_run() -> set[str]:
-    """The pages some visitor has run on this server since it started."""
-    return set()
-
-
-def page_ran(page: str) -> None:
-    """A page (its name, "draw") has run on this server: what it shares with every visitor is computed now."""
-    _pages_run().add(page)
-
-
-def _warm_check(chapters: tuple[Chapter, ...]) -> tuple[bool, str]:
-    cold = [chapter.title for chapter in chapters if Path(chapter.page).stem not in _pages_run()]
-    if not cold:
-        return True, "Every chapter has run once on this server: each now comes up at once, for every phone"
-    return False, (
-        f"Step through the talk once before the room arrives; not yet run on this server: {', '.join(cold)}. "
-        "A chapter's first run computes what every phone then shares (up to 2.5 s on 2 cores; after, 0.1 s)"
-    )
-
-
-def _prepared_check() -> tuple[bool, str]:
-    from core import continual, prepared
-    from core.models import SHIPPED_MODELS, shipped_paths
-    from core.training import reference
-
-    missing = [
-        f"{kind} of {label}"
-        for label in SHIPPED_MODELS
-        for kind in prepared.KINDS
-        if prepared.load(kind, shipped_paths(label)[0]) is None
-    ]
-    missing += [
-        f"Remember's {method}"
-        for method in continual.METHODS
-        if continual.reference(continual.ContinualConfig(method=method)) is None
-    ]
-    missing += [] if reference.load() is not None else ["Train's reference run"]
-    if not missing:
-        return True, "The prepared results are there and match their models"
-    return False, f"Missing or stale, so computed live: {', '.join(missing)} (`python -m scripts.prepare`)"
 
 
 def _leading() -> tuple[bool, str | None]:
@@ -265,15 +223,11 @@ def _leading() -> tuple[bool, str | None]:
 
 
 def warm_charts() -> None:
-    """Once a presenter's session: a hidden chart, so that the browser loads the chart library early."""
-    if not st.session_state.get("talk_charts_warm"):
-        _warm_charts()
-
-
-def _warm_charts() -> None:
-    """A chart nobody sees, in the presenter's first run: their browser loads the chart library (4.7 MB) during the
+    """A chart nobody sees, in a presenter's first run: their browser loads the chart library (4.7 MB) during the
     first chapter, not when the first chart is due (bench/talk: Evaluate's matrix took 2.2 s alone, 6.5 s with a
     room following)."""
+    if st.session_state.get("talk_charts_warm"):
+        return
     st.session_state.talk_charts_warm = True
     with st.container(key="digitlab-warm-charts"):
         st.plotly_chart(go.Figure(), height=40, config={"staticPlot": True}, key="digitlab_warm_chart")
