@@ -8,6 +8,7 @@ the room's phones follow the presenter's `Stage`.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,7 +160,8 @@ class Stage:
     """Where the presenter is: the chapter the room's phones follow, and a version that changes with each move.
 
     One per server, shared by every session; only a keyed presenter moves it. Followers compare the version
-    they last followed with `version`, a read of one integer.
+    they last followed with `version`, a read of one integer, and after a move run their pages only once the
+    presenter's has run (`settled`, `wait_settled`).
     """
 
     FOLLOWER_SECONDS = 5.0  # a phone that has not looked this long has left
@@ -170,6 +172,9 @@ class Stage:
         self.version = 0  # 0: no talk has started
         self.chapter: Chapter | None = None
         self._seen: dict[str, float] = {}  # follower token -> when it last looked (time.monotonic)
+        self._settled = threading.Event()  # clear from a move until the presenter's page has run
+        self._settled.set()
+        self._settled_at = 0.0  # when it last ran (time.monotonic)
 
     def go(self, chapter_id: str) -> int:
         """Move the room to a chapter (ValueError if there is none of that id); the new version."""
@@ -179,7 +184,23 @@ class Stage:
         with self._lock:
             if chapter != self.chapter:
                 self.chapter, self.version = chapter, self.version + 1
+                self._settled.clear()
             return self.version
+
+    def settled(self, when: float) -> None:
+        """The presenter's page has run after a move (at `when`, time.monotonic): the phones may run theirs."""
+        with self._lock:
+            self._settled_at = when
+        self._settled.set()
+
+    def wait_settled(self, timeout: float, margin: float) -> None:
+        """Wait, without holding the GIL, until `margin` seconds after the presenter's page has run, at most `timeout`
+        seconds in all (a presenter whose run never ends, a tab closed mid-run, holds no phone for longer)."""
+        deadline = time.monotonic() + timeout
+        self._settled.wait(timeout)
+        with self._lock:
+            until = min(self._settled_at + margin, deadline)
+        time.sleep(max(0.0, until - time.monotonic()))
 
     def now(self) -> tuple[int, Chapter | None]:
         with self._lock:

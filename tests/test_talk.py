@@ -1,5 +1,6 @@
 """The talk: its chapters as data, the stage the room follows, a presenter leading three phones in a real browser."""
 
+import threading
 import time
 
 import pytest
@@ -55,6 +56,48 @@ def test_the_stage_moves_only_to_chapters_and_counts_followers_within_bounds():
     assert stage.followers(now) == Stage.MAX_FOLLOWERS  # memory bounded whatever a crowd of tokens sends
     stage.seen("late", now + Stage.FOLLOWER_SECONDS + 1)  # the others have gone quiet: room for a new phone
     assert stage.followers(now + Stage.FOLLOWER_SECONDS + 1) == 1
+
+
+def test_after_a_move_the_phones_wait_for_the_presenters_page_but_never_long():
+    stage = Stage()
+    stage.go("attack")
+    done = threading.Event()
+    waiter = threading.Thread(target=lambda: (stage.wait_settled(60, 0.0), done.set()), daemon=True)
+    waiter.start()
+    assert not done.wait(0.5)  # the presenter's page has not run yet: the phone waits
+    stage.settled(time.monotonic())
+    assert done.wait(10)
+    stage.go("attack")  # the same chapter again is no move: nobody waits
+    started = time.monotonic()
+    stage.wait_settled(60, 0.0)
+    stage.go("room")  # a presenter whose page never finishes holds a phone at most the bound
+    stage.wait_settled(0.2, 0.0)
+    assert time.monotonic() - started < 30
+
+
+def test_a_leading_presenters_run_lets_the_room_follow_once_its_page_has_run(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    import ui.stage
+    from ui.talk import stage
+
+    monkeypatch.setattr(ui.stage, "PRESENTER_KEY", KEY)
+    ui.stage._key_guard.clear()  # made with this key
+    stage.clear()  # this process's stage: a talk of its own
+    try:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        app.query_params.update({"talk": "1", "chapters": "evaluate,draw"})
+        app.session_state["talk_key"] = KEY
+        stage().go("evaluate")  # the presenter pressed Next: the room waits for the page
+        app.run()  # the presenter's Draw page
+        assert not app.exception
+        assert stage().now()[1].id == "draw"
+        done = threading.Event()
+        threading.Thread(target=lambda: (stage().wait_settled(60, 0.0), done.set()), daemon=True).start()
+        assert done.wait(10)  # its run has ended: the phones may run the chapter
+    finally:
+        stage.clear()
+        ui.stage._key_guard.clear()
 
 
 def on_page(page, path: str, timeout: float = 10_000) -> None:

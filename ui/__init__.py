@@ -56,7 +56,16 @@ from ui.stage import (
     visitor_token,
     wall_view,
 )
-from ui.talk import follower_bar, join_panel, presenter_bar, presenting, screen, talk_params, warm_charts
+from ui.talk import (
+    follower_bar,
+    join_panel,
+    presenter_bar,
+    presenter_done,
+    presenting,
+    screen,
+    talk_params,
+    warm_charts,
+)
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload
@@ -114,6 +123,7 @@ __all__ = [
     "presenting",
     "screen",
     "talk_params",
+    "presenter_done",
     "public_url",
     "read_calibrated",
     "registry",

@@ -19,6 +19,11 @@ from ui.stage import join_code, presenter, public_url, visitor_token
 
 SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
 FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter moved: within 2 s of a Next
+# After a Next, a phone runs the chapter only once the presenter's page has run and its messages have left the server
+# (about 0.1 s): fifty phones' runs would otherwise queue before them (bench/talk: the projector's chart took 1.7 s
+# after the presenter's run had ended, in a run without this wait).
+SETTLE_SECONDS = 1.0  # at most this long
+FLUSH_SECONDS = 0.15  # after the presenter's run
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
 TALK_PARAMS = ("talk", "chapters", "screen", "chapter")
 TALK_720_FIGURE_HEIGHT = 270  # under the bar (about 200 px) and a row of controls at 1280x720
@@ -240,8 +245,9 @@ def presenter_bar(page: str) -> None:
     chapters = _chapters_from_link()
     index = talk.position(chapters, st.query_params.get("chapter"), page)
     chapter = chapters[index]
-    if _leading()[0]:
-        stage().go(chapter.id)  # the room's phones follow
+    st.session_state.talk_leads = _leading()[0]
+    if st.session_state.talk_leads:
+        stage().go(chapter.id)  # the room's phones follow once this page has run (presenter_done)
     words, controls, code = st.columns([5, 2.6, 1.1], vertical_alignment="top")
     with words:
         st.html(
@@ -274,6 +280,12 @@ def presenter_bar(page: str) -> None:
             _go(chapters[jump])
     with code:
         join_panel(width=120 if size == 1080 else 90)
+
+
+def presenter_done() -> None:
+    """The presenter's page has run (or stopped, or moved on): the room's phones may run the chapter now."""
+    if st.session_state.get("talk_leads"):
+        stage().settled(time.monotonic())
 
 
 def follower_bar(page: str) -> None:
@@ -321,5 +333,6 @@ def _follow_the_presenter() -> Chapter | None:
     if st.session_state.get("follower_page") == Path(chapter.page).stem:
         st.session_state.followed_version = version  # here, or already here when the presenter came
     else:
+        stage().wait_settled(SETTLE_SECONDS, FLUSH_SECONDS)  # the projector's chapter first
         st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})
     return chapter
