@@ -71,11 +71,7 @@ with ui.error_boundary("the talk"):
         ui.presenter_bar(name)
     else:
         ui.follower_bar(name)  # a phone that joined by the QR code follows the presenter's chapters
-try:
-    with ui.error_boundary(page.title):  # no visitor ever sees a traceback
-        page.run()
-finally:  # also when the page stops early (st.stop) or moves on (st.switch_page)
-    if ui.presenting():
-        ui.presenter_done()  # the room's phones run the chapter after the projector's page
+with ui.room_waits(), ui.error_boundary(page.title):  # the room runs the chapter after the projector; no tracebacks
+    page.run()
 if ui.presenting():
     ui.warm_charts()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -247,7 +249,7 @@ def presenter_bar(page: str) -> None:
     chapter = chapters[index]
     st.session_state.talk_leads = _leading()[0]
     if st.session_state.talk_leads:
-        stage().go(chapter.id)  # the room's phones follow once this page has run (presenter_done)
+        stage().go(chapter.id)  # the room's phones follow once this page has run (room_waits)
     words, controls, code = st.columns([5, 2.6, 1.1], vertical_alignment="top")
     with words:
         st.html(
@@ -282,10 +284,16 @@ def presenter_bar(page: str) -> None:
         join_panel(width=120 if size == 1080 else 90)
 
 
-def presenter_done() -> None:
-    """The presenter's page has run (or stopped, or moved on): the room's phones may run the chapter now."""
-    if st.session_state.get("talk_leads"):
-        stage().settled(time.monotonic())
+@contextmanager
+def room_waits() -> Iterator[None]:
+    """Around the presenter's page: the room's phones run the chapter once it has run, stopped early or moved on.
+    Nothing of Streamlit's is called after the page: a page's st.stop() stops such a call too."""
+    moved = stage() if st.session_state.get("talk_leads") else None
+    try:
+        yield
+    finally:
+        if moved is not None:
+            moved.settled(time.monotonic())
 
 
 def follower_bar(page: str) -> None:
