@@ -27,6 +27,7 @@ from harness.browser import CANVAS, IDLE, browser_page, running_app, wait_idle
 from harness.visitor import Visitor
 
 KEY = "bench-presenter"
+OUTSIDE_BAR = ":not([data-testid=stHorizontalBlock]:has(.digitlab-talk-title) *)"  # not the presenter's own buttons
 KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its first match
     "draw": CANVAS,
     "evaluate": "[data-testid=stPlotlyChart]",  # the confusion matrix
@@ -34,12 +35,12 @@ KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its fir
     "attack": "[data-testid=stImage]",  # the picture, the change, the attacked picture
     "trust": "[data-testid=stPlotlyChart]",  # accuracy by slice
     "teach": CANVAS,
-    "remember": "[data-testid=stPlotlyChart], [data-testid=stButton] button",  # the result, else its Run
-    "compress": "[data-testid=stButton] button",
+    "remember": f"[data-testid=stPlotlyChart], [data-testid=stButton] button{OUTSIDE_BAR}",  # the result, else Run
+    "compress": f"[data-testid=stButton] button{OUTSIDE_BAR}",
     "room": "[data-testid=stImage]",  # the join code, large
     "privacy": "[data-testid=stPlotlyChart]",  # the attack's ROC on the twins
     "scale": "[data-testid=stPlotlyChart]",  # error against parameters, with the fitted law
-    "data": "[data-testid=stButton] button, [data-testid=stAlert]",  # the engine's Run, or where drawings come from
+    "data": f"[data-testid=stButton] button{OUTSIDE_BAR}, [data-testid=stAlert]",  # the engine's Run, or its advice
 }
 SMALLEST_TEXT = """element => {
   const sizes = [...element.querySelectorAll('*'), element]
@@ -124,7 +125,7 @@ class Followers:
 
 
 def measure(page, chapter, pressed: float) -> dict:
-    key = page.locator(KEY_ELEMENTS[chapter.id]).first
+    key = page.locator(f"{KEY_ELEMENTS[chapter.id]} >> visible=true").first  # not a hidden tab's (Teach has two)
     key.wait_for(state="visible", timeout=60_000)
     seconds = time.perf_counter() - pressed
     page.wait_for_selector(IDLE, timeout=90_000)
