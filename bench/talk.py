@@ -27,17 +27,17 @@ from harness.browser import CANVAS, IDLE, browser_page, running_app, wait_idle
 from harness.visitor import Visitor
 
 KEY = "bench-presenter"
-OUTSIDE_BAR = ":not([data-testid=stHorizontalBlock]:has(.digitlab-talk-title) *)"  # not the presenter's own buttons
+OUTSIDE_BAR = ":not([data-testid=stHorizontalBlock]:has(.digitlab-talk-title) *)"  # not the bar's buttons, QR code
 KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its first match
     "draw": CANVAS,
     "evaluate": "[data-testid=stPlotlyChart]",  # the confusion matrix
-    "explain": "[data-testid=stImage]",  # the maps
-    "attack": "[data-testid=stImage]",  # the picture, the change, the attacked picture
+    "explain": f"[data-testid=stImage]{OUTSIDE_BAR}",  # the maps
+    "attack": f"[data-testid=stImage]{OUTSIDE_BAR}",  # the picture, the change, the attacked picture
     "trust": "[data-testid=stPlotlyChart]",  # accuracy by slice
     "teach": CANVAS,
     "remember": f"[data-testid=stPlotlyChart], [data-testid=stButton] button{OUTSIDE_BAR}",  # the result, else Run
     "compress": f"[data-testid=stButton] button{OUTSIDE_BAR}",
-    "room": "[data-testid=stImage]",  # the join code, large
+    "room": f"[data-testid=stImage]{OUTSIDE_BAR}",  # the join code, large
     "privacy": "[data-testid=stPlotlyChart]",  # the attack's ROC on the twins
     "scale": "[data-testid=stPlotlyChart]",  # error against parameters, with the fitted law
     "data": f"[data-testid=stButton] button{OUTSIDE_BAR}, [data-testid=stAlert]",  # the engine's Run, or its advice
@@ -140,6 +140,7 @@ def measure(page, chapter, pressed: float) -> dict:
         "chapter": chapter.id,
         "seconds": seconds,
         "key in view": in_view(page, key),
+        "key top-bottom px": f"{settled['y']:.0f}-{settled['y'] + settled['height']:.0f}" if settled else "none",
         "takeaway in view": in_view(page, page.locator(".digitlab-talk-takeaway")),
         "smallest text px": key.evaluate(SMALLEST_TEXT),
     }
