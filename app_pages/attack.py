@@ -13,6 +13,9 @@ from core.models import ROBUST_MODEL, predict_proba
 ANY = "any wrong digit"
 
 
+TALK_720_PICTURE_WIDTH = 112  # four screen pixels a pixel: the three pictures above a 1280x720 projector's fold
+
+
 def a(digit) -> str:
     """'a 7', 'an 8': the digit with its article, as it is read aloud."""
     return f"{'an' if int(digit) == 8 else 'a'} {digit}"
@@ -60,6 +63,7 @@ if "flip_eps" in st.session_state:
 result = ui.of_model(label, attack_picture, image, attack=method, eps=eps, target=target)
 ui.keep_attacked(result.adversarial)
 
+width = TALK_720_PICTURE_WIDTH if ui.presenting() and ui.screen() == 720 else PICTURE_WIDTH
 pictures = st.columns(3)
 for column, title, picture in zip(
     pictures,
@@ -72,7 +76,7 @@ for column, title, picture in zip(
     strict=True,
 ):
     column.markdown(f"**{title}**")
-    column.image(picture, width=PICTURE_WIDTH)
+    column.image(picture, width=width)
 pictures[1].caption(f"Red brighter, blue darker, by up to {eps:g}; shown at full strength.")
 for column, title, probabilities in zip(st.columns(2), ["Before", "After"], [result.before, result.after], strict=True):
     column.markdown(f"**{title}: reads {probabilities.argmax()}, {probabilities.max():.0%} sure**")
