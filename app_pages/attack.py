@@ -67,7 +67,11 @@ width = TALK_720_PICTURE_WIDTH if ui.presenting() and ui.screen() == 720 else PI
 pictures = st.columns(3)
 for column, title, picture in zip(
     pictures,
-    ["What the network sees", "The change", "The attacked picture"],
+    [  # the readings in the titles: the result is in view with the pictures on a 1280x720 projector
+        f"What the network sees: reads {result.before.argmax()}, {result.before.max():.0%}",
+        "The change",
+        f"The attacked picture: reads {result.after.argmax()}, {result.after.max():.0%}",
+    ],
     [
         ui.png_url(pixel_picture, image),
         ui.png_url(weight_picture, result.change, factor=6),

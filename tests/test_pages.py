@@ -204,6 +204,7 @@ def test_attack_page_fools_the_network_finds_the_smallest_change_and_explains_it
     app.selectbox(key="attack_target").set_value(3)
     app.slider(key="attack_eps").set_value(0.3).run()
     assert "into a 3" in app.success[0].value
+    assert any(m.value.startswith("**The attacked picture: reads 3,") for m in app.markdown)  # beside the pictures
     next(b for b in app.button if b.label == "Explain the attacked picture").click().run()
     assert not app.exception
     assert app.title[0].value == "Explain"
