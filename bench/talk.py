@@ -1,6 +1,8 @@
 """The talk, timed: a presenter in Chromium steps through every chapter with Next while phones follow.
 
 Run from the repository root: `python -m bench.talk` (about 3 minutes on 2 cores; `--followers 50` by default).
+`--servers 2`: the room's phones on two servers behind Caddy sharing one stage (README, "Several servers"), as a
+large room is served; the presenter and each phone are pinned to one of them.
 
 For each chapter, first at 1280x720 alone on a server just started (the rehearsal the pre-talk check asks for: each
 chapter's first run computes what every visitor then shares), then at 1920x1080 with the followers connected
@@ -19,11 +21,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from core import talk
-from harness.browser import CANVAS, IDLE, browser_page, running_app, wait_idle
+from harness.browser import CANVAS, IDLE, browser_page, running_app, serving_apps_behind_proxy, wait_idle
 from harness.visitor import Visitor
 
 KEY = "bench-presenter"
@@ -54,7 +60,7 @@ SMALLEST_TEXT = """element => {
 # the first frame in which the chapter's title and its key element are drawn: the bench's own process also hosts the
 # 50 phones, and it notices the browser's events late when they are busy (up to 2 s, seen: the chart on the screen,
 # its message received, long before the bench heard of it).
-WATCH = """([selector, title]) => {
+WATCH = r"""([selector, title]) => {
   window.digitlabShown = null;
   // the first match, in shadow roots too (the canvas is in one), as Playwright finds it; a descendant selector's last
   // part, inside a shadow root
@@ -200,9 +206,10 @@ def show(rows: list[dict], title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--followers", type=int, default=50)
+    parser.add_argument("--servers", type=int, default=1, help="more than 1: behind Caddy, sharing one stage")
     args = parser.parse_args()
     env = {"DIGITLAB_PRESENTER_KEY": KEY, "DIGITLAB_PUBLIC_URL": "http://digitlab.example/"}
-    with running_app(env=env) as url:
+    with tempfile.TemporaryDirectory() as shared, serving(args.servers, env, Path(shared) / "stage") as url:
         # First, as the pre-talk check asks, a rehearsal: each chapter's first run on a server just started computes
         # what every phone then shares (ui/shared.py). Measured too: a speaker who skips it meets these times once.
         with browser_page(width=1280, height=720) as page:
@@ -213,10 +220,24 @@ def main() -> None:
             raise SystemExit(f"only {len(followers.visitors)} of {args.followers} followers connected")
         try:
             with browser_page(width=1920, height=1080) as page:
-                show(step_through(page, url, 1080, followers), f"1920x1080, {args.followers} phones following")
+                show(
+                    step_through(page, url, 1080, followers),
+                    f"1920x1080, {args.followers} phones following on {args.servers} server(s)",
+                )
         finally:
             followers.done.set()
             followers.thread.join(timeout=30)  # the phones close before the server stops
+
+
+@contextmanager
+def serving(servers: int, env: dict, stage: Path) -> Iterator[str]:
+    """One server, or `servers` behind Caddy sharing the stage file `stage`: the URL the browsers open."""
+    if servers == 1:
+        with running_app(env=env) as url:
+            yield url
+    else:
+        with serving_apps_behind_proxy(servers, env={**env, "DIGITLAB_STAGE": str(stage)}) as (url, _):
+            yield url
 
 
 if __name__ == "__main__":

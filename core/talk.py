@@ -2,13 +2,11 @@
 
 A chapter is data (its page, the state the page opens in, one takeaway, one question for the room), so a new
 page joins the talk by adding a line here. A speaker may choose and reorder chapters (`?chapters=draw,attack,room`);
-the room's phones follow the presenter's `Stage`.
+the room's phones follow the presenter's stage (core/follow.py).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,72 +152,3 @@ def position(chapters: tuple[Chapter, ...], chapter_id: str | None, page: str | 
         if chapters[index].id == chapter_id:
             return index
     return on_page[0] if on_page else 0
-
-
-class Stage:
-    """Where the presenter is: the chapter the room's phones follow, and a version that changes with each move.
-
-    One per server, shared by every session; only a keyed presenter moves it. Followers compare the version
-    they last followed with `version`, a read of one integer, and after a move run their pages only once the
-    presenter's has run (`settled`, `wait_settled`).
-    """
-
-    FOLLOWER_SECONDS = 5.0  # a phone that has not looked this long has left
-    MAX_FOLLOWERS = 5000  # phones counted; more are followed all the same, only not counted
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.version = 0  # 0: no talk has started
-        self.chapter: Chapter | None = None
-        self._seen: dict[str, float] = {}  # follower token -> when it last looked (time.monotonic)
-        self._settled = threading.Event()  # clear from a move until the presenter's page has run
-        self._settled.set()
-        self._settled_at = 0.0  # when it last ran (time.monotonic)
-
-    def go(self, chapter_id: str) -> int:
-        """Move the room to a chapter (ValueError if there is none of that id); the new version."""
-        chapter = BY_ID.get(chapter_id)
-        if chapter is None:
-            raise ValueError(f"no chapter called {chapter_id[:20]!r}")
-        with self._lock:
-            if chapter != self.chapter:
-                self.chapter, self.version = chapter, self.version + 1
-                self._settled.clear()
-            return self.version
-
-    def settled(self, when: float) -> None:
-        """The presenter's page has run after a move (at `when`, time.monotonic): the phones may run theirs."""
-        with self._lock:
-            self._settled_at = when
-        self._settled.set()
-
-    def wait_settled(self, timeout: float, margin: float) -> None:
-        """Wait, without holding the GIL, until `margin` seconds after the presenter's page has run, at most `timeout`
-        seconds in all (a presenter whose run never ends, a tab closed mid-run, holds no phone for longer)."""
-        deadline = time.monotonic() + timeout
-        self._settled.wait(timeout)
-        with self._lock:
-            until = min(self._settled_at + margin, deadline)
-        time.sleep(max(0.0, until - time.monotonic()))
-
-    def now(self) -> tuple[int, Chapter | None]:
-        with self._lock:
-            return self.version, self.chapter
-
-    def seen(self, token: str, when: float) -> None:
-        """A follower looked at the stage (for the presenter's count of phones following)."""
-        with self._lock:
-            if token not in self._seen and len(self._seen) >= self.MAX_FOLLOWERS:
-                self._forget(when)
-            if token in self._seen or len(self._seen) < self.MAX_FOLLOWERS:
-                self._seen[token] = when
-
-    def followers(self, now: float) -> int:
-        """Phones that looked within the last few seconds."""
-        with self._lock:
-            self._forget(now)
-            return len(self._seen)
-
-    def _forget(self, now: float) -> None:
-        for token in [token for token, when in self._seen.items() if now - when > self.FOLLOWER_SECONDS]:
-            del self._seen[token]

@@ -100,15 +100,16 @@ def serving_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[t
 
 
 @contextmanager
-def serving_apps_behind_proxy(count: int) -> Iterator[tuple[str, dict[str, subprocess.Popen]]]:
-    """`count` Digit Lab servers and Caddy in front of them: yields the proxy's URL and {host:port: process}."""
+def serving_apps_behind_proxy(count: int, env: dict | None = None) -> Iterator[tuple[str, dict[str, subprocess.Popen]]]:
+    """`count` Digit Lab servers (with `env`) and Caddy in front of them: yields the proxy's URL and
+    {host:port: process}."""
     caddy = shutil.which("caddy")
     if caddy is None:
         raise RuntimeError("Caddy is missing: scripts/test.sh installs it (apt-get install caddy)")
     with ExitStack() as stack:
         servers = {}
         for _ in range(count):
-            url, process = stack.enter_context(serving_app())
+            url, process = stack.enter_context(serving_app(env=env))
             servers[urlsplit(url).netloc.replace("localhost", "127.0.0.1")] = process
         port = free_port()
         log = stack.enter_context(tempfile.TemporaryFile())

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from core import talk
-from core.talk import CHAPTERS, Stage
+from core.follow import Stage
+from core.talk import CHAPTERS
 from harness.browser import IDLE, ROOT, browser_pages, running_app, wait_idle
 
 SCREENSHOTS = ROOT / "artifacts"
@@ -65,7 +66,7 @@ def test_after_a_move_the_phones_wait_for_the_presenters_page_but_never_long():
     waiter = threading.Thread(target=lambda: (stage.wait_settled(60, 0.0), done.set()), daemon=True)
     waiter.start()
     assert not done.wait(0.5)  # the presenter's page has not run yet: the phone waits
-    stage.settled(time.monotonic())
+    stage.settled(time.time())
     assert done.wait(10)
     stage.go("attack")  # the same chapter again is no move: nobody waits
     started = time.monotonic()
@@ -73,6 +74,40 @@ def test_after_a_move_the_phones_wait_for_the_presenters_page_but_never_long():
     stage.go("room")  # a presenter whose page never finishes holds a phone at most the bound
     stage.wait_settled(0.2, 0.0)
     assert time.monotonic() - started < 30
+
+
+def test_servers_sharing_a_stage_file_follow_one_presenter_and_count_each_others_phones(tmp_path):
+    here, there = Stage(tmp_path / "stage"), Stage(tmp_path / "stage")  # two servers of one room
+    assert there.now() == (0, None)  # no talk yet
+    assert here.go("attack") == 1
+    assert there.now()[0] == 1 and there.now()[1].id == "attack"  # a phone on the other server sees the move
+    done = threading.Event()
+    threading.Thread(target=lambda: (there.wait_settled(60, 0.0), done.set()), daemon=True).start()
+    assert not done.wait(0.5)  # the presenter's page has not run: the other server's phones wait too
+    here.settled(time.time())
+    assert done.wait(10)
+    assert there.go("room") == 2 and here.now()[1].id == "room"  # one version for the room, whoever moves
+    now = time.monotonic()
+    here.seen("phone-1", now)
+    there.seen("phone-2", now)
+    there.seen("phone-3", now + Stage.COUNT_SECONDS)  # a server tells its count once a second
+    later = now + Stage.COUNT_SECONDS
+    assert here.followers(later) == 3 and there.followers(later) == 3  # the presenter counts the whole room
+
+
+def test_a_shared_stage_file_that_is_garbled_foreign_or_a_past_talks_is_not_followed(tmp_path):
+    shared = tmp_path / "stage"
+    here = Stage(shared)
+    here.go("attack")
+    shared.write_text("{not json")
+    assert Stage(shared).now() == (0, None) and here.now()[1].id == "attack"  # what each last read stands
+    shared.write_text('{"version": 9, "chapter": "<script>", "settled": true, "settled_at": 0, "moved_at": 0}')
+    assert Stage(shared).now() == (0, None)
+    past = time.time() - Stage.STALE_SECONDS - 60
+    shared.write_text(f'{{"version": 4, "chapter": "room", "settled": true, "settled_at": {past}, "moved_at": {past}}}')
+    late = Stage(shared)
+    assert late.now() == (4, None)  # a server started after an old talk does not send its phones there
+    assert late.go("room") == 5 and late.now()[1].id == "room"  # the new talk's first move counts, same chapter or not
 
 
 def test_a_leading_presenters_run_lets_the_room_follow_once_its_page_has_run(monkeypatch):

@@ -4,6 +4,7 @@ projector's layout, and the phones that follow the presenter from chapter to cha
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import talk
-from core.talk import Chapter, Stage
+from core.follow import Stage
+from core.talk import Chapter
 from ui.readiness import prepared_check, warm_check
 from ui.stage import join_code, presenter, public_url, visitor_token
 
@@ -57,8 +59,9 @@ def talk_params() -> dict[str, str]:
 
 @st.cache_resource(show_spinner=False)
 def stage() -> Stage:
-    """This server's stage: where the keyed presenter is, for every follower."""
-    return Stage()
+    """This server's stage: where the keyed presenter is, for every follower; shared through the file
+    `DIGITLAB_STAGE` names by the servers of one room (README, "Several servers")."""
+    return Stage(os.environ.get("DIGITLAB_STAGE") or None)
 
 
 def _style(size: int) -> str:
@@ -293,7 +296,7 @@ def room_waits() -> Iterator[None]:
         yield
     finally:
         if moved is not None:
-            moved.settled(time.monotonic())
+            moved.settled(time.time())
 
 
 def follower_bar(page: str) -> None:
