@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -20,6 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from harness.browser import (
+    IDLE,
     ROOT,
     browser_pages,
     canvas_button,
@@ -28,6 +30,7 @@ from harness.browser import (
     open_draw_page,
     serving_apps_behind_proxy,
     settled_prediction,
+    wait_idle,
     wait_until_healthy,
 )
 from harness.visitor import SERVER_HEADER, Visitor
@@ -155,3 +158,50 @@ def test_what_the_image_copies_is_enough_to_serve_the_app_and_pass_its_health_ch
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+def test_phones_on_either_server_follow_a_presenter_on_one_of_them(tmp_path):
+    """A room too large for one server: the servers share the stage file (DIGITLAB_STAGE), so every phone follows."""
+    key = "speaker-only"
+    env = {"DIGITLAB_PRESENTER_KEY": key, "DIGITLAB_STAGE": str(tmp_path / "stage")}
+    with serving_apps_behind_proxy(2, env=env) as (url, servers):
+        phones = [Visitor(url, query="follow=1") for _ in range(8)]
+        done, ready = threading.Event(), threading.Event()
+
+        async def follow() -> None:
+            for phone in phones:
+                await phone.open()
+            ready.set()
+            while not done.is_set():
+                await asyncio.gather(*(phone.watch(0.5) for phone in phones))
+            for phone in phones:
+                await phone.close()
+
+        room = threading.Thread(target=lambda: asyncio.run(follow()), daemon=True)
+        room.start()
+        assert ready.wait(120)
+        assert {phone.servers[0] for phone in phones} == set(servers)  # the proxy spread the room over both
+        try:
+            with browser_pages({"width": 1280, "height": 720}) as (presenter,):
+                presenter.goto(f"{url}/?talk=1&chapters=draw,evaluate")
+                presenter.wait_for_selector(IDLE, timeout=90_000)
+                presenter.get_by_role("button", name="Talk").click()
+                presenter.get_by_label("Presenter key: phones that joined follow your chapters", exact=True).fill(key)
+                presenter.keyboard.press("Enter")
+                presenter.get_by_text("8 phone(s) following").wait_for(timeout=20_000)  # both servers' phones
+                presenter.get_by_role("button", name="Talk", exact=True).click()
+                wait_idle(presenter)
+                presenter.get_by_role("button", name="Next").click()
+                presenter.locator(".digitlab-talk-title", has_text="How it errs").wait_for(timeout=30_000)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and not all(on_evaluate(phone) for phone in phones):
+                    time.sleep(0.2)
+        finally:
+            done.set()
+            room.join(timeout=30)
+        assert all(on_evaluate(phone) for phone in phones), [phone.pages[-1:] for phone in phones]
+        assert all(len(set(phone.servers)) == 1 for phone in phones)  # each followed on its own server
+
+
+def on_evaluate(phone: Visitor) -> bool:
+    return any(page.endswith("evaluate") for _, page in list(phone.pages))
