@@ -214,12 +214,13 @@ def main() -> None:
         # what every phone then shares (ui/shared.py). Measured too: a speaker who skips it meets these times once.
         with browser_page(width=1280, height=720) as page:
             show(step_through(page, url, 720, None), "1280x720 alone: the rehearsal, on a server just started")
+            rehearsed = page.context.storage_state()  # the speaker's browser: with several servers, pinned to one
         followers = Followers(url, args.followers)
         followers.thread.start()
         if not followers.ready.wait(180):
             raise SystemExit(f"only {len(followers.visitors)} of {args.followers} followers connected")
         try:
-            with browser_page(width=1920, height=1080) as page:
+            with browser_page(width=1920, height=1080, storage_state=rehearsed) as page:
                 show(
                     step_through(page, url, 1080, followers),
                     f"1920x1080, {args.followers} phones following on {args.servers} server(s)",

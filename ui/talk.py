@@ -291,7 +291,7 @@ def presenter_bar(page: str) -> None:
 def room_waits() -> Iterator[None]:
     """Around the presenter's page: the room's phones run the chapter once it has run, stopped early or moved on.
     Nothing of Streamlit's is called after the page: a page's st.stop() stops such a call too."""
-    moved = stage() if st.session_state.get("talk_leads") else None
+    moved = stage() if presenting() and st.session_state.get("talk_leads") else None  # not once they left the talk
     try:
         yield
     finally:
