@@ -3,7 +3,7 @@
 #   - a virtual environment of its own (.venv) on Python 3.12, Community Cloud's default, holding only
 #     requirements-dev.txt, so no package the machine happens to carry takes part;
 #   - Debian's Chromium for the real-browser tests and Caddy for the scale-out test (two servers behind the proxy);
-#   - then pytest from that environment. Arguments go to pytest (e.g. scripts/test.sh -m "not browser").
+#   - then pytest from that environment, in two processes. Arguments go to pytest (e.g. scripts/test.sh -m "not browser").
 # PYTHON=/path/to/python3.12 picks the interpreter the environment is made from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,4 +53,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 "$VENV/bin/python" -c "import sys; print('Testing on Python', sys.version.split()[0], 'in', sys.prefix)"
-exec "$VENV/bin/python" -m pytest "$@"
+# Two workers (pytest-xdist): the run is mostly waiting on servers and browsers, 21 min in one process and 14 in two.
+# DIGITLAB_TEST_WORKERS=0 runs it in one process.
+exec "$VENV/bin/python" -m pytest -n "${DIGITLAB_TEST_WORKERS:-2}" "$@"
