@@ -213,8 +213,8 @@ def test_train_watch_stop_and_draw_with_the_new_model(app_url):
         curves.wait_for(timeout=30_000)  # the curves, with a training line in each panel
         assert curves.locator("polyline").count() >= 2
         page.get_by_role("button", name="Stop").click()
-        run = page.get_by_text("stopped", exact=False).filter(has_text="run 1 ·").first
-        run.wait_for(timeout=30_000)
+        # its card's bold name (the comparison table above holds the same text in hidden grid cells)
+        page.locator("strong", has_text="run 1 ·").filter(has_text="stopped").wait_for(timeout=30_000)
         page.screenshot(path=SCREENSHOTS / "train-1280x720.png")
 
         page.get_by_role("link", name="Draw").click()
@@ -381,7 +381,7 @@ def test_train_a_transformer_briefly_and_see_what_its_attention_carries(app_url)
         page.get_by_role("button", name="Train").wait_for(timeout=90_000)
         wait_idle(page)
         page.get_by_role("button", name="Train").click()
-        page.get_by_text("run 1 · transformer", exact=False).first.wait_for(timeout=180_000)
+        page.locator("strong", has_text="run 1 · transformer").wait_for(timeout=180_000)  # its card, not the table
         wait_idle(page)  # a rerun while the list is open would close it
         page.get_by_role("combobox", name="Model").click()
         page.get_by_role("option").filter(has_text="run 1 ·").click()
