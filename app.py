@@ -9,6 +9,7 @@ cap_malloc_arenas()  # before TensorFlow starts its threads, each of which would
 import ui  # noqa: E402  (after the malloc cap)
 
 ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third of a busy server's time
+ui.keep_file_watchers_off()  # Streamlit would watch a reconnected session's sources: seconds of its event loop
 
 st.set_page_config(
     page_title="Digit Lab",

@@ -42,7 +42,7 @@ from ui.pictures import (
 from ui.readiness import page_ran
 from ui.reading import read_calibrated
 from ui.runs import follow, in_line, training_button, training_run
-from ui.session import arrived, job_owner, keep_keras_session, moved_here, owner_present
+from ui.session import arrived, job_owner, keep_file_watchers_off, keep_keras_session, moved_here, owner_present
 from ui.shared import chart, explanation, of_model, png_url, png_urls
 from ui.stage import (
     PHONE_STYLE,
@@ -97,6 +97,7 @@ __all__ = [
     "job_owner",
     "join_code",
     "keep_attacked",
+    "keep_file_watchers_off",
     "keep_keras_session",
     "keras_labels",
     "mnist",

@@ -1,7 +1,9 @@
-"""The server's side of a visit: Keras kept between runs, and whether a visitor is still connected."""
+"""The server's side of a visit: Keras kept between runs, no source watching, and whether a visitor is still
+connected."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import threading
@@ -9,7 +11,9 @@ import time
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit import config
 from streamlit.runtime import Runtime
+from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
 
 from core.runs.runtime import trim_memory
@@ -40,6 +44,32 @@ def keep_keras_session() -> bool:
         log.warning("streamlit has no _clean_problem_modules any more; Keras may be cleared after every run")
         return False
     script_runner._clean_problem_modules = _clean_problem_modules_but_keras
+    return True
+
+
+def keep_file_watchers_off() -> bool:
+    """Stop Streamlit watching the sources of a session that reconnects, as it already does not watch a new one.
+
+    With `server.fileWatcherType = "none"` a new session gets no watcher, but one resumed after its connection
+    dropped (a phone's screen locked, bad wifi) does. After each of its runs that follows an import anywhere on the
+    server, the watcher walks the paths of all ~4,800 modules on the event loop that serves every visitor: 0.35 s
+    a session: 25 resumed phones took 12.5 s instead of 0.6 s to rerun after another visitor's first visit to Data
+    (bench/resumed.py). False, and a warning, if this Streamlit no longer has the method.
+    """
+    register = getattr(AppSession, "register_file_watchers", None)
+    if register is None:
+        log.warning("streamlit's AppSession has no register_file_watchers any more; resumed sessions may watch sources")
+        return False
+    if getattr(register, "digitlab_guarded", False):
+        return True
+
+    @functools.wraps(register)
+    def register_file_watchers(session: AppSession) -> None:
+        if config.get_option("server.fileWatcherType") != "none":
+            register(session)
+
+    register_file_watchers.digitlab_guarded = True
+    AppSession.register_file_watchers = register_file_watchers
     return True
 
 
