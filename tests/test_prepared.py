@@ -28,6 +28,15 @@ def test_the_smallest_prepared_result_is_what_computing_it_now_gives(mnist):
         np.testing.assert_allclose(fresh[name], shipped[name], atol=0.002, err_msg=name)  # a digit in 1,000 at most
 
 
+def test_prepared_test_answers_are_the_models_own_to_the_last_float(mnist):
+    model_file = shipped_paths("Baseline MLP")[0]  # stored as compressed bytes, unlike the small results above
+    fresh = prepared.compute(lasting(load_default_model(model_file)), "test", *prepared.inputs("test", mnist))
+    shipped = prepared.load("test", model_file)["probabilities"]
+    assert shipped.shape == (10_000, 10) and shipped.dtype == np.float32 and not shipped.flags.writeable
+    np.testing.assert_array_equal(shipped.argmax(axis=1), fresh["probabilities"].argmax(axis=1))
+    np.testing.assert_allclose(shipped, fresh["probabilities"], atol=1e-5)
+
+
 def test_a_result_whose_model_or_settings_changed_is_not_shown(tmp_path, monkeypatch):
     changed = tmp_path / "baseline_mlp.keras"  # the same name, other bytes: as after retraining
     shutil.copyfile(shipped_paths("Baseline MLP")[0], changed)

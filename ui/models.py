@@ -51,8 +51,14 @@ def mnist() -> Mnist:
 
 @st.cache_resource(show_spinner="Reading the 10,000 test digits…")
 def _shipped_test_probabilities(label: str) -> np.ndarray:
-    """(10000, 10) probabilities of a shipped model on MNIST's test set, computed once per server."""
-    return predict_proba(shipped_model(label), mnist().x_test / np.float32(255))
+    """(10000, 10) probabilities of a shipped model on MNIST's test set: prepared ahead, else computed once per
+    server. Read-only: every visitor shares them."""
+    result = prepared.load("test", shipped_paths(label)[0])
+    if result is not None:
+        return result["probabilities"]
+    probabilities = predict_proba(shipped_model(label), mnist().x_test / np.float32(255))
+    probabilities.setflags(write=False)
+    return probabilities
 
 
 def registry() -> Registry:

@@ -27,7 +27,7 @@ def warm_check(chapters: tuple[Chapter, ...]) -> tuple[bool, str]:
         return True, "Every chapter has run once on this server: each now comes up at once, for every phone"
     return False, (
         f"Step through the talk once before the room arrives; not yet run on this server: {', '.join(cold)}. "
-        "A chapter's first run computes what every phone then shares (up to 2.5 s on 2 cores; after, 0.1 s)"
+        "A chapter's first run computes what every phone then shares (up to 2 s on 2 cores; after, 0.1 s)"
     )
 
 
