@@ -13,6 +13,8 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.talk import BY_ID, Chapter
@@ -159,24 +161,15 @@ class Stage:
     def _count_file(self, server: str) -> Path:
         return self._path.with_name(f"{self._path.name}.followers.{server}")
 
-    def _locked_file(self):
+    @contextmanager
+    def _locked_file(self) -> Iterator[None]:
         """Across servers, one move at a time (a no-op without a path or without fcntl)."""
-        return _FileLock(self._path.with_name(f"{self._path.name}.lock") if self._path and fcntl else None)
-
-
-class _FileLock:
-    def __init__(self, path: Path | None) -> None:
-        self._path, self._file = path, None
-
-    def __enter__(self) -> None:
-        if self._path is not None:
-            self._file = open(self._path, "a")  # noqa: SIM115 (closed in __exit__)
-            fcntl.flock(self._file, fcntl.LOCK_EX)
-
-    def __exit__(self, *_) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
+        if self._path is None or fcntl is None:
+            yield
+            return
+        with open(self._path.with_name(f"{self._path.name}.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
 
 
 def _valid(state: dict) -> dict:

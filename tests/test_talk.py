@@ -95,6 +95,27 @@ def test_servers_sharing_a_stage_file_follow_one_presenter_and_count_each_others
     assert here.followers(later) == 3 and there.followers(later) == 3  # the presenter counts the whole room
 
 
+def test_servers_moving_a_shared_stage_at_once_never_give_one_version_two_chapters(tmp_path):
+    servers = [Stage(tmp_path / "stage") for _ in range(4)]  # each with its own lock: only the file's lock is shared
+    moves: list[tuple[int, str]] = []
+
+    def move(stage: Stage, seed: int) -> None:
+        for index in range(60):
+            chapter = ("attack", "room", "trust")[(index + seed) % 3]
+            moves.append((stage.go(chapter), chapter))
+
+    threads = [threading.Thread(target=move, args=(stage, seed)) for seed, stage in enumerate(servers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    chapters_by_version: dict[int, set[str]] = {}
+    for version, chapter in moves:
+        chapters_by_version.setdefault(version, set()).add(chapter)
+    assert all(len(chapters) == 1 for chapters in chapters_by_version.values())  # no move lost to another's
+    assert max(chapters_by_version) == servers[0].now()[0]
+
+
 def test_a_shared_stage_file_that_is_garbled_foreign_or_a_past_talks_is_not_followed(tmp_path):
     shared = tmp_path / "stage"
     here = Stage(shared)
