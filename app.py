@@ -60,12 +60,15 @@ name = page.url_path or "draw"  # the default page's path is empty
 ui.page_ran(name)  # for the presenter's pre-talk check
 st.sidebar.title("Digit Lab")
 ui.model_picker()  # first: the network every page uses, in reach at any window height
-for section, links in sections.items():
-    st.sidebar.caption(section)
-    for link in links:
-        st.sidebar.page_link(link)
-with ui.error_boundary("the sidebar"):
-    ui.model_upload()
+if ui.following():  # the talk chooses a follower's page; without the links its every move costs the server less
+    st.sidebar.caption("You follow the talk: its chapter is your page. Stop following to open any page.")
+else:
+    for section, links in sections.items():
+        st.sidebar.caption(section)
+        for link in links:
+            st.sidebar.page_link(link)
+    with ui.error_boundary("the sidebar"):
+        ui.model_upload()
 st.sidebar.caption("MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0).")
 with ui.error_boundary("the talk"):
     if ui.presenting():  # the talk's bar on every page: its chapter, takeaway, next and previous, the join code

@@ -227,6 +227,7 @@ def test_a_phone_follows_until_it_is_on_the_chapter_and_then_may_wander():
         app.query_params["follow"] = "1"
         app.run()
         assert app.session_state["follower_page"] == "draw"
+        assert not app.sidebar.get("page_link")  # the talk chooses its page: no links to run for every phone
         version = stage().go("attack")
         app.run()  # the page's run sees the move and switches
         assert not app.exception
@@ -243,6 +244,9 @@ def test_a_phone_follows_until_it_is_on_the_chapter_and_then_may_wander():
         stage().go("remember")
         app.run()
         assert app.session_state["follower_page"] == "remember"
+
+        app.button(key="stop_following").click().run()  # free again: every page a link away
+        assert len(app.sidebar.get("page_link")) >= 14 and app.sidebar.get("file_uploader")
     finally:
         stage.clear()
 

@@ -58,6 +58,7 @@ from ui.stage import (
 )
 from ui.talk import (
     follower_bar,
+    following,
     join_panel,
     presenter_bar,
     presenting,
@@ -116,6 +117,7 @@ __all__ = [
     "png_urls",
     "presenter",
     "presenter_reading",
+    "following",
     "follower_bar",
     "join_panel",
     "page_ran",

@@ -299,12 +299,17 @@ def room_waits() -> Iterator[None]:
             moved.settled(time.time())
 
 
+def following() -> bool:
+    """Whether this visitor is a phone following the talk (it joined by the QR code and has not stopped)."""
+    if st.query_params.get("follow") == "1" and "following" not in st.session_state:
+        st.session_state.following = True
+    return bool(st.session_state.get("following"))
+
+
 def follower_bar(page: str) -> None:
     """A phone that joined by the QR code, on `page` (a page's name, "draw"): a line saying it follows, a way out,
     and a cheap watch of the stage."""
-    if st.query_params.get("follow") == "1" and "following" not in st.session_state:
-        st.session_state.following = True
-    if not st.session_state.get("following"):
+    if not following():
         return
     st.session_state.follower_page = page
     chapter = _follow_the_presenter()  # a phone arriving mid-talk goes straight to the chapter
