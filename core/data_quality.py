@@ -74,10 +74,8 @@ def out_of_sample(split: str) -> np.ndarray:
     from core import prepared  # tensorflow: only when the test digits are judged
     from core.models import DEFAULT_MODEL_PATH, load_default_model
 
-    default = prepared.load("test", DEFAULT_MODEL_PATH)
-    if default is None:  # stale or missing: computed now
-        default = prepared.compute(load_default_model(), "test", *prepared.inputs("test", load_mnist()))
-    return ensemble(default["probabilities"], folds).astype(np.float32)
+    default = prepared.test_answers(DEFAULT_MODEL_PATH, load_default_model, load_mnist())
+    return ensemble(default, folds).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=2)

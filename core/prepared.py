@@ -114,6 +114,16 @@ def load(kind: str, model_file: Path, settings: dict | None = None) -> dict[str,
     return {name: _decoded(values) for name, values in record["result"].items()}
 
 
+def test_answers(model_file: Path, model: Callable[[], keras.Model], data: Mnist) -> np.ndarray:
+    """(10000, 10) probabilities of the model in `model_file` on the test digits, read-only (they are shared):
+    prepared ahead, else computed now with `model()`."""
+    result = load("test", model_file)
+    if result is None:  # stale or missing
+        result = compute(model(), "test", *inputs("test", data))
+        result["probabilities"].setflags(write=False)
+    return result["probabilities"]
+
+
 def _encoded(values) -> list | dict:
     values = np.asarray(values)
     if values.size <= LARGEST_LIST:

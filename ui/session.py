@@ -52,9 +52,9 @@ def keep_file_watchers_off() -> bool:
 
     With `server.fileWatcherType = "none"` a new session gets no watcher, but one resumed after its connection
     dropped (a phone's screen locked, bad wifi) does. After each of its runs that follows an import anywhere on the
-    server, the watcher walks the paths of all ~4,800 modules on the event loop that serves every visitor: 0.35 s
-    a session: 25 resumed phones took 12.5 s instead of 0.6 s to rerun after another visitor's first visit to Data
-    (bench/resumed.py). False, and a warning, if this Streamlit no longer has the method.
+    server, the watcher walks the paths of all ~4,800 modules on the event loop that serves every visitor (0.31–0.39 s
+    a session): 25 resumed phones took 9.6–11.6 s instead of 0.5 s to rerun after another visitor's first visit to
+    Data (bench/resumed.py). False, and a warning, if this Streamlit no longer has the method.
     """
     register = getattr(AppSession, "register_file_watchers", None)
     if register is None:
