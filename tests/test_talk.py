@@ -135,7 +135,7 @@ def test_a_leading_presenters_run_lets_the_room_follow_once_its_page_has_run(mon
     from streamlit.testing.v1 import AppTest
 
     import ui.stage
-    from ui.talk import stage
+    from ui.follow import stage
 
     monkeypatch.setattr(ui.stage, "PRESENTER_KEY", KEY)
     ui.stage._key_guard.clear()  # made with this key
@@ -219,7 +219,7 @@ def test_a_chapters_chart_fits_under_the_bar_on_a_720_line_projector(page, scree
 def test_a_phone_follows_until_it_is_on_the_chapter_and_then_may_wander():
     from streamlit.testing.v1 import AppTest
 
-    from ui.talk import stage
+    from ui.follow import stage
 
     stage.clear()  # this process's stage: a talk of its own
     try:

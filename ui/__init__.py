@@ -5,6 +5,7 @@ Pages call `ui.<name>`; each name lives in the module of its concept.
 
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
 from ui.data import correction_button
+from ui.follow import follower_bar, following
 from ui.models import (
     active_label,
     active_model,
@@ -57,8 +58,6 @@ from ui.stage import (
     wall_view,
 )
 from ui.talk import (
-    follower_bar,
-    following,
     join_panel,
     presenter_bar,
     presenting,

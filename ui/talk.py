@@ -4,30 +4,22 @@ projector's layout, and the phones that follow the presenter from chapter to cha
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from core import talk
-from core.follow import Stage
 from core.talk import Chapter
+from ui.follow import stage
 from ui.readiness import prepared_check, warm_check
-from ui.stage import join_code, presenter, public_url, visitor_token
+from ui.stage import join_code, presenter, public_url
 
 SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
-FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter moved: within 2 s of a Next
-# After a Next, a phone runs the chapter only once the presenter's page has run and its messages have left the server
-# (about 0.1 s): fifty phones' runs would otherwise queue before them (bench/talk: the projector's chart took 1.7 s
-# after the presenter's run had ended, in a run without this wait).
-SETTLE_SECONDS = 1.0  # at most this long
-FLUSH_SECONDS = 0.15  # after the presenter's run
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
 TALK_PARAMS = ("talk", "chapters", "screen", "chapter")
 TALK_720_FIGURE_HEIGHT = 270  # under the bar (about 200 px) and a row of controls at 1280x720
@@ -55,13 +47,6 @@ def talk_params() -> dict[str, str]:
     if st.session_state.get("talk_chapters"):
         kept["chapters"] = st.session_state.talk_chapters
     return kept
-
-
-@st.cache_resource(show_spinner=False)
-def stage() -> Stage:
-    """This server's stage: where the keyed presenter is, for every follower; shared through the file
-    `DIGITLAB_STAGE` names by the servers of one room (README, "Several servers")."""
-    return Stage(os.environ.get("DIGITLAB_STAGE") or None)
 
 
 def _style(size: int) -> str:
@@ -297,58 +282,3 @@ def room_waits() -> Iterator[None]:
     finally:
         if moved is not None:
             moved.settled(time.time())
-
-
-def following() -> bool:
-    """Whether this visitor is a phone following the talk (it joined by the QR code and has not stopped)."""
-    if st.query_params.get("follow") == "1" and "following" not in st.session_state:
-        st.session_state.following = True
-    return bool(st.session_state.get("following"))
-
-
-def follower_bar(page: str) -> None:
-    """A phone that joined by the QR code, on `page` (a page's name, "draw"): a line saying it follows, a way out,
-    and a cheap watch of the stage."""
-    if not following():
-        return
-    st.session_state.follower_page = page
-    chapter = _follow_the_presenter()  # a phone arriving mid-talk goes straight to the chapter
-    words, leave = st.columns([3, 1], vertical_alignment="center")
-    where = f": **{chapter.title}**. {chapter.takeaway}" if chapter else " (it has not started)."
-    words.caption(
-        f":material/cast: Following the talk{where} Try it yourself here; the page moves on when the speaker does."
-    )
-    leave.button("Stop following", icon=":material/close:", key="stop_following", on_click=_stop_following)
-    _watch()
-
-
-def _stop_following() -> None:
-    """Run before the page's next run (a callback): a move of the talk in that run cannot swallow the press."""
-    st.session_state.following = False
-    st.query_params.pop("follow", None)
-
-
-@st.fragment(run_every=FOLLOW_SECONDS)
-def _watch() -> None:
-    """Every second: has the presenter moved since this phone followed? Draws nothing; only a move changes the page."""
-    if not st.session_state.get("following"):
-        return
-    stage().seen(visitor_token(), time.monotonic())
-    _follow_the_presenter()
-
-
-def _follow_the_presenter() -> Chapter | None:
-    """Go to the presenter's chapter if they moved since this phone last followed; the chapter they are on.
-
-    A move counts as followed once this phone's page is the chapter's, not when the switch is asked for: a request
-    the phone sent from its old page while the switch ran (a timer's, a press) can take it back there, and it
-    would then stay behind for the rest of the chapter."""
-    version, chapter = stage().now()
-    if chapter is None or version == st.session_state.get("followed_version"):
-        return chapter
-    if st.session_state.get("follower_page") == Path(chapter.page).stem:
-        st.session_state.followed_version = version  # here, or already here when the presenter came
-    else:
-        stage().wait_settled(SETTLE_SECONDS, FLUSH_SECONDS)  # the projector's chapter first
-        st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})
-    return chapter
