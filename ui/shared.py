@@ -10,15 +10,18 @@ model is computed for them alone, as before.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
 import hashlib
 import io
 import pickle
+import threading
 import types
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
-import streamlit as st
 from PIL import Image
 
 from core.explain import Explanation, explain
@@ -27,22 +30,91 @@ from ui.models import model, shipped_model
 from ui.talk import TALK_720_FIGURE_HEIGHT, presenting, screen
 
 
-def _digest(value) -> bytes:
-    return hashlib.md5(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), usedforsecurity=False).digest()
+class _Names(pickle.Pickler):
+    """Pickles a function by its qualified name: a builder or a model function is part of a key, not its code."""
+
+    def reducer_override(self, value):
+        if isinstance(value, types.FunctionType):
+            return str, (f"{value.__module__}.{value.__qualname__}",)
+        return NotImplemented
 
 
-# How the caches below know their inputs: a function by its name; containers by their pickle, 50 times faster than
-# Streamlit's walk through every element (15 ms for the privacy sweep, in every run of its page).
-_KEYS = {
-    types.FunctionType: lambda function: f"{function.__module__}.{function.__qualname__}",
-    tuple: _digest,
-    list: _digest,
-    dict: _digest,
-}
+def _key(function: Callable, args: tuple, kwargs: dict) -> bytes:
+    out = io.BytesIO()
+    _Names(out, protocol=pickle.HIGHEST_PROTOCOL).dump((function, args, sorted(kwargs.items())))
+    return hashlib.md5(out.getbuffer(), usedforsecurity=False).digest()
+
+
+def _read_only(value):
+    """`value` with every array in it made read-only: one object is handed to every visitor."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _read_only(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _read_only(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            _read_only(getattr(value, field.name))
+    return value
+
+
+class _Shared:
+    """`function`'s answers, kept for the whole server: at most `max_entries` of them, the least recently used leaving
+    first; each computed once even when fifty phones ask at the same moment.
+
+    Not Streamlit's caches: for every call they look up the function's signature and walk each argument through their
+    hasher (a fifth of an Explain run's Python), and `st.cache_data` unpickles a copy of its answer on every hit. Here
+    the key is the arguments' pickle, and every caller gets the same answer, its arrays read-only."""
+
+    def __init__(self, function: Callable, max_entries: int) -> None:
+        self.function, self.max_entries = function, max_entries
+        self._answers: OrderedDict[bytes, object] = OrderedDict()
+        self._computing: dict[bytes, threading.Lock] = {}
+        self._lock = threading.Lock()
+        functools.update_wrapper(self, function)
+
+    def _kept(self, key: bytes):
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return True, self._answers[key]
+            return False, self._computing.setdefault(key, threading.Lock())
+
+    def __call__(self, *args, **kwargs):
+        key = _key(self.function, args, kwargs)
+        found, answer = self._kept(key)
+        if found:
+            return answer
+        with answer:  # the first asker computes; the others wait for its answer
+            found, answer = self._kept(key)
+            if found:
+                return answer
+            try:
+                answer = _read_only(self.function(*args, **kwargs))
+                with self._lock:
+                    self._answers[key] = answer
+                    while len(self._answers) > self.max_entries:
+                        self._answers.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+        return answer
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+
+def shared(max_entries: int) -> Callable[[Callable], _Shared]:
+    """A decorator: the function's answers kept for the whole server (`_Shared`)."""
+    return lambda function: _Shared(function, max_entries)
 
 
 # Bounded: a visitor's drawings make new keys. An entry is at most ~150 KB (Explain's feature maps), a picture ~5 KB.
-@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=_KEYS)
+@shared(max_entries=256)
 def _of_shipped(label: str, function: Callable, args: tuple, kwargs: dict):
     return function(shipped_model(label), *args, **kwargs)
 
@@ -55,15 +127,29 @@ def of_model(label: str, function: Callable, *args, **kwargs):
     return function(model(label), *args, **kwargs)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs=_KEYS)
-def _chart(builder: Callable, args: tuple, kwargs: dict, height: int | None) -> go.Figure:
+class SharedFigure(go.Figure):
+    """A figure every visitor is shown as it is: what the browser is sent of it is made once.
+
+    `st.plotly_chart` asks a figure for `to_dict()` in every run, and plotly answers with a deep copy of the whole
+    figure, its arrays converted again: more than half of a Trust run's Python (py-spy, fifty phones)."""
+
+    def __init__(self, figure: go.Figure) -> None:
+        super().__init__(figure)
+        self._sent = super().to_dict()
+
+    def to_dict(self) -> dict:
+        return self._sent
+
+
+@shared(max_entries=256)
+def _chart(builder: Callable, args: tuple, kwargs: dict, height: int | None) -> SharedFigure:
     figure = builder(*args, **kwargs)
     if height is not None and (figure.layout.height or 450) > height:
         figure.update_layout(height=height)
-    return figure
+    return SharedFigure(figure)
 
 
-def chart(builder: Callable[..., go.Figure], *args, fit: bool = False, **kwargs) -> go.Figure:
+def chart(builder: Callable[..., go.Figure], *args, fit: bool = False, **kwargs) -> SharedFigure:
     """`builder(*args, **kwargs)`, built once for the same numbers and shared: never change the figure it returns.
 
     `fit`: the chapter's chart, which on a 720-line projector must fit whole under the presenter's bar."""
@@ -77,7 +163,7 @@ def _png_url(picture: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-@st.cache_data(max_entries=2048, show_spinner=False, hash_funcs=_KEYS)
+@shared(max_entries=2048)
 def png_url(builder: Callable[..., np.ndarray], *args, **kwargs) -> str:
     """The picture `builder(*args, **kwargs)` (uint8, grey or RGB) as a PNG data URL for `st.image`, encoded once.
 
@@ -86,7 +172,7 @@ def png_url(builder: Callable[..., np.ndarray], *args, **kwargs) -> str:
     return _png_url(builder(*args, **kwargs))
 
 
-@st.cache_data(max_entries=512, show_spinner=False, hash_funcs=_KEYS)
+@shared(max_entries=512)
 def png_urls(builder: Callable[..., np.ndarray], values: list | np.ndarray, **kwargs) -> list[str]:
     """`png_url(builder, value, **kwargs)` for each of `values` (a gallery): one cache key for them all."""
     return [_png_url(builder(value, **kwargs)) for value in values]
