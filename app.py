@@ -29,30 +29,33 @@ if ui.moved_here():  # the server this visitor was on stopped; the proxy sent th
         icon=":material/swap_horiz:",
     )
 
-sections = {
-    "Play": [
-        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-        st.Page("app_pages/teach.py", title="Teach", icon=":material/school:"),
-    ],
-    "Learn": [
-        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("app_pages/remember.py", title="Remember", icon=":material/history:"),
-        st.Page("app_pages/compress.py", title="Compress", icon=":material/compress:"),
-        st.Page("app_pages/scale.py", title="Scale", icon=":material/trending_up:"),
-        st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
-    ],
-    "Inspect": [
-        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
-        st.Page("app_pages/trust.py", title="Trust", icon=":material/verified:"),
-        st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
-        st.Page("app_pages/attack.py", title="Attack", icon=":material/bolt:"),
-        st.Page("app_pages/privacy.py", title="Privacy", icon=":material/lock:"),
-    ],
-    "Stage": [
-        st.Page("app_pages/room.py", title="Room", icon=":material/groups:"),
-        st.Page("app_pages/about.py", title="About", icon=":material/info:"),
-    ],
-}
+sections = ui.once_a_session(
+    "pages",
+    lambda: {
+        "Play": [
+            st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+            st.Page("app_pages/teach.py", title="Teach", icon=":material/school:"),
+        ],
+        "Learn": [
+            st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+            st.Page("app_pages/remember.py", title="Remember", icon=":material/history:"),
+            st.Page("app_pages/compress.py", title="Compress", icon=":material/compress:"),
+            st.Page("app_pages/scale.py", title="Scale", icon=":material/trending_up:"),
+            st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
+        ],
+        "Inspect": [
+            st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
+            st.Page("app_pages/trust.py", title="Trust", icon=":material/verified:"),
+            st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
+            st.Page("app_pages/attack.py", title="Attack", icon=":material/bolt:"),
+            st.Page("app_pages/privacy.py", title="Privacy", icon=":material/lock:"),
+        ],
+        "Stage": [
+            st.Page("app_pages/room.py", title="Room", icon=":material/groups:"),
+            st.Page("app_pages/about.py", title="About", icon=":material/info:"),
+        ],
+    },
+)
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy
 # multipage layout and would run a deep-linked page (/train) without this script around it.
 page = st.navigation(sections, position="hidden")

@@ -43,7 +43,15 @@ from ui.pictures import (
 from ui.readiness import page_ran
 from ui.reading import read_calibrated
 from ui.runs import follow, in_line, training_button, training_run
-from ui.session import arrived, job_owner, keep_file_watchers_off, keep_keras_session, moved_here, owner_present
+from ui.session import (
+    arrived,
+    job_owner,
+    keep_file_watchers_off,
+    keep_keras_session,
+    moved_here,
+    once_a_session,
+    owner_present,
+)
 from ui.shared import chart, explanation, of_model, png_url, png_urls
 from ui.stage import (
     PHONE_STYLE,
@@ -99,6 +107,7 @@ __all__ = [
     "keep_attacked",
     "keep_file_watchers_off",
     "keep_keras_session",
+    "once_a_session",
     "keras_labels",
     "mnist",
     "model",

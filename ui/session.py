@@ -73,6 +73,18 @@ def keep_file_watchers_off() -> bool:
     return True
 
 
+def once_a_session(name: str, make: Callable):
+    """`make()`, made in this visitor's first run and kept for their next ones.
+
+    For the pages of `st.navigation`: each `st.Page` resolves its file on the disk when made, and fourteen of them
+    made in every run came to a tenth of a following phone's page run (py-spy, fifty phones). A page object is one
+    visitor's, never shared: the navigation marks on it which page may run."""
+    key = f"digitlab_once_{name}"
+    if key not in st.session_state:
+        st.session_state[key] = make()
+    return st.session_state[key]
+
+
 def arrived() -> float:
     """When this visitor's session began (time.monotonic): app.py notes it on the session's first run."""
     return st.session_state.setdefault("arrived_at", time.monotonic())
