@@ -77,12 +77,12 @@ def test_pgd_is_stronger_than_fgsm_on_the_default_model(default_model, digits):
 
 
 def test_a_saturated_softmax_does_not_hide_the_gradient(default_model, digits):
-    """A softmax that is exactly one-hot in float32 has no gradient; the attacks work on its scores in float64."""
+    """A softmax one-hot to float32's precision has no gradient left; the attacks work on its scores in float64."""
     images, labels = digits[0][:60], digits[1][:60]
     confident = model_from_bytes(model_bytes(default_model))
     last = confident.layers[-1]
     last.set_weights([40 * w for w in last.get_weights()])  # the same decisions, far more sure of them
-    assert (predict_proba(confident, images).max(axis=1) == 1.0).mean() > 0.9
+    assert (predict_proba(confident, images).max(axis=1) >= 1 - 1e-7).mean() > 0.9  # one in float32, or one step below
     fooled = {
         name: 1 - accuracy(model, pgd(model, images, labels, 0.1, steps=10), labels)
         for name, model in (("original", default_model), ("confident", confident))

@@ -832,3 +832,12 @@ def test_scale_page_shows_the_shipped_laws_and_places_a_live_point(app):
     assert run.config == scale.config(4, 500)
     stars = chart_traces(app.get("plotly_chart")[0])["yours"]
     assert stars["x"] == [scale.position(run.config, "parameters")] and stars["text"] == [f"run {run.number}"]
+
+
+def test_a_visitors_pages_are_made_once_and_still_lead_everywhere(app):
+    pages = app.session_state["digitlab_once_pages"]  # st.Page objects: each resolves its file when made
+    app.switch_page("app_pages/about.py").run()
+    assert not app.exception and app.title[0].value == "About Digit Lab"
+    assert app.session_state["digitlab_once_pages"] is pages  # not made again in this visitor's next run
+    app.switch_page("app_pages/draw.py").run()
+    assert not app.exception and app.title[0].value == "Draw a digit"
