@@ -82,3 +82,4 @@ with ui.room_waits(), ui.error_boundary(page.title):  # the room runs the chapte
     page.run()
 if ui.presenting():
     ui.warm_charts()
+ui.freeze_what_is_loaded()  # once: the garbage collector stops walking the libraries and the shipped model

@@ -45,6 +45,7 @@ from ui.reading import read_calibrated
 from ui.runs import follow, in_line, training_button, training_run
 from ui.session import (
     arrived,
+    freeze_what_is_loaded,
     job_owner,
     keep_file_watchers_off,
     keep_keras_session,
@@ -107,6 +108,7 @@ __all__ = [
     "keep_attacked",
     "keep_file_watchers_off",
     "keep_keras_session",
+    "freeze_what_is_loaded",
     "once_a_session",
     "keras_labels",
     "mnist",
