@@ -11,6 +11,7 @@ from core.models import ROBUST_MODEL, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
 MAPS_SHOWN = 16  # feature maps shown per conv layer
+TALK_720_MAP_WIDTH = 120  # px: the five maps, with their captions, above a 1280x720 projector's fold
 VIEWS = {  # title -> (caption: what it means and where it misleads, signed colours?)
     "Gradient saliency": (
         "How fast the probability changes with each pixel. Noisy, and blind to saturated pixels.",
@@ -39,40 +40,66 @@ data = ui.mnist()
 image, _ = ui.choose_picture("explain", attacked=True)
 probabilities = ui.of_model(label, predict_proba, image[None])[0]
 predicted = int(probabilities.argmax())
-left, right = st.columns([1, 2])
-with left:
-    st.metric("Prediction", predicted, delta=f"{probabilities.max():.0%} sure", delta_color="off", delta_arrow="off")
-    st.image(ui.png_url(pixel_picture, image), width=PICTURE_WIDTH)
-with right:
-    st.html(probability_list(probabilities))
-choices = [predicted] + [digit for digit in range(10) if digit != predicted]
-target = st.selectbox(
-    "Explain the class",
-    choices,
-    format_func=lambda d: f"{d} (predicted)" if d == predicted else f"{d}: why not?",
-    key="explain_class",
-)
+projector = ui.presenting()
 
-explanation = ui.explanation(label, image, target)
-maps = {
-    "Gradient saliency": explanation.saliency,
-    "SmoothGrad": explanation.smoothgrad,
-    "Integrated gradients": explanation.integrated_gradients,
-    "Grad-CAM": explanation.grad_cam,
-    "Occlusion": explanation.occlusion,
-}
-if explanation.attention is not None:  # a Transformer: its attention instead of a conv layer's view
-    maps = {("Attention rollout" if title == "Grad-CAM" else title): values for title, values in maps.items()}
-    maps["Attention rollout"] = explanation.attention
-for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=True):
-    caption, signed = VIEWS[title]
-    with column:
-        st.markdown(f"**{title}**")
-        if values is None:
-            st.info("Needs a conv layer that sees the digit; this model has none.")
-        else:
-            st.image(ui.png_url(attribution_picture, values, image, signed=signed), width="stretch")
-        st.caption(caption)
+
+def reading() -> None:
+    """What it reads: the prediction, the picture it saw, every class's probability."""
+    left, right = st.columns([1, 2])
+    with left:
+        sure = f"{probabilities.max():.0%} sure"
+        st.metric("Prediction", predicted, delta=sure, delta_color="off", delta_arrow="off")
+        st.image(ui.png_url(pixel_picture, image), width=PICTURE_WIDTH)
+    with right:
+        st.html(probability_list(probabilities))
+
+
+def chosen_class() -> int:
+    """The class to explain: the predicted one first, any other to ask why not."""
+    choices = [predicted] + [digit for digit in range(10) if digit != predicted]
+    return st.selectbox(
+        "Explain the class",
+        choices,
+        format_func=lambda d: f"{d} (predicted)" if d == predicted else f"{d}: why not?",
+        key="explain_class",
+    )
+
+
+def attributions(explanation) -> None:
+    """The five maps side by side (the chapter's point), each with what it means."""
+    maps = {
+        "Gradient saliency": explanation.saliency,
+        "SmoothGrad": explanation.smoothgrad,
+        "Integrated gradients": explanation.integrated_gradients,
+        "Grad-CAM": explanation.grad_cam,
+        "Occlusion": explanation.occlusion,
+    }
+    if explanation.attention is not None:  # a Transformer: its attention instead of a conv layer's view
+        maps = {("Attention rollout" if title == "Grad-CAM" else title): values for title, values in maps.items()}
+        maps["Attention rollout"] = explanation.attention
+    width = TALK_720_MAP_WIDTH if projector and ui.screen() == 720 else "stretch"
+    with st.container(key="explain_maps"):
+        for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=True):
+            caption, signed = VIEWS[title]
+            with column:
+                st.markdown(f"**{title}**")
+                if values is None:
+                    st.info("Needs a conv layer that sees the digit; this model has none.")
+                else:
+                    st.image(ui.png_url(attribution_picture, values, image, signed=signed), width=width)
+                st.caption(caption)
+
+
+if projector:  # the maps right under the picture's choice, in view on the screen; the reading after them
+    target = chosen_class()
+    explanation = ui.explanation(label, image, target)
+    attributions(explanation)
+    reading()
+else:
+    reading()
+    target = chosen_class()
+    explanation = ui.explanation(label, image, target)
+    attributions(explanation)
 
 if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
     robust = ui.explanation(ROBUST_MODEL, image, target)

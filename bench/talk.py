@@ -37,7 +37,7 @@ OUTSIDE_BAR = ":not([data-testid=stHorizontalBlock]:has(.digitlab-talk-title) *)
 KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its first match
     "draw": CANVAS,
     "evaluate": "[data-testid=stPlotlyChart]",  # the confusion matrix
-    "explain": f"[data-testid=stImage]{OUTSIDE_BAR}",  # the maps
+    "explain": ".st-key-explain_maps [data-testid=stImage]",  # the five maps
     "attack": f"[data-testid=stImage]{OUTSIDE_BAR}",  # the picture, the change, the attacked picture
     "trust": "[data-testid=stPlotlyChart]",  # accuracy by slice
     "teach": CANVAS,

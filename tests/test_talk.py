@@ -216,6 +216,30 @@ def test_a_chapters_chart_fits_under_the_bar_on_a_720_line_projector(page, scree
     assert json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["height"] == height
 
 
+@pytest.mark.parametrize("talking", [True, False])
+def test_explains_five_maps_come_right_under_the_pictures_choice_on_a_projector(talking):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if talking:
+        app.query_params.update({"talk": "1", "screen": "720"})
+    app.run()
+    app.switch_page("app_pages/explain.py").run()
+    assert not app.exception and not app.error
+
+    def in_order(node):  # the page's elements as they are drawn, top to bottom
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                yield from in_order(child)
+        else:
+            yield node
+
+    said = [getattr(node, "label", None) or getattr(node, "value", None) for node in in_order(app.main)]
+    maps, reading = said.index("**Gradient saliency**"), said.index("Prediction")
+    assert (maps < reading) == talking  # on the projector the chapter's point first, in view; on a laptop the reading
+
+
 def test_a_phone_follows_until_it_is_on_the_chapter_and_then_may_wander():
     from streamlit.testing.v1 import AppTest
 
