@@ -11,16 +11,22 @@ from core.figures.symbols import transfer_figure
 from core.models import model_bytes, model_from_bytes, predict_proba
 from core.personalise import personalized
 from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
-from ui.canvas import drawing_canvas, show_refusal
+from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
 from ui.models import active_label, active_model, bounded, mnist, registry, test_probabilities
+from ui.talk import presenting, screen
 from ui.text import as_text
+
+TALK_720_CANVAS_SIZE = 220  # px: the canvas and the buttons under it above a 1280x720 projector's fold
 
 
 def canvas(key: str) -> np.ndarray | None:
-    """A drawing canvas that starts blank whenever `key`'s counter moves on; (28, 28) of what is drawn, or None."""
+    """A drawing canvas that starts blank whenever `key`'s counter moves on; (28, 28) of what is drawn, or None.
+
+    Smaller on a 1280x720 projector: its buttons below it stay above the fold."""
     count = st.session_state.setdefault(f"{key}_count", 0)
     st.markdown("**Draw here**")  # also keeps the canvas toolbar clear of what is above
-    drawn = drawing_canvas(f"{key}_{count}")
+    size = TALK_720_CANVAS_SIZE if presenting() and screen() == 720 else CANVAS_SIZE
+    drawn = drawing_canvas(f"{key}_{count}", size=size)
     show_refusal(drawn)
     return drawn.image
 
@@ -55,7 +61,16 @@ def symbols() -> None:
                     st.rerun()
                 except ValueError as error:
                     st.warning(as_text(error))
-    with right:
+    missing = examples.missing(names) if names else "Name at least two symbols first."
+    missing = as_text(missing) if missing else None  # it names the visitor's symbols
+    with right:  # Learn beside the canvas: in view with it, on a laptop and on a projector
+        if st.button("Learn", type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
+            started = time.perf_counter()
+            st.session_state.symbol_classifier = learn_symbols(active_model(), images, labels)
+            st.session_state.learnt_in = time.perf_counter() - started
+            st.rerun()
+        if missing and names:
+            st.caption(missing)
         classifier = st.session_state.get("symbol_classifier")
         if classifier is not None and classifier.classes == names:
             reading = classifier.predict_proba(drawing[None])[0] if drawing is not None else None
@@ -78,7 +93,7 @@ def symbols() -> None:
         st.markdown(f"**{as_text(name)}**: {len(indices)} drawing{'s' * (len(indices) != 1)}")
         if indices:
             thumbnails([examples.images[i] for i in indices], [str(n + 1) for n in range(len(indices))])
-    undo, remove, learn = st.columns(3)
+    undo, remove = st.columns(2)
     if undo.button("Undo the last drawing", icon=":material/undo:", disabled=not examples.labels):
         examples.undo()
         st.rerun()
@@ -87,15 +102,6 @@ def symbols() -> None:
             if st.button(f"{as_text(name)} #{examples.of(name).index(index) + 1}", key=f"remove_{index}"):
                 examples.remove(index)
                 st.rerun()
-    missing = examples.missing(names) if names else "Name at least two symbols first."
-    missing = as_text(missing) if missing else None  # it names the visitor's symbols
-    if learn.button("Learn", type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
-        started = time.perf_counter()
-        st.session_state.symbol_classifier = learn_symbols(active_model(), images, labels)
-        st.session_state.learnt_in = time.perf_counter() - started
-        st.rerun()
-    if missing and names:
-        st.caption(missing)
     if classifier is not None and classifier.classes == names:
         st.caption(
             f"Learnt in {st.session_state.learnt_in:.1f} s from {len(labels)} drawings, on the "
