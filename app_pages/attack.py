@@ -63,7 +63,7 @@ if "flip_eps" in st.session_state:
 result = ui.of_model(label, attack_picture, image, attack=method, eps=eps, target=target)
 ui.keep_attacked(result.adversarial)
 
-width = TALK_720_PICTURE_WIDTH if ui.presenting() and ui.screen() == 720 else PICTURE_WIDTH
+width = TALK_720_PICTURE_WIDTH if ui.small_projector() else PICTURE_WIDTH
 pictures = st.columns(3)
 for column, title, picture in zip(
     pictures,

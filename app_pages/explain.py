@@ -77,7 +77,7 @@ def attributions(explanation) -> None:
     if explanation.attention is not None:  # a Transformer: its attention instead of a conv layer's view
         maps = {("Attention rollout" if title == "Grad-CAM" else title): values for title, values in maps.items()}
         maps["Attention rollout"] = explanation.attention
-    width = TALK_720_MAP_WIDTH if projector and ui.screen() == 720 else "stretch"
+    width = TALK_720_MAP_WIDTH if ui.small_projector() else "stretch"
     with st.container(key="explain_maps"):
         for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=True):
             caption, signed = VIEWS[title]
@@ -90,16 +90,13 @@ def attributions(explanation) -> None:
                 st.caption(caption)
 
 
-if projector:  # the maps right under the picture's choice, in view on the screen; the reading after them
-    target = chosen_class()
-    explanation = ui.explanation(label, image, target)
-    attributions(explanation)
+if not projector:  # on the projector the maps come right under the picture's choice, in view; the reading after
     reading()
-else:
+target = chosen_class()
+explanation = ui.explanation(label, image, target)
+attributions(explanation)
+if projector:
     reading()
-    target = chosen_class()
-    explanation = ui.explanation(label, image, target)
-    attributions(explanation)
 
 if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
     robust = ui.explanation(ROBUST_MODEL, image, target)

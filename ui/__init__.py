@@ -72,6 +72,7 @@ from ui.talk import (
     presenting,
     room_waits,
     screen,
+    small_projector,
     talk_params,
     warm_charts,
 )
@@ -135,6 +136,7 @@ __all__ = [
     "presenter_bar",
     "presenting",
     "screen",
+    "small_projector",
     "talk_params",
     "room_waits",
     "public_url",

@@ -27,7 +27,7 @@ from PIL import Image
 from core.explain import Explanation, explain
 from core.models import SHIPPED_MODELS
 from ui.models import model, shipped_model
-from ui.talk import TALK_720_FIGURE_HEIGHT, presenting, screen
+from ui.talk import TALK_720_FIGURE_HEIGHT, small_projector
 
 
 class _Names(pickle.Pickler):
@@ -153,7 +153,7 @@ def chart(builder: Callable[..., go.Figure], *args, fit: bool = False, **kwargs)
     """`builder(*args, **kwargs)`, built once for the same numbers and shared: never change the figure it returns.
 
     `fit`: the chapter's chart, which on a 720-line projector must fit whole under the presenter's bar."""
-    fits = fit and presenting() and screen() == 720
+    fits = fit and small_projector()
     return _chart(builder, args, kwargs, TALK_720_FIGURE_HEIGHT if fits else None)
 
 

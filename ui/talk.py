@@ -39,6 +39,11 @@ def screen() -> int:
     return chosen
 
 
+def small_projector() -> bool:
+    """Whether this visitor presents on a 1280x720 screen: where a chapter's point must fit under the bar."""
+    return presenting() and screen() == 720
+
+
 def talk_params() -> dict[str, str]:
     """The query parameters a presenter's page keeps through navigation (none outside a talk)."""
     if not presenting():

@@ -13,7 +13,7 @@ from core.personalise import personalized
 from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
 from ui.models import active_label, active_model, bounded, mnist, registry, test_probabilities
-from ui.talk import presenting, screen
+from ui.talk import small_projector
 from ui.text import as_text
 
 TALK_720_CANVAS_SIZE = 220  # px: the canvas and the buttons under it above a 1280x720 projector's fold
@@ -25,7 +25,7 @@ def canvas(key: str) -> np.ndarray | None:
     Smaller on a 1280x720 projector: its buttons below it stay above the fold."""
     count = st.session_state.setdefault(f"{key}_count", 0)
     st.markdown("**Draw here**")  # also keeps the canvas toolbar clear of what is above
-    size = TALK_720_CANVAS_SIZE if presenting() and screen() == 720 else CANVAS_SIZE
+    size = TALK_720_CANVAS_SIZE if small_projector() else CANVAS_SIZE
     drawn = drawing_canvas(f"{key}_{count}", size=size)
     show_refusal(drawn)
     return drawn.image
