@@ -103,10 +103,6 @@ class _Shared:
                     self._computing.pop(key, None)
         return answer
 
-    def clear(self) -> None:
-        with self._lock:
-            self._answers.clear()
-
 
 def shared(max_entries: int) -> Callable[[Callable], _Shared]:
     """A decorator: the function's answers kept for the whole server (`_Shared`)."""
