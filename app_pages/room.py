@@ -76,14 +76,9 @@ with st.expander("Presenter", icon=":material/co_present:"):
         type="password",
         help="DIGITLAB_PRESENTER_KEY, or the key the server printed to its log at start.",
     )
-    try:
-        allowed = bool(key) and ui.presenter(key)
-    except ValueError as error:  # too many wrong keys lately
-        allowed = False
-        st.error(str(error))
-    else:
-        if key and not allowed:
-            st.error("That is not the presenter key.")
+    allowed, refusal = ui.presenter(key)
+    if refusal:
+        st.error(refusal)
     if allowed:
         clear, hide = st.columns(2)
         if clear.button("Clear the wall", icon=":material/delete_sweep:", type="primary", width="stretch"):
@@ -92,3 +87,14 @@ with st.expander("Presenter", icon=":material/co_present:"):
         number = hide.number_input("Drawing #", min_value=1, step=1, key="hide_number")
         if hide.button("Hide it", icon=":material/visibility_off:", width="stretch"):
             st.toast("Hidden." if room.hide(int(number)) else f"No drawing #{number} on the wall.")
+        room.paused = st.toggle("Pause sharing", value=room.paused, help="The wall takes no drawings while paused.")
+        authors = room.authors()
+        if authors:  # a client address each, never shown: numbered by how much they shared
+            names = {
+                author: f"Sender {rank + 1}: {count} drawings" for rank, (author, count) in enumerate(authors.items())
+            }
+            author = st.selectbox("Drawings from one sender (one network address)", list(names), format_func=names.get)
+            if st.button("Clear this sender's drawings", icon=":material/person_remove:"):
+                st.toast(f"Removed {room.clear_author(author)} drawings.")
+                st.rerun()
+        ui.line_panel()

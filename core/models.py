@@ -138,6 +138,11 @@ def on_model_bytes(function, data: bytes, *args, **kwargs):
     return function(model_from_bytes(data), *args, **kwargs)
 
 
+def on_model_path(function, path: str, *args, **kwargs):
+    """function(model, *args, **kwargs) on a shipped model read from its file: how a child gets one."""
+    return function(load_default_model(Path(path)), *args, **kwargs)
+
+
 def load_model_card(path: Path = MODEL_CARD_PATH) -> dict:
     """A shipped model's card: accuracy, recipe, data checksum, versions."""
     return json.loads(Path(path).read_text())

@@ -2,14 +2,16 @@
 
 The one place visitors see each other's work, so only what they opt into, one drawing at a time: the
 28x28 picture the network saw, the digit they meant and what it read. Anonymous (an owner is an opaque
-token, never shown), in this server's memory only, bounded, and each visitor limited to one share every
-few seconds and able to take back their own. A presenter with the key may hide any drawing or clear all.
+token, never shown), in this server's memory only, bounded, and able to take back their own. A session costs a
+client nothing, so the wall's intake is limited per client address (its "author": a burst, then one a second) as
+well as per session and from everyone together. A presenter with the key may hide any drawing, clear one author's
+or all, and pause sharing.
 """
 
 from __future__ import annotations
 
-import hmac
 import itertools
+import math
 import threading
 import time
 from collections import deque
@@ -24,16 +26,16 @@ CAPACITY = 500  # drawings kept; the oldest goes first
 SHARE_EVERY_SECONDS = 3.0  # one share per visitor this often, at most
 ROOM_SHARES_PER_SECOND = 5.0  # the wall's intake from everyone together (a hall of 20 phones every 5 s is 4)
 ROOM_BURST = 20  # shares the wall takes at once before its rate applies
+AUTHOR_SHARES_PER_SECOND = 1.0  # one client address's intake, however many sessions it opens
+AUTHOR_BURST = 20  # what one address shares at once (a row of phones behind one hall's router) before that rate
 HARDEST_MIN_DRAWINGS = 3  # a digit is ranked among the hardest once the room has drawn it this often
-KEY_TRIES = 5  # wrong presenter keys a visitor may try per KEY_WINDOW_SECONDS
-KEY_TRIES_SERVER = 30  # wrong presenter keys the whole server hears per KEY_WINDOW_SECONDS, from everyone
-KEY_WINDOW_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
 class Share:
     number: int  # 1, 2, ... in the order the room received them
     owner: str  # an opaque token of the visitor who shared it: never shown
+    author: str  # an opaque token of the client address it came from: never shown
     image: np.ndarray  # (28, 28) uint8: what the network saw
     meant: int  # the digit the visitor says they drew
     read: int  # the digit the network read
@@ -53,6 +55,28 @@ class Summary:
     hardest: list[tuple[int, float, int]]  # (digit, accuracy, drawings), worst first, digits drawn enough
 
 
+class Bucket:
+    """A token bucket: `burst` at once, then `rate` a second."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.filled = rate, burst, float(burst), now
+
+    def level(self, now: float) -> float:
+        return min(self.burst, self.tokens + (now - self.filled) * self.rate)
+
+    def take(self, now: float) -> bool:
+        """Take one token if there is one."""
+        self.tokens, self.filled = self.level(now), now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there."""
+        return max(0.0, (1 - self.level(now)) / self.rate) if self.rate > 0 else math.inf
+
+
 class Room:
     """One server's shared wall. Safe to call from every visitor's thread."""
 
@@ -63,24 +87,29 @@ class Room:
         every: float = SHARE_EVERY_SECONDS,
         rate: float = ROOM_SHARES_PER_SECOND,
         burst: int = ROOM_BURST,
+        author_rate: float = AUTHOR_SHARES_PER_SECOND,
+        author_burst: int = AUTHOR_BURST,
         clock: Callable = time.monotonic,
     ) -> None:
-        """`every`: seconds between one visitor's shares; `rate` and `burst`: the wall's intake from everyone.
-
-        A new session costs a client nothing, so the per-visitor limit alone does not hold a wall: the intake
-        from everyone together is limited too (a token bucket), and the excess refused with a message.
+        """`every`: seconds between one session's shares; `author_rate` and `author_burst`: one client address's
+        intake; `rate` and `burst`: the wall's intake from everyone together. The excess is refused with a message.
         """
         self._shares: deque[Share] = deque(maxlen=capacity)
         self._every, self._clock = every, clock
-        self._rate, self._burst = rate, burst
-        self._tokens, self._filled = float(burst), clock()
+        self._wall = Bucket(rate, burst, clock())
+        self._author_rate, self._author_burst = author_rate, author_burst
+        self._authors: dict[str, Bucket] = {}  # author -> their bucket, while it is not full
         self._numbers = itertools.count(1)
         self._last_share: dict[str, float] = {}  # owner -> time of their last share
         self._lock = threading.Lock()
+        self.paused = False  # the presenter stopped the wall taking drawings
         self.version = 0  # changes whenever the wall does: a page can skip redrawing an unchanged wall
 
-    def share(self, owner: str, image: np.ndarray, *, meant: int, read: int, confidence: float) -> Share:
-        """Put a drawing on the wall; ValueError (saying how long to wait) if this visitor shared too recently."""
+    def share(
+        self, owner: str, image: np.ndarray, *, meant: int, read: int, confidence: float, author: str = ""
+    ) -> Share:
+        """Put a drawing on the wall; ValueError (saying how long to wait) if this session, its client address
+        (`author`) or the room as a whole shared too much lately, or the presenter paused sharing."""
         image = np.asarray(image)
         if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
             raise ValueError(f"a shared drawing is {IMAGE_SIZE}x{IMAGE_SIZE}; got {image.shape}")
@@ -88,22 +117,43 @@ class Room:
             raise ValueError("a digit is 0 to 9")
         pixels = np.clip(np.round(image * 255 if image.dtype.kind == "f" else image), 0, 255).astype(np.uint8)
         with self._lock:
+            if self.paused:
+                raise ValueError("The presenter has paused sharing for now.")
             now = self._clock()
             wait = self._last_share.get(owner, -np.inf) + self._every - now
             if wait > 0:
                 raise ValueError(f"One drawing every {self._every:g} seconds: wait {np.ceil(wait):.0f} s more.")
-            self._tokens = min(self._burst, self._tokens + (now - self._filled) * self._rate)
-            self._filled = now
-            if self._tokens < 1:
+            bucket = self._authors.get(author) or Bucket(self._author_rate, self._author_burst, now)
+            if bucket.level(now) < 1:
+                raise ValueError(
+                    f"Your network has shared many drawings lately: wait {max(1, math.ceil(bucket.wait(now)))} s."
+                )
+            if not self._wall.take(now):
                 raise ValueError("The wall is taking many drawings right now: try again in a moment.")
-            self._tokens -= 1
+            bucket.take(now)
+            self._authors[author] = bucket
+            for full in [a for a, b in self._authors.items() if b.level(now) >= b.burst]:
+                del self._authors[full]  # keeps the map as small as the addresses sharing right now
             self._last_share[owner] = now
             for stale in [o for o, t in self._last_share.items() if now - t > self._every]:
-                del self._last_share[stale]  # keeps the map as small as the visitors sharing right now
-            share = Share(next(self._numbers), owner, pixels, int(meant), int(read), float(confidence), now)
+                del self._last_share[stale]
+            share = Share(next(self._numbers), owner, author, pixels, int(meant), int(read), float(confidence), now)
             self._shares.append(share)
             self.version += 1
             return share
+
+    def authors(self) -> dict[str, int]:
+        """Drawings on the wall by author, most first."""
+        counts: dict[str, int] = {}
+        for share in self.latest():
+            counts[share.author] = counts.get(share.author, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+    def clear_author(self, author: str) -> int:
+        """Remove every drawing from one author (the presenter); how many went."""
+        before = len(self.latest())
+        self._remove(lambda share: share.author == author)
+        return before - len(self.latest())
 
     def latest(self, count: int | None = None) -> list[Share]:
         """The newest drawings first."""
@@ -154,42 +204,3 @@ class Room:
             key=lambda item: (item[1], -item[2]),
         )
         return Summary(len(shares), accuracy, confusion, hardest)
-
-
-class KeyGuard:
-    """The presenter key's door: a constant-time check, and few wrong guesses per visitor and per server."""
-
-    def __init__(
-        self,
-        key: str | None,
-        *,
-        tries: int = KEY_TRIES,
-        server_tries: int = KEY_TRIES_SERVER,
-        window: float = KEY_WINDOW_SECONDS,
-        clock: Callable = time.monotonic,
-    ) -> None:
-        self.key, self._tries, self._server_tries, self._window, self._clock = key, tries, server_tries, window, clock
-        self._wrong: deque[tuple[float, str]] = deque()  # (time, visitor) of recent wrong guesses
-        self._lock = threading.Lock()
-
-    def check(self, visitor: str, given: str) -> bool:
-        """Whether `given` is the key; ValueError, without checking, once too many wrong guesses came lately."""
-        with self._lock:
-            now = self._clock()
-            while self._wrong and now - self._wrong[0][0] > self._window:
-                self._wrong.popleft()
-            theirs = [at for at, who in self._wrong if who == visitor]
-            if len(theirs) >= self._tries or len(self._wrong) >= self._server_tries:
-                oldest = theirs[0] if len(theirs) >= self._tries else self._wrong[0][0]
-                raise ValueError(f"Too many wrong keys: try again in {np.ceil(oldest + self._window - now):.0f} s.")
-            if is_presenter(given, self.key):
-                return True
-            self._wrong.append((now, visitor))
-            return False
-
-
-def is_presenter(given: str | None, key: str | None) -> bool:
-    """Whether `given` is the presenter key; never when no key is set. Constant time: no guessing by timing."""
-    if not key or not given:
-        return False
-    return hmac.compare_digest(given.encode(), key.encode())

@@ -182,11 +182,64 @@ def test_a_downloaded_model_loads_back_safely(small, tmp_path):
 class _Recorded(Job):
     """A run the line can start without a process: it only records that it began."""
 
-    def __init__(self, owner: str, expected_seconds: float = 60.0) -> None:
-        super().__init__(print, (), memory_mb=0, owner=owner, expected_seconds=expected_seconds)
+    def __init__(self, owner: str, expected_seconds: float = 60.0, memory_mb: float = 0, **options) -> None:
+        super().__init__(print, (), memory_mb=memory_mb, owner=owner, expected_seconds=expected_seconds, **options)
 
     def _begin(self) -> None:
         self.waiting, self.began = False, time.monotonic()
+
+
+class _RecordedView(_Recorded):
+    short = True
+
+
+def test_parked_runs_from_one_address_wait_behind_everyone_elses_first_and_the_presenter_goes_first():
+    line = Line(1)
+    busy = _Recorded("someone", address="10.0.0.9")
+    line.join(busy)
+    parked = [_Recorded(f"tab {n}", address="10.0.0.1") for n in range(3)]
+    for job in parked:
+        line.join(job)
+    with pytest.raises(ServerBusyError, match="fair share"):
+        line.join(_Recorded("tab 4", address="10.0.0.1"))  # a fourth place for that address
+    honest = _Recorded("honest", address="10.0.0.2")
+    line.join(honest)
+    assert line.position(parked[0]) == 1 and line.position(honest) == 2  # behind one of theirs, not all three
+    speaker = _Recorded("speaker", address="10.0.0.2", priority=True)
+    line.join(speaker)
+    assert line.position(speaker) == 1 and line.position(honest) == 3
+    line.done(busy)
+    assert speaker.began is not None
+
+
+def test_a_heavy_view_has_its_own_slot_and_never_waits_behind_long_runs():
+    line = Line(1, short_slots=1)
+    long_run, waiting = _Recorded("ann", expected_seconds=600), _Recorded("bob")
+    line.join(long_run)
+    line.join(waiting)
+    view = _RecordedView("cat", expected_seconds=20)
+    line.join(view)
+    assert view.began is not None and waiting.began is None
+    second_view = _RecordedView("dan", expected_seconds=20)
+    line.join(second_view)  # one view at a time: the next one waits for it, not for the training
+    assert line.position(second_view) == 2 and line.starts_in(second_view) == pytest.approx(20, abs=1)
+
+
+def test_a_run_waiting_for_memory_is_told_when_the_memory_comes_back(monkeypatch):
+    from core.runs import line as line_module
+
+    memory = line_module.Memory(budget_mb=1_000)
+    monkeypatch.setattr(memory, "base_mb", lambda: 200.0)
+    monkeypatch.setattr(line_module, "MEMORY", memory)
+    line = Line(2)
+    private = _Recorded("private", expected_seconds=90, memory_mb=700)
+    line.join(private)
+    quick = _Recorded("quick", expected_seconds=30, memory_mb=400)
+    line.join(quick)  # a slot is free, the memory is not
+    assert quick.began is None and line.waits_for_memory(quick)
+    assert line.starts_in(quick) == pytest.approx(90, abs=2)  # when the private run ends, not "in about 5 s"
+    private.began -= 89.0  # past its expected length: it is not taken to be about to end
+    assert line.starts_in(quick) == pytest.approx(9, abs=1)
 
 
 def test_each_visitor_has_one_run_at_a_time_and_a_second_waits_behind_the_others_first():

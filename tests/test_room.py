@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from core.figures.room import room_wall
-from core.room import KeyGuard, Room, is_presenter
+from core.presenter import KeyGuard, is_presenter, token, token_valid
+from core.room import Room
 
 
 class Clock:
@@ -38,7 +39,7 @@ def test_one_share_per_visitor_every_few_seconds_and_others_unaffected():
 
 def test_the_wall_is_bounded_and_keeps_the_newest():
     clock = Clock()
-    room = Room(capacity=10, every=1.0, clock=clock)
+    room = Room(capacity=10, every=1.0, author_rate=math.inf, clock=clock)
     for number in range(25):
         clock.now = number
         room.share("a", BLANK, meant=number % 10, read=number % 10, confidence=1.0)
@@ -72,7 +73,7 @@ def test_shares_keep_only_the_28x28_picture_and_valid_digits():
 
 def test_the_summary_matches_plain_loops():
     rng = np.random.default_rng(0)
-    room = Room(every=0.0, rate=math.inf, burst=1_000)
+    room = Room(every=0.0, rate=math.inf, burst=1_000, author_burst=1_000)
     pairs = [(int(m), int(r)) for m, r in zip(rng.integers(0, 10, 300), rng.integers(0, 10, 300), strict=True)]
     pairs = [(m, m) if rng.random() < 0.7 else (m, r) for m, r in pairs]
     for meant, read in pairs:
@@ -89,7 +90,7 @@ def test_the_summary_matches_plain_loops():
 
 
 def test_concurrent_visitors_each_share_once():
-    room = Room(every=60.0, burst=50)
+    room = Room(every=60.0, burst=50, author_burst=50)
     threads = [
         threading.Thread(target=room.share, args=(f"v{i}", BLANK), kwargs={"meant": 1, "read": 1, "confidence": 1.0})
         for i in range(50)
@@ -117,7 +118,7 @@ def test_the_wall_names_no_one_and_marks_right_and_wrong():
 
 def test_the_wall_takes_a_limited_rate_from_everyone_together():
     clock = Clock()
-    room = Room(every=3.0, rate=2.0, burst=4, clock=clock)
+    room = Room(every=3.0, rate=2.0, burst=4, author_rate=math.inf, clock=clock)
     for visitor in range(4):  # a burst of new sessions: each may share once, the wall takes four at once
         room.share(f"new {visitor}", BLANK, meant=1, read=1, confidence=1.0)
     with pytest.raises(ValueError, match="many drawings right now"):
@@ -134,15 +135,65 @@ def test_the_wall_takes_a_limited_rate_from_everyone_together():
     assert 4 + 18 <= taken <= 4 + 21  # the burst refilled, then 2 per second over 9.75 s
 
 
-def test_wrong_presenter_keys_are_limited_per_visitor_and_per_server():
+def test_a_guessing_session_waits_longer_after_each_wrong_key_and_nobody_else_waits(caplog):
     clock = Clock()
-    guard = KeyGuard("s3cret", tries=3, server_tries=5, window=60.0, clock=clock)
-    assert not any(guard.check("guesser", f"guess {n}") for n in range(3))
-    with pytest.raises(ValueError, match="Too many wrong keys: try again in 60 s"):
-        guard.check("guesser", "s3cret")  # even the right key waits: no test of guesses while locked out
-    assert guard.check("speaker", "s3cret")  # another visitor is not locked out
-    assert not guard.check("other", "x") and not guard.check("other", "y")
-    with pytest.raises(ValueError, match="Too many wrong keys"):
-        guard.check("speaker", "s3cret")  # five wrong guesses from anyone in a minute: the server waits too
-    clock.now = 61.0
-    assert guard.check("guesser", "s3cret")
+    guard = KeyGuard("s3cret", clock=clock)
+    waits = []
+    for guess in range(5):
+        assert not guard.check("guesser", f"guess {guess}")
+        with pytest.raises(ValueError, match="Wrong key. Wait") as refusal:
+            guard.check("guesser", "s3cret")  # even the right key waits: no guessing while it must wait
+        waits.append(int(str(refusal.value).split("Wait ")[1].split(" s")[0]))
+        clock.now += waits[-1]
+    assert waits == [1, 2, 4, 8, 16]
+    for session in range(200):  # a storm from many fresh sessions: each gets one try, the speaker is not held up
+        assert not guard.check(f"fresh {session}", "guess")
+    assert guard.check("speaker", "s3cret")
+    assert "guessing storm" in caplog.text and caplog.text.count("guessing storm") == 1  # once a minute
+    assert guard.check("guesser", "s3cret")  # it waited out its last wrong key
+
+
+def test_a_presenter_token_proves_the_key_without_holding_it():
+    given = token("s3cret", now=1_000.0)
+    assert "s3cret" not in given and token_valid(given, "s3cret", now=1_000.0)
+    assert not token_valid(given, "another key", now=1_000.0)  # a server with another key
+    assert not token_valid(given, "s3cret", now=1_000.0 + 13 * 3600)  # expired
+    expires, _, signature = given.partition(".")
+    assert not token_valid(f"{int(expires) + 10**6}.{signature}", "s3cret", now=1_000.0)  # a longer life forged
+    assert not token_valid("", "s3cret") and not token_valid("x" * 10_000, "s3cret") and not token_valid(given, "")
+
+
+def test_one_address_shares_a_burst_then_one_a_second_however_many_sessions_it_opens():
+    clock = Clock()
+    room = Room(every=3.0, rate=math.inf, burst=10**6, author_rate=1.0, author_burst=20, clock=clock)
+    taken = 0
+    for step in range(400):  # 400 fresh sessions from one address over 40 s
+        clock.now = step * 0.1
+        try:
+            room.share(f"session {step}", BLANK, meant=1, read=1, confidence=1.0, author="hall")
+            taken += 1
+        except ValueError as refusal:
+            assert "Your network has shared many drawings lately" in str(refusal)
+    assert 20 + 38 <= taken <= 20 + 41  # the burst, then one a second
+    room.share("elsewhere", BLANK, meant=2, read=2, confidence=1.0, author="another address")  # not held up
+
+
+def test_twenty_honest_sessions_behind_one_address_all_share_within_a_minute():
+    clock = Clock()
+    room = Room(clock=clock)
+    for phone in range(20):
+        clock.now = phone * 3.0  # within a minute
+        room.share(f"phone {phone}", BLANK, meant=phone % 10, read=phone % 10, confidence=1.0, author="hall")
+    assert room.authors() == {"hall": 20}
+
+
+def test_the_presenter_pauses_sharing_and_clears_one_authors_drawings():
+    room = Room(every=0.0)
+    for number in range(3):
+        room.share(f"attacker {number}", BLANK, meant=7, read=1, confidence=1.0, author="attacker")
+    room.share("honest", BLANK, meant=3, read=3, confidence=1.0, author="honest")
+    assert room.authors() == {"attacker": 3, "honest": 1}
+    assert room.clear_author("attacker") == 3 and room.authors() == {"honest": 1}
+    room.paused = True
+    with pytest.raises(ValueError, match="paused"):
+        room.share("honest", BLANK, meant=3, read=3, confidence=1.0, author="honest")

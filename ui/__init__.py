@@ -6,6 +6,7 @@ Pages call `ui.<name>`; each name lives in the module of its concept.
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
 from ui.data import correction_button
 from ui.follow import follower_bar, following
+from ui.inputs import guard_number_inputs, number_notice
 from ui.models import (
     active_label,
     active_model,
@@ -42,7 +43,7 @@ from ui.pictures import (
 )
 from ui.readiness import page_ran
 from ui.reading import read_calibrated
-from ui.runs import follow, in_line, training_button, training_run
+from ui.runs import follow, in_line, line_panel, training_button, training_run
 from ui.session import (
     arrived,
     freeze_what_is_loaded,
@@ -104,12 +105,15 @@ __all__ = [
     "has_gradients",
     "has_prepared",
     "in_line",
+    "line_panel",
     "job_owner",
     "join_code",
     "keep_attacked",
     "keep_file_watchers_off",
     "keep_keras_session",
     "freeze_what_is_loaded",
+    "guard_number_inputs",
+    "number_notice",
     "once_a_session",
     "keras_labels",
     "mnist",

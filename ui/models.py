@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -18,14 +19,17 @@ from core.models import (
     load_model_card,
     model_bytes,
     on_model_bytes,
+    on_model_path,
     predict_proba,
     shipped_paths,
 )
 from core.pictures.data import IMAGE_SIZE, Mnist, load_mnist
 from core.quantize import LiteModel
 from core.registry import Registry
-from core.runs.child import IsolatedRunError, run_isolated
-from ui.session import hold
+from core.runs.job import Call
+from core.runs.line import ServerBusyError
+from ui.runs import computed
+from ui.session import hold, job_owner
 from ui.text import VisitorError, as_text
 
 
@@ -159,32 +163,41 @@ def rename_model(old: str, key: str) -> None:
         st.session_state.model_choice = new
 
 
-WORK_MB = 1200.0  # memory a visitor's model may use for one page's heavy view, in its own process
-WORK_SECONDS = 180.0  # and time
+VIEW_MB = 700.0  # what one page's heavy view is expected to use in its own process: reserved while it goes
+VIEW_SECONDS = 180.0  # the longest one may take
 
 
-def bounded(label: str, function: Callable, *args, message: str):
-    """function(model, *args) for the model the sidebar calls `label`, with a spinner.
+def bounded(label: str, function: Callable, *args, message: str, seconds: float = 30.0):
+    """function(model, *args) for the model the sidebar calls `label`, in its own process, in the server's line.
 
-    A shipped model or a .tflite file runs here: their cost is known. A visitor's Keras model (uploaded, or trained
-    as they chose) runs in a child process at a lower priority with a memory and time limit, so however heavy it
-    is, other visitors' drawings are not kept waiting and the server's memory is not at stake.
+    A heavy view scales with visitors (the data engine, a fine-tune, a result computed live): however many ask at
+    once, each runs in a child at a lower priority with its memory reserved from the host's budget, one after the
+    other, and each visitor sees their place meanwhile. `seconds` is how long it is expected to take. A .tflite
+    file runs here: the interpreter's cost is small and known.
     """
     network = model(label)
-    with st.spinner(message):
-        if label in SHIPPED_MODELS or isinstance(network, LiteModel):
+    if isinstance(network, LiteModel):
+        with st.spinner(message):
             return function(network, *args)
-        try:
-            return run_isolated(
-                on_model_bytes, function, model_bytes(network), *args, memory_mb=WORK_MB, seconds=WORK_SECONDS
-            )
-        except IsolatedRunError as error:
-            raise VisitorError(f"{as_text(label)} is too heavy for this view on a shared server: {error}.") from None
+    if label in SHIPPED_MODELS:  # the child reads it from the disk
+        call = (on_model_path, function, str(shipped_paths(label)[0]), *args)
+    else:
+        call = (on_model_bytes, function, model_bytes(network), *args)
+    job = Call(call[0], call[1:], memory_mb=VIEW_MB, max_seconds=VIEW_SECONDS, expected_seconds=seconds, **job_owner())
+    try:
+        job.start()
+    except ServerBusyError as error:
+        raise VisitorError(as_text(error)) from None
+    return computed(job, message)
+
+
+_SEARCHES = threading.Semaphore(1)  # one search in the server at a time, whoever asks: a fraction of a second each
 
 
 @st.cache_data(max_entries=256, show_spinner="Searching for the smallest change that fools it…")
 def _shipped_flip(label: str, image: np.ndarray) -> Flip | None:
-    return smallest_flip(shipped_model(label), image)
+    with _SEARCHES:
+        return smallest_flip(shipped_model(label), image)
 
 
 def smallest_change(label: str, image: np.ndarray) -> Flip | None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core.runs.job import Job
-from ui.text import as_text, error_boundary
+from ui.text import VisitorError, as_text, error_boundary
 
 
-def in_line(job: Job) -> bool:
-    """While a run waits for a free slot: its place in line, when it should start, a way out. True if waiting."""
-    if not job.waiting:
-        return False
+def waiting_words(job: Job) -> str:
+    """What a waiting run waits for (its own other run, memory, or a slot), its place, and when it should start."""
     seconds = job.starts_in
     when = (
         "when a run ends"
@@ -21,26 +21,50 @@ def in_line(job: Job) -> bool:
         else f"in about {max(seconds, 5):.0f} s"
     )
     if job.behind_own_run:
-        st.info(
+        return (
             f"You have another run going: each visitor runs one at a time, so this one waits for it to end, "
-            f"behind other visitors' first runs. It is number {job.position} in line and should start {when}.",
-            icon=":material/hourglass_top:",
+            f"behind other visitors' first runs. It is number {job.position} in line and should start {when}."
         )
-    elif job.waits_for_memory:
-        st.info(
-            f"Yours is next, waiting for memory: the server keeps every run within its host's limit, and other "
-            f"visitors' runs use it now. It should start {when}.",
-            icon=":material/hourglass_top:",
+    if job.waits_for_memory:
+        return (
+            f"Number {job.position} in line, waiting for memory: the server keeps every run within its host's "
+            f"limit, and other visitors' runs use it now. It should start {when}."
         )
-    else:
-        st.info(
-            f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should "
-            f"start {when}.",
-            icon=":material/hourglass_top:",
-        )
+    return (
+        f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should start {when}."
+    )
+
+
+def in_line(job: Job) -> bool:
+    """While a run waits for a free slot: its place in line, when it should start, a way out. True if waiting."""
+    if not job.waiting:
+        return False
+    st.info(waiting_words(job), icon=":material/hourglass_top:")
     if st.button("Leave the line", icon=":material/logout:", key=f"leave_line_{id(job)}"):
         job.stop()
     return True
+
+
+def computed(job: Job, message: str, *, every: float = 0.5):
+    """Wait for a page's heavy view (a Call) here, showing its place in line, then what it is doing: its result.
+
+    A VisitorError with the reason if it failed. If the page's run is stopped meanwhile (the visitor left or
+    clicked elsewhere), the call leaves the line or is stopped."""
+    shown = st.empty()
+    try:
+        while job.running:
+            if job.waiting:
+                shown.info(waiting_words(job), icon=":material/hourglass_top:")
+            else:
+                shown.info(f"{message} ({time.monotonic() - job.began:.0f} s)", icon=":material/hourglass_top:")
+            time.sleep(every)
+    finally:
+        if job.running:
+            job.stop()
+        shown.empty()
+    if job.error:
+        raise VisitorError(as_text(job.error))
+    return job.result
 
 
 def follow(job: Job, *, key: str) -> bool:
@@ -71,7 +95,7 @@ def training_button(key: str, label: str, config, *, icon: str, disabled: bool =
             job.start()
             st.session_state[key] = job
         except (ValueError, ServerBusyError) as error:
-            st.error(str(error))
+            st.error(as_text(error))
     training_run(key)
 
 
@@ -109,3 +133,35 @@ def _training_run(key: str) -> None:
         st.warning("This run was stopped while you were away; the model so far is kept.")
     elif job.timed_out:
         st.warning("Training reached this server's time limit and was stopped.")
+
+
+def line_panel() -> None:
+    """The presenter's view of the server's runs: who waits, for what, for how long, and a way to end any of them."""
+    from core.runs.line import LINE
+
+    going, waiting = LINE.snapshot()
+    if not going and not waiting:
+        st.caption("No run is going or waiting on this server.")
+        return
+    st.markdown(f"**The server's runs**: {len(going)} going, {len(waiting)} waiting")
+    for job in going + waiting:
+        whose = "yours" if job.priority else "a visitor's"
+        if job.waiting:
+            seconds = job.starts_in
+            state = (
+                "waits for its visitor's other run"
+                if job.behind_own_run
+                else ("waits for memory" if job.waits_for_memory else "waits for a slot")
+            )
+            when = "" if seconds is None else f", starts in about {seconds:.0f} s"
+            words = f"{job.what.capitalize()} ({whose}): {state}{when}"
+        else:
+            words = (
+                f"{job.what.capitalize()} ({whose}): going for {time.monotonic() - job.began:.0f} s, about "
+                f"{job.remaining():.0f} s left"
+            )
+        row, end = st.columns([4, 1], vertical_alignment="center")
+        row.write(words)
+        if end.button("End it", key=f"end_run_{id(job)}", icon=":material/stop_circle:"):
+            job.stop("The presenter ended this run before it started, to make room for the talk.")
+            st.rerun()

@@ -120,9 +120,16 @@ def owner_present() -> Callable[[], bool] | None:
 
 
 def job_owner() -> dict:
-    """The visitor a long run belongs to, as Job's keywords: who they are, and a check that they are still here."""
+    """The visitor a run belongs to, as Job's keywords: who they are, a check that they are still here, their
+    client address if known (the line gives one address a fair share of places), and whether they present (their
+    runs go first)."""
     context = get_script_run_ctx()
-    return {"owner": context.session_id if context else None, "owner_present": owner_present()}
+    return {
+        "owner": context.session_id if context else None,
+        "owner_present": owner_present(),
+        "address": st.context.ip_address,
+        "priority": bool(st.session_state.get("presenter_proven")),
+    }
 
 
 def moved_here() -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import logging
 import os
@@ -16,11 +18,12 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
+from core import presenter as presenter_key
 from core.figures.bars import probability_list, reading_line
 from core.figures.matrices import confusion_heatmap
 from core.figures.room import room_wall
 from core.reading import Reading
-from core.room import KeyGuard, Room, Summary
+from core.room import Room, Summary
 from ui.session import arrived
 
 PUBLIC_URL = os.environ.get("DIGITLAB_PUBLIC_URL", "").strip()  # the address the audience should open
@@ -112,7 +115,14 @@ def share_with_room(reading: Reading) -> int:
     if button_column.button("Share with the room", icon=":material/groups:", width="stretch"):
         time.sleep(max(0.0, arrived() + SHARE_AFTER_SECONDS - time.monotonic()))  # only this visitor's thread waits
         try:
-            room().share(visitor_token(), reading.image, meant=meant, read=reading.digit, confidence=reading.confidence)
+            room().share(
+                visitor_token(),
+                reading.image,
+                meant=meant,
+                read=reading.digit,
+                confidence=reading.confidence,
+                author=client_author(),
+            )
             st.toast("Shared with the room.", icon=":material/groups:")
         except ValueError as error:
             st.toast(str(error), icon=":material/hourglass_top:")
@@ -124,18 +134,59 @@ def share_with_room(reading: Reading) -> int:
     return meant
 
 
+def client_author() -> str:
+    """An opaque token of this visitor's client address, the same for every session it opens: never shown.
+
+    The address is the connection's (`st.context.ip_address`, which Streamlit's server takes from a local proxy's
+    X-Forwarded-For); None from this machine itself, and then every local session is one author.
+    """
+    address = st.context.ip_address or "this machine"
+    return hmac.new(PRESENTER_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+TOKEN_COOKIE = "digitlab_presenter"  # a signed token, never the key: the proven presenter's browser keeps it
+
+
 @st.cache_resource(show_spinner=False)
-def _key_guard() -> KeyGuard:
-    return KeyGuard(PRESENTER_KEY)
+def _key_guard() -> presenter_key.KeyGuard:
+    return presenter_key.KeyGuard(PRESENTER_KEY)
 
 
-def presenter(given_key: str) -> bool:
-    """Whether this visitor gave the presenter key; each key they type is checked once (ValueError: too many wrong)."""
+def presenter_proven() -> bool:
+    """Whether this visitor proved the presenter key in this session, or earlier in this browser (its cookie)."""
+    if not st.session_state.get("presenter_proven"):
+        cookie = st.context.cookies.get(TOKEN_COOKIE)
+        st.session_state.presenter_proven = presenter_key.token_valid(cookie, PRESENTER_KEY)
+    return st.session_state.presenter_proven
+
+
+def presenter(given_key: str) -> tuple[bool, str | None]:
+    """(whether this visitor is the presenter, why not if the key they typed was refused).
+
+    Each key typed is checked once; a right one is remembered for the session and, as a signed token in a cookie,
+    for this browser's next visits."""
+    if presenter_proven():
+        return True, None
+    if not given_key:
+        return False, None
     checked = st.session_state.get("presenter_checked")
     if checked is None or checked[0] != given_key:
-        checked = (given_key, _key_guard().check(visitor_token(), given_key))
+        try:
+            checked = (given_key, _key_guard().check(visitor_token(), given_key), None)
+        except ValueError as error:  # this session must still wait after its wrong keys
+            checked = (None, False, str(error))  # checked again next time
         st.session_state.presenter_checked = checked
-    return checked[1]
+    if checked[1]:
+        st.session_state.presenter_proven = True
+        _keep_token()
+        return True, None
+    return False, checked[2] or "That is not the presenter key."
+
+
+def _keep_token() -> None:
+    secure = "; Secure" if (st.context.url or "").startswith("https") else ""
+    cookie = f"{TOKEN_COOKIE}={presenter_key.token(PRESENTER_KEY)}; path=/; max-age={presenter_key.TOKEN_SECONDS}"
+    st.html(f"<script>document.cookie = '{cookie}; SameSite=Strict{secure}';</script>", unsafe_allow_javascript=True)
 
 
 def on_phone() -> bool:

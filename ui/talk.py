@@ -17,7 +17,9 @@ from core import talk
 from core.talk import Chapter
 from ui.follow import stage
 from ui.readiness import prepared_check, warm_check
+from ui.runs import line_panel
 from ui.stage import join_code, presenter, public_url
+from ui.text import as_text
 
 SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
@@ -80,7 +82,9 @@ def _chapters_from_link() -> tuple[Chapter, ...]:
     try:
         return talk.path(st.session_state.get("talk_chapters"))
     except ValueError as error:
-        st.warning(f"The link's chapter list: {error}. The talk shows every chapter.", icon=":material/warning:")
+        st.warning(
+            f"The link's chapter list: {as_text(error)}. The talk shows every chapter.", icon=":material/warning:"
+        )
         st.session_state.talk_chapters = ""
         return talk.CHAPTERS
 
@@ -203,6 +207,8 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
         ]
         for ok, words in checks:
             st.markdown(f"{':material/check_circle:' if ok else ':material/error:'} {words}")
+        if leading:
+            line_panel()
         if st.button("Leave the talk", icon=":material/logout:"):
             st.session_state.talk = False
             for name in TALK_PARAMS:
@@ -212,14 +218,7 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
 
 def _leading() -> tuple[bool, str | None]:
     """(whether this presenter leads the room's phones, why not if they gave a key that does not)."""
-    key = st.session_state.get("talk_key", st.session_state.get("talk_key_kept")) or ""
-    if not key:
-        return False, None
-    try:
-        allowed = presenter(key)
-    except ValueError as error:  # too many wrong keys lately
-        return False, str(error)
-    return allowed, None if allowed else "That is not the presenter key."
+    return presenter(st.session_state.get("talk_key", st.session_state.get("talk_key_kept")) or "")
 
 
 def warm_charts() -> None:

@@ -31,6 +31,7 @@ class Job:
     """
 
     what = "run"  # the word the messages use
+    short = False  # a heavy view of a page (seconds) rather than a long run: the line gives those their own slots
 
     def __init__(
         self,
@@ -42,14 +43,18 @@ class Job:
         expected_seconds: float = 60.0,
         owner: str | None = None,
         owner_present: Callable[[], bool] | None = None,
+        address: str | None = None,
+        priority: bool = False,
     ) -> None:
         """`memory_mb` is what the run is expected to use: it is reserved from the host's budget while the run goes,
         and the run's hard limit is that plus MEMORY_HEADROOM_MB. `owner` names the visitor (one run of theirs may
         wait in line); `owner_present` says whether they are still there: a gone visitor's run is stopped, or leaves
-        the line. `expected_seconds` feeds the line's estimate of when the runs behind it start."""
+        the line. `address` is the visitor's client address if known (the line gives it a fair share of places),
+        `priority` marks the presenter's runs (first in line). `expected_seconds` feeds the line's estimates."""
         self.task, self.args, self.memory_mb = task, args, memory_mb
         self.max_seconds, self.expected_seconds = max_seconds, expected_seconds
         self.owner, self.owner_present = owner, owner_present
+        self.address, self.priority = address, priority
         self.waiting = False  # in line for a free slot
         self.began: float | None = None  # monotonic time it left the line and started
         self.progress = None  # the latest report
@@ -76,10 +81,11 @@ class Job:
         self.waiting, self.began = False, time.monotonic()
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop at the next step and keep what there is (the run ends within STOP_SECONDS), or leave the line."""
+    def stop(self, why: str = "You left the line before the run started.") -> None:
+        """Stop at the next step and keep what there is (the run ends within STOP_SECONDS), or leave the line
+        (`why` says why)."""
         if line.LINE.leave(self):
-            self.error = "You left the line before the run started."
+            self.error = why
             return
         if self._stop_requested is None:
             self._stop_requested = time.monotonic()
@@ -109,6 +115,17 @@ class Job:
     def starts_in(self) -> float | None:
         """Seconds until this run should start, estimated from the expected length of the runs ahead of it."""
         return line.LINE.starts_in(self)
+
+    def remaining(self) -> float:
+        """Seconds until it should end: from its progress once it has made some, else from its expected length (a
+        run past that is taken to need a tenth of it more, not to be about to end)."""
+        if self.began is None:
+            return self.expected_seconds
+        elapsed = time.monotonic() - self.began
+        done = self.status()[0] if self.progress is not None else 0.0
+        if 0.05 <= done < 1.0:
+            return elapsed * (1 - done) / done
+        return max(self.expected_seconds - elapsed, 0.1 * self.expected_seconds)
 
     def status(self) -> tuple[float, str]:
         """(share done, what is happening) for a progress bar; kinds of run say more."""
@@ -200,6 +217,9 @@ class Job:
             elif kind == "error":
                 self.error = f"The {self.what} stopped: {value}. Try a smaller configuration."
                 return None
+            elif kind == "refused":  # a ValueError: its message is meant for the visitor
+                self.error = value
+                return None
             else:  # "result"
                 result, self.timed_out = value
                 self.result = self._finish(result, kept)
@@ -224,8 +244,31 @@ def _task_in_child(task: Callable, args: tuple, send, stop, max_seconds: float) 
             keep=lambda value: send.send(("kept", value)),
         )
         send.send(("result", (result, timed_out)))
+    except ValueError as error:
+        send.send(("refused", str(error)))
     except Exception as error:
         log.exception("run failed")
         send.send(("error", "it ran out of the memory this server allows" if out_of_memory(error) else "it failed"))
     finally:
         send.close()
+
+
+class Call(Job):
+    """A page's heavy view (the data engine, a fine-tune, a result computed live): `function(*args)` as a short run.
+
+    In line with the other runs, in its own process, its memory reserved from the host's budget while it goes, so
+    however many visitors ask at once the server holds one at a time and serves the rest in turn.
+    """
+
+    what = "computation"
+    short = True
+
+    def __init__(self, function: Callable, args: tuple, **options) -> None:
+        super().__init__(_call, (function, args), **options)
+
+    def _after_stop(self, kept) -> None:
+        self.error = "Stopped before it finished."
+
+
+def _call(function: Callable, args: tuple, *, on_progress, should_stop, keep):
+    return function(*args)

@@ -14,7 +14,7 @@ MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", HOST.run_slots))  
 
 
 def running() -> int:
-    """Long runs going on the server now."""
+    """Long runs going on the server now (heavy views not counted)."""
     return LINE.running()
 
 
@@ -25,8 +25,12 @@ class ServerBusyError(RuntimeError):
 class Run(Protocol):
     """What the line needs of a run (core.runs.job.Job is one)."""
 
-    owner: str | None  # the visitor it belongs to
+    what: str  # the word for it: "training", "fine-tune", ...
+    owner: str | None  # the visitor (session) it belongs to
     owner_present: Callable[[], bool] | None
+    address: str | None  # the visitor's client address, when known: one address holds a fair share of places
+    priority: bool  # the presenter's: it goes first
+    short: bool  # a page's heavy view (seconds): its own slots, so it never waits behind long trainings
     memory_mb: float  # reserved from the budget while it goes
     expected_seconds: float
     began: float | None
@@ -36,17 +40,27 @@ class Run(Protocol):
 
     def _begin(self) -> None: ...
 
+    def remaining(self) -> float: ...
+
+    def stop(self) -> None: ...
+
+
+SHORT_SLOTS = 1  # heavy views (the data engine, a fine-tune, a live result) at once, beside the long runs
+ADDRESS_PLACES = 3  # runs one client address may have going or waiting at once (the presenter's not counted)
+OTHER_MEMORY_SECONDS = 20.0  # how soon memory held outside the line (an upload's check) is expected back
+
 
 class Line:
-    """The server's runs: up to `slots` at once; past that, a line, first come, first served, one place per visitor.
+    """The server's runs: up to `slots` long ones and `short_slots` heavy views at once; past that, a line.
 
-    Each visitor has one run going at a time: a second waits in line until their first ends, behind other
-    visitors' first runs, so nobody holds every slot while others wait. A run whose visitor has gone leaves the
-    line when the line is next looked at, so nobody waits behind them.
+    The line's order: the presenter's runs first, then visitors' first runs before their second ones (each visitor
+    runs one at a time), then one place per client address in turn, so an address that parks many runs waits
+    behind everyone else's first; then arrival. Nobody overtakes a run that waits for memory. A run whose visitor
+    has gone leaves the line when the line is next looked at, so nobody waits behind them.
     """
 
-    def __init__(self, slots: int) -> None:
-        self.slots = slots
+    def __init__(self, slots: int, short_slots: int = SHORT_SLOTS, *, address_places: int = ADDRESS_PLACES) -> None:
+        self.slots, self.short_slots, self.address_places = slots, short_slots, address_places
         self._running: list[Run] = []
         self._waiting: list[Run] = []
         self._lock = threading.RLock()
@@ -56,6 +70,14 @@ class Line:
             self._drop_gone()
             if job.owner is not None and any(other.owner == job.owner for other in self._waiting):
                 raise ServerBusyError("You already have a run waiting in line: it starts when its turn comes.")
+            address = getattr(job, "address", None)
+            if address is not None and not getattr(job, "priority", False):
+                held = sum(getattr(run, "address", None) == address for run in self._running + self._waiting)
+                if held >= self.address_places:
+                    raise ServerBusyError(
+                        f"Your network already has {held} runs going or waiting on this server, its fair share: "
+                        "this one can join the line when one of them ends."
+                    )
             job.waiting = True
             self._waiting.append(job)
             self._start_next()
@@ -70,7 +92,7 @@ class Line:
             return True
 
     def done(self, job: Run) -> None:
-        """A run ended: its slot goes to the first in line whose visitor has no run going."""
+        """A run ended: its slot goes to the first in line that may start."""
         with self._lock:
             if job in self._running:
                 self._running.remove(job)
@@ -84,10 +106,9 @@ class Line:
             self._start_next()
 
     def waits_for_memory(self, job: Run) -> bool:
-        """Whether a run first in line waits for memory rather than for a slot."""
+        """Whether a waiting run has a slot free and waits only for memory."""
         with self._lock:
-            order = self._order()
-            return bool(order) and order[0] is job and len(self._running) < self.slots
+            return job in self._waiting and self._slot_free(job) and not self._busy(job.owner)
 
     def behind_own_run(self, job: Run) -> bool:
         """Whether a waiting run waits for its own visitor's other run to end."""
@@ -102,28 +123,41 @@ class Line:
             return order.index(job) + 1 if job in order else None
 
     def starts_in(self, job: Run) -> float | None:
-        """When the slots free up, run by run: each running run ends at its expected length, then the line's."""
+        """Seconds until `job` should start: the runs going end one by one (each as its progress foretells),
+        the runs ahead of it start as slots and memory allow, then it does. None if it is not waiting."""
         with self._lock:
             self._drop_gone()
             order = self._order()
             if job not in order:
                 return None
-            now = time.monotonic()
-            free = sorted(max(0.0, (run.began or now) + run.expected_seconds - now) for run in self._running)
-            free += [0.0] * (self.slots - len(free))
-            if not free:  # a server with no slots: nothing ever starts
-                return None
-            for ahead in order[: order.index(job)]:
-                free[0] += ahead.expected_seconds
-                free.sort()
-            if self._busy(job.owner):  # and not before its visitor's own run ends
-                own = next(run for run in self._running if run.owner == job.owner)
-                free[0] = max(free[0], (own.began or now) + own.expected_seconds - now)
-            return free[0]
+            running = list(self._running)
+        reserved = MEMORY.reserved_mb()
+        room_mb = MEMORY.budget_mb - (MEMORY.in_use_mb() - reserved)  # the budget less the server's own use
+        # (start, end, MB, short, owner) of each run going, then of each run ahead as it is placed
+        plan = [(0.0, run.remaining(), run.memory_mb, _is_short(run), run.owner) for run in running]
+        outside = reserved - sum(run.memory_mb for run in running)
+        if outside > 0:  # held by short checks outside the line (an upload's): back soon
+            plan.append((0.0, OTHER_MEMORY_SECONDS, outside, None, None))
+        for ahead in order[: order.index(job) + 1]:
+            short, slots = _is_short(ahead), self.short_slots if _is_short(ahead) else self.slots
+            start = None
+            for moment in sorted({0.0, *(entry[1] for entry in plan)}):
+                going = [entry for entry in plan if entry[0] <= moment < entry[1]]
+                if (
+                    sum(entry[3] is short for entry in going) < slots
+                    and room_mb - sum(entry[2] for entry in going) >= ahead.memory_mb
+                    and not any(ahead.owner is not None and entry[4] == ahead.owner for entry in going)
+                ):
+                    start = moment
+                    break
+            if start is None:
+                return None  # it could never start: nothing going would make room
+            plan.append((start, start + ahead.expected_seconds, ahead.memory_mb, short, ahead.owner))
+        return start
 
     def running(self) -> int:
         with self._lock:
-            return len(self._running)
+            return sum(not _is_short(run) for run in self._running)
 
     def busy(self) -> bool:
         """Any run going or waiting (a gone visitor's waiting run no longer counts)."""
@@ -131,18 +165,39 @@ class Line:
             self._drop_gone()
             return bool(self._running or self._waiting)
 
+    def snapshot(self) -> tuple[list[Run], list[Run]]:
+        """(the runs going, the runs waiting in the order they will start): for the presenter's view."""
+        with self._lock:
+            self._drop_gone()
+            return list(self._running), self._order()
+
     def _busy(self, owner: str | None) -> bool:
         return owner is not None and any(run.owner == owner for run in self._running)
 
+    def _slot_free(self, job: Run) -> bool:
+        short = _is_short(job)
+        return sum(_is_short(run) is short for run in self._running) < (self.short_slots if short else self.slots)
+
     def _order(self) -> list[Run]:
-        """The waiting runs in the order they will start: visitors' first runs, then second ones, each by arrival."""
-        return sorted(self._waiting, key=lambda job: self._busy(job.owner))  # sorted() is stable
+        """The waiting runs in the order they will start (see the class)."""
+        turns: dict[str | None, int] = {}
+        for run in self._running:
+            address = getattr(run, "address", None)
+            turns[address] = turns.get(address, 0) + 1
+        keys = {}
+        for arrival, run in enumerate(self._waiting):
+            address = getattr(run, "address", None)
+            turn = turns.get(address, 0) if address is not None else 0
+            turns[address] = turn + 1
+            keys[id(run)] = (not getattr(run, "priority", False), self._busy(run.owner), turn, arrival)
+        return sorted(self._waiting, key=lambda run: keys[id(run)])
 
     def _start_next(self) -> None:
-        while len(self._running) < self.slots:
-            following = next((job for job in self._waiting if not self._busy(job.owner)), None)
-            if following is None or not MEMORY.reserve(following, following.memory_mb):
-                return  # the first in line waits for memory: nobody overtakes it
+        for following in self._order():
+            if not self._slot_free(following) or self._busy(following.owner):
+                continue
+            if not MEMORY.reserve(following, following.memory_mb):
+                return  # the first that may start waits for memory: nobody overtakes it
             self._waiting.remove(following)
             self._running.append(following)
             following._begin()
@@ -152,6 +207,10 @@ class Line:
             self._waiting.remove(job)
             job.waiting, job.abandoned = False, True
             job.error = "The run left the line because its visitor had gone."
+
+
+def _is_short(run: Run) -> bool:
+    return bool(getattr(run, "short", False))
 
 
 class Memory:
@@ -173,6 +232,10 @@ class Memory:
         with self._lock:
             children = {pid for _, pid in self._reserved.values() if pid is not None}
         return memory_mb([pid for pid in family(os.getpid()) if pid not in children])
+
+    def reserved_mb(self) -> float:
+        with self._lock:
+            return sum(mb for mb, _ in self._reserved.values())
 
     def in_use_mb(self) -> float:
         """The base and every reservation: what admission counts."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import keras
 
@@ -34,9 +34,9 @@ class TrainingJob(Job):
         distillation: Distillation | None = None,
         corrections: Mapping[int, int | None] | None = None,
         max_seconds: float = MAX_SECONDS,
-        owner: str | None = None,
-        owner_present: Callable[[], bool] | None = None,
+        **owner,
     ) -> None:
+        """`owner`: who the run belongs to (Job's owner, owner_present, address, priority)."""
         config.validate()
         if distillation is not None:
             distillation.validate()
@@ -53,8 +53,7 @@ class TrainingJob(Job):
             memory_mb=memory_mb,
             max_seconds=max_seconds,
             expected_seconds=expected,
-            owner=owner,
-            owner_present=owner_present,
+            **owner,
         )
 
     def status(self) -> tuple[float, str]:
