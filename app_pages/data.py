@@ -7,8 +7,7 @@ import streamlit as st
 import ui
 import ui.data
 from core import data_quality
-from core.data_engine import MIN_SLICE, turn
-from core.models import model_from_bytes
+from core.data_engine import MIN_SLICE, PLANTED
 from core.training import reference as training_reference
 from core.training.config import CHOICES
 
@@ -70,30 +69,32 @@ else:
     data_slice = ui.data.engine_slice(with_room, with_own)
     count = len(data_slice.meant)
     st.caption(
-        f"{count} drawing{'s' * (count != 1)}, each with the digit its author meant. Half tune a copy of "
-        f"{ui.as_text(ui.active_label())} (with 4,000 MNIST digits replayed so it keeps the rest); the other half, "
-        "never trained on, measure it. The copy joins your models: nobody else's model changes."
+        f"{count} drawing{'s' * (count != 1)}, each with the digit its sender meant. They tune a copy of "
+        f"{ui.as_text(ui.active_label())} (with 4,000 MNIST digits replayed so it keeps the rest), measured on "
+        "MNIST's test digits and your own drawings: the wall cannot reach those. The copy joins your models."
     )
+    defend = st.toggle(
+        "Leave out suspect drawings and any sender's share past a fair one",
+        value=True,
+        help="Anyone can put drawings on the wall. Suspect: the network and the nearest MNIST digits both disagree "
+        "with the digit meant.",
+    )
+    run, poison = st.columns(2)
     if len(data_slice.meant) < MIN_SLICE:
         st.info(
             f"The engine needs {MIN_SLICE} drawings or more: share drawings with the room on the Draw page, or keep "
             "the ones it misreads with “No, it's a …”.",
             icon=":material/draw:",
         )
-    elif st.button("Run the engine", type="primary", icon=":material/autorenew:"):
-        tune, held = data_slice.halves()
-        tuned, result = ui.bounded(
-            ui.active_label(),
-            turn,
-            tune,
-            held,
-            ui.mnist(),
-            ui.test_probabilities(ui.active_label()),
-            message=f"Tuning on {len(tune.meant)} drawings and 4,000 MNIST digits, then measuring…",
-        )
-        ui.registry().add_model(
-            "engine", ui.active_label(), model_from_bytes(tuned), result.test_probabilities, result.test_read[1]
-        )
-        st.session_state.data_engine = (result, ui.registry().runs[-1].name)
+    elif run.button("Run the engine", type="primary", icon=":material/autorenew:"):
+        ui.data.engine(data_slice, defend=defend)
         st.rerun()  # the sidebar's model picker, drawn before, now lists it
+    if poison.button(
+        f"Poison the well: plant {PLANTED} drawings",
+        icon=":material/skull:",
+        help=f"{PLANTED} of MNIST's 1s with a flag, each labelled 7, from one sender, added to these drawings "
+        "in your run only: what one visitor opening many tabs could do to an engine that trusts the wall.",
+    ):
+        ui.data.engine(ui.data.with_planted(data_slice), defend=defend, poisoned=True)
+        st.rerun()
     ui.data.engine_result()

@@ -113,11 +113,12 @@ def engine(data, model, seeds: int) -> None:
     runs, teach = [], []
     for seed in range(seeds):
         tune, held = styled(100 + 2 * seed), styled(101 + 2 * seed)  # 100 each, different seeds
-        runs.append(turn(model, tune, held, data, before, seed=seed)[1])
+        offered = Slice.of(np.concatenate([tune.images, held.images]), np.concatenate([tune.meant, held.meant]))
+        runs.append(turn(model, offered, data, before, seed=seed)[1])
         tuned = personalize(model, tune.images, tune.meant, replay=data, seed=seed)  # Teach's settings
         teach.append(before_after(model, tuned, held.images, held.meant, data, before_test_probabilities=before))
     for name, held_out, tests in (
-        ("the engine", [r.slice_read for r in runs], [r.test_read for r in runs]),
+        ("the engine", [r.yours.read for r in runs], [r.test_read for r in runs]),
         ("Teach's settings", [r.yours for r in teach], [r.test for r in teach]),
     ):
         print(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core import data_quality
-from core.data_engine import MIN_SLICE, Slice, turn
+from core.data_engine import MIN_SLICE, PER_AUTHOR, PLANTED, YOU, Slice, planted, turn
 from core.models import predict_proba
 from core.pictures.preprocess import to_mnist
 from core.training.config import TrainConfig
@@ -95,14 +95,39 @@ def canvas_slice(count_per_digit: int, seed: int) -> Slice:
 
 
 def test_the_engine_reads_a_style_it_misread_after_tuning_on_other_drawings_of_it(mnist, default_model):
-    tune, held = canvas_slice(4, seed=21), canvas_slice(4, seed=22)  # different hands' seeds: no near-copies
+    first, second = canvas_slice(4, seed=21), canvas_slice(4, seed=22)  # different hands' seeds
+    offered = Slice.of(np.concatenate([first.images, second.images]), np.concatenate([first.meant, second.meant]))
     before = predict_proba(default_model, mnist.x_test / np.float32(255))
     weights = [w.copy() for w in default_model.get_weights()]
-    tuned, result = turn(default_model, tune, held, mnist, before)
-    assert result.slice_read[0] < 0.8 and result.slice_read[1] >= result.slice_read[0] + 0.1
+    tuned, result = turn(default_model, offered, mnist, before)
+    assert result.yours.read[0] < 0.8 and result.yours.read[1] >= result.yours.read[0] + 0.1
     assert result.test_read[1] > result.test_read[0] - 0.005
     assert isinstance(tuned, bytes) and result.tuned_on == 40 and result.held_out == 40
     assert all(np.array_equal(a, b) for a, b in zip(weights, default_model.get_weights(), strict=True))
+
+
+def test_a_poisoned_wall_shows_as_a_loss_on_mnists_own_digits_and_the_defence_flags_it(mnist, default_model):
+    honest = canvas_slice(2, seed=23)
+    wall = Slice.of(np.concatenate([honest.images, planted(mnist).images]), [*honest.meant, *[7] * PLANTED])
+    wall = Slice(wall.images, wall.meant, np.array(["honest"] * len(honest) + ["attacker"] * PLANTED, dtype=object))
+    before = predict_proba(default_model, mnist.x_test / np.float32(255))
+    _, trusting = turn(default_model, wall, mnist, before, defend=False)
+    attacker = next(entry for entry in trusting.authors if entry.author == "attacker")
+    assert attacker.read[1] - attacker.read[0] >= 0.3  # the planted 1s now read as the 7 they were labelled
+    assert trusting.worst_digit == 1 and trusting.by_digit[1][1] < trusting.by_digit[0][1]  # MNIST's own 1s lose
+    assert trusting.changed[0][:2] == (1, 7)  # and the report names how
+    _, defended = turn(default_model, wall, mnist, before)
+    attacker = next(entry for entry in defended.authors if entry.author == "attacker")
+    assert attacker.over_share == PLANTED - PER_AUTHOR and attacker.flagged >= 0.6 * PER_AUTHOR
+    assert defended.by_digit[1][1] > trusting.by_digit[1][1]
+
+
+def test_a_fair_share_per_author_keeps_the_newest_and_all_of_the_visitors_own():
+    authors = ["a"] * 60 + ["b"] * 5 + [YOU] * 70
+    offered = Slice(np.zeros((135, 28, 28), np.float32), np.arange(135) % 10, np.array(authors, dtype=object))
+    fair = offered.fair(per_author=50)
+    assert (fair.authors == "a").sum() == 50 and (fair.authors == "b").sum() == 5 and (fair.authors == YOU).sum() == 70
+    assert fair.meant[fair.authors == "a"].tolist() == (np.arange(10, 60) % 10).tolist()  # the newest 50
 
 
 def test_a_slice_is_split_in_halves_with_every_digit_and_refuses_too_few():
@@ -111,5 +136,5 @@ def test_a_slice_is_split_in_halves_with_every_digit_and_refuses_too_few():
     assert sorted(tune.meant.tolist()) == sorted(held.meant.tolist()) == list(range(10))
     with pytest.raises(ValueError, match=f"at least {MIN_SLICE} drawings"):
         Slice.of(np.zeros((4, 28, 28), np.uint8), [1, 2, 3, 4]).halves()
-    with pytest.raises(ValueError, match="one digit each"):
+    with pytest.raises(ValueError, match="one digit and one author each"):
         Slice(np.zeros((3, 28, 28), np.float32), np.zeros(2, np.int64))

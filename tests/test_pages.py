@@ -715,7 +715,9 @@ def test_data_page_engine_tunes_on_the_rooms_drawings_and_a_visitors_correction(
     next(b for b in app.button if b.label == "Run the engine").click().run()
     assert not app.exception
     assert "Added engine 1 · Default CNN" in app.success[0].value
-    assert app.metric[0].label == "The 10 held-out drawings read right"
+    assert app.metric[0].label == "MNIST test digits read right" and "the digit that lost most" in app.metric[1].label
+    senders = app.dataframe[0].value  # by sender: half of what was not flagged is held out
+    assert senders["drawings"].sum() == 20 and senders["held out"].sum() == (20 - senders["flagged"].sum()) // 2
     ui.stage.room().clear()
     app.switch_page("app_pages/data.py").run()  # an empty wall: the engine says where drawings come from
     assert any("needs 10 drawings or more" in info.value for info in app.info)

@@ -119,6 +119,13 @@ def owner_present() -> Callable[[], bool] | None:
     return lambda: runtime.is_active_session(session)
 
 
+def client_address() -> str | None:
+    """The visitor's client address as the server sees it (from a local proxy, its X-Forwarded-For); None when
+    unknown: from this machine itself, or outside a connection (a headless test)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None
+
+
 def job_owner() -> dict:
     """The visitor a run belongs to, as Job's keywords: who they are, a check that they are still here, their
     client address if known (the line gives one address a fair share of places), and whether they present (their
@@ -127,7 +134,7 @@ def job_owner() -> dict:
     return {
         "owner": context.session_id if context else None,
         "owner_present": owner_present(),
-        "address": st.context.ip_address,
+        "address": client_address(),
         "priority": bool(st.session_state.get("presenter_proven")),
     }
 

@@ -24,7 +24,7 @@ from core.figures.matrices import confusion_heatmap
 from core.figures.room import room_wall
 from core.reading import Reading
 from core.room import Room, Summary
-from ui.session import arrived
+from ui.session import arrived, client_address
 
 PUBLIC_URL = os.environ.get("DIGITLAB_PUBLIC_URL", "").strip()  # the address the audience should open
 SHARE_AFTER_SECONDS = 3.0  # a session shares only this long after it began: a new session must cost a client time
@@ -140,7 +140,7 @@ def client_author() -> str:
     The address is the connection's (`st.context.ip_address`, which Streamlit's server takes from a local proxy's
     X-Forwarded-For); None from this machine itself, and then every local session is one author.
     """
-    address = st.context.ip_address or "this machine"
+    address = client_address() or "this machine"
     return hmac.new(PRESENTER_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()[:16]
 
 
