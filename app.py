@@ -84,4 +84,5 @@ with ui.room_waits(), ui.error_boundary(page.title):  # the room runs the chapte
     page.run()
 if ui.presenting():
     ui.warm_charts()
+ui.keep_presenter_token()
 ui.freeze_what_is_loaded()  # once: the garbage collector stops walking the libraries and the shipped model

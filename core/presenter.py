@@ -24,6 +24,7 @@ LONGEST_WAIT_SECONDS = 600.0
 STORM_KEYS = 30  # wrong keys server-wide within STORM_WINDOW_SECONDS that the log reports as a guessing storm
 STORM_WINDOW_SECONDS = 60.0
 TOKEN_SECONDS = 12 * 3600  # a presenter's token lasts a talk day
+COOKIE = "digitlab_presenter"  # the browser keeps the token under this name
 
 
 class KeyGuard:
@@ -92,7 +93,7 @@ def token(key: str, *, now: float | None = None) -> str:
 
 def token_valid(given: str | None, key: str | None, *, now: float | None = None) -> bool:
     """Whether `given` is an unexpired token this key signed."""
-    if not key or not given or len(given) > 100:
+    if not key or not isinstance(given, str) or not given or len(given) > 100:
         return False
     expires, _, signature = given.partition(".")
     if not expires.isdigit() or int(expires) < (time.time() if now is None else now):

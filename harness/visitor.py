@@ -92,14 +92,16 @@ class Run:
 class Visitor:
     """One visitor's tab: a session on the server, driven over its WebSocket. Use as `async with`."""
 
-    def __init__(self, url: str, *, path: str = "", query: str = "") -> None:
-        self.url, self.path, self.query = url.rstrip("/"), path, query
+    def __init__(self, url: str, *, path: str = "", query: str = "", address: str | None = None) -> None:
+        """`address`: the client address this visitor plays, sent as a local proxy would (X-Forwarded-For)."""
+        self.url, self.path, self.query, self.address = url.rstrip("/"), path, query, address
         self.cookies: dict[str, str] = {}
         self.session_id: str | None = None
         self.servers: list[str] = []  # the proxy's X-Digitlab-Server on each request, in order
         self.page_hash = ""
         self.canvas: tuple[str, str] | None = None  # the canvas widget's id and its fragment's id
         self.buttons: dict[str, str] = {}  # label -> widget id, on the page last run
+        self.inputs: dict[str, str] = {}  # label -> widget id of each number or text input drawn so far
         self.uploaders: dict[str, str] = {}  # label -> widget id of each file uploader drawn so far
         self.file_urls: dict = {}  # request id -> the FileURLs the server gave for an upload
         self.ticking: dict[str, float] = {}  # fragments that rerun on a timer (st.fragment(run_every=...)): id -> s
@@ -121,6 +123,8 @@ class Visitor:
     def _get(self, path: str) -> bytes:
         """An HTTP GET through the same address, keeping the cookies the way a browser does."""
         request = urllib.request.Request(f"{self.url}{path}")
+        if self.address:
+            request.add_header("X-Forwarded-For", self.address)
         if self.cookies:
             request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -147,6 +151,8 @@ class Visitor:
         if self.session_id:  # a reconnecting browser names the session it had
             protocols.append(self.session_id)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        if self.address:
+            headers["X-Forwarded-For"] = self.address
         self._socket = await connect(
             f"ws://{address.netloc}/_stcore/stream",
             subprotocols=protocols,
@@ -246,6 +252,8 @@ class Visitor:
                 self.canvas = (element.bidi_component.id, forward.delta.fragment_id)
             elif what == "button":
                 self.buttons[element.button.label] = element.button.id
+            elif what in ("number_input", "text_input"):
+                self.inputs[getattr(element, what).label] = getattr(element, what).id
             elif what == "file_uploader":
                 self.uploaders[element.file_uploader.label] = element.file_uploader.id
             elif what == "metric":
@@ -253,7 +261,7 @@ class Visitor:
                 run.metric_at[element.metric.label] = arrived
             elif what == "exception":
                 run.errors.append(f"{element.exception.type}: {element.exception.message}")
-            elif what in ("markdown", "alert", "toast", "heading"):
+            elif what in ("markdown", "alert", "toast", "heading", "html"):
                 body = getattr(element, what).body
                 run.texts.append(body)
                 if what == "alert" and element.alert.format == element.alert.ERROR:
@@ -267,7 +275,20 @@ class Visitor:
 
     async def press(self, label: str) -> Run:
         """Click the button labelled `label` on the page last run."""
-        return await self.rerun(widgets=[WidgetState(id=self.buttons[label], trigger_value=True)], page_name=self.path)
+        trigger = WidgetState(id=self.buttons[label], trigger_value=True)
+        return await self.rerun(widgets=[trigger], page_name=self.path, query=self.query)  # the URL keeps its query
+
+    async def type(self, label: str, value, *, fragment: str = "") -> Run:
+        """Enter `value` in the number or text input labelled `label` (a float for a number box: anything a scripted
+        client may send, NaN included)."""
+        state = WidgetState(id=self.inputs[label])
+        if isinstance(value, str):
+            state.string_value = value
+        elif isinstance(value, float):
+            state.double_value = value
+        else:
+            state.int_value = value
+        return await self.rerun(widgets=[state], page_name=self.path, fragment=fragment)
 
     async def visit(self, path: str) -> Run:
         """Follow a link to another page of the app (its path, e.g. "attack"), in the same session."""

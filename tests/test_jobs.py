@@ -194,17 +194,18 @@ class _RecordedView(_Recorded):
 
 
 def test_parked_runs_from_one_address_wait_behind_everyone_elses_first_and_the_presenter_goes_first():
-    line = Line(1)
+    line = Line(1, address_places=4)
     busy = _Recorded("someone", address="10.0.0.9")
     line.join(busy)
     parked = [_Recorded(f"tab {n}", address="10.0.0.1") for n in range(3)]
     for job in parked:
         line.join(job)
-    with pytest.raises(ServerBusyError, match="fair share"):
-        line.join(_Recorded("tab 4", address="10.0.0.1"))  # a fourth place for that address
+    line.join(_Recorded("tab 4", address="10.0.0.1"))
+    with pytest.raises(ServerBusyError, match="Your network already has 4 runs"):
+        line.join(_Recorded("tab 5", address="10.0.0.1"))  # a fifth place for that address
     honest = _Recorded("honest", address="10.0.0.2")
     line.join(honest)
-    assert line.position(parked[0]) == 1 and line.position(honest) == 2  # behind one of theirs, not all three
+    assert line.position(parked[0]) == 1 and line.position(honest) == 2  # behind one of theirs, not all four
     speaker = _Recorded("speaker", address="10.0.0.2", priority=True)
     line.join(speaker)
     assert line.position(speaker) == 1 and line.position(honest) == 3

@@ -198,6 +198,11 @@ def test_a_presenter_leads_three_phones_through_three_chapters_and_one_stops_fol
         on_page(phones[0], "evaluate")
         presenter.screenshot(path=SCREENSHOTS / "talk-presenter-1920x1080.png")
         phones[0].screenshot(path=SCREENSHOTS / "talk-follower-390x844.png")
+        assert KEY not in str(presenter.context.cookies())  # the browser keeps a signed token, never the key
+        presenter.reload()  # a new session: the token, not the key, makes it the presenter again
+        presenter.wait_for_selector(IDLE, timeout=90_000)
+        presenter.get_by_role("button", name="Talk").click()
+        presenter.get_by_text("You lead the room").wait_for(timeout=10_000)
 
 
 @pytest.mark.parametrize(

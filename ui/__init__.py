@@ -58,6 +58,7 @@ from ui.shared import chart, explanation, of_model, png_url, png_urls
 from ui.stage import (
     PHONE_STYLE,
     join_code,
+    keep_presenter_token,
     on_phone,
     presenter,
     presenter_reading,
@@ -111,6 +112,7 @@ __all__ = [
     "keep_attacked",
     "keep_file_watchers_off",
     "keep_keras_session",
+    "keep_presenter_token",
     "freeze_what_is_loaded",
     "guard_number_inputs",
     "number_notice",

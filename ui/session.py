@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import ipaddress
 import logging
 import threading
 import time
@@ -120,10 +121,23 @@ def owner_present() -> Callable[[], bool] | None:
 
 
 def client_address() -> str | None:
-    """The visitor's client address as the server sees it (from a local proxy, its X-Forwarded-For); None when
-    unknown: from this machine itself, or outside a connection (a headless test)."""
+    """The visitor's client address; None when unknown: from this machine itself, or outside a connection.
+
+    A connection from this machine is a local proxy's (Caddy, deploy/) or a local visitor's: then the address is
+    the last one X-Forwarded-For names, the one the proxy saw, as an earlier one may be the client's own invention.
+    Streamlit's server listens on IPv6 too, so loopback may read '::ffff:127.0.0.1', which neither it nor Uvicorn's
+    proxy headers take for local. Another address is the connection's own: a header from there could be forged."""
     address = st.context.ip_address
-    return address if isinstance(address, str) and address else None
+    if address is not None and not isinstance(address, str):
+        return None  # not a connection (a headless test)
+    try:
+        local = address is None or ipaddress.ip_address(address.removeprefix("::ffff:")).is_loopback
+    except ValueError:  # not an IP address: a name the server was given
+        return address
+    if local:
+        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+        return forwarded[:64] or None
+    return address
 
 
 def job_owner() -> dict:

@@ -144,9 +144,6 @@ def client_author() -> str:
     return hmac.new(PRESENTER_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-TOKEN_COOKIE = "digitlab_presenter"  # a signed token, never the key: the proven presenter's browser keeps it
-
-
 @st.cache_resource(show_spinner=False)
 def _key_guard() -> presenter_key.KeyGuard:
     return presenter_key.KeyGuard(PRESENTER_KEY)
@@ -155,7 +152,7 @@ def _key_guard() -> presenter_key.KeyGuard:
 def presenter_proven() -> bool:
     """Whether this visitor proved the presenter key in this session, or earlier in this browser (its cookie)."""
     if not st.session_state.get("presenter_proven"):
-        cookie = st.context.cookies.get(TOKEN_COOKIE)
+        cookie = st.context.cookies.get(presenter_key.COOKIE)
         st.session_state.presenter_proven = presenter_key.token_valid(cookie, PRESENTER_KEY)
     return st.session_state.presenter_proven
 
@@ -177,15 +174,20 @@ def presenter(given_key: str) -> tuple[bool, str | None]:
             checked = (None, False, str(error))  # checked again next time
         st.session_state.presenter_checked = checked
     if checked[1]:
-        st.session_state.presenter_proven = True
-        _keep_token()
+        st.session_state.presenter_proven = st.session_state.presenter_token_due = True
         return True, None
     return False, checked[2] or "That is not the presenter key."
 
 
-def _keep_token() -> None:
+def keep_presenter_token() -> None:
+    """At the end of the page (an element earlier would shift the page's and close an open popover): the browser
+    of a presenter who just proved the key keeps a signed token in a cookie, never the key."""
+    if not st.session_state.pop("presenter_token_due", False):
+        return
     secure = "; Secure" if (st.context.url or "").startswith("https") else ""
-    cookie = f"{TOKEN_COOKIE}={presenter_key.token(PRESENTER_KEY)}; path=/; max-age={presenter_key.TOKEN_SECONDS}"
+    cookie = (
+        f"{presenter_key.COOKIE}={presenter_key.token(PRESENTER_KEY)}; path=/; max-age={presenter_key.TOKEN_SECONDS}"
+    )
     st.html(f"<script>document.cookie = '{cookie}; SameSite=Strict{secure}';</script>", unsafe_allow_javascript=True)
 
 

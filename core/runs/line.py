@@ -46,7 +46,8 @@ class Run(Protocol):
 
 
 SHORT_SLOTS = 1  # heavy views (the data engine, a fine-tune, a live result) at once, beside the long runs
-ADDRESS_PLACES = 3  # runs one client address may have going or waiting at once (the presenter's not counted)
+ADDRESS_PLACES = 16  # runs one client address may have going or waiting at once (a hall behind one router)
+MAX_WAITING = 64  # runs waiting at once, from everyone: a session costs nothing, a place in line some memory
 OTHER_MEMORY_SECONDS = 20.0  # how soon memory held outside the line (an upload's check) is expected back
 
 
@@ -54,13 +55,22 @@ class Line:
     """The server's runs: up to `slots` long ones and `short_slots` heavy views at once; past that, a line.
 
     The line's order: the presenter's runs first, then visitors' first runs before their second ones (each visitor
-    runs one at a time), then one place per client address in turn, so an address that parks many runs waits
-    behind everyone else's first; then arrival. Nobody overtakes a run that waits for memory. A run whose visitor
-    has gone leaves the line when the line is next looked at, so nobody waits behind them.
+    runs one at a time), then one place per client address in turn, so an address that parks many runs (sessions
+    cost nothing) starts one of them for every run of each other address: its fair share; then arrival. Nobody
+    overtakes a run that waits for memory. A run whose visitor has gone leaves the line when the line is next
+    looked at, so nobody waits behind them.
     """
 
-    def __init__(self, slots: int, short_slots: int = SHORT_SLOTS, *, address_places: int = ADDRESS_PLACES) -> None:
-        self.slots, self.short_slots, self.address_places = slots, short_slots, address_places
+    def __init__(
+        self,
+        slots: int,
+        short_slots: int = SHORT_SLOTS,
+        *,
+        address_places: int = ADDRESS_PLACES,
+        max_waiting: int = MAX_WAITING,
+    ) -> None:
+        self.slots, self.short_slots = slots, short_slots
+        self.address_places, self.max_waiting = address_places, max_waiting
         self._running: list[Run] = []
         self._waiting: list[Run] = []
         self._lock = threading.RLock()
@@ -70,13 +80,15 @@ class Line:
             self._drop_gone()
             if job.owner is not None and any(other.owner == job.owner for other in self._waiting):
                 raise ServerBusyError("You already have a run waiting in line: it starts when its turn comes.")
+            if len(self._waiting) >= self.max_waiting and not getattr(job, "priority", False):
+                raise ServerBusyError("The server's line is full: try again in a few minutes.")
             address = getattr(job, "address", None)
             if address is not None and not getattr(job, "priority", False):
                 held = sum(getattr(run, "address", None) == address for run in self._running + self._waiting)
                 if held >= self.address_places:
                     raise ServerBusyError(
-                        f"Your network already has {held} runs going or waiting on this server, its fair share: "
-                        "this one can join the line when one of them ends."
+                        f"Your network already has {held} runs going or waiting on this server: this one can join "
+                        "the line when one of them ends."
                     )
             job.waiting = True
             self._waiting.append(job)
