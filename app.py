@@ -10,7 +10,7 @@ import ui  # noqa: E402  (after the malloc cap)
 
 ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third of a busy server's time
 ui.keep_file_watchers_off()  # Streamlit would watch a reconnected session's sources: seconds of its event loop
-ui.guard_number_inputs()  # a scripted client's NaN in a number box would fail before any page's boundary
+ui.guard_widgets()  # a scripted client's NaN or unknown choice would fail before or inside a page
 
 st.set_page_config(
     page_title="Digit Lab",
@@ -22,7 +22,7 @@ st.html(
     ui.PHONE_STYLE
 )  # phones first: the reading above the canvas, a canvas as wide as the screen, thumb-sized buttons
 
-ui.number_notice()
+ui.input_notice()
 ui.arrived()  # the session's start: the room's wall takes a share only a few seconds after it
 if ui.moved_here():  # the server this visitor was on stopped; the proxy sent their browser here
     st.warning(

@@ -252,8 +252,10 @@ class Visitor:
                 self.canvas = (element.bidi_component.id, forward.delta.fragment_id)
             elif what == "button":
                 self.buttons[element.button.label] = element.button.id
-            elif what in ("number_input", "text_input"):
+            elif what in ("number_input", "text_input", "selectbox", "checkbox"):  # a toggle is a checkbox
                 self.inputs[getattr(element, what).label] = getattr(element, what).id
+            elif what == "progress":
+                run.texts.append(element.progress.text)
             elif what == "file_uploader":
                 self.uploaders[element.file_uploader.label] = element.file_uploader.id
             elif what == "metric":
@@ -273,22 +275,29 @@ class Visitor:
         value = WidgetState(id=widget_id, json_value=canvas_value(digit))
         return await self.rerun(widgets=[value], fragment=fragment)
 
-    async def press(self, label: str) -> Run:
-        """Click the button labelled `label` on the page last run."""
-        trigger = WidgetState(id=self.buttons[label], trigger_value=True)
-        return await self.rerun(widgets=[trigger], page_name=self.path, query=self.query)  # the URL keeps its query
+    async def press(self, label: str, *, inputs: dict | None = None) -> Run:
+        """Click the button labelled `label` on the page last run, with `inputs` (label -> value, as `type` takes
+        them) set as the browser would still hold them."""
+        widgets = [self._state(name, value) for name, value in (inputs or {}).items()]
+        widgets.append(WidgetState(id=self.buttons[label], trigger_value=True))
+        return await self.rerun(widgets=widgets, page_name=self.path, query=self.query)  # the URL keeps its query
 
     async def type(self, label: str, value, *, fragment: str = "") -> Run:
-        """Enter `value` in the number or text input labelled `label` (a float for a number box: anything a scripted
-        client may send, NaN included)."""
+        """Enter `value` in the input labelled `label`: a number or text input, a select box (the option as shown)
+        or a toggle (a bool). Anything a scripted client may send: NaN in a number box, a choice not offered."""
+        return await self.rerun(widgets=[self._state(label, value)], page_name=self.path, fragment=fragment)
+
+    def _state(self, label: str, value) -> WidgetState:
         state = WidgetState(id=self.inputs[label])
-        if isinstance(value, str):
+        if isinstance(value, bool):
+            state.bool_value = value
+        elif isinstance(value, str):
             state.string_value = value
         elif isinstance(value, float):
             state.double_value = value
         else:
             state.int_value = value
-        return await self.rerun(widgets=[state], page_name=self.path, fragment=fragment)
+        return state
 
     async def visit(self, path: str) -> Run:
         """Follow a link to another page of the app (its path, e.g. "attack"), in the same session."""

@@ -368,7 +368,7 @@ def test_the_presenter_key_works_during_a_guessing_storm_and_a_token_keeps_the_p
     asyncio.run(visit())
 
 
-def test_a_number_box_sent_nan_or_infinity_falls_back_to_its_default_with_a_sentence(server):
+def test_a_number_box_sent_nan_or_a_select_box_an_unknown_choice_falls_back_to_its_default(server):
     url, _ = server
 
     async def visit():
@@ -376,8 +376,13 @@ def test_a_number_box_sent_nan_or_infinity_falls_back_to_its_default_with_a_sent
             for value in (math.nan, math.inf, -math.inf):
                 run = await visitor.type("Seed", value)
                 assert not run.errors, run.errors
-                assert any("not a finite number" in text for text in run.texts), run.texts
+                assert any("value it does not offer" in text for text in run.texts), run.texts
             assert "Train" in visitor.buttons  # the page is whole
+        async with Visitor(url) as visitor:
+            await visitor.draw("7")
+            run = await visitor.press("Share with the room", inputs={"I meant": "![x](//ev.il) 12"})
+            assert not run.errors and any("Shared with the room" in text for text in run.texts), run.texts
+            assert any("value it does not offer" in text for text in run.texts), run.texts
 
     asyncio.run(visit())
 

@@ -6,7 +6,7 @@ Pages call `ui.<name>`; each name lives in the module of its concept.
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
 from ui.data import correction_button
 from ui.follow import follower_bar, following
-from ui.inputs import guard_number_inputs, number_notice
+from ui.inputs import guard_widgets, input_notice
 from ui.models import (
     active_label,
     active_model,
@@ -114,8 +114,8 @@ __all__ = [
     "keep_keras_session",
     "keep_presenter_token",
     "freeze_what_is_loaded",
-    "guard_number_inputs",
-    "number_notice",
+    "guard_widgets",
+    "input_notice",
     "once_a_session",
     "keras_labels",
     "mnist",
