@@ -156,6 +156,11 @@ def turn(
     fair = offered.fair() if defend else offered
     suspect = flagged(predict_proba(model, fair.images), fair, data)
     taken = fair.take(~suspect | (fair.authors == YOU)) if defend else fair
+    if len(taken) < MIN_SLICE <= len(offered):
+        raise ValueError(
+            f"Only {len(taken)} of the {len(offered)} drawings are left once suspect ones and shares past a sender's "
+            f"fair share are left out; the engine needs {MIN_SLICE}. Add drawings, or turn the defence off."
+        )
     tune, held = taken.halves(seed=seed)
     tuned = personalize(model, tune.images, tune.meant, replay=data, seed=seed, replay_digits=REPLAY, copies=COPIES)
     after = predict_proba(tuned, data.x_test / np.float32(255))

@@ -326,10 +326,19 @@ def test_data_page_vote_and_run_the_engine_on_shared_drawings(app_url):
 
         # The cleaned training (40 s) is tests/test_pages.py's, through the button Scale's browser test presses.
         page.get_by_role("radio", name="The data engine").click()
-        page.get_by_text("drawings, each with the digit its author meant", exact=False).wait_for(timeout=30_000)
+        page.get_by_text("drawings, each with the digit its sender meant", exact=False).wait_for(timeout=30_000)
+        # The ten come from one visitor's canvas: a few misread ones may be flagged, leaving fewer than ten with
+        # the defence on (tests/test_data_quality.py tests it); this visitor trusts the room.
+        page.get_by_text("Leave out suspect drawings", exact=False).click()
+        wait_idle(page)
         page.get_by_role("button", name="Run the engine").click()
-        page.get_by_text("Added engine", exact=False).wait_for(timeout=120_000)
-        page.screenshot(path=SCREENSHOTS / "data-engine-1280x720.png")
+        try:
+            page.get_by_text("Added engine", exact=False).wait_for(timeout=120_000)
+        finally:
+            page.screenshot(path=SCREENSHOTS / "data-engine-1280x720.png", full_page=True)
+        page.get_by_text("the digit that lost most", exact=False).wait_for(timeout=10_000)  # measured off the wall
+        page.get_by_text("kept anyway", exact=False).wait_for(timeout=10_000)
+        page.screenshot(path=SCREENSHOTS / "data-engine-1280x720.png", full_page=True)
 
 
 def test_privacy_page_plants_a_drawing_and_shows_what_each_network_remembers():
