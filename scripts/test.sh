@@ -3,7 +3,8 @@
 #   - a virtual environment of its own (.venv) on Python 3.12, Community Cloud's default, holding only
 #     requirements-dev.txt, so no package the machine happens to carry takes part;
 #   - Debian's Chromium for the real-browser tests and Caddy for the scale-out test (two servers behind the proxy);
-#   - then pytest from that environment, in two processes. Arguments go to pytest (e.g. scripts/test.sh -m "not browser").
+#   - then ruff (lint and format), and pytest from that environment, in two processes. Arguments go to pytest
+#     (e.g. scripts/test.sh -m "not browser").
 # PYTHON=/path/to/python3.12 picks the interpreter the environment is made from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# Lint and format first: they take a second and fail before the fifteen minutes of tests would.
+"$VENV/bin/ruff" check --quiet . || { echo "ruff check failed: fix the lines above (ruff check --fix . fixes many)." >&2; exit 1; }
+"$VENV/bin/ruff" format --check --quiet . || { echo "ruff format --check failed: run ruff format ." >&2; exit 1; }
 "$VENV/bin/python" -c "import sys; print('Testing on Python', sys.version.split()[0], 'in', sys.prefix)"
 # Two workers (pytest-xdist): the run is mostly waiting on servers and browsers, 21 min in one process and 14 in two.
 # DIGITLAB_TEST_WORKERS=0 runs it in one process.

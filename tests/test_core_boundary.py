@@ -35,3 +35,21 @@ def test_capping_malloc_arenas_starts_no_process(monkeypatch):
 
     monkeypatch.setattr(subprocess, "Popen", no_process)
     assert cap_malloc_arenas.__wrapped__() is True
+
+
+def test_judging_labels_loads_no_tensorflow_and_cleans_with_the_prepared_runs_setup():
+    code = "import core.data_quality, sys; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    from core import data_quality
+    from core.training import reference
+
+    assert data_quality.CLEANING_CONFIG == reference.CONFIG  # the cleaned run is compared with that one
+
+
+def test_no_module_imports_another_modules_private_names():
+    for path in [*(ROOT / "core").rglob("*.py"), *(ROOT / "ui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("core", "ui")):
+                private = [alias.name for alias in node.names if alias.name.startswith("_")]
+                assert not private, f"{path.relative_to(ROOT)} imports {private} from {node.module}"

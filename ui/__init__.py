@@ -10,24 +10,18 @@ from ui.inputs import guard_widgets, input_notice
 from ui.models import (
     active_label,
     active_model,
-    bounded,
     derived,
     has_gradients,
-    has_prepared,
     keras_labels,
     mnist,
     model,
     model_labels,
     model_picker,
-    per_model,
-    prepared_or_live,
     registry,
     rename_model,
     require_gradients,
-    run_live,
     shipped_model,
     shipped_model_card,
-    smallest_change,
     test_probabilities,
 )
 from ui.pictures import (
@@ -81,6 +75,7 @@ from ui.talk import (
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload
+from ui.views import bounded, has_prepared, per_model, prepared_or_live, run_live, smallest_change
 
 __all__ = [
     "CANVAS_SIZE",

@@ -14,10 +14,11 @@ from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE
 from core.reading import Reading
 from core.training.reference import Reference
-from ui.models import active_label, bounded, mnist, registry, test_probabilities
+from ui.models import active_label, mnist, registry, test_probabilities
 from ui.shared import png_urls
 from ui.stage import room
 from ui.text import as_text
+from ui.views import bounded
 
 PAGE, MOST_SHOWN = 12, 120  # suspects shown at once, and at most
 MAX_CORRECTIONS = 200  # drawings a visitor keeps with the digit they meant (the newest)

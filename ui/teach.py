@@ -12,9 +12,10 @@ from core.models import model_bytes, model_from_bytes, predict_proba
 from core.personalise import personalized
 from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
-from ui.models import active_label, active_model, bounded, mnist, registry, test_probabilities
+from ui.models import active_label, active_model, mnist, registry, test_probabilities
 from ui.talk import small_projector
 from ui.text import as_text
+from ui.views import bounded
 
 TALK_720_CANVAS_SIZE = 220  # px: the canvas and the buttons under it above a 1280x720 projector's fold
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import MUTED, _accuracy_layout
+from core.figures.style import MUTED, accuracy_layout
 
 
 def continual_matrix(accuracy: np.ndarray, test_counts, task_names: list[str]) -> go.Figure:
@@ -55,7 +55,7 @@ def continual_curves(curves: list, task_names: list[str], steps_per_task: int) -
         )
     for index in range(1, len(task_names)):
         figure.add_vline(x=index * steps_per_task, line={"color": MUTED, "dash": "dot", "width": 1})
-    return _accuracy_layout(figure, "training step (a new task at each dotted line)", "test accuracy")
+    return accuracy_layout(figure, "training step (a new task at each dotted line)", "test accuracy")
 
 
 def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Figure:
@@ -71,4 +71,4 @@ def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Fig
                 hovertemplate="after %{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
             )
         )
-    return _accuracy_layout(figure, "tasks learnt", "average accuracy so far")
+    return accuracy_layout(figure, "tasks learnt", "average accuracy so far")

@@ -51,6 +51,6 @@ def png_bytes(image: np.ndarray, *, factor: int = 10) -> bytes:
     return buffer.getvalue()
 
 
-def _png_data_uri(image: np.ndarray) -> str:
+def png_data_uri(image: np.ndarray) -> str:
     """A (28, 28) uint8 picture as an inline PNG: the wall needs no file server and no network."""
     return "data:image/png;base64," + base64.b64encode(png_bytes(image / np.float32(255), factor=1)).decode()

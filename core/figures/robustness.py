@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import ACCENT, MUTED, _accuracy_layout
+from core.figures.style import ACCENT, MUTED, accuracy_layout
 
 
 def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> go.Figure:
@@ -23,4 +23,4 @@ def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> g
                     hovertemplate="ε %{x}: %{y:.1%} read right<extra>%{fullData.name}</extra>",
                 )
             )
-    return _accuracy_layout(figure, "ε: the most any pixel may change (0 to 1)", "accuracy", height=360)
+    return accuracy_layout(figure, "ε: the most any pixel may change (0 to 1)", "accuracy", height=360)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.figures.pictures import _png_data_uri
+from core.figures.pictures import png_data_uri
 from core.figures.style import ACCENT
 
 
@@ -13,7 +13,7 @@ def room_wall(shares: list) -> str:
         colour, mark = ("#21c354", "✓") if share.right else (ACCENT, f"meant {share.meant}")
         cells.append(
             f'<figure style="margin:0;text-align:center;width:72px" aria-label="drawing {share.number}: read '
-            f'{share.read}, meant {share.meant}"><img src="{_png_data_uri(share.image)}" width="64" height="64" '
+            f'{share.read}, meant {share.meant}"><img src="{png_data_uri(share.image)}" width="64" height="64" '
             f'alt="" style="image-rendering:pixelated;border:3px solid {colour};border-radius:6px">'
             f'<figcaption style="font-size:0.8rem;line-height:1.2">#{share.number} · <b>{share.read}</b> '
             f'<span style="color:{colour}">{mark}</span></figcaption></figure>'

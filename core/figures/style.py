@@ -12,7 +12,7 @@ PICTURE_WIDTH = 168  # CSS pixels at which pages show a 28x28 picture: six per p
 GRID_GREY = 49  # the pixel grid's lines, close to the dark theme's #31333f
 
 
-def _accuracy_layout(figure: go.Figure, xaxis_title: str, yaxis_title: str, *, height: int = 320) -> go.Figure:
+def accuracy_layout(figure: go.Figure, xaxis_title: str, yaxis_title: str, *, height: int = 320) -> go.Figure:
     """The layout of the accuracy-against-something line charts: 0 to 100%, the legend below."""
     figure.update_layout(
         xaxis_title=xaxis_title,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import ACCENT, ATTACKED, MUTED, _accuracy_layout
+from core.figures.style import ACCENT, ATTACKED, MUTED, accuracy_layout
 
 
 def transfer_figure(comparison) -> go.Figure:
@@ -24,4 +24,4 @@ def transfer_figure(comparison) -> go.Figure:
             )
         )
     figure.update_layout(xaxis_type="log", xaxis_tickvals=list(comparison.shots))
-    return _accuracy_layout(figure, "drawings per symbol it learnt from", "held-out accuracy")
+    return accuracy_layout(figure, "drawings per symbol it learnt from", "held-out accuracy")

@@ -24,7 +24,7 @@ ISOLATED_MB = 600.0  # what a short isolated run (an upload's check, a heavy vie
 ISOLATED_WAIT_SECONDS = 30.0  # how long a short isolated run waits for memory before it is refused
 IDLE_SECONDS = float(os.environ.get("DIGITLAB_IDLE_SECONDS", "180"))  # no run this long: the forkserver is stopped
 SHORT_LIVED = "DIGITLAB_SHORT_LIVED"  # set in a run's process: what it traces goes when it ends (core.models)
-_processes = multiprocessing.get_context("forkserver")
+PROCESSES = multiprocessing.get_context("forkserver")
 _preloaded: list[str] = ["core.runs.job"]  # imported once, in the server that forks the runs: TensorFlow with them
 log = logging.getLogger(__name__)
 _warm_until = 0.0  # monotonic time until which the forkserver is kept running even when idle
@@ -35,10 +35,10 @@ def preload(module: str) -> None:
     """Have the process runs fork from import `module` (whose functions run there) before it forks any."""
     if module not in _preloaded:
         _preloaded.append(module)
-        _processes.set_forkserver_preload(list(_preloaded))
+        PROCESSES.set_forkserver_preload(list(_preloaded))
 
 
-_processes.set_forkserver_preload(list(_preloaded))
+PROCESSES.set_forkserver_preload(list(_preloaded))
 
 
 def prepare(*, keep_warm_seconds: float = 0.0) -> None:
@@ -96,10 +96,10 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
         if time.monotonic() > deadline:
             raise IsolatedRunError("the server's memory is taken by other visitors' runs; try again in a minute")
         time.sleep(0.5)
-    receive, send = _processes.Pipe(duplex=False)
+    receive, send = PROCESSES.Pipe(duplex=False)
     try:
         with tempfile.TemporaryDirectory(prefix="digitlab-check-") as folder:
-            process = _start(_call_in_child, (function, args, send), memory_mb=memory_mb, folder=folder)
+            process = start_child(_call_in_child, (function, args, send), memory_mb=memory_mb, folder=folder)
             line.MEMORY.started(holder, process.pid)
             send.close()
             try:
@@ -110,7 +110,7 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
                 except EOFError:
                     raise IsolatedRunError("its check ended unexpectedly, perhaps for lack of memory") from None
             finally:
-                _end(process)
+                end_child(process)
     finally:
         receive.close()
         line.MEMORY.release(holder)
@@ -124,16 +124,16 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
     return value
 
 
-def _start(target: Callable, args: tuple, *, memory_mb: float, folder: str):
+def start_child(target: Callable, args: tuple, *, memory_mb: float, folder: str):
     """Start target(*args) in a child process held to `memory_mb` above its start, working in `folder`."""
     prepare()  # the forkserver may have been stopped while idle
-    process = _processes.Process(target=_child, args=(target, args, memory_mb, folder), daemon=True)
+    process = PROCESSES.Process(target=_child, args=(target, args, memory_mb, folder), daemon=True)
     with _app_script_not_rerun():
         process.start()
     return process
 
 
-def _end(process, *, grace: float = 0.5) -> None:
+def end_child(process, *, grace: float = 0.5) -> None:
     """Give a child `grace` seconds to exit on its own, then end it."""
     process.join(timeout=grace)
     if process.is_alive():

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from core.runs import line
-from core.runs.child import MEMORY_HEADROOM_MB, _end, _processes, _start
+from core.runs.child import MEMORY_HEADROOM_MB, PROCESSES, end_child, start_child
 from core.runs.line import ServerBusyError
 from core.runs.runtime import out_of_memory
 
@@ -63,7 +63,7 @@ class Job:
         self.timed_out = False
         self.abandoned = False  # stopped because its visitor left
         self.pid: int | None = None  # of the child process, once it has started
-        self._stop = _processes.Event()
+        self._stop = PROCESSES.Event()
         self._stop_requested: float | None = None  # monotonic time of the first stop()
         self.ended: float | None = None  # monotonic time the child process ended
         self._thread = threading.Thread(target=self._run, name=self.what, daemon=True)
@@ -147,11 +147,11 @@ class Job:
             self.result = kept
 
     def _run(self) -> None:
-        receive, send = _processes.Pipe(duplex=False)
+        receive, send = PROCESSES.Pipe(duplex=False)
         kept = None
         try:
             with tempfile.TemporaryDirectory(prefix="digitlab-run-") as folder:
-                process = _start(
+                process = start_child(
                     _task_in_child,
                     (self.task, self.args, send, self._stop, self.max_seconds),
                     memory_mb=self.memory_mb + MEMORY_HEADROOM_MB,
@@ -163,7 +163,7 @@ class Job:
                 try:
                     kept = self._follow(receive, deadline=time.monotonic() + self.max_seconds + FINISH_SECONDS)
                 finally:
-                    _end(process, grace=0 if self._stop_requested else 0.5)
+                    end_child(process, grace=0 if self._stop_requested else 0.5)
                     self.ended = time.monotonic()
         except Exception:  # a failed run must not take the server down; the page shows a message
             log.exception("%s failed", self.what)
