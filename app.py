@@ -7,6 +7,7 @@ from core.runs.runtime import cap_malloc_arenas
 cap_malloc_arenas()  # before TensorFlow starts its threads, each of which would grow an arena of memory
 
 import ui  # noqa: E402  (after the malloc cap)
+from core.pages import PAGES, SECTIONS  # noqa: E402
 
 ui.keep_keras_session()  # Streamlit would clear Keras after every run: a third of a busy server's time
 ui.keep_file_watchers_off()  # Streamlit would watch a reconnected session's sources: seconds of its event loop
@@ -18,9 +19,8 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if ui.presenting() else "auto",
 )
-st.html(
-    ui.PHONE_STYLE
-)  # phones first: the reading above the canvas, a canvas as wide as the screen, thumb-sized buttons
+# Phones first: the reading above the canvas, a canvas as wide as the screen, thumb-sized buttons.
+st.html(ui.PHONE_STYLE)
 
 ui.input_notice()
 ui.arrived()  # the session's start: the room's wall takes a share only a few seconds after it
@@ -31,31 +31,15 @@ if ui.moved_here():  # the server this visitor was on stopped; the proxy sent th
         icon=":material/swap_horiz:",
     )
 
-sections = ui.once_a_session(
+sections = ui.once_a_session(  # the navigation from the page registry: app.py lists no page itself
     "pages",
     lambda: {
-        "Play": [
-            st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-            st.Page("app_pages/teach.py", title="Teach", icon=":material/school:"),
-        ],
-        "Learn": [
-            st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-            st.Page("app_pages/remember.py", title="Remember", icon=":material/history:"),
-            st.Page("app_pages/compress.py", title="Compress", icon=":material/compress:"),
-            st.Page("app_pages/scale.py", title="Scale", icon=":material/trending_up:"),
-            st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
-        ],
-        "Inspect": [
-            st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
-            st.Page("app_pages/trust.py", title="Trust", icon=":material/verified:"),
-            st.Page("app_pages/explain.py", title="Explain", icon=":material/lightbulb:"),
-            st.Page("app_pages/attack.py", title="Attack", icon=":material/bolt:"),
-            st.Page("app_pages/privacy.py", title="Privacy", icon=":material/lock:"),
-        ],
-        "Stage": [
-            st.Page("app_pages/room.py", title="Room", icon=":material/groups:"),
-            st.Page("app_pages/about.py", title="About", icon=":material/info:"),
-        ],
+        section: [
+            st.Page(page.file, title=page.title, icon=page.icon, default=page.default)
+            for page in PAGES
+            if page.section == section
+        ]
+        for section in SECTIONS
     },
 )
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ as its legacy

@@ -1,7 +1,7 @@
 """The talk: Digit Lab's pages as chapters of one argument, in order, and where the presenter is in it.
 
-A chapter is data (its page, the state the page opens in, one takeaway, one question for the room), so a new
-page joins the talk by adding a line here. A speaker may choose and reorder chapters (`?chapters=draw,attack,room`);
+A chapter is data (its page, the state the page opens in, one takeaway, one question for the room), kept with its
+page in core/pages.py. A speaker may choose and reorder chapters (`?chapters=draw,attack,room`);
 the room's phones follow the presenter's stage (core/follow.py).
 """
 
@@ -10,109 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.pages import PAGES
+
 
 @dataclass(frozen=True)
 class Chapter:
-    id: str  # as in ?chapters=... and ?chapter=...
+    id: str  # as in ?chapters=... and ?chapter=...: its page's name
     title: str
-    page: str  # the page's file, as app.py names it
+    page: str  # the page's file
     takeaway: str  # the one sentence the room should leave with
     question: str  # what to ask the room before showing
     state: dict[str, str] = field(default_factory=dict)  # query parameters the page opens in
 
 
-CHAPTERS = (
-    Chapter(
-        "draw",
-        "A network reads your digit",
-        "app_pages/draw.py",
-        "A network of 800,000 numbers, tuned on 60,000 examples, reads handwriting it has never seen.",
-        "Draw a digit on your phone: will it read yours?",
-    ),
-    Chapter(
-        "evaluate",
-        "How it errs",
-        "app_pages/evaluate.py",
-        "99.6% right is still 41 mistakes in 10,000, and they are not random: they gather in a few pairs of digits.",
-        "Which two digits would you confuse?",
-    ),
-    Chapter(
-        "explain",
-        "Why it decided",
-        "app_pages/explain.py",
-        "There are several ways to ask a network why, and they disagree: an explanation is a measurement too.",
-        "Which pixels made it say 7?",
-    ),
-    Chapter(
-        "attack",
-        "Fooled, then made robust",
-        "app_pages/attack.py",
-        "Changes too small to see turn a sure 7 into anything; training on attacks buys robustness at a price.",
-        "How much would you have to change a digit to fool it?",
-    ),
-    Chapter(
-        "trust",
-        "Whom it fails",
-        "app_pages/trust.py",
-        "Average accuracy hides the people it fails: thin strokes, small digits, other hands.",
-        "Whose handwriting does it read worst?",
-    ),
-    Chapter(
-        "privacy",
-        "What it gives away",
-        "app_pages/privacy.py",
-        "A network can tell which digits it learnt from; trained with differential privacy it cannot, for a few "
-        "points of accuracy.",
-        "Could it tell whether your drawing was in its training set?",
-        {"part": "leak"},
-    ),
-    Chapter(
-        "teach",
-        "Learning new things",
-        "app_pages/teach.py",
-        "A handful of drawings teaches a trained network a new symbol: what it learned before does the work.",
-        "How many examples does it need to learn a new symbol?",
-    ),
-    Chapter(
-        "remember",
-        "And forgetting",
-        "app_pages/remember.py",
-        "Taught one thing after another, a network forgets the old; rehearsal keeps it.",
-        "Learn 0 and 1, then 2 and 3: what happens to 0 and 1?",
-        {"method": "finetune"},
-    ),
-    Chapter(
-        "compress",
-        "Smaller",
-        "app_pages/compress.py",
-        "A network four times smaller reads as well: most of its numbers were never needed at full precision.",
-        "How small can it get before it fails?",
-    ),
-    Chapter(
-        "scale",
-        "Bigger",
-        "app_pages/scale.py",
-        "Error falls as a power of size: each doubling of the network cuts it (above a floor) by about a third, each "
-        "doubling of the data by about two fifths, until it levels off near 0.7%.",
-        "Ten times the data or ten times the network: which buys more?",
-        {"part": "parameters"},
-    ),
-    Chapter(
-        "room",
-        "The room's results",
-        "app_pages/room.py",
-        "Your drawings are the test the lab never saw: this is how it does on this room's handwriting.",
-        "Whose digits did it get wrong?",
-    ),
-    Chapter(
-        "data",
-        "The data is the program",
-        "app_pages/data.py",
-        "The room's misread drawings, labelled by their authors, are the data it lacked: tuned on half, it reads "
-        "the other half.",
-        "Will it read your digit now?",
-        {"part": "engine"},
-    ),
+CHAPTERS = tuple(
+    Chapter(page.name, page.chapter.title, page.file, page.chapter.takeaway, page.chapter.question, page.chapter.state)
+    for page in sorted((page for page in PAGES if page.chapter), key=lambda page: page.chapter.place)
 )
 BY_ID = {chapter.id: chapter for chapter in CHAPTERS}
 MAX_CHAPTERS = 3 * len(CHAPTERS)  # a chosen path may repeat chapters, not without end

@@ -14,11 +14,17 @@ SCREENSHOTS = ROOT / "artifacts"
 KEY = "speaker-only"
 
 
-def test_every_chapter_names_a_page_of_the_app_with_a_takeaway_and_a_question():
-    app = (ROOT / "app.py").read_text()
+def test_the_page_registry_holds_every_page_script_once_and_each_chapter_has_a_takeaway_and_a_question():
+    from core.pages import PAGES, SECTIONS
+
+    assert sorted(page.file for page in PAGES) == sorted(
+        f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")
+    )
+    assert all(page.section in SECTIONS for page in PAGES) and sum(page.default for page in PAGES) == 1
+    places = sorted(page.chapter.place for page in PAGES if page.chapter)
+    assert places == list(range(1, len(CHAPTERS) + 1))  # each place in the talk once
     assert len({chapter.id for chapter in CHAPTERS}) == len(CHAPTERS)
     for chapter in CHAPTERS:
-        assert (ROOT / chapter.page).exists() and f'"{chapter.page}"' in app, chapter.page
         assert chapter.takeaway.endswith(".") and chapter.question.endswith("?"), chapter.id
     assert [chapter.id for chapter in CHAPTERS][:2] == ["draw", "evaluate"] and CHAPTERS[-1].id == "data"
 
