@@ -3,7 +3,16 @@
 import streamlit as st
 
 import ui
-from core.attacks import CEILING, CURVE_DIGITS, CURVE_EPS, RESOLUTION, attack_picture, smallest_flip
+from core.attacks import (
+    CEILING,
+    CURVE_DIGITS,
+    CURVE_EPS,
+    EXPLAINED,
+    RESOLUTION,
+    STRONGEST,
+    attack_picture,
+    smallest_flip,
+)
 from core.figures.bars import probability_list
 from core.figures.pictures import pixel_picture, png_bytes, weight_picture
 from core.figures.robustness import robustness_figure
@@ -33,16 +42,11 @@ image, _ = ui.choose_picture("attack")
 reading = int(ui.of_model(label, predict_proba, image[None])[0].argmax())
 
 st.session_state.update(st.session_state.pop("next_attack", {}))  # set by "Smallest change", before the widgets
-st.session_state.setdefault("attack_method", "PGD-20")
+st.session_state.setdefault("attack_method", STRONGEST)
 st.session_state.setdefault("attack_eps", 0.1)
 left, middle, right = st.columns([2, 3, 2])
 method = left.segmented_control(
-    "Attack",
-    ["FGSM", "PGD-20"],
-    required=True,
-    key="attack_method",
-    help="FGSM: one step along the gradient's sign. PGD-20: twenty smaller steps, "
-    "each kept within ε: slower, and much stronger.",
+    "Attack", list(EXPLAINED), required=True, key="attack_method", help=" ".join(EXPLAINED.values())
 )
 eps = middle.slider("ε: the most any pixel may change", 0.0, CEILING, step=RESOLUTION, key="attack_eps")
 target = right.selectbox("Make it read", [ANY, *range(10)], key="attack_target")
@@ -55,10 +59,10 @@ if st.button("Smallest change that fools it", icon=":material/search:"):
         into = f" into {a(target)}" if target is not None else ""
         st.warning(f"Even ε = {CEILING} does not fool this network{into}.")
     else:
-        st.session_state.next_attack = {"attack_eps": flip.eps, "attack_method": "PGD-20", "flip_eps": flip.eps}
+        st.session_state.next_attack = {"attack_eps": flip.eps, "attack_method": STRONGEST, "flip_eps": flip.eps}
         st.rerun()
 if "flip_eps" in st.session_state:
-    st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):g}, with PGD-20.")
+    st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):g}, with {STRONGEST}.")
 
 result = ui.of_model(label, attack_picture, image, attack=method, eps=eps, target=target)
 ui.keep_attacked(result.adversarial)
@@ -90,7 +94,7 @@ if result.fooled:
 elif st.session_state.attack_target == reading:
     st.info(f"It already reads this as {reading}: pick another digit to make it read.")
 else:
-    stronger = " or switch to PGD-20," if method == "FGSM" else ""
+    stronger = f" or switch to {STRONGEST}," if method != STRONGEST else ""
     st.info(f"Not fooled at this ε. Raise ε,{stronger} or find the smallest change that works.")
 download, explain = st.columns(2)
 download.download_button(
@@ -125,7 +129,7 @@ st.plotly_chart(ui.chart(robustness_figure, curves, CURVE_EPS), width="stretch")
 if ready:
     ui.run_live(ready, "robustness")
 if second in others:
-    st.markdown("**How much change fools each, on this picture** (the smallest ε, PGD-20)")
+    st.markdown(f"**How much change fools each, on this picture** (the smallest ε, {STRONGEST})")
     if st.session_state.get("flips", (None,))[0] != image.tobytes():  # one picture's at a time, not a pile
         st.session_state.flips = (image.tobytes(), {})
     flips = st.session_state.flips[1]

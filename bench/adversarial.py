@@ -25,7 +25,7 @@ from core.training.loop import train
 
 
 def independent_pgd(model, images, labels, eps, *, steps=20, seed=1):
-    """A second PGD, written apart from core.adversarial: eager Keras ops on the probabilities (log p), its own
+    """A second PGD, written apart from core.attacks: eager Keras ops on the probabilities (log p), its own
     random start. Only a cross-check: it agrees on what a sound PGD should find."""
     rng = np.random.default_rng(seed)
     x0 = tf.constant(images)

@@ -3,7 +3,7 @@
     python -m bench.capacity [--crowds 25,50,100,150,200] [--seconds 60] [--every 5] [--training] [--servers 2]
     python -m bench.capacity --validate      # against bench/load.py's Chromium visitors, 10 of each
 
-Visitors are tests/streamlit_visitor.py's: Streamlit's own WebSocket protocol, sending the canvas's value
+Visitors are harness/visitor.py's: Streamlit's own WebSocket protocol, sending the canvas's value
 as the component does, so a hundred of them cost this machine a few percent of one core instead of a
 hundred browsers. Each crowd gets a fresh server. Baseline first, on that server: one visitor alone. Then
 the crowd arrives over one drawing interval (so their drawings are spread out, as in a hall), each opening

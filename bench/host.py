@@ -4,7 +4,7 @@
     python -m bench.host --part memory  # or --part estimates
 
 Memory: the app is started as the README does, with DIGITLAB_MEMORY_LIMIT=2.7G and DIGITLAB_IDLE_SECONDS=60, and
-driven by protocol visitors (tests/streamlit_visitor.py) through a scripted worst case: 30 visitors drawing all
+driven by protocol visitors (harness/visitor.py) through a scripted worst case: 30 visitors drawing all
 along; two visitors each starting the largest training the Train page allows (the `accurate` preset); a third
 uploading a model; a fourth running the Compress page's quantization and the Trust page's stress test on the
 heaviest model the upload check accepts. The server's whole process tree is sampled every 0.5 s (PSS and RSS) and

@@ -1,7 +1,7 @@
 """The talk, timed: a presenter in Chromium steps through every chapter with Next while phones follow.
 
 Run from the repository root: `python -m bench.talk` (about 3 minutes on 2 cores; `--followers 50` by default).
-`--servers 2`: the room's phones on two servers behind Caddy sharing one stage (README, "Several servers"), as a
+`--servers 2`: the room's phones on two servers behind Caddy sharing one stage (docs/deploy.md, "A full hall"), as a
 large room is served; the presenter and each phone are pinned to one of them.
 
 For each chapter, first at 1280x720 alone on a server just started (the rehearsal the pre-talk check asks for: each

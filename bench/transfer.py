@@ -1,7 +1,7 @@
 """Transfer learning, measured: new symbols from 5 drawings, why frozen features win, personalising.
 
 Run from the repository root: `python -m bench.transfer` (about 5 minutes on 2 cores). Symbols are the
-hand-drawn-looking ones of tests/symbols.py (random size, place, slant, rotation, pen width, wobble);
+hand-drawn-looking ones of harness/symbols.py (random size, place, slant, rotation, pen width, wobble);
 "a visitor's handwriting" is MNIST test digits drawn in one strong style of their own (slanted, turned,
 heavy pen). Times are medians of --repeats, against one prediction measured in the same run.
 """

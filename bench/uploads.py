@@ -3,7 +3,7 @@
     python -m bench.uploads
 
 Baseline in the same run: decoding a small PNG screenshot of a digit. Medians of 5. Then every hostile
-model from tests/hostile.py is uploaded in turn, as the app does it, and the server's memory peak
+model from harness/hostile.py is uploaded in turn, as the app does it, and the server's memory peak
 (this process's VmHWM; a model's check runs in a child process held to its own limit) is reported
 against the peak before the first of them, with any file left in the temporary folder.
 """

@@ -135,6 +135,11 @@ ATTACKS: dict[str, Callable] = {  # name shown to visitors -> attack(model, imag
         model, images, labels, eps, steps=20, target=target
     ),
 }
+EXPLAINED = {  # the attacks a visitor picks on the Attack page -> what each does, in a sentence
+    "FGSM": "FGSM: one step along the gradient's sign.",
+    "PGD-20": "PGD-20: twenty smaller steps, each kept within ε: slower, and much stronger.",
+}
+STRONGEST = "PGD-20"  # what the smallest change is searched with, and the page's default
 
 
 @dataclass(frozen=True)

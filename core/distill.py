@@ -2,7 +2,7 @@
 
 The teacher's softened probabilities say more than the labels do: that this 7 looks a little like a 1,
 that 4 a little like a 9. A student trained to match them, as well as the labels, learns more from
-the same digits than it would alone. Training goes through `core.training.train` (and so through the
+the same digits than it would alone. Training goes through `core.training.loop.train` (and so through the
 one job runner), with the student wrapped in a Distiller.
 """
 

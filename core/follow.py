@@ -1,7 +1,7 @@
 """Where the presenter is, for every phone following the talk: on one server, or on several that share a file.
 
-A Streamlit server is one Python process, and a large room is served by several behind a proxy (README, "Several
-servers"): each phone is pinned to one of them, the presenter to one. Given a path, the stage keeps the presenter's
+A Streamlit server is one Python process, and a large room is served by several behind a proxy (docs/deploy.md): each
+phone is pinned to one of them, the presenter to one. Given a path, the stage keeps the presenter's
 chapter in that file, which every server on the machine (or on a shared volume) reads, so the phones on the other
 servers follow too; without one it lives in this process's memory.
 """

@@ -242,7 +242,7 @@ def predict_proba(model: keras.Model, images: np.ndarray, *, batch_size: int | N
 
     `batch_size` defaults to what fits the model's activations in BATCH_MB.
     """
-    if not isinstance(model, keras.Model):  # a model read through another runtime: core.compress.LiteModel
+    if not isinstance(model, keras.Model):  # a model read through another runtime: core.quantize.LiteModel
         return model.predict_proba(images)
     batch_size = batch_size or _batch_sizes(model)[0]
     images = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)

@@ -65,7 +65,7 @@ class Registry:
     ) -> Run | None:
         """Add a model made elsewhere (uploaded, personalised, pruned, ...), named e.g. "upload 3 · mynet · 99.1%".
 
-        `model` may also be a core.compress.LiteModel: a .tflite file the pages read through the interpreter.
+        `model` may also be a core.quantize.LiteModel: a .tflite file the pages read through the interpreter.
         """
         number = self.trained + 1
         name = f"{kind} {number} · {source[:40]} · {test_accuracy:.1%}"

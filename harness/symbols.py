@@ -140,7 +140,7 @@ def drawings(
     return pictures, names
 
 
-if __name__ == "__main__":  # python tests/symbols.py FOLDER: a sheet of samples to look at
+if __name__ == "__main__":  # python harness/symbols.py FOLDER: a sheet of samples to look at
     import sys
     from pathlib import Path
 

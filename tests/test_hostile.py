@@ -204,7 +204,7 @@ def test_hostile_builders_make_what_they_say():
         assert archive.testzip() == "model.weights.h5"
 
 
-# -- A hostile visitor against the real server, through Streamlit's own protocol (tests/streamlit_visitor.py) --------
+# -- A hostile visitor against the real server, through Streamlit's own protocol (harness/visitor.py) --------
 
 
 class Sampler:

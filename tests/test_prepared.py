@@ -50,7 +50,7 @@ def test_a_result_whose_model_or_settings_changed_is_not_shown(tmp_path, monkeyp
 
 def test_the_attack_page_shows_prepared_curves_at_once_and_runs_them_live_on_request():
     # Run live: 1,000 test digits attacked at every ε for two models, about 65 s alone and past 120 s beside the
-    # other test process (a CI run): the run's limit is for a hang, not a measure of speed (bench/adversarial).
+    # other test process (a CI run): the run's limit is for a hang, not a measure of speed (bench/adversarial.py).
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     app.switch_page("app_pages/attack.py").run()
     assert not app.exception

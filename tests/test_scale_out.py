@@ -1,6 +1,6 @@
 """Two Digit Lab servers behind Caddy (deploy/Caddyfile), for real: sticky visitors, and one server killed mid-run.
 
-Visitors are tests/streamlit_visitor.py's (Streamlit's WebSocket protocol) and real Chromium pages. The
+Visitors are harness/visitor.py's (Streamlit's WebSocket protocol) and real Chromium pages. The
 proxy names the server that answered each request (X-Digitlab-Server), which is how the test sees where a
 visitor is.
 """

@@ -1,4 +1,4 @@
-"""Transfer learning on hand-drawn-looking symbols (tests/symbols.py) and the real shipped networks."""
+"""Transfer learning on hand-drawn-looking symbols (harness/symbols.py) and the real shipped networks."""
 
 import numpy as np
 import pytest

@@ -23,7 +23,7 @@ FLUSH_SECONDS = 0.15  # after the presenter's run
 @st.cache_resource(show_spinner=False)
 def stage() -> Stage:
     """This server's stage: where the keyed presenter is, for every follower; shared through the file
-    `DIGITLAB_STAGE` names by the servers of one room (README, "Several servers")."""
+    `DIGITLAB_STAGE` names by the servers of one room (docs/deploy.md, "A full hall")."""
     return Stage(os.environ.get("DIGITLAB_STAGE") or None)
 
 

@@ -8,7 +8,7 @@ FORMAT_SYMBOLS = {"float32": "circle", "float16": "diamond", "dynamic": "square"
 
 
 def compression_figure(variants: list) -> go.Figure:
-    """Size against test accuracy of core.compress.Variants: a colour per model, a shape per format, latency as size."""
+    """Size against test accuracy of core.quantize.Variant: a colour per model, a shape per format, latency as size."""
     figure = go.Figure()
     longest = max((v.latency_ms for v in variants), default=1.0)
     for source in dict.fromkeys(v.source for v in variants):

@@ -9,7 +9,7 @@ from core.figures.style import ACCENT, ATTACKED, MUTED, accuracy_layout
 
 
 def transfer_figure(comparison) -> go.Figure:
-    """Held-out accuracy against drawings per symbol, one line per learner (a core.transfer.Comparison)."""
+    """Held-out accuracy against drawings per symbol, one line per learner (a core.symbols.Comparison)."""
     figure = go.Figure()
     colours = {"frozen features": ACCENT, "raw pixels": MUTED, "from scratch": ATTACKED}
     for method, accuracies in comparison.accuracy.items():

@@ -19,7 +19,7 @@ from core.training.config import CHOICES, TrainConfig
 from core.training.loop import ROBUST_TEST_DIGITS
 
 SERVER_MB = 1250.0  # the server after its first visitors and the process runs fork from, PSS (bench/host.py)
-# Memory one training may use, estimated: what the host's budget leaves beside the server (core.host).
+# Memory one training may use, estimated: what the host's budget leaves beside the server (core.runs.host).
 MAX_TRAIN_MB = float(os.environ.get("DIGITLAB_MAX_TRAIN_MB") or max(0.0, HOST.budget_mb - SERVER_MB))
 BASE_MB = 420.0  # a training process before its first batch: forked TensorFlow, the data, the graph
 FLOAT_BYTES = 4
