@@ -9,12 +9,12 @@ from core.figures.compression import compression_figure
 from core.models import model_bytes
 from core.prune import SPARSITIES
 from core.quantize import QUANTIZATIONS
-from core.runs.child import prepare
+from core.runs.child import warm_forkserver
 from core.training.budget import network
 from core.training.config import STUDENTS
 
 st.title("Compress")
-prepare()  # the process runs fork from starts while the visitor reads
+warm_forkserver()  # the process runs fork from starts while the visitor reads
 st.caption(
     "What puts a network on a phone: fewer bits per weight, fewer weights, or a smaller network taught by the big "
     "one. Every variant below is a TensorFlow Lite file, read through the TFLite interpreter on the same 10,000 "
@@ -70,7 +70,7 @@ with distill:
 def live() -> None:
     """Progress of this visitor's run, every second; when it ends, its variants join the table."""
     pending = runs.pending()
-    if pending is None or ui.follow(pending.job, key="compress"):
+    if pending is None or ui.follow_run(pending.job, key="compress"):
         return
     st.session_state.compress_error = runs.collect()
     st.rerun()

@@ -42,7 +42,7 @@ def explorer() -> None:
     as_percent = as_percent.toggle("Row percentages", help="Each row as a share of that digit's test examples")
     dim = dim.toggle("Dim the diagonal", value=True, help="Colour only the mistakes so they stand out")
     percentages = row_percentages(matrix) if as_percent else None
-    figure = ui.chart(confusion_heatmap, matrix, percentages=percentages, dim_diagonal=dim, fit=True)
+    figure = ui.chart(confusion_heatmap, matrix, percentages=percentages, dim_diagonal=dim, height=ui.chapter_height())
     click = st.plotly_chart(
         figure, on_select="rerun", selection_mode="points", key="matrix", config={"displayModeBar": False}
     )

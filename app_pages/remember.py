@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 from core.continual import TASK_NAMES, ContinualConfig, ContinualJob, reference
 from core.figures.continual import continual_curves, continual_matrix, continual_runs
-from core.runs.child import prepare
+from core.runs.child import warm_forkserver
 from core.runs.line import ServerBusyError
 
 MAX_RUNS = 8  # runs of this visitor kept side by side
@@ -35,7 +35,7 @@ METHODS = {  # method -> (label, what it does in plain words)
 SCENARIOS = {"class": "Which digit?", "task": "Which of the pair?"}
 
 st.title("Remember")
-prepare()  # the process runs fork from starts while the visitor picks a method
+warm_forkserver()  # the process runs fork from starts while the visitor picks a method
 st.caption(
     "Teach a network two digits at a time, 0/1 then 2/3, 4/5, 6/7, 8/9 (split MNIST, on the two-layer network of "
     "van de Ven & Tolias 2019), and see what it still knows after each. Every run stays in your session."
@@ -124,7 +124,7 @@ def live() -> None:
         return
     progress = job.progress
     result = job.result or (progress.result if progress else None)
-    ui.follow(job, key="continual")
+    ui.follow_run(job, key="continual")
     if job.error:
         st.error(job.error)
     if result is not None:

@@ -44,7 +44,7 @@ else:
         others=ui.scale.architectures(part, metric),
         yours=ui.scale.yours(part, metric),
         projector=ui.presenting(),
-        fit=True,
+        height=ui.chapter_height(),
     )
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
     low, high = trend.interval

@@ -8,7 +8,7 @@ import ui
 from core.figures.curves import training_curves
 from core.models import model_bytes
 from core.registry import comparison_table, summary
-from core.runs.child import prepare
+from core.runs.child import warm_forkserver
 from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS
 from core.runs.line import running
@@ -18,7 +18,7 @@ from core.training.config import CHOICES, PRESETS, TrainConfig
 from core.training.links import config_from_params, config_to_params
 
 st.title("Train")
-prepare()  # the trainer process starts while the visitor picks hyperparameters
+warm_forkserver()  # the trainer process starts while the visitor picks hyperparameters
 st.caption("Pick a preset or your own hyperparameters and train a network. The page's link keeps the setup.")
 
 if "train_config" not in st.session_state:  # first visit: the link decides, bad values fall back with a notice

@@ -41,7 +41,7 @@ with by_style:
     )
     group = groups[attribute]
     click = st.plotly_chart(
-        ui.chart(slice_figure, group, overall=result.accuracy, worst_label=lowest.label, fit=True),
+        ui.chart(slice_figure, group, overall=result.accuracy, worst_label=lowest.label, height=ui.chapter_height()),
         on_select="rerun",
         selection_mode="points",
         key="slice_chart",

@@ -13,7 +13,7 @@ import time
 
 from core.continual import MEMORY_MB, ContinualConfig, run
 from core.pictures.data import load_mnist
-from core.runs.child import MEMORY_HEADROOM_MB, prepare
+from core.runs.child import MEMORY_HEADROOM_MB, warm_forkserver
 from core.runs.job import Job
 
 RUNS = [  # (label, config, target, what Hsu et al. 2018 report for this network)
@@ -30,7 +30,7 @@ RUNS = [  # (label, config, target, what Hsu et al. 2018 report for this network
 
 def first_cell_through_the_runner(data) -> tuple[float, float]:
     """(seconds from start() to the first matrix row, to the end) for a replay run in a child process."""
-    prepare()
+    warm_forkserver()
     time.sleep(8)  # the fork server has imported TensorFlow, as when the Remember page has been open a moment
     job = Job(run, (ContinualConfig(), data), memory_mb=MEMORY_MB + MEMORY_HEADROOM_MB)
     start = time.monotonic()

@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 from core import data_quality
 from core.data_engine import Slice, turn
 from core.models import lasting, load_default_model, predict_proba
-from core.personalise import before_after, personalize
+from core.personalise import before_after, personalise
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist
 from core.training.loop import train
@@ -115,7 +115,7 @@ def engine(data, model, seeds: int) -> None:
         tune, held = styled(100 + 2 * seed), styled(101 + 2 * seed)  # 100 each, different seeds
         offered = Slice.of(np.concatenate([tune.images, held.images]), np.concatenate([tune.meant, held.meant]))
         runs.append(turn(model, offered, data, before, seed=seed)[1])
-        tuned = personalize(model, tune.images, tune.meant, replay=data, seed=seed)  # Teach's settings
+        tuned = personalise(model, tune.images, tune.meant, replay=data, seed=seed)  # Teach's settings
         teach.append(before_after(model, tuned, held.images, held.meant, data, before_test_probabilities=before))
     for name, held_out, tests in (
         ("the engine", [r.yours.read for r in runs], [r.test_read for r in runs]),

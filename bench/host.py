@@ -139,11 +139,11 @@ async def memory_part(visitors: int) -> None:
 
 def estimates_part() -> None:
     from core.pictures.data import load_mnist
-    from core.runs.child import prepare
+    from core.runs.child import warm_forkserver
     from core.training.job import TrainingJob
 
     data = load_mnist()
-    prepare()
+    warm_forkserver()
     ratios = []
 
     def run(config, label: str, beside=None) -> None:

@@ -16,7 +16,7 @@ import statistics
 import time
 
 from core.pictures.data import load_mnist
-from core.runs.child import prepare
+from core.runs.child import warm_forkserver
 from core.training.budget import MAX_TRAIN_MB, estimate, fit_to_budget
 from core.training.config import PRESETS, TrainConfig
 from core.training.job import TrainingJob
@@ -79,7 +79,7 @@ def stop_seconds(config: TrainConfig, data) -> tuple[float, float]:
 
 def main() -> None:
     data = load_mnist()
-    prepare()
+    warm_forkserver()
     print(f"memory budget per training: {MAX_TRAIN_MB:.0f} MB")
     print(f"{'config':28s} {'est MB':>7s} {'real MB':>8s} {'ratio':>6s}   {'est s':>6s} {'real s':>7s} {'ratio':>6s}")
     ratios = []

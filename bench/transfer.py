@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from core.models import lasting, load_default_model, predict_proba
-from core.personalise import before_after, personalize
+from core.personalise import before_after, personalise
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist
 from core.symbols import compare, learn_symbols
@@ -85,7 +85,7 @@ def main(repeats: int) -> None:
     times, results = [], []
     for seed in range(3):
         start = time.perf_counter()
-        tuned = personalize(model, styled[train], digits[train], replay=data, seed=seed)
+        tuned = personalise(model, styled[train], digits[train], replay=data, seed=seed)
         times.append(time.perf_counter() - start)
         results.append(before_after(model, tuned, styled[check], digits[check], data))
     change = results[int(np.argsort([r.test[1] for r in results])[1])]  # the median run by test accuracy

@@ -22,7 +22,7 @@ from PIL import Image
 
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import MAX_PIXELS, load_image
-from core.runs.child import prepare
+from core.runs.child import warm_forkserver
 from core.uploads import MAX_MODEL_MB, load_uploaded_model
 from harness import hostile
 from harness.hostile import png_header
@@ -81,7 +81,7 @@ def hostile_models(test_images: np.ndarray) -> None:
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    prepare()
+    warm_forkserver()
     test_images = load_mnist().x_test
 
     def check_model(data: bytes):

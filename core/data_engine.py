@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.models import model_bytes, predict_proba
-from core.personalise import personalize
+from core.personalise import personalise
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
 from core.runs.child import preload
 
@@ -162,7 +162,7 @@ def turn(
             f"fair share are left out; the engine needs {MIN_SLICE}. Add drawings, or turn the defence off."
         )
     tune, held = taken.halves(seed=seed)
-    tuned = personalize(model, tune.images, tune.meant, replay=data, seed=seed, replay_digits=REPLAY, copies=COPIES)
+    tuned = personalise(model, tune.images, tune.meant, replay=data, seed=seed, replay_digits=REPLAY, copies=COPIES)
     after = predict_proba(tuned, data.x_test / np.float32(255))
     authors = _by_author(
         offered, fair, suspect, held, predict_proba(model, held.images), predict_proba(tuned, held.images)

@@ -23,7 +23,7 @@ PERSONAL_EPOCHS = 5
 PERSONAL_RATE = 3e-4  # Adam; small, so the network adjusts rather than relearns (1e-3 cost 0.1 points of MNIST)
 
 
-def personalize(
+def personalise(
     model: keras.Model,
     images: np.ndarray,
     digits: np.ndarray,
@@ -103,14 +103,14 @@ def before_after(
     )
 
 
-def personalized(
+def personalised(
     model: keras.Model, images: np.ndarray, digits: np.ndarray, data: Mnist, before_test_probabilities: np.ndarray
 ) -> tuple[bytes, BeforeAfter]:
     """Personalise `model` and score it against the original: (the new model as a .keras file, the change).
 
     Bytes, so that it may run in a process of its own and hand its model back.
     """
-    tuned = personalize(model, images, digits, replay=data)
+    tuned = personalise(model, images, digits, replay=data)
     change = before_after(model, tuned, images, digits, data, before_test_probabilities=before_test_probabilities)
     return model_bytes(tuned), change
 

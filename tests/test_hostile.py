@@ -26,7 +26,7 @@ from core.models import SHIPPED_MODELS, load_default_model, predict_proba, shipp
 from core.presenter import COOKIE as TOKEN_COOKIE
 from core.presenter import token
 from core.registry import Registry
-from core.runs.child import IsolatedRunError, prepare, run_isolated
+from core.runs.child import IsolatedRunError, run_isolated, warm_forkserver
 from core.runs.host import memory_mb, tree_memory_mb
 from core.symbols import learn_symbols
 from core.uploads import MAX_COST, MAX_MODEL_MB, load_uploaded_model
@@ -38,7 +38,7 @@ from harness.visitor import Visitor
 
 @pytest.fixture(scope="module")
 def test_images(mnist):
-    prepare()  # the process uploads are checked in is forked from; the app starts it with the first page
+    warm_forkserver()  # the process uploads are checked in is forked from; the app starts it with the first page
     load_uploaded_model(hostile.keras_file(hostile.small_mlp()), mnist.x_test)  # warm: the first fork imports
     return mnist.x_test
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.models import load_default_model, model_from_bytes, predict_proba, shipped_paths
-from core.personalise import before_after, personalize
+from core.personalise import before_after, personalise
 from core.pictures.preprocess import to_mnist
 from core.symbols import L2, MAX_EXAMPLES, Examples, check_symbols, compare, fit_head, learn_symbols
 from harness.symbols import LOOK_ALIKES, drawings
@@ -104,13 +104,13 @@ def test_personalising_reads_the_visitors_digits_better_and_keeps_mnist(mnist):
     # "A visitor's handwriting": test digits the MLP misreads, drawn again and again in the same style.
     wrong = np.flatnonzero(predict_proba(base, mnist.x_test / np.float32(255)).argmax(axis=1) != mnist.y_test)[:20]
     images, digits = mnist.x_test[wrong] / np.float32(255), mnist.y_test[wrong]
-    tuned = personalize(base, images, digits, replay=mnist)
+    tuned = personalise(base, images, digits, replay=mnist)
     change = before_after(base, tuned, images, digits, mnist)
     assert change.yours[0] == 0 and change.yours[1] >= 0.5
     assert change.test[1] >= change.test[0] - 0.005
     assert tuned is not base and change.test_probabilities.shape == (10000, 10)
     with pytest.raises(ValueError, match="from 0 to 9"):
-        personalize(base, images[:1], [12], replay=mnist)
+        personalise(base, images[:1], [12], replay=mnist)
 
 
 def test_symbol_names_that_look_alike_are_one_name_and_invisible_characters_go():

@@ -37,7 +37,7 @@ from ui.pictures import (
 )
 from ui.readiness import page_ran
 from ui.reading import read_calibrated
-from ui.runs import follow, in_line, line_panel, training_button, training_run
+from ui.runs import follow_run, in_line, line_panel, training_button, training_run
 from ui.session import (
     arrived,
     freeze_what_is_loaded,
@@ -63,6 +63,7 @@ from ui.stage import (
     wall_view,
 )
 from ui.talk import (
+    chapter_height,
     join_panel,
     presenter_bar,
     presenting,
@@ -89,6 +90,7 @@ __all__ = [
     "as_text",
     "bounded",
     "calibration",
+    "chapter_height",
     "chart",
     "correction_button",
     "choose_picture",
@@ -97,7 +99,7 @@ __all__ = [
     "error_boundary",
     "explain",
     "explanation",
-    "follow",
+    "follow_run",
     "has_gradients",
     "has_prepared",
     "in_line",

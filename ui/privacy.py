@@ -11,7 +11,7 @@ from core.runs.line import ServerBusyError
 from ui.canvas import drawing_canvas, show_refusal
 from ui.models import mnist, registry
 from ui.pictures import your_input
-from ui.runs import follow
+from ui.runs import follow_run
 from ui.session import job_owner
 
 COPIES = CANARY_COPIES
@@ -94,7 +94,7 @@ def canary_controls(job_kind) -> None:
 
 def _canary_outcome() -> None:
     job = st.session_state.get("canary_job")
-    if job is None or follow(job, key="canary"):
+    if job is None or follow_run(job, key="canary"):
         return
     if job.error:
         st.error(job.error)

@@ -67,7 +67,7 @@ def computed(job: Job, message: str, *, every: float = 0.5):
     return job.result
 
 
-def follow(job: Job, *, key: str) -> bool:
+def follow_run(job: Job, *, key: str) -> bool:
     """A run this visitor started, while it waits or goes: its place in line, or its progress and Stop. True until
     it has ended."""
     if in_line(job):
@@ -115,7 +115,7 @@ def _training_run(key: str) -> None:
     job = st.session_state.get(key)
     if job is None:
         return
-    going = follow(job, key=key)
+    going = follow_run(job, key=key)
     progress = None if job.waiting else job.progress
     if progress is not None:
         st.markdown(training_curves(progress.history), unsafe_allow_html=True)  # st.html drops SVG

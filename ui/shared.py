@@ -27,7 +27,6 @@ from PIL import Image
 from core.explain import Explanation, explain
 from core.models import SHIPPED_MODELS
 from ui.models import model, shipped_model
-from ui.talk import TALK_720_FIGURE_HEIGHT, small_projector
 
 
 class _Names(pickle.Pickler):
@@ -145,12 +144,11 @@ def _chart(builder: Callable, args: tuple, kwargs: dict, height: int | None) -> 
     return SharedFigure(figure)
 
 
-def chart(builder: Callable[..., go.Figure], *args, fit: bool = False, **kwargs) -> SharedFigure:
+def chart(builder: Callable[..., go.Figure], *args, height: int | None = None, **kwargs) -> SharedFigure:
     """`builder(*args, **kwargs)`, built once for the same numbers and shared: never change the figure it returns.
 
-    `fit`: the chapter's chart, which on a 720-line projector must fit whole under the presenter's bar."""
-    fits = fit and small_projector()
-    return _chart(builder, args, kwargs, TALK_720_FIGURE_HEIGHT if fits else None)
+    `height`: in pixels, if the figure must have one (a chapter's chart under the presenter's bar)."""
+    return _chart(builder, args, kwargs, height)
 
 
 def _png_url(picture: np.ndarray) -> str:

@@ -4,7 +4,6 @@ projector's layout, and the phones that follow the presenter from chapter to cha
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import talk
+from core.lan import lan_addresses
 from core.talk import Chapter
 from ui.follow import stage
 from ui.readiness import prepared_check, warm_check
@@ -44,6 +44,11 @@ def screen() -> int:
 def small_projector() -> bool:
     """Whether this visitor presents on a 1280x720 screen: where a chapter's point must fit under the bar."""
     return presenting() and screen() == 720
+
+
+def chapter_height() -> int | None:
+    """The height a chapter's chart must keep to fit whole under the presenter's bar; None where any height fits."""
+    return TALK_720_FIGURE_HEIGHT if small_projector() else None
 
 
 def talk_params() -> dict[str, str]:
@@ -91,24 +96,6 @@ def _chapters_from_link() -> tuple[Chapter, ...]:
 
 def _go(chapter: Chapter) -> None:
     st.switch_page(chapter.page, query_params={**talk_params(), "chapter": chapter.id, **chapter.state})
-
-
-def lan_addresses() -> list[str]:
-    """This machine's own IPv4 addresses other than loopback: the laptop's LAN or hotspot address, for phones."""
-    found: set[str] = set()
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.add(info[4][0])
-    except OSError:
-        pass
-    for probe in ("10.255.255.255", "192.168.255.255", "172.31.255.255"):  # no packet is sent: the route is asked
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                udp.connect((probe, 1))
-                found.add(udp.getsockname()[0])
-        except OSError:
-            continue
-    return sorted(address for address in found if not address.startswith(("127.", "0.")))
 
 
 def join_url() -> tuple[str, bool]:

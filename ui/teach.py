@@ -9,7 +9,7 @@ from core.figures.bars import probability_list
 from core.figures.pictures import enlarge
 from core.figures.symbols import transfer_figure
 from core.models import model_bytes, model_from_bytes, predict_proba
-from core.personalise import personalized
+from core.personalise import personalised
 from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
 from ui.models import active_label, active_model, mnist, registry, test_probabilities
@@ -169,7 +169,7 @@ def handwriting() -> None:
         digits = np.array([int(label) for label in mine.labels])
         tuned, change = bounded(
             active_label(),
-            personalized,
+            personalised,
             np.array(mine.images),
             digits,
             mnist(),

@@ -27,7 +27,6 @@ SHORT_LIVED = "DIGITLAB_SHORT_LIVED"  # set in a run's process: what it traces g
 PROCESSES = multiprocessing.get_context("forkserver")
 _preloaded: list[str] = ["core.runs.job"]  # imported once, in the server that forks the runs: TensorFlow with them
 log = logging.getLogger(__name__)
-_warm_until = 0.0  # monotonic time until which the forkserver is kept running even when idle
 _idle_watch: threading.Thread | None = None
 
 
@@ -41,14 +40,12 @@ def preload(module: str) -> None:
 PROCESSES.set_forkserver_preload(list(_preloaded))
 
 
-def prepare(*, keep_warm_seconds: float = 0.0) -> None:
+def warm_forkserver() -> None:
     """Start the process that forks the runs (it imports TensorFlow: seconds) so the first run need not wait.
 
-    It is stopped again after IDLE_SECONDS without a run, which returns its memory to the host; `keep_warm_seconds`
-    keeps it (a talk's chapters must answer within a second).
+    It is stopped again after IDLE_SECONDS without a run, which returns its memory to the host.
     """
-    global _warm_until, _idle_watch
-    _warm_until = max(_warm_until, time.monotonic() + keep_warm_seconds)
+    global _idle_watch
     line.MEMORY.last_used = max(line.MEMORY.last_used, time.monotonic())
     with _starting:
         multiprocessing.forkserver.ensure_running()
@@ -58,10 +55,9 @@ def prepare(*, keep_warm_seconds: float = 0.0) -> None:
 
 
 def idle() -> bool:
-    """No run going or waiting, none for IDLE_SECONDS, and nobody asked to keep warm."""
-    now = time.monotonic()
+    """No run going or waiting, and none for IDLE_SECONDS."""
     quiet = not line.MEMORY.busy() and not line.LINE.busy()
-    return quiet and now - line.MEMORY.last_used > IDLE_SECONDS and now > _warm_until
+    return quiet and time.monotonic() - line.MEMORY.last_used > IDLE_SECONDS
 
 
 def _stop_when_idle() -> None:
@@ -126,7 +122,7 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
 
 def start_child(target: Callable, args: tuple, *, memory_mb: float, folder: str):
     """Start target(*args) in a child process held to `memory_mb` above its start, working in `folder`."""
-    prepare()  # the forkserver may have been stopped while idle
+    warm_forkserver()  # the forkserver may have been stopped while idle
     process = PROCESSES.Process(target=_child, args=(target, args, memory_mb, folder), daemon=True)
     with _app_script_not_rerun():
         process.start()
