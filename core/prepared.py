@@ -29,8 +29,8 @@ LARGEST_LIST = 4096  # values of an array written as a JSON list; a larger one a
 
 
 def test_probabilities(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
-    """The model's (n, 10) probabilities of the digits: what Evaluate, Trust and Data start from (1.5 s to compute
-    for the default CNN on 2 cores, on every server's first visit to them)."""
+    """The model's (n, 10) probabilities of the digits: what Evaluate, Trust and Data start from, prepared so that a
+    server's first visit to them does not compute them."""
     return {"probabilities": predict_proba(model, images)}
 
 

@@ -13,9 +13,8 @@ from core.talk import Chapter
 from ui.stage import visitor_token
 
 FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter moved: within 2 s of a Next
-# After a Next, a phone runs the chapter only once the presenter's page has run and its messages have left the server
-# (about 0.1 s): fifty phones' runs would otherwise queue before them (bench/talk: the projector's chart took 1.7 s
-# after the presenter's run had ended, in a run without this wait).
+# After a Next, a phone runs the chapter only once the presenter's page has run and its messages have left the server:
+# a room's runs would otherwise queue before the projector's chart.
 SETTLE_SECONDS = 1.0  # at most this long
 FLUSH_SECONDS = 0.15  # after the presenter's run
 

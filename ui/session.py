@@ -37,8 +37,8 @@ def keep_keras_session() -> bool:
     Streamlit calls `keras.backend.clear_session()` when any run ends: a full `gc.collect()` of a
     TensorFlow-sized heap while holding the GIL, plus TensorFlow's kernel cache thrown away, and
     Keras' global state reset under a training running in another visitor's thread: with many visitors
-    drawing, a large share of the server's time (py-spy, bench/load.py). Digit Lab
-    keeps no per-run Keras state to clear: models live in caches and session state. False, and a
+    drawing, a large share of the server's time (docs/performance.md). Digit Lab keeps no per-run Keras state to
+    clear: models live in caches and session state. False, and a
     warning, if this Streamlit no longer has the hook (then its cleanup runs as before).
     """
     if not callable(getattr(script_runner, "_clean_problem_modules", None)):
@@ -56,9 +56,8 @@ def freeze_what_is_loaded() -> bool:
     view (`gc.freeze()`). True the one time it freezes.
 
     Python's oldest-generation collections walk every object that has lived long: TensorFlow's, Keras', plotly's and
-    Streamlit's modules, the shipped model, MNIST. Each took 0.2-0.3 s holding the GIL, four of them while fifty phones
-    opened Evaluate five times over (7 s); after the freeze 0.04-0.06 s (tune: gc callbacks on the server). Only what
-    the first run leaves is frozen: modules, caches and that visitor's first page; no later visitor's model, which
+    Streamlit's modules, the shipped model, MNIST, holding the GIL while a room's phones wait. Only what the first
+    run leaves is frozen: modules, caches and that visitor's first page; no later visitor's model, which
     must stay collectable when they leave."""
     if not _frozen.acquire(blocking=False):
         return False
@@ -73,9 +72,9 @@ def keep_file_watchers_off() -> bool:
 
     With `server.fileWatcherType = "none"` a new session gets no watcher, but one resumed after its connection
     dropped (a phone's screen locked, bad wifi) does. After each of its runs that follows an import anywhere on the
-    server, the watcher walks the paths of all ~4,800 modules on the event loop that serves every visitor (0.31–0.39 s
-    a session): 25 resumed phones took 9.6–11.6 s instead of 0.5 s to rerun after another visitor's first visit to
-    Data (bench/resumed.py). False, and a warning, if this Streamlit no longer has the method.
+    server, the watcher walks the paths of every loaded module on the event loop that serves every visitor, so a
+    room of resumed phones waits seconds (bench/resumed.py measures it). False, and a warning, if this Streamlit no
+    longer has the method.
     """
     register = getattr(AppSession, "register_file_watchers", None)
     if register is None:
@@ -97,8 +96,8 @@ def keep_file_watchers_off() -> bool:
 def once_a_session(name: str, make: Callable):
     """`make()`, made in this visitor's first run and kept for their next ones.
 
-    For the pages of `st.navigation`: each `st.Page` resolves its file on the disk when made, and fourteen of them
-    made in every run came to a tenth of a following phone's page run (py-spy, fifty phones). A page object is one
+    For the pages of `st.navigation`: each `st.Page` resolves its file on the disk when made, a cost a following
+    phone would pay in every run. A page object is one
     visitor's, never shared: the navigation marks on it which page may run."""
     key = f"digitlab_once_{name}"
     if key not in st.session_state:

@@ -126,7 +126,7 @@ class SharedFigure(go.Figure):
     """A figure every visitor is shown as it is: what the browser is sent of it is made once.
 
     `st.plotly_chart` asks a figure for `to_dict()` in every run, and plotly answers with a deep copy of the whole
-    figure, its arrays converted again: more than half of a Trust run's Python (py-spy, fifty phones)."""
+    figure, its arrays converted again, in every run of every phone that shows it."""
 
     def __init__(self, figure: go.Figure) -> None:
         super().__init__(figure)

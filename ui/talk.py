@@ -210,8 +210,7 @@ def _leading() -> tuple[bool, str | None]:
 
 def warm_charts() -> None:
     """A chart nobody sees, in a presenter's first run: their browser loads the chart library (4.7 MB) during the
-    first chapter, not when the first chart is due (bench/talk: Evaluate's matrix took 2.2 s alone, 6.5 s with a
-    room following)."""
+    first chapter, not when the first chart is due and the room's phones compete for the server."""
     if st.session_state.get("talk_charts_warm"):
         return
     st.session_state.talk_charts_warm = True

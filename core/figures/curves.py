@@ -55,9 +55,8 @@ def training_curves(history: dict) -> str:
 
     Training points every few dozen steps (grey), validation once per epoch (red, with tooltips), and
     for adversarial training the held-out digits' accuracy under PGD once per epoch (yellow).
-    A page redraws this every second while a run trains: watching a run as a plotly chart cost the
-    browser 18.7% of a core and the server 4.6%; as SVG 9.4% and 1.3% (bench/train_page.py; an idle
-    Train page: 0.6% and 0.5%). Non-finite values (a diverged run) are left out.
+    A page redraws this every second while a run trains, and SVG costs the browser and the server a fraction of what
+    a plotly chart does (bench/train_page.py measures both). Non-finite values (a diverged run) are left out.
     """
     series = {metric: {} for metric in ("loss", "accuracy")}
     for split, points in history.items():
