@@ -7,7 +7,8 @@ import streamlit as st
 import ui
 import ui.privacy
 from core.figures.privacy import accuracy_by_epsilon, membership_roc
-from core.membership import MEMBERS, PASSES, CanaryJob
+from core.jobs.membership import CanaryJob
+from core.membership import MEMBERS, PASSES
 from core.privacy import DELTA, shipped_sweep
 from core.training.budget import estimate
 from core.training.config import CHOICES, PRESETS

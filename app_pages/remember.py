@@ -3,12 +3,12 @@
 import streamlit as st
 
 import ui
-from core.continual import TASK_NAMES, ContinualConfig, ContinualJob, reference
-from core.figures.continual import continual_curves, continual_matrix, continual_runs
+import ui.continual
+from core.continual import ContinualConfig
+from core.jobs.continual import ContinualJob
 from core.runs.child import warm_forkserver
 from core.runs.line import ServerBusyError
 
-MAX_RUNS = 8  # runs of this visitor kept side by side
 METHODS = {  # method -> (label, what it does in plain words)
     "finetune": (
         "Fine-tune",
@@ -83,61 +83,7 @@ if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=job i
     except ServerBusyError as error:
         st.error(str(error))
 
-running = st.session_state.get("continual_job") is not None and st.session_state.continual_job.running
-
-
-def show(result) -> None:
-    matrix, curves = st.columns(2)
-    matrix.plotly_chart(
-        ui.chart(continual_matrix, result.accuracy, result.test_counts, TASK_NAMES),
-        width="stretch",
-        key="continual_matrix",
-    )
-    curves.plotly_chart(
-        ui.chart(continual_curves, result.curves, TASK_NAMES, result.config.steps_per_task),
-        width="stretch",
-        key="continual_curves",
-    )
-
-
-def prepared_run(config: ContinualConfig) -> None:
-    """Before a visitor's first run: this method's run prepared ahead, at once (a talk's chapter cannot wait)."""
-    result = reference(config)
-    if result is None:
-        return
-    st.caption(
-        f":material/inventory_2: Prepared ahead with these settings (`python -m scripts.prepare`): average accuracy "
-        f"{result.average_accuracy:.0%}, forgetting {result.forgetting:.0%}. Run reproduces it live (same seed)."
-    )
-    show(result)
-
-
-@st.fragment(run_every=1.0 if running else None)
-@ui.error_boundary("continual learning progress")
-def live() -> None:
-    """The matrix filling in and each task's curve, every second while this visitor's run learns."""
-    job: ContinualJob | None = st.session_state.get("continual_job")
-    if job is None:
-        prepared_run(config)
-        return
-    if job.waiting and ui.in_line(job):
-        return
-    progress = job.progress
-    result = job.result or (progress.result if progress else None)
-    ui.follow_run(job, key="continual")
-    if job.error:
-        st.error(job.error)
-    if result is not None:
-        show(result)
-    if not job.running and job.result is not None and not st.session_state.get("continual_saved"):
-        runs = st.session_state.setdefault("continual_runs", [])
-        runs.append(job.result)
-        del runs[:-MAX_RUNS]
-        st.session_state.continual_saved = True
-        st.rerun()  # the whole page, so the comparison below includes this run
-
-
-live()
+ui.continual.live(config)
 
 st.subheader("Your runs")
 runs = st.session_state.get("continual_runs", [])
@@ -149,25 +95,7 @@ else:
         knob = {"replay": f" {result.config.buffer_per_class}/digit", "ewc": f" λ {result.config.ewc_lambda:.0e}"}
         return f"{METHODS[result.config.method][0]}{knob.get(result.config.method, '')} · {result.config.scenario}"
 
-    st.dataframe(
-        [
-            {
-                "run": name(r),
-                "average accuracy": r.average_accuracy,
-                "forgetting": r.forgetting,
-                "tasks learnt": r.tasks_done,
-                "seconds": round(r.seconds, 1),
-            }
-            for r in runs
-        ],
-        hide_index=True,
-        column_config={
-            "average accuracy": st.column_config.NumberColumn(format="percent"),
-            "forgetting": st.column_config.NumberColumn(format="percent"),
-        },
-    )
-    curves = {f"{index + 1}. {name(r)}": r.averages for index, r in enumerate(runs)}
-    st.plotly_chart(ui.chart(continual_runs, curves, TASK_NAMES), width="stretch")
+    ui.continual.compare(runs, name)
     st.caption(
         "Average accuracy: over the pairs learnt so far. Forgetting: how far each earlier pair fell from its "
         "best, on average."

@@ -6,8 +6,6 @@ import streamlit as st
 
 import ui
 from core.figures.curves import training_curves
-from core.models import model_bytes
-from core.registry import comparison_table, summary
 from core.runs.child import warm_forkserver
 from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS
@@ -124,34 +122,4 @@ if st.session_state.get("job") is None:  # before this visitor's first run: what
         st.markdown(training_curves(prepared.history), unsafe_allow_html=True)  # st.html drops SVG
 
 st.subheader("Your models")
-runs = ui.registry().runs
-if not runs:
-    st.info("Models you train or upload appear here and in the sidebar's model picker.")
-else:
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(
-        comparison_table(runs),
-        hide_index=True,
-        column_config={"validation accuracy": percent, "test accuracy": percent, "accuracy under attack": percent},
-    )
-if "rename_notice" in st.session_state:
-    st.error(st.session_state.pop("rename_notice"))
-for run in reversed(runs):
-    with st.container(border=True):
-        st.markdown(f"**{ui.as_text(run.name)}**")
-        st.caption(summary(run))
-        rename, save, delete = st.columns([3, 1, 1])
-        key = f"name_{run.number}"
-        st.session_state.setdefault(key, run.name)
-        rename.text_input(
-            "Name", key=key, label_visibility="collapsed", max_chars=80, on_change=ui.rename_model, args=(run.name, key)
-        )
-        save.download_button(
-            "Download",
-            lambda run=run: model_bytes(run.model),
-            f"digit-lab-run-{run.number}.keras",
-            key=f"dl_{run.number}",
-        )
-        if delete.button("Delete", key=f"del_{run.number}"):
-            ui.registry().delete(run.name)
-            st.rerun()
+ui.your_models()

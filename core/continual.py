@@ -23,7 +23,6 @@ from keras import layers
 from core import prepared
 from core.pictures.data import IMAGE_SIZE, MNIST_PATH, NUM_CLASSES, Mnist
 from core.runs.child import preload
-from core.runs.job import Job
 
 TASKS = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
 TASK_NAMES = ["0/1", "2/3", "4/5", "6/7", "8/9"]
@@ -349,21 +348,3 @@ def run(
 
 
 preload(__name__)  # its functions run in runs' processes: imported once, before they fork
-
-
-class ContinualJob(Job):
-    """A continual-learning run through the job runner: tasks learnt in turn, the matrix filling in as it goes."""
-
-    what = "continual-learning run"
-
-    def __init__(self, config: ContinualConfig, data: Mnist, **options) -> None:
-        super().__init__(run, (config, data), memory_mb=MEMORY_MB, **options)
-
-    def status(self) -> tuple[float, str]:
-        progress = self.progress
-        if progress is None:
-            return 0.0, "Preparing the data…"
-        return (
-            progress.step / progress.steps,
-            f"Learning {TASK_NAMES[progress.task - 1]} · step {progress.step}/{progress.steps}",
-        )

@@ -17,7 +17,6 @@ from core.models import logits, predict_proba
 from core.pictures.data import NUM_CLASSES, Mnist
 from core.privacy import Spend
 from core.runs.child import preload
-from core.runs.job import Job
 from core.symbols import distorted
 from core.training.config import TrainConfig, stratified_subset
 from core.training.loop import compiled_model, private_spend, training_dataset
@@ -175,34 +174,6 @@ def plant(
 
 
 CANARY_MB = 900.0  # a training process, the per-digit gradients of the private twin's batches of 32
-
-
-class CanaryJob(Job):
-    """A visitor's drawing planted in the members, both networks trained through the job runner; result: [Canary]."""
-
-    what = "canary run"
-
-    def __init__(self, drawing: np.ndarray, label: int, data: Mnist, *, passes: int | None = None, **options) -> None:
-        if not 0 <= int(label) < NUM_CLASSES:
-            raise ValueError("The label must be a digit from 0 to 9.")
-        task_args = (drawing, int(label), data, passes or PASSES)  # PASSES read now: a test may shorten it
-        super().__init__(_plant_task, task_args, memory_mb=CANARY_MB, **options)
-
-    def status(self) -> tuple[float, str]:
-        share = self.progress or 0.0
-        which = "the network without privacy" if share < 0.5 else "its private twin (each digit's own gradient)"
-        return share, f"Training {which} on {MEMBERS:,} digits and your drawing…"
-
-
-def _plant_task(drawing, label, data, passes, *, on_progress, should_stop, keep) -> list[Canary]:
-    """In the child: plant, train both, judge; Stop ends it between epochs."""
-
-    def progress(share: float) -> None:
-        if should_stop():
-            raise InterruptedError("stopped")
-        on_progress(share)
-
-    return plant(drawing, label, data, passes=passes, on_progress=progress)
 
 
 preload(__name__)  # its functions run in runs' processes: imported once, before they fork

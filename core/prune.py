@@ -16,7 +16,6 @@ from keras import layers
 from core.models import model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import Mnist
 from core.runs.child import preload
-from core.runs.job import Job
 from core.training.loop import training_dataset
 
 MEMORY_MB = 900.0  # a pruning process: the model and its fine-tune on MNIST, above the process it forks from
@@ -161,18 +160,3 @@ def prune(
 
 
 preload(__name__)  # its functions run in runs' processes: imported once, before they fork
-
-
-class PruneJob(Job):
-    """Pruning a model (as a .keras file's bytes) to `sparsity` while it fine-tunes, through the job runner."""
-
-    what = "pruning"
-
-    def __init__(self, model_data: bytes, sparsity: float, data: Mnist, **options) -> None:
-        super().__init__(prune, (model_data, sparsity, data), memory_mb=MEMORY_MB, **options)
-
-    def status(self) -> tuple[float, str]:
-        report = self.progress
-        if report is None:
-            return 0.0, "Starting…"
-        return report.step / report.steps, f"Pruning to {report.sparsity:.0%} · step {report.step}/{report.steps}"

@@ -19,7 +19,6 @@ from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
 from core.prune import sparsity
 from core.runs.child import preload
-from core.runs.job import Job
 
 try:  # LiteRT, the interpreter's new home; TensorFlow's own copy is deprecated but still works
     from ai_edge_litert.interpreter import Interpreter
@@ -202,15 +201,3 @@ def quantize(
 
 
 preload(__name__)  # its functions run in runs' processes: imported once, before they fork
-
-
-class QuantizeJob(Job):
-    """Quantizing a model (as a .keras file's bytes) into each of `names`, through the job runner."""
-
-    what = "quantization"
-
-    def __init__(self, model_data: bytes, data: Mnist, source: str, names: tuple[str, ...], **options) -> None:
-        super().__init__(quantize, (model_data, data, source, names), memory_mb=MEMORY_MB, **options)
-
-    def status(self) -> tuple[float, str]:
-        return self.progress if self.progress is not None else (0.0, "Starting…")  # quantize reports (share, what)

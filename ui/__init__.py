@@ -23,6 +23,7 @@ from ui.models import (
     shipped_model,
     shipped_model_card,
     test_probabilities,
+    your_models,
 )
 from ui.pictures import (
     INPUTS,
@@ -162,5 +163,6 @@ __all__ = [
     "visitor_token",
     "wall_view",
     "your_input",
+    "your_models",
     "your_picture",
 ]

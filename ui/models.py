@@ -12,13 +12,15 @@ from core.models import (
     lasting,
     load_default_model,
     load_model_card,
+    model_bytes,
     predict_proba,
     shipped_paths,
 )
 from core.pictures.data import IMAGE_SIZE, Mnist, load_mnist
 from core.quantize import LiteModel
-from core.registry import Registry
+from core.registry import Registry, comparison_table, summary
 from ui.session import hold
+from ui.text import as_text
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -149,3 +151,43 @@ def rename_model(old: str, key: str) -> None:
     st.session_state[key] = new  # trimmed once: the field now equals the name, so nothing reruns
     if st.session_state.get("model_choice") == old:
         st.session_state.model_choice = new
+
+
+def your_models() -> None:
+    """This visitor's models: a table comparing them, then each with its name to edit, a download and Delete."""
+    runs = registry().runs
+    if not runs:
+        st.info("Models you train or upload appear here and in the sidebar's model picker.")
+    else:
+        percent = st.column_config.NumberColumn(format="percent")
+        st.dataframe(
+            comparison_table(runs),
+            hide_index=True,
+            column_config={"validation accuracy": percent, "test accuracy": percent, "accuracy under attack": percent},
+        )
+    if "rename_notice" in st.session_state:
+        st.error(st.session_state.pop("rename_notice"))
+    for run in reversed(runs):
+        with st.container(border=True):
+            st.markdown(f"**{as_text(run.name)}**")
+            st.caption(summary(run))
+            rename, save, delete = st.columns([3, 1, 1])
+            key = f"name_{run.number}"
+            st.session_state.setdefault(key, run.name)
+            rename.text_input(
+                "Name",
+                key=key,
+                label_visibility="collapsed",
+                max_chars=80,
+                on_change=rename_model,
+                args=(run.name, key),
+            )
+            save.download_button(
+                "Download",
+                lambda run=run: model_bytes(run.model),
+                f"digit-lab-run-{run.number}.keras",
+                key=f"dl_{run.number}",
+            )
+            if delete.button("Delete", key=f"del_{run.number}"):
+                registry().delete(run.name)
+                st.rerun()

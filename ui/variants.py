@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.distill import Distillation
+from core.jobs.prune import PruneJob
+from core.jobs.quantize import QuantizeJob
 from core.models import model_bytes, model_from_bytes
-from core.prune import Pruned, PruneJob
-from core.quantize import QUANTIZATIONS, LiteModel, QuantizeJob, Variant
+from core.prune import Pruned
+from core.quantize import QUANTIZATIONS, LiteModel, Variant
 from core.runs.job import Job
 from core.runs.line import ServerBusyError
 from core.training.config import STUDENTS

@@ -1,0 +1,22 @@
+"""A pruning (core.prune) through the runner."""
+
+from __future__ import annotations
+
+from core.pictures.data import Mnist
+from core.prune import MEMORY_MB, prune
+from core.runs.job import Job
+
+
+class PruneJob(Job):
+    """Pruning a model (as a .keras file's bytes) to `sparsity` while it fine-tunes, through the job runner."""
+
+    what = "pruning"
+
+    def __init__(self, model_data: bytes, sparsity: float, data: Mnist, **options) -> None:
+        super().__init__(prune, (model_data, sparsity, data), memory_mb=MEMORY_MB, **options)
+
+    def status(self) -> tuple[float, str]:
+        report = self.progress
+        if report is None:
+            return 0.0, "Starting…"
+        return report.step / report.steps, f"Pruning to {report.sparsity:.0%} · step {report.step}/{report.steps}"
