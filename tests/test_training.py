@@ -80,20 +80,24 @@ def test_stratified_subset_keeps_class_proportions(mnist):
     np.testing.assert_allclose(share, np.bincount(mnist.y_train) / 60_000, atol=0.002)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"architecture": "resnet"},
-        {"architecture": "resnet", "conv_blocks": 3, "blocks": 2, "filters": 32, "batch_norm": False},
-        {"architecture": "rnn"},
-        {"architecture": "rnn", "cell": "gru", "blocks": 1, "dense_units": 64},
-        {"architecture": "transformer"},
-        {"architecture": "transformer", "patch_size": 7, "blocks": 4, "dense_units": 128, "heads": 8},
-        {"architecture": "transformer", "stem": 16},
-        {"architecture": "transformer", "patch_size": 2, "stem": 8, "blocks": 1, "dense_units": 32},
-        {"architecture": "private_cnn", "batch_norm": False},
-    ],
-)
+COUNTED = [  # configurations whose parameters the budget counts, checked against Keras: every architecture
+    {"architecture": "resnet"},
+    {"architecture": "resnet", "conv_blocks": 3, "blocks": 2, "filters": 32, "batch_norm": False},
+    {"architecture": "rnn"},
+    {"architecture": "rnn", "cell": "gru", "blocks": 1, "dense_units": 64},
+    {"architecture": "transformer"},
+    {"architecture": "transformer", "patch_size": 7, "blocks": 4, "dense_units": 128, "heads": 8},
+    {"architecture": "transformer", "stem": 16},
+    {"architecture": "transformer", "patch_size": 2, "stem": 8, "blocks": 1, "dense_units": 32},
+    {"architecture": "private_cnn", "batch_norm": False},
+    {"architecture": "mlp"},
+    {"architecture": "cnn"},
+    {"architecture": "deep_cnn", "conv_blocks": 3, "filters": 16},
+    {"architecture": "cnn", "batch_norm": False, "conv_blocks": 1},
+]
+
+
+@pytest.mark.parametrize("options", COUNTED)
 def test_the_budget_counts_every_architectures_parameters_as_keras_builds_them(options):
     from core.training.budget import network
     from core.training.loop import build
@@ -101,6 +105,12 @@ def test_the_budget_counts_every_architectures_parameters_as_keras_builds_them(o
     config = TrainConfig(**options)
     config.validate()
     assert network(config).parameters == build(config).count_params()
+
+
+def test_every_architecture_in_the_table_is_counted_against_keras():
+    from core.training.architectures import ARCHITECTURES
+
+    assert set(ARCHITECTURES) == {options["architecture"] for options in COUNTED}
 
 
 @pytest.mark.parametrize("architecture", ["resnet", "rnn", "transformer"])

@@ -12,9 +12,10 @@ import math
 import os
 from dataclasses import dataclass
 
-from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
+from core.pictures.data import IMAGE_SIZE
 from core.robust_training import CHECK_DIGITS
 from core.runs.host import HOST
+from core.training.architectures import ARCHITECTURES, Network
 from core.training.config import CHOICES, TrainConfig
 from core.training.loop import ROBUST_TEST_DIGITS
 
@@ -36,18 +37,6 @@ MAX_STEP_SECONDS = 0.5  # one step's estimated time: Stop keeps the model after 
 DATA_COPIES = 3  # a training subset is held as uint8 about three times (slice, tf.data, shuffle buffer)
 PRIVATE_GRADIENT_COPIES = 3  # per parameter and digit of a private step: its gradient, the clipped one, scratch
 PRIVATE_SLOWDOWN = 10.0  # a private step against a plain one of the same network (per-digit gradients)
-# Slower than their arithmetic says, on 2 cores: an RNN's 28 steps run one after another, attention's many small
-# operations each cost a kernel launch (a first run of each on 5,000 digits, against the estimate)
-ARCHITECTURE_SLOWDOWN = {"rnn": 2.3, "transformer": 1.8}
-
-
-@dataclass(frozen=True)
-class Network:
-    """The size of a network, counted from its configuration."""
-
-    parameters: int
-    activations: int  # floats one digit's forward pass produces, over all layers
-    flops: int  # arithmetic of one digit's forward pass (a multiply-add is 2)
 
 
 @dataclass(frozen=True)
@@ -73,96 +62,9 @@ class Cost:
         )
 
 
-def _private_cnn(config: TrainConfig) -> Network:
-    """core.privacy's small CNN: 8x8 stride-2 conv to 14x14, pool to 13, 4x4 stride-2 conv to 5x5, pool to 4."""
-    first, second, units = config.filters, 2 * config.filters, config.dense_units
-    parameters = 64 * first + first + 16 * first * second + second + 16 * second * units + units
-    parameters += units * NUM_CLASSES + NUM_CLASSES
-    flops = 2 * (64 * first * 14 * 14 + 16 * first * second * 5 * 5 + 16 * second * units + units * NUM_CLASSES)
-    activations = 2 * IMAGE_SIZE * IMAGE_SIZE + (14 * 14 + 13 * 13) * first + (25 + 2 * 16) * second
-    return Network(parameters, activations + units + NUM_CLASSES, flops)
-
-
-def _resnet(config: TrainConfig) -> Network:
-    """core.architectures' ResNet: a stem, then stages of residual blocks, global average pooling."""
-    norm = 4 if config.batch_norm else 1  # per channel: batch norm's four numbers, or a convolution's bias
-    size, channels = IMAGE_SIZE, config.filters
-    parameters, flops = 9 * channels + norm * channels, 2 * 9 * channels * size * size
-    activations = IMAGE_SIZE * IMAGE_SIZE + 3 * channels * size * size
-    for stage in range(config.conv_blocks):
-        width = config.filters * 2**stage
-        for block in range(config.blocks):
-            if stage > 0 and block == 0:
-                size = math.ceil(size / 2)
-            parameters += 9 * channels * width + 9 * width * width + 2 * norm * width
-            flops += 2 * 9 * (channels + width) * width * size * size
-            if channels != width or (stage > 0 and block == 0):  # the shortcut's 1x1 projection
-                parameters += channels * width + norm * width
-                flops += 2 * channels * width * size * size
-            activations += 9 * width * size * size  # two convs, their norms and activations, the add and its ReLU
-            channels = width
-    parameters += channels * NUM_CLASSES + NUM_CLASSES
-    return Network(parameters, activations + 2 * channels + NUM_CLASSES, flops + 2 * channels * NUM_CLASSES)
-
-
-def _rnn(config: TrainConfig) -> Network:
-    """core.architectures' RNN: stacked LSTM or GRU layers over the 28 rows, the last state to a softmax."""
-    units, gates = config.dense_units, 4 if config.cell == "lstm" else 3
-    parameters, flops, inputs = 0, 0, IMAGE_SIZE
-    for _ in range(config.blocks):
-        biases = units if config.cell == "lstm" else 2 * units  # Keras' GRU keeps a second bias (reset_after)
-        parameters += gates * (units * (inputs + units) + biases)
-        flops += IMAGE_SIZE * 2 * gates * units * (inputs + units)
-        inputs = units
-    parameters += units * NUM_CLASSES + NUM_CLASSES
-    activations = IMAGE_SIZE * IMAGE_SIZE + config.blocks * IMAGE_SIZE * (gates + 2) * units + units + NUM_CLASSES
-    return Network(parameters, activations, flops + 2 * units * NUM_CLASSES)
-
-
-def _transformer(config: TrainConfig) -> Network:
-    """core.architectures' Vision Transformer: perhaps a conv stem, patch embedding with positions, pre-norm encoder
-    blocks, mean pool."""
-    width, patches = config.dense_units, (IMAGE_SIZE // config.patch_size) ** 2
-    per_block = (
-        2 * 2 * width + (4 * width * width + 4 * width) + (2 * width * width + 2 * width) + (2 * width * width + width)
-    )
-    channels = config.stem or 1  # what each patch is cut from: the pixels, or the stem's feature maps
-    parameters = 10 * config.stem + config.patch_size**2 * channels * width + width + patches * width
-    parameters += config.blocks * per_block + 2 * width + width * NUM_CLASSES + NUM_CLASSES
-    flops = 2 * IMAGE_SIZE * IMAGE_SIZE * 9 * config.stem + 2 * patches * config.patch_size**2 * channels * width
-    flops += config.blocks * (2 * patches * 8 * width * width + 4 * patches * patches * width)
-    activations = IMAGE_SIZE * IMAGE_SIZE * (1 + config.stem) + patches * width * (2 + config.blocks * 12)
-    activations += config.blocks * 2 * config.heads * patches * patches  # attention scores and weights
-    return Network(parameters, activations + width + NUM_CLASSES, flops + 2 * width * NUM_CLASSES)
-
-
 def network(config: TrainConfig) -> Network:
     """Parameters, activations and arithmetic per digit of the network `config` describes."""
-    counted = {"private_cnn": _private_cnn, "resnet": _resnet, "rnn": _rnn, "transformer": _transformer}
-    if config.architecture in counted:
-        return counted[config.architecture](config)
-    normalise = config.batch_norm and config.architecture != "mlp"
-    per_layer = 3 if normalise else 2  # outputs of the layer, its batch norm and its activation
-    parameters, activations, flops = 0, IMAGE_SIZE * IMAGE_SIZE, 0
-    features = IMAGE_SIZE * IMAGE_SIZE
-    if config.architecture != "mlp":
-        size, channels = IMAGE_SIZE, 1
-        for block in range(config.conv_blocks):
-            width = config.filters * 2**block
-            for _ in range(2 if config.architecture == "deep_cnn" else 1):
-                parameters += 9 * channels * width + (4 * width if normalise else width)
-                flops += 2 * 9 * channels * width * size * size
-                activations += per_layer * size * size * width
-                channels = width
-            size //= 2
-            activations += 2 * size * size * width  # max-pool and dropout
-        features = size * size * channels
-        activations += IMAGE_SIZE * IMAGE_SIZE  # the reshape to one channel
-    units = config.dense_units
-    parameters += features * units + (4 * units if normalise else units) + units * NUM_CLASSES + NUM_CLASSES
-    flops += 2 * (features * units + units * NUM_CLASSES)
-    activations += features + (per_layer + 1) * units + NUM_CLASSES  # flatten, dense, dropout, output
-    return Network(parameters, activations, flops)
+    return ARCHITECTURES[config.architecture].count(config)
 
 
 def estimate(config: TrainConfig) -> Cost:
@@ -185,7 +87,7 @@ def estimate(config: TrainConfig) -> Cost:
     if config.adversarial_eps:  # each step attacks its batch first (a forward pass, a gradient), each epoch is checked
         forward_passes += config.epochs * (2 * training_digits + 2 * 10 * CHECK_DIGITS) + 2 * 20 * ROBUST_TEST_DIGITS
     per_pass = net.activations * SECONDS_PER_ACTIVATION + net.flops * SECONDS_PER_FLOP
-    per_pass *= ARCHITECTURE_SLOWDOWN.get(config.architecture, 1.0)
+    per_pass *= ARCHITECTURES[config.architecture].slowdown
     if config.dp_epsilon:  # per-digit gradients: a vectorised map over the batch, far slower than one batch's
         forward_passes += config.epochs * training_digits * 3 * (PRIVATE_SLOWDOWN - 1)
     seconds = START_SECONDS + steps * STEP_SECONDS + forward_passes * per_pass

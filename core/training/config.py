@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ARCHITECTURES = ("mlp", "cnn", "deep_cnn", "private_cnn", "resnet", "rnn", "transformer")
+from core.training.architectures import ARCHITECTURES
+
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "one_cycle", "warmup_cosine")
@@ -25,7 +26,7 @@ def _stops(low: float, high: float, step: float) -> tuple[float, ...]:
 # Every value each field may take: the Train page's stops, a link's allowed values and validate()'s
 # rule are this one table, so a configuration from anywhere is one the page can show.
 CHOICES: dict[str, tuple | range] = {
-    "architecture": ARCHITECTURES,
+    "architecture": tuple(ARCHITECTURES),
     "conv_blocks": (1, 2, 3),
     "blocks": (1, 2, 3, 4, 6),
     "cell": ("lstm", "gru"),
@@ -134,16 +135,16 @@ class TrainConfig:
                 f"{self.train_size:,} less the {self.validation_share:.0%} held out to validate): choose a smaller "
                 "batch or more digits."
             )
-        if self.dp_epsilon and self.batch_norm and self.architecture in ("cnn", "deep_cnn", "resnet"):
+        architecture = ARCHITECTURES[self.architecture]
+        if self.dp_epsilon and self.batch_norm and architecture.normalises:
             raise ValueError(
                 "A private run bounds what each digit does to a step; batch normalisation mixes the digits of a batch. "
                 "Turn batch normalisation off for a private run."
             )
-        if self.architecture == "transformer" and self.dense_units % self.heads:
-            raise ValueError(
-                f"The Transformer's width ({self.dense_units}) must be a multiple of its {self.heads} heads."
-            )
-        if self.dp_epsilon and self.architecture in ("rnn", "transformer"):
+        refusal = architecture.rule(self) if architecture.rule else None
+        if refusal:
+            raise ValueError(refusal)
+        if self.dp_epsilon and not architecture.private:
             raise ValueError(
                 "Private runs take the CNNs and the MLP here: this network's per-digit gradients are slow."
             )

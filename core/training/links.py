@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from core.training.architectures import ARCHITECTURES
 from core.training.budget import fit_to_budget
 from core.training.config import CHOICES, PRESETS, TrainConfig, nearest_choice
 
@@ -73,10 +74,11 @@ def _without_conflicts(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
         batch = max(size for size in CHOICES["batch_size"] if size <= learning)
         config = dataclasses.replace(config, batch_size=batch)
         notices.append(f"The link's batch is larger than the {learning:,} digits its run learns from: using {batch}.")
-    if config.dp_epsilon and config.architecture in ("rnn", "transformer"):
+    architecture = ARCHITECTURES[config.architecture]
+    if config.dp_epsilon and not architecture.private:
         config = dataclasses.replace(config, dp_epsilon=0.0)
         notices.append("Private runs take the CNNs and the MLP here: this link's run is not private.")
-    if config.dp_epsilon and config.batch_norm and config.architecture in ("cnn", "deep_cnn", "resnet"):
+    if config.dp_epsilon and config.batch_norm and architecture.normalises:
         config = dataclasses.replace(config, batch_norm=False)
         notices.append("The link asks for a private run: batch normalisation, which mixes a batch's digits, is off.")
     if config.dp_epsilon and config.adversarial_eps:

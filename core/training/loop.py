@@ -14,15 +14,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.architectures import build_resnet, build_rnn, build_transformer
 from core.attacks import ATTACKS, robustness_curve
 from core.data_quality import cleaned
 from core.distill import Distillation, Distiller, wrap
-from core.models import build_cnn, build_mlp, predict_proba
+from core.models import predict_proba
 from core.pictures.augment import augment_batch
 from core.pictures.data import NUM_CLASSES, Mnist
-from core.privacy import PrivateTraining, Spend, build_private_cnn, noise_for
+from core.privacy import PrivateTraining, Spend, noise_for
 from core.robust_training import FastAdversarialTraining, RobustCheck
+from core.training.architectures import ARCHITECTURES
 from core.training.config import TrainConfig, split
 
 
@@ -73,39 +73,7 @@ class TrainResult:
 
 def build(config: TrainConfig) -> keras.Model:
     """The network a config describes."""
-    if config.architecture == "mlp":
-        return build_mlp(hidden_units=(config.dense_units,), dropout=config.dropout, activation=config.activation)
-    if config.architecture == "private_cnn":
-        return build_private_cnn(filters=config.filters, dense_units=config.dense_units, activation=config.activation)
-    if config.architecture == "resnet":
-        return build_resnet(
-            stages=config.conv_blocks,
-            blocks=config.blocks,
-            filters=config.filters,
-            dropout=config.dropout,
-            batch_norm=config.batch_norm,
-        )
-    if config.architecture == "rnn":
-        return build_rnn(cell=config.cell, units=config.dense_units, layers_count=config.blocks, dropout=config.dropout)
-    if config.architecture == "transformer":
-        return build_transformer(
-            patch_size=config.patch_size,
-            width=config.dense_units,
-            blocks=config.blocks,
-            heads=config.heads,
-            dropout=config.dropout,
-            stem=config.stem,
-        )
-    return build_cnn(
-        conv_blocks=config.conv_blocks,
-        convs_per_block=2 if config.architecture == "deep_cnn" else 1,
-        filters=config.filters,
-        dense_units=config.dense_units,
-        dropout=config.dropout,
-        batch_norm=config.batch_norm,
-        activation=config.activation,
-        batch_norm_momentum=0.9,  # running statistics that settle within a short run, or a stopped one
-    )
+    return ARCHITECTURES[config.architecture].build(config)
 
 
 def _learning_rate(config: TrainConfig, steps: int, steps_per_epoch: int):
