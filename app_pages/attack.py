@@ -105,7 +105,7 @@ download.download_button(
     icon=":material/download:",
 )
 if explain.button("Explain the attacked picture", icon=":material/lightbulb:"):
-    ui.explain(ui.SOURCES[2])
+    ui.open_in_explain(ui.SOURCES[2])
 
 st.subheader("How robust is it?")
 st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")

@@ -68,7 +68,7 @@ def explorer() -> None:
             st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
         picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
         if st.button("Why? Explain this digit", icon=":material/lightbulb:"):
-            ui.explain(ui.SOURCES[1], index=int(picked))
+            ui.open_in_explain(ui.SOURCES[1], index=int(picked))
         st.html(probability_list(result.probabilities[picked]))
 
 

@@ -22,7 +22,7 @@ result = Evaluation(data.y_test, ui.test_probabilities(label))
 by_style, trust, stress = st.tabs(["Slices", "Calibration", "Stress test"])
 
 with by_style:
-    store = ui.derived(label)
+    store = ui.kept_with_model(label)
     if "slices" not in store:
         store["slices"] = slices(ui.test_styles(), result.predicted == data.y_test)
     groups = store["slices"]
@@ -86,7 +86,7 @@ with stress:
     # Not computed with the rest of the page: the other tabs should not wait for it.
     if (
         ui.has_prepared(label, "shift")
-        or "shift" in ui.derived(label)
+        or "shift" in ui.kept_with_model(label)
         or st.button("Run the stress test", icon=":material/bolt:")
     ):
         curves, prepared = {}, []

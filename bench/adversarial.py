@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from bench.timing import median_seconds
 from core.attacks import ATTACKS, attack_picture, robustness_curves, smallest_flip
-from core.models import lasting, load_default_model, predict_proba
+from core.models import kept_for_server, load_default_model, predict_proba
 from core.pictures.data import load_mnist
 from core.training.config import PRESETS
 from core.training.loop import train
@@ -50,7 +50,7 @@ def attacked_accuracy(model, images, labels, eps, attack="PGD-20") -> float:
 
 def main(repeats: int, training: bool, stretch: bool) -> None:
     data = load_mnist()
-    model = lasting(load_default_model())
+    model = kept_for_server(load_default_model())
     images, labels = data.x_test / np.float32(255), data.y_test
     first, first_labels = images[:1000], labels[:1000]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.distill import Distillation
-from core.models import lasting, load_default_model, model_bytes, model_from_bytes, predict_proba
+from core.models import kept_for_server, load_default_model, model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import load_mnist
 from core.prune import prune
 from core.quantize import latency_ms, measure, quantize_all, representative_digits, to_tflite
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--student", choices=list(STUDENTS), default="Small CNN · 5,000 digits")
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
-    model, data = lasting(load_default_model()), load_mnist()
+    model, data = kept_for_server(load_default_model()), load_mnist()
     if args.only in (None, "quantize"):
         quantization(model, data)
     if args.only in (None, "prune"):

@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw
 
 from core import data_quality
 from core.data_engine import Slice, turn
-from core.models import lasting, load_default_model, predict_proba
+from core.models import kept_for_server, load_default_model, predict_proba
 from core.personalise import before_after, personalise
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist
@@ -131,7 +131,7 @@ def engine(data, model, seeds: int) -> None:
 
 def main(seeds: int, parts: list[str]) -> None:
     data = load_mnist()
-    model = lasting(load_default_model())
+    model = kept_for_server(load_default_model())
     if "errors" in parts:
         print("Label errors: confident learning on out-of-sample probabilities, against one network's self-confidence")
         real_errors(data, model)

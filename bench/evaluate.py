@@ -20,7 +20,7 @@ import numpy as np
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.models import lasting, load_default_model
+from core.models import kept_for_server, load_default_model
 from core.pictures.data import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def main(repeats: int) -> None:
         app.selectbox(key="cell_true").set_value(repeat % 10)
         selections.append(timed(app.run))
         assert not app.exception, app.exception
-        model = lasting(load_default_model())
+        model = kept_for_server(load_default_model())
         baselines.append(timed(lambda model=model: model.predict(images, verbose=0)))  # noqa: B023
 
     sections = section_seconds(repeats)

@@ -11,12 +11,12 @@ import numpy as np
 
 from bench.timing import median_seconds
 from core import explain
-from core.models import lasting, load_default_model, predict_proba
+from core.models import kept_for_server, load_default_model, predict_proba
 from core.pictures.data import load_mnist
 
 
 def main(repeats: int) -> None:
-    model = lasting(load_default_model())
+    model = kept_for_server(load_default_model())
     data = load_mnist()
     image, label = data.x_test[0] / np.float32(255), int(data.y_test[0])
     views = {

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from core.models import lasting, load_default_model
+from core.models import kept_for_server, load_default_model
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist
 from core.reading import read_picture
@@ -36,7 +36,7 @@ def time_calls(function, repeats: int) -> list[float]:
 
 
 def inference(repeats: int) -> None:
-    model = lasting(load_default_model())
+    model = kept_for_server(load_default_model())
     drawing = paste_digit(load_mnist().x_test[0], size=200, top=30, left=50)  # (280, 280, 4) uint8, like the canvas
 
     def fast() -> None:

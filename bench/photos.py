@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.models import lasting, load_default_model, predict_proba
+from core.models import kept_for_server, load_default_model, predict_proba
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import load_image
 from core.reading import read_picture
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--digits", type=int, default=500, help="test digits per condition")
     parser.add_argument("--samples", type=Path, help="also write one sample picture per condition here")
     args = parser.parse_args()
-    data, model = load_mnist(), lasting(load_default_model())
+    data, model = load_mnist(), kept_for_server(load_default_model())
     rng = np.random.default_rng(2026)
     indices = rng.choice(len(data.y_test), args.digits, replace=False)
     clean = predict_proba(model, data.x_test[indices] / np.float32(255)).argmax(1) == data.y_test[indices]

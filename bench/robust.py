@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.attacks import pgd
-from core.models import gradient_batch, lasting, load_default_model, logits, predict_proba
+from core.models import gradient_batch, kept_for_server, load_default_model, logits, predict_proba
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, load_mnist
 
 EPS = 0.3
@@ -150,8 +150,8 @@ def main() -> None:
     parser.add_argument("--model", default=str(ASSETS_DIR / "robust_model.keras"))
     args = parser.parse_args()
     data = load_mnist()
-    robust = lasting(keras.models.load_model(args.model, compile=False, safe_mode=True))
-    default = lasting(load_default_model())
+    robust = kept_for_server(keras.models.load_model(args.model, compile=False, safe_mode=True))
+    default = kept_for_server(load_default_model())
     print(f"ε = {EPS}; PGD steps of {STEP}; {args.test:,} and {args.digits:,} test digits; {args.queries} queries")
     measure("Robust CNN", robust, default, data, test=args.test, digits=args.digits, queries=args.queries)
     measure("Default CNN (baseline)", default, robust, data, test=args.test, digits=args.digits, queries=args.queries)

@@ -15,7 +15,7 @@ import time
 import numpy as np
 from PIL import Image, ImageFilter
 
-from core.models import lasting, load_default_model, predict_proba
+from core.models import kept_for_server, load_default_model, predict_proba
 from core.personalise import before_after, personalise
 from core.pictures.data import load_mnist
 from core.pictures.preprocess import to_mnist
@@ -42,7 +42,7 @@ def in_a_style(images: np.ndarray) -> np.ndarray:
 
 
 def main(repeats: int) -> None:
-    model = lasting(load_default_model())
+    model = kept_for_server(load_default_model())
     data = load_mnist()
 
     print("New symbols: the 8 look-alikes (+ ×, ← →, b d, ✓ ★), 5 drawings each, 50 more each to check:")

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.models import gradient_batch, logits, predict_proba, traced
+from core.models import gradient_batch, graphs_kept, logits, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
 CEILING = 0.5  # smallest_flip gives up above this ε: half the pixel range can turn any picture into another
@@ -50,7 +50,7 @@ def _input_gradient(model: keras.Model):
         tf.TensorSpec((None,), tf.int32),
         tf.TensorSpec((None,), tf.float32),
     ]
-    if not traced(model):  # eager: a graph traced for a passing model would stay in memory after it
+    if not graphs_kept(model):  # eager: a graph traced for a passing model would stay in memory after it
         return lambda *values: gradient(
             *(tf.convert_to_tensor(value, spec.dtype) for value, spec in zip(values, signature, strict=True))
         )

@@ -160,14 +160,14 @@ def shipped_paths(label: str) -> tuple[Path, Path]:
 _lasting: weakref.WeakSet = weakref.WeakSet()
 
 
-def lasting(model: keras.Model) -> keras.Model:
+def kept_for_server(model: keras.Model) -> keras.Model:
     """Mark a model that lives as long as the process (a shipped one): its graphs are traced once and kept."""
     _lasting.add(model)
     return model
 
 
-def traced(model: keras.Model) -> bool:
-    """Whether `model`'s computations are traced into graphs (see `lasting`)."""
+def graphs_kept(model: keras.Model) -> bool:
+    """Whether `model`'s computations are traced into graphs (see `kept_for_server`)."""
     return model in _lasting or os.environ.get(SHORT_LIVED) == "1"
 
 
@@ -193,8 +193,9 @@ def gradient_batch(model: keras.Model) -> int:
 
 
 def _forward(model: keras.Model):
-    """The model's inference pass: a traced TensorFlow graph (one trace for any batch size) if the model lasts."""
-    if not traced(model):
+    """The model's inference pass: a traced TensorFlow graph (one trace for any batch size) if the model is kept for
+    the server."""
+    if not graphs_kept(model):
         return lambda images: model(images, training=False)
     if model not in _forward_graphs:
         held = weakref.ref(model)

@@ -2,7 +2,7 @@
 
 The one place visitors see each other's work, so only what they opt into, one drawing at a time: the
 28x28 picture the network saw, the digit they meant and what it read. Anonymous (an owner is an opaque
-token, never shown), in this server's memory only, bounded, and able to take back their own. A session costs a
+token, never shown), in this server's memory only, run_apart, and able to take back their own. A session costs a
 client nothing, so the wall's intake is limited per client address (its "author": a burst, then one a second) as
 well as per session and from everyone together. A presenter with the key may hide any drawing, clear one author's
 or all, and pause sharing.

@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict
 
 from core import continual, prepared
-from core.models import SHIPPED_MODELS, lasting, load_default_model, shipped_paths
+from core.models import SHIPPED_MODELS, kept_for_server, load_default_model, shipped_paths
 from core.pictures.data import MNIST_PATH, load_mnist
 from core.training import reference
 from core.training.loop import train
@@ -51,7 +51,7 @@ def main(kinds: list[str], labels: list[str], with_references: bool) -> None:
         train_reference(data)
     for label in labels:
         model_file = shipped_paths(label)[0]
-        model = lasting(load_default_model(model_file))
+        model = kept_for_server(load_default_model(model_file))
         for kind in kinds:
             started = time.perf_counter()
             result = prepared.compute(model, kind, *prepared.inputs(kind, data))

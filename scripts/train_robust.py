@@ -31,7 +31,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.attacks import pgd
-from core.models import lasting, logits, predict_proba
+from core.models import kept_for_server, logits, predict_proba
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, MNIST_PATH, NUM_CLASSES, file_sha256, load_mnist
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".robust_run"
@@ -168,7 +168,7 @@ def main(fresh: bool) -> None:
     pixels = data.x_train.astype(np.float32) / 255  # the files hold bytes; the network and ε work in [0, 1]
     x_train, y_train = pixels[:-held], data.y_train[:-held].astype(np.int32)
     x_check, y_check = pixels[-held:], data.y_train[-held:].astype(np.int32)
-    model = lasting(build(recipe["architecture"]))  # traced once: the PGD check is a hundred thousand gradients
+    model = kept_for_server(build(recipe["architecture"]))  # traced once: the PGD check is a hundred thousand gradients
     optimizer = keras.optimizers.Adam(0.0)
     optimizer.build(model.trainable_variables)
     state = {"epochs_done": 0, "seconds": 0.0, "history": [], "best_epoch": None, "best_check": -1.0}

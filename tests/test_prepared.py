@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from core import prepared
-from core.models import SHIPPED_MODELS, lasting, load_default_model, shipped_paths
+from core.models import SHIPPED_MODELS, kept_for_server, load_default_model, shipped_paths
 
 
 @pytest.mark.parametrize("kind", list(prepared.KINDS))
@@ -21,7 +21,7 @@ def test_every_shipped_model_has_a_current_prepared_result(label, kind):
 
 def test_the_smallest_prepared_result_is_what_computing_it_now_gives(mnist):
     model_file = shipped_paths("Baseline MLP")[0]
-    fresh = prepared.compute(lasting(load_default_model(model_file)), "shift", *prepared.inputs("shift", mnist))
+    fresh = prepared.compute(kept_for_server(load_default_model(model_file)), "shift", *prepared.inputs("shift", mnist))
     shipped = prepared.load("shift", model_file)
     assert fresh.keys() == shipped.keys()
     for name in fresh:
@@ -30,7 +30,7 @@ def test_the_smallest_prepared_result_is_what_computing_it_now_gives(mnist):
 
 def test_prepared_test_answers_are_the_models_own_to_the_last_float(mnist):
     model_file = shipped_paths("Baseline MLP")[0]  # stored as compressed bytes, unlike the small results above
-    fresh = prepared.compute(lasting(load_default_model(model_file)), "test", *prepared.inputs("test", mnist))
+    fresh = prepared.compute(kept_for_server(load_default_model(model_file)), "test", *prepared.inputs("test", mnist))
     shipped = prepared.load("test", model_file)["probabilities"]
     assert shipped.shape == (10_000, 10) and shipped.dtype == np.float32 and not shipped.flags.writeable
     np.testing.assert_array_equal(shipped.argmax(axis=1), fresh["probabilities"].argmax(axis=1))

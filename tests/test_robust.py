@@ -9,13 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from core.attacks import pgd
-from core.models import ROBUST_MODEL, lasting, load_default_model, predict_proba, shipped_paths
+from core.models import ROBUST_MODEL, kept_for_server, load_default_model, predict_proba, shipped_paths
 from ui.text import as_text
 
 
 @pytest.fixture(scope="module")
 def robust():
-    return lasting(load_default_model(shipped_paths(ROBUST_MODEL)[0]))
+    return kept_for_server(load_default_model(shipped_paths(ROBUST_MODEL)[0]))
 
 
 def test_the_shipped_robust_model_holds_at_eps_0_3_under_our_own_pgd(robust, default_model, mnist):
@@ -26,7 +26,7 @@ def test_the_shipped_robust_model_holds_at_eps_0_3_under_our_own_pgd(robust, def
     held = (predict_proba(robust, attacked).argmax(axis=1) == labels).mean()
     fooled = (
         predict_proba(
-            lasting(default_model), pgd(default_model, images, labels, 0.3, steps=40, step_size=0.01, seed=3)
+            kept_for_server(default_model), pgd(default_model, images, labels, 0.3, steps=40, step_size=0.01, seed=3)
         ).argmax(axis=1)
         == labels
     ).mean()

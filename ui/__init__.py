@@ -10,8 +10,8 @@ from ui.inputs import guard_widgets, input_notice
 from ui.models import (
     active_label,
     active_model,
-    derived,
     has_gradients,
+    kept_with_model,
     keras_labels,
     mnist,
     model,
@@ -30,8 +30,8 @@ from ui.pictures import (
     SOURCES,
     as_input,
     choose_picture,
-    explain,
     keep_attacked,
+    open_in_explain,
     photo_input,
     your_input,
     your_picture,
@@ -77,7 +77,7 @@ from ui.talk import (
 from ui.text import as_text, error_boundary
 from ui.trust import calibration, temperature, test_styles
 from ui.uploads import model_upload
-from ui.views import bounded, has_prepared, per_model, prepared_or_live, run_live, smallest_change
+from ui.views import has_prepared, per_model, prepared_or_live, run_apart, run_live, smallest_change
 
 __all__ = [
     "CANVAS_SIZE",
@@ -89,16 +89,16 @@ __all__ = [
     "arrived",
     "as_input",
     "as_text",
-    "bounded",
+    "run_apart",
     "calibration",
     "chapter_height",
     "chart",
     "correction_button",
     "choose_picture",
-    "derived",
+    "kept_with_model",
     "drawing_canvas",
     "error_boundary",
-    "explain",
+    "open_in_explain",
     "explanation",
     "follow_run",
     "has_gradients",

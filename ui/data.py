@@ -18,7 +18,7 @@ from ui.models import active_label, mnist, registry, test_probabilities
 from ui.shared import png_urls
 from ui.stage import room
 from ui.text import as_text
-from ui.views import bounded
+from ui.views import run_apart
 
 PAGE, MOST_SHOWN = 12, 120  # suspects shown at once, and at most
 MAX_CORRECTIONS = 200  # drawings a visitor keeps with the digit they meant (the newest)
@@ -160,7 +160,7 @@ def engine(data_slice: Slice, *, defend: bool, poisoned: bool = False) -> None:
     """One turn of the engine on `data_slice` for the sidebar's model, in the server's line; its model joins the
     visitor's and its report is kept for `engine_result`."""
     label = active_label()
-    tuned, result = bounded(
+    tuned, result = run_apart(
         label,
         partial(turn, defend=defend),
         data_slice,

@@ -9,7 +9,7 @@ import streamlit as st
 from core import prepared
 from core.models import (
     SHIPPED_MODELS,
-    lasting,
+    kept_for_server,
     load_default_model,
     load_model_card,
     model_bytes,
@@ -19,14 +19,14 @@ from core.models import (
 from core.pictures.data import IMAGE_SIZE, Mnist, load_mnist
 from core.quantize import LiteModel
 from core.registry import Registry, comparison_table, summary
-from ui.session import hold
+from ui.session import release_when_gone
 from ui.text import as_text
 
 
 @st.cache_resource(show_spinner="Loading the model…")
 def shipped_model(label: str) -> keras.Model:
     """A model from assets/: one read-only copy shared by every visitor."""
-    model = lasting(load_default_model(shipped_paths(label)[0]))  # one for the server's life: its graphs traced
+    model = kept_for_server(load_default_model(shipped_paths(label)[0]))  # one for the server's life: its graphs traced
     # Trace its prediction graph now, under the loading spinner, not on the first drawing.
     predict_proba(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
     return model
@@ -54,7 +54,9 @@ def registry() -> Registry:
     """This visitor's own trained models (session state: nobody else sees them)."""
     if "registry" not in st.session_state:
         st.session_state.registry = Registry()
-        hold(st.session_state.registry.runs)  # emptied once the visitor has gone: their models are the heavy part
+        release_when_gone(
+            st.session_state.registry.runs
+        )  # emptied once the visitor has gone: their models are the heavy part
     return st.session_state.registry
 
 
@@ -64,7 +66,7 @@ def _shipped_derived(label: str) -> dict:
     return {}
 
 
-def derived(label: str) -> dict:
+def kept_with_model(label: str) -> dict:
     """A place to keep what was computed from a model, kept as long as the model: the server's or this visitor's."""
     run = registry().get(label)
     return _shipped_derived(label) if run is None else run.derived

@@ -48,7 +48,7 @@ def keep_attacked(picture: np.ndarray) -> None:
     st.session_state[ATTACKED] = picture
 
 
-def explain(source: str, *, index: int | None = None) -> None:
+def open_in_explain(source: str, *, index: int | None = None) -> None:
     """Open the Explain page on a picture: one of SOURCES, a test digit's `index` for "A test digit"."""
     st.session_state.explain_source = source
     if index is not None:

@@ -180,7 +180,7 @@ _sweeper_lock = threading.Lock()
 _sweeper: threading.Thread | None = None
 
 
-def hold(*heavy: list) -> None:
+def release_when_gone(*heavy: list) -> None:
     """Let this visitor's heavy lists (their models, ...) be emptied once they have been gone GONE_SECONDS.
 
     Streamlit keeps a disconnected session's state for a while (two minutes, up to 128 sessions) so a visitor can

@@ -15,7 +15,7 @@ from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
 from ui.models import active_label, active_model, mnist, registry, test_probabilities
 from ui.talk import small_projector
 from ui.text import as_text
-from ui.views import bounded
+from ui.views import run_apart
 
 TALK_720_CANVAS_SIZE = 220  # px: the canvas and the buttons under it above a 1280x720 projector's fold
 
@@ -167,7 +167,7 @@ def handwriting() -> None:
         "Fine-tune on my drawings", type="primary", disabled=len(mine.labels) < 5, help="Needs at least five drawings."
     ):
         digits = np.array([int(label) for label in mine.labels])
-        tuned, change = bounded(
+        tuned, change = run_apart(
             active_label(),
             personalised,
             np.array(mine.images),

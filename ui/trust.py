@@ -10,7 +10,7 @@ from core.models import SHIPPED_MODELS, predict_proba
 from core.pictures.slices import style_attributes
 from core.training.config import split
 from ui.models import (
-    derived,
+    kept_with_model,
     mnist,
     model,
     registry,
@@ -44,12 +44,12 @@ def temperature(label: str) -> float | None:
     """The model's temperature: always for a shipped model, for a visitor's once the Evaluate page has fitted it."""
     if label in SHIPPED_MODELS:
         return _shipped_temperature(label)
-    return derived(label).get("temperature")
+    return kept_with_model(label).get("temperature")
 
 
 def calibration(label: str) -> Calibration:
     """The model's temperature and its test digits' reliability before and after it, computed once per model."""
-    store = derived(label)
+    store = kept_with_model(label)
     if "calibration" not in store:
         store["temperature"] = temperature(label) or _fitted_temperature(label)
         store["calibration"] = calibrate(store["temperature"], test_probabilities(label), mnist().y_test)

@@ -16,7 +16,7 @@ from core.models import SHIPPED_MODELS, model_bytes, on_model_bytes, on_model_pa
 from core.quantize import LiteModel
 from core.runs.job import Call
 from core.runs.line import ServerBusyError
-from ui.models import derived, mnist, model, shipped_model
+from ui.models import kept_with_model, mnist, model, shipped_model
 from ui.runs import computed
 from ui.session import job_owner
 from ui.text import VisitorError, as_text
@@ -25,7 +25,7 @@ VIEW_MB = 700.0  # what one page's heavy view is expected to use in its own proc
 VIEW_SECONDS = 180.0  # the longest one may take
 
 
-def bounded(label: str, function: Callable, *args, message: str, seconds: float = 30.0):
+def run_apart(label: str, function: Callable, *args, message: str, seconds: float = 30.0):
     """function(model, *args) for the model the sidebar calls `label`, in its own process, in the server's line.
 
     A heavy view scales with visitors (the data engine, a fine-tune, a result computed live): however many ask at
@@ -64,7 +64,7 @@ def smallest_change(label: str, image: np.ndarray) -> Flip | None:
     """
     if label in SHIPPED_MODELS:
         return _shipped_flip(label, np.asarray(image, np.float32))
-    return bounded(label, smallest_flip, image, message=f"Searching for {as_text(label)}…")
+    return run_apart(label, smallest_flip, image, message=f"Searching for {as_text(label)}…")
 
 
 def _prepared(label: str, kind: str) -> dict | None:
@@ -82,7 +82,7 @@ def prepared_or_live(label: str, kind: str, message: str) -> tuple[dict, bool]:
     """(a result of core.prepared's `kind` for a sidebar model, whether it was prepared ahead).
 
     A shipped model's result comes from assets/prepared/ at once, unless it is stale or this visitor pressed
-    "Run it live" (`run_live`); any other model's is computed (bounded) and kept with the model.
+    "Run it live" (`run_live`); any other model's is computed (`run_apart`) and kept with the model.
     """
     result = _prepared(label, kind)
     if result is not None:
@@ -103,8 +103,8 @@ def run_live(labels: list[str], kind: str) -> None:
 
 
 def per_model(label: str, key: str, compute: Callable, message: str):
-    """compute(model) for a model, once (bounded, as `bounded` runs it), then kept with the model."""
-    store = derived(label)
+    """compute(model) for a model, once (in its own process, as `run_apart` runs it), then kept with the model."""
+    store = kept_with_model(label)
     if key not in store:
-        store[key] = bounded(label, compute, message=message)
+        store[key] = run_apart(label, compute, message=message)
     return store[key]
