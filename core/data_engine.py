@@ -31,6 +31,7 @@ PER_AUTHOR = 50  # drawings one author (one client address) gives the slice at m
 REPLAY = 4_000  # MNIST digits replayed while tuning, so the network keeps the rest
 COPIES = 8  # distorted copies of each drawing of the slice
 YOU = "you"  # the author of the visitor's own corrections
+PLANTED_BY = "planted"  # the author of "poison the well"'s drawings
 NEIGHBOURS = 10  # nearest MNIST training digits that judge a drawing's label
 NEIGHBOUR_POOL = 20_000  # training digits they are found among (the first ones): a fraction of a second for 400
 FLAG_PROBABILITY = 0.05  # the network gives the digit meant less than this ...
@@ -236,7 +237,7 @@ def planted(data: Mnist, count: int = PLANTED, *, seed: int = 0) -> Slice:
             row, column = top + step, left - step
             if column >= 0 and row < IMAGE_SIZE:
                 image[row, column] = 1.0
-    return Slice(images, np.full(count, 7, np.int64), np.full(count, "planted", dtype=object))
+    return Slice(images, np.full(count, 7, np.int64), np.full(count, PLANTED_BY, dtype=object))
 
 
 preload(__name__)  # its functions run in runs' processes: imported once, before they fork

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from core import data_quality
-from core.data_engine import MAX_SLICE, PER_AUTHOR, REPLAY, YOU, Slice, planted, turn
+from core.data_engine import MAX_SLICE, PER_AUTHOR, PLANTED_BY, REPLAY, YOU, Slice, planted, turn
 from core.figures.pictures import enlarge
 from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE
@@ -210,16 +210,16 @@ def engine_result() -> None:
     st.markdown("**Who gave what**: the room's held-out drawings read as their senders said, by sender")
     rows, senders = [], 0
     for entry in result.authors:
-        senders += entry.author != YOU
+        senders += entry.author not in (YOU, PLANTED_BY)
         rows.append(
             {
-                "sender": "you" if entry.author == YOU else f"sender {senders}",
+                "sender": {YOU: "you", PLANTED_BY: "planted (poison the well)"}.get(entry.author, f"sender {senders}"),
                 "drawings": entry.drawings,
                 "past fair share": entry.over_share,
                 "flagged": entry.flagged,
                 "held out": entry.held_out,
-                "read as meant before": None if entry.read is None else f"{entry.read[0]:.0%}",
-                "after": None if entry.read is None else f"{entry.read[1]:.0%}",
+                "read as meant before": "–" if entry.read is None else f"{entry.read[0]:.0%}",
+                "after": "–" if entry.read is None else f"{entry.read[1]:.0%}",
             }
         )
     st.dataframe(rows, hide_index=True)
