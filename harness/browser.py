@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
-NO_READING = "–"  # the Prediction's value before anything is drawn (app_pages/draw.py)
+NO_READING = "–"  # the Prediction's value before anything is drawn (ui/reading.py)
 STROKES_BY_NAME = {**DIGIT_STROKES, **STROKES}  # what draw_digit can draw: digits, and symbols for Teach
 
 

@@ -3,7 +3,7 @@
 Pages call `ui.<name>`; each name lives in the module of its concept.
 """
 
-from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
+from ui.canvas import CANVAS_SIZE, draw_here, drawing_canvas, show_refusal
 from ui.data import correction_button
 from ui.follow import follower_bar, following
 from ui.inputs import guard_widgets, input_notice
@@ -37,7 +37,7 @@ from ui.pictures import (
     your_picture,
 )
 from ui.readiness import page_ran
-from ui.reading import read_calibrated
+from ui.reading import read_calibrated, reading_panel
 from ui.runs import follow_run, in_line, line_panel, training_button, training_run
 from ui.session import (
     arrived,
@@ -96,6 +96,7 @@ __all__ = [
     "correction_button",
     "choose_picture",
     "kept_with_model",
+    "draw_here",
     "drawing_canvas",
     "error_boundary",
     "open_in_explain",
@@ -145,6 +146,7 @@ __all__ = [
     "room_waits",
     "public_url",
     "read_calibrated",
+    "reading_panel",
     "registry",
     "rename_model",
     "run_live",

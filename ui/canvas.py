@@ -61,3 +61,32 @@ def show_refusal(drawn: Drawn) -> None:
     """Say, once, why a canvas's value was not read."""
     if drawn.refused:
         st.warning(drawn.refused, icon=":material/block:")
+
+
+def _clear() -> None:
+    st.session_state.canvas_clears = st.session_state.get("canvas_clears", 0) + 1
+    st.session_state.drawing = st.session_state.canvas_json = None
+
+
+def draw_here(size: int, *, titled: bool = True) -> None:
+    """The Draw page's canvas: what is drawn becomes this visitor's drawing (its 28x28 input) as the pen lifts."""
+    if titled:
+        st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
+    # A fresh mount (first visit, or back from another page) restores the last drawing once;
+    # later runs pass the same value so the canvas keeps its own undo history.
+    key = f"canvas_{st.session_state.get('canvas_clears', 0)}"  # a new key is a blank canvas
+    if key not in st.session_state:
+        st.session_state.canvas_restore = st.session_state.get("canvas_json")
+    drawn = drawing_canvas(key, size=size, restore=st.session_state.canvas_restore)
+    show_refusal(drawn)
+    if st.session_state.pop("moved", False):  # the browser kept the drawing it had on the server it left,
+        st.session_state.stale_canvas = drawn.strokes  # but this canvas starts empty: it is not read
+    if drawn.refused:
+        st.session_state.drawing = st.session_state.canvas_json = None
+    elif drawn.sent and drawn.strokes != st.session_state.get("stale_canvas"):
+        st.session_state.drawing = drawn.image  # the 28x28 input only, not the canvas's 280x280 RGBA
+        st.session_state.canvas_json = drawn.strokes
+    if "Mobile" in (st.context.headers.get("User-Agent") or ""):  # a touch screen has no hover for the toolbar
+        st.button("Clear", icon=":material/delete:", on_click=_clear, key="clear_canvas")
+    else:
+        st.caption("Undo, redo and clear are in the canvas toolbar.")
