@@ -213,6 +213,17 @@ def test_parked_runs_from_one_address_wait_behind_everyone_elses_first_and_the_p
     assert speaker.began is not None
 
 
+def test_an_address_that_parked_many_runs_does_not_starve_one_that_waits_between_them():
+    line = Line(1)
+    parked = [_Recorded(f"tab {n}", address="10.0.0.1") for n in range(4)]
+    for job in parked:
+        line.join(job)
+    honest = _Recorded("honest", address="10.0.0.2")
+    line.join(honest)
+    line.done(parked[0])  # the parked address has nothing going now: its next run ties with the honest one
+    assert honest.began is not None and parked[1].began is None  # the one served longest ago (never) goes first
+
+
 def test_a_heavy_view_has_its_own_slot_and_never_waits_behind_long_runs():
     line = Line(1, short_slots=1)
     long_run, waiting = _Recorded("ann", expected_seconds=600), _Recorded("bob")

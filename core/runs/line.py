@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -56,7 +57,8 @@ class Line:
 
     The line's order: the presenter's runs first, then visitors' first runs before their second ones (each visitor
     runs one at a time), then one place per client address in turn, so an address that parks many runs (sessions
-    cost nothing) starts one of them for every run of each other address: its fair share; then arrival. Nobody
+    cost nothing) starts one of them for every run of each other address: its fair share; between addresses with
+    as many turns, the one served longest ago; then arrival. Nobody
     overtakes a run that waits for memory. A run whose visitor has gone leaves the line when the line is next
     looked at, so nobody waits behind them.
     """
@@ -73,6 +75,7 @@ class Line:
         self.address_places, self.max_waiting = address_places, max_waiting
         self._running: list[Run] = []
         self._waiting: list[Run] = []
+        self._served: dict[str, float] = {}  # address -> when a run of it last started: ties go to the longest unserved
         self._lock = threading.RLock()
 
     def join(self, job: Run) -> None:
@@ -201,7 +204,8 @@ class Line:
             address = getattr(run, "address", None)
             turn = turns.get(address, 0) if address is not None else 0
             turns[address] = turn + 1
-            keys[id(run)] = (not getattr(run, "priority", False), self._busy(run.owner), turn, arrival)
+            served = self._served.get(address, -math.inf) if address is not None else -math.inf
+            keys[id(run)] = (not getattr(run, "priority", False), self._busy(run.owner), turn, served, arrival)
         return sorted(self._waiting, key=lambda run: keys[id(run)])
 
     def _start_next(self) -> None:
@@ -212,6 +216,11 @@ class Line:
                 return  # the first that may start waits for memory: nobody overtakes it
             self._waiting.remove(following)
             self._running.append(following)
+            address = getattr(following, "address", None)
+            if address is not None:
+                self._served[address] = time.monotonic()
+                if len(self._served) > 4 * self.max_waiting:  # bounded: the longest unserved are forgotten first
+                    del self._served[min(self._served, key=self._served.get)]
             following._begin()
 
     def _drop_gone(self) -> None:
