@@ -46,7 +46,12 @@ from harness.browser import serving_app
 from harness.visitor import Visitor
 
 PROBE_EVERY = 0.3  # seconds between the prober's drawings
-LIMITS = {"DIGITLAB_MEMORY_LIMIT": "2.7GB", "DIGITLAB_CPUS": "2", "DIGITLAB_PRESENTER_KEY": "bench-presenter-key"}
+LIMITS = {
+    "DIGITLAB_MEMORY_LIMIT": "2.7GB",
+    "DIGITLAB_CPUS": "2",
+    "DIGITLAB_PRESENTER_KEY": "bench-presenter-key",
+    "DIGITLAB_MAX_TRAIN_SECONDS": "150",  # parked private runs end within minutes, so the row does too
+}
 ATTACKER, HONEST = "203.0.113.7", "198.51.100.20"  # documentation addresses: one hostile client, one honest
 
 
