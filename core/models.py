@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+import core.architectures  # noqa: F401  (registers its layers: a saved network that uses them loads anywhere)
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
 from core.runs.child import SHORT_LIVED, preload
 

@@ -130,3 +130,19 @@ def test_a_private_run_refuses_the_rnn_and_the_transformer_with_a_reason():
     for architecture in ("rnn", "transformer"):
         with pytest.raises(ValueError, match="Private runs take the CNNs and the MLP"):
             TrainConfig(architecture=architecture, batch_norm=False, dp_epsilon=3.0).validate()
+
+
+def test_a_network_with_custom_layers_loads_where_only_core_models_was_imported(tmp_path):
+    """A run's child builds it and hands it back as bytes; the server that loads them may never have built one."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from core.models import model_bytes
+    from core.training.loop import build
+
+    path = tmp_path / "transformer.keras"
+    path.write_bytes(model_bytes(build(TrainConfig(architecture="transformer", dense_units=32, blocks=1, heads=2))))
+    code = f"from core.models import model_from_bytes; model_from_bytes(open({str(path)!r}, 'rb').read())"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-1500:]
