@@ -356,7 +356,7 @@ async def _quick_run(url: str, address: str) -> str:
         got = time.perf_counter() - pressed
         if not words:
             return f"started at once ({got:.0f} s to its first step)"
-        place = re.search(r"number (\d+) in line", words)
+        place = re.search(r"number (\d+) in line", words, re.IGNORECASE)
         ratio = got / max(promised, 5.0)
         number = place.group(1) if place else "?"
         return f"number {number}, promised {promised:.0f} s, started after {got:.0f} s ({ratio:.2f}x)"
