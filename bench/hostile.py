@@ -273,13 +273,14 @@ def _actions(url: str, seconds: float) -> dict:
         for defend in (True, False):
             async with Visitor(url, path="data", query="part=engine", address=HONEST) as victim:
                 toggle = next(label for label in victim.inputs if label.startswith("Leave out suspect"))
-                await victim.press("Run the engine", inputs={toggle: defend})
+                pressed = await victim.press("Run the engine", inputs={toggle: defend})
                 run = await victim.rerun(page_name="data", query="part=engine")
-                worst = next((f"{k}: {v}" for k, v in run.metrics.items() if "lost most" in k), "no report")
+                worst = next((f"{k}: {v}" for k, v in run.metrics.items() if "lost most" in k), None)
+                refused = [text for text in pressed.texts if "are left once suspect" in text]
                 changed = [text for text in run.texts if "are now read as" in text]
-                reports.append(
-                    f"defence {'on' if defend else 'off'}: {worst}; {changed[0] if changed else 'no change'}"
-                )
+                said = changed[0] if changed else "no test digit read differently by 5 or more"
+                outcome = f"{worst}; {said}" if worst else (refused[0][:90] if refused else "no report")
+                reports.append(f"defence {'on' if defend else 'off'}: {outcome}")
         return f"{planted} planted; " + " | ".join(reports)
 
     async def markdown_and_nan():
