@@ -139,6 +139,11 @@ class Job:
         """The child's result, as the page shows it."""
         return result
 
+    def _refusal(self, message: str) -> str:
+        """What the visitor reads when the task raised ValueError: kinds of run whose tasks raise it for the visitor
+        pass its message on; a run's own plain sentence otherwise."""
+        return f"The {self.what} stopped: it failed. Try a smaller configuration."
+
     def _after_stop(self, kept) -> None:
         """After Stop: keep what the child kept, or say why there is nothing."""
         if kept is None:
@@ -217,8 +222,8 @@ class Job:
             elif kind == "error":
                 self.error = f"The {self.what} stopped: {value}. Try a smaller configuration."
                 return None
-            elif kind == "refused":  # a ValueError: its message is meant for the visitor
-                self.error = value
+            elif kind == "refused":  # a ValueError
+                self.error = self._refusal(value)
                 return None
             else:  # "result"
                 result, self.timed_out = value
@@ -265,6 +270,9 @@ class Call(Job):
 
     def __init__(self, function: Callable, args: tuple, **options) -> None:
         super().__init__(_call, (function, args), **options)
+
+    def _refusal(self, message: str) -> str:
+        return message  # a heavy view's function raises ValueError with a sentence for the visitor
 
     def _after_stop(self, kept) -> None:
         self.error = "Stopped before it finished."
