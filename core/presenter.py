@@ -52,11 +52,6 @@ class KeyGuard:
             self._note_storm(now)
             return False
 
-    def waiting_sessions(self) -> int:
-        """Sessions that typed a wrong key and may not have waited it out yet."""
-        with self._lock:
-            return len(self._wrong)
-
     def _note_storm(self, now: float) -> None:
         self._recent.append(now)
         while self._recent and now - self._recent[0] > STORM_WINDOW_SECONDS:
