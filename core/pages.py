@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SECTIONS = ("Play", "Learn", "Inspect", "Stage")  # the navigation's groups, in order
+from core.i18n import N_
+
+SECTIONS = (N_("Play"), N_("Learn"), N_("Inspect"), N_("Stage"))  # the navigation's groups, in order
 
 
 @dataclass(frozen=True)
@@ -40,158 +42,166 @@ class Page:
 PAGES = (
     Page(
         "draw",
-        "Draw",
+        N_("Draw"),
         ":material/draw:",
-        "Play",
+        N_("Play"),
         default=True,
         chapter=Talk(
             1,
-            "A network reads your digit",
-            "A network of 800,000 numbers, tuned on 60,000 examples, reads handwriting it has never seen.",
-            "Draw a digit on your phone: will it read yours?",
+            N_("A network reads your digit"),
+            N_("A network of 800,000 numbers, tuned on 60,000 examples, reads handwriting it has never seen."),
+            N_("Draw a digit on your phone: will it read yours?"),
         ),
     ),
     Page(
         "teach",
-        "Teach",
+        N_("Teach"),
         ":material/school:",
-        "Play",
+        N_("Play"),
         chapter=Talk(
             7,
-            "Learning new things",
-            "A handful of drawings teaches a trained network a new symbol: what it learned before does the work.",
-            "How many examples does it need to learn a new symbol?",
+            N_("Learning new things"),
+            N_("A handful of drawings teaches a trained network a new symbol: what it learned before does the work."),
+            N_("How many examples does it need to learn a new symbol?"),
         ),
     ),
-    Page("train", "Train", ":material/model_training:", "Learn"),
+    Page("train", N_("Train"), ":material/model_training:", N_("Learn")),
     Page(
         "remember",
-        "Remember",
+        N_("Remember"),
         ":material/history:",
-        "Learn",
+        N_("Learn"),
         chapter=Talk(
             8,
-            "And forgetting",
-            "Taught one thing after another, a network forgets the old; rehearsal keeps it.",
-            "Learn 0 and 1, then 2 and 3: what happens to 0 and 1?",
+            N_("And forgetting"),
+            N_("Taught one thing after another, a network forgets the old; rehearsal keeps it."),
+            N_("Learn 0 and 1, then 2 and 3: what happens to 0 and 1?"),
             {"method": "finetune"},
         ),
     ),
     Page(
         "compress",
-        "Compress",
+        N_("Compress"),
         ":material/compress:",
-        "Learn",
+        N_("Learn"),
         chapter=Talk(
             9,
-            "Smaller",
-            "A network four times smaller reads as well: most of its numbers were never needed at full precision.",
-            "How small can it get before it fails?",
+            N_("Smaller"),
+            N_("A network four times smaller reads as well: most of its numbers were never needed at full precision."),
+            N_("How small can it get before it fails?"),
         ),
     ),
     Page(
         "scale",
-        "Scale",
+        N_("Scale"),
         ":material/trending_up:",
-        "Learn",
+        N_("Learn"),
         chapter=Talk(
             10,
-            "Bigger",
-            "Error falls as a power of size: each doubling of the network cuts it (above a floor) by about a third, "
-            "each doubling of the data by about two fifths, until it levels off near 0.7%.",
-            "Ten times the data or ten times the network: which buys more?",
+            N_("Bigger"),
+            N_(
+                "Error falls as a power of size: each doubling of the network cuts it (above a floor) by about a "
+                "third, each doubling of the data by about two fifths, until it levels off near 0.7%."
+            ),
+            N_("Ten times the data or ten times the network: which buys more?"),
             {"part": "parameters"},
         ),
     ),
     Page(
         "data",
-        "Data",
+        N_("Data"),
         ":material/dataset:",
-        "Learn",
+        N_("Learn"),
         chapter=Talk(
             12,
-            "The data is the program",
-            "The room's misread drawings, labelled by their authors, are the data it lacked: tuned on half, it reads "
-            "the other half.",
-            "Will it read your digit now?",
+            N_("The data is the program"),
+            N_(
+                "The room's misread drawings, labelled by their authors, are the data it lacked: tuned on half, it "
+                "reads the other half."
+            ),
+            N_("Will it read your digit now?"),
             {"part": "engine"},
         ),
     ),
     Page(
         "evaluate",
-        "Evaluate",
+        N_("Evaluate"),
         ":material/grid_on:",
-        "Inspect",
+        N_("Inspect"),
         chapter=Talk(
             2,
-            "How it errs",
-            "99.6% right is still 41 mistakes in 10,000, and they are not random: they gather in a few pairs of "
-            "digits.",
-            "Which two digits would you confuse?",
+            N_("How it errs"),
+            N_(
+                "99.6% right is still 41 mistakes in 10,000, and they are not random: they gather in a few pairs of "
+                "digits."
+            ),
+            N_("Which two digits would you confuse?"),
         ),
     ),
     Page(
         "trust",
-        "Trust",
+        N_("Trust"),
         ":material/verified:",
-        "Inspect",
+        N_("Inspect"),
         chapter=Talk(
             5,
-            "Whom it fails",
-            "Average accuracy hides the people it fails: thin strokes, small digits, other hands.",
-            "Whose handwriting does it read worst?",
+            N_("Whom it fails"),
+            N_("Average accuracy hides the people it fails: thin strokes, small digits, other hands."),
+            N_("Whose handwriting does it read worst?"),
         ),
     ),
     Page(
         "explain",
-        "Explain",
+        N_("Explain"),
         ":material/lightbulb:",
-        "Inspect",
+        N_("Inspect"),
         chapter=Talk(
             3,
-            "Why it decided",
-            "There are several ways to ask a network why, and they disagree: an explanation is a measurement too.",
-            "Which pixels made it say 7?",
+            N_("Why it decided"),
+            N_("There are several ways to ask a network why, and they disagree: an explanation is a measurement too."),
+            N_("Which pixels made it say 7?"),
         ),
     ),
     Page(
         "attack",
-        "Attack",
+        N_("Attack"),
         ":material/bolt:",
-        "Inspect",
+        N_("Inspect"),
         chapter=Talk(
             4,
-            "Fooled, then made robust",
-            "Changes too small to see turn a sure 7 into anything; training on attacks buys robustness at a price.",
-            "How much would you have to change a digit to fool it?",
+            N_("Fooled, then made robust"),
+            N_("Changes too small to see turn a sure 7 into anything; training on attacks buys robustness at a price."),
+            N_("How much would you have to change a digit to fool it?"),
         ),
     ),
     Page(
         "privacy",
-        "Privacy",
+        N_("Privacy"),
         ":material/lock:",
-        "Inspect",
+        N_("Inspect"),
         chapter=Talk(
             6,
-            "What it gives away",
-            "A network can tell which digits it learnt from; trained with differential privacy it cannot, for a few "
-            "points of accuracy.",
-            "Could it tell whether your drawing was in its training set?",
+            N_("What it gives away"),
+            N_(
+                "A network can tell which digits it learnt from; trained with differential privacy it cannot, for a "
+                "few points of accuracy."
+            ),
+            N_("Could it tell whether your drawing was in its training set?"),
             {"part": "leak"},
         ),
     ),
     Page(
         "room",
-        "Room",
+        N_("Room"),
         ":material/groups:",
-        "Stage",
+        N_("Stage"),
         chapter=Talk(
             11,
-            "The room's results",
-            "Your drawings are the test the lab never saw: this is how it does on this room's handwriting.",
-            "Whose digits did it get wrong?",
+            N_("The room's results"),
+            N_("Your drawings are the test the lab never saw: this is how it does on this room's handwriting."),
+            N_("Whose digits did it get wrong?"),
         ),
     ),
-    Page("about", "About", ":material/info:", "Stage"),
+    Page("about", N_("About"), ":material/info:", N_("Stage")),
 )
 BY_NAME = {page.name: page for page in PAGES}

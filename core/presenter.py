@@ -17,6 +17,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from core.i18n import _
+
 log = logging.getLogger("digitlab")
 
 FIRST_WAIT_SECONDS = 1.0  # after a session's first wrong key; each further wrong key doubles its wait
@@ -43,7 +45,9 @@ class KeyGuard:
             now = self._clock()
             count, allowed_at = self._wrong.get(session, (0, -math.inf))
             if now < allowed_at:
-                raise ValueError(f"Wrong key. Wait {math.ceil(allowed_at - now):.0f} s before trying again.")
+                raise ValueError(
+                    _("Wrong key. Wait {seconds} s before trying again.").format(seconds=math.ceil(allowed_at - now))
+                )
             if is_presenter(given, self.key):
                 self._wrong.pop(session, None)
                 return True
@@ -56,7 +60,7 @@ class KeyGuard:
         self._recent.append(now)
         while self._recent and now - self._recent[0] > STORM_WINDOW_SECONDS:
             self._recent.popleft()
-        for session in [s for s, (_, at) in self._wrong.items() if now - at > LONGEST_WAIT_SECONDS]:
+        for session in [s for s, (_count, at) in self._wrong.items() if now - at > LONGEST_WAIT_SECONDS]:
             del self._wrong[session]  # bounded by the sessions guessing lately
         if len(self._recent) >= STORM_KEYS and now - self._storm_reported > STORM_WINDOW_SECONDS:
             self._storm_reported = now

@@ -7,6 +7,7 @@ from ui.canvas import CANVAS_SIZE, draw_here, drawing_canvas, show_refusal
 from ui.data import correction_button
 from ui.follow import follower_bar, following
 from ui.inputs import guard_widgets, input_notice
+from ui.language import choose_language, language_picker
 from ui.models import (
     active_label,
     active_model,
@@ -93,6 +94,8 @@ __all__ = [
     "calibration",
     "chapter_height",
     "chart",
+    "choose_language",
+    "language_picker",
     "correction_button",
     "choose_picture",
     "kept_with_model",

@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.follow import Stage
+from core.i18n import _
 from core.talk import Chapter
 from ui.stage import visitor_token
 
@@ -41,11 +42,16 @@ def follower_bar(page: str) -> None:
     st.session_state.follower_page = page
     chapter = _follow_the_presenter()  # a phone arriving mid-talk goes straight to the chapter
     words, leave = st.columns([3, 1], vertical_alignment="center")
-    where = f": **{chapter.title}**. {chapter.takeaway}" if chapter else " (it has not started)."
+    if chapter:
+        where = _("Following the talk: **{title}**. {takeaway}").format(
+            title=_(chapter.title), takeaway=_(chapter.takeaway)
+        )
+    else:
+        where = _("Following the talk (it has not started).")
     words.caption(
-        f":material/cast: Following the talk{where} Try it yourself here; the page moves on when the speaker does."
+        ":material/cast: {} {}".format(where, _("Try it yourself here; the page moves on when the speaker does."))
     )
-    leave.button("Stop following", icon=":material/close:", key="stop_following", on_click=_stop_following)
+    leave.button(_("Stop following"), icon=":material/close:", key="stop_following", on_click=_stop_following)
     _watch()
 
 

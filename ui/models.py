@@ -21,6 +21,7 @@ from core.quantize import LiteModel
 from core.registry import Registry, comparison_table, summary
 from ui.session import release_when_gone
 from ui.text import as_text
+from core.i18n import _
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -78,7 +79,7 @@ def test_probabilities(label: str) -> np.ndarray:
     if run is None:
         return _shipped_test_probabilities(label)
     if run.test_probabilities is None:
-        with st.spinner("Reading the 10,000 test digits…"):
+        with st.spinner(_("Reading the 10,000 test digits…")):
             run.test_probabilities = predict_proba(run.model, mnist().x_test / np.float32(255))
     return run.test_probabilities
 
@@ -113,8 +114,11 @@ def require_gradients(page: str) -> None:
     """Stop a page that looks inside the network, with a note, when the sidebar's model is a .tflite file."""
     if not has_gradients():
         st.info(
-            f"The {page} page looks inside a Keras network through its gradients. The model picked in the sidebar is "
-            "a TensorFlow Lite file read through the interpreter, which has none: pick another model there.",
+            _(
+                "The {page} page looks inside a Keras network through its gradients. The model picked in the "
+                "sidebar is a TensorFlow Lite file read through the interpreter, which has none: pick another "
+                "model there."
+            ).format(page=page),
             icon=":material/memory:",
         )
         st.stop()
@@ -131,14 +135,18 @@ def model_picker() -> None:
         st.session_state.model_choice = st.session_state.pop("next_model_choice")
     if st.session_state.get("model_choice") not in model_labels():
         st.session_state.model_choice = model_labels()[0]  # a deleted or evicted model
-    label = st.sidebar.selectbox("Model", model_labels(), key="model_choice", help="The network every page uses.")
+    label = st.sidebar.selectbox(_("Model"), model_labels(), key="model_choice", help=_("The network every page uses."))
     run = registry().get(label)
     if run is None:
         card = shipped_model_card(label)
         parameters, accuracy = card["parameters"], card["test_accuracy"]
     else:
         parameters, accuracy = run.model.count_params(), run.test_accuracy
-    st.sidebar.caption(f"{parameters:,} parameters · {accuracy:.2%} on the 10,000 MNIST test digits")
+    st.sidebar.caption(
+        _("{parameters:,} parameters · {accuracy:.2%} on the 10,000 MNIST test digits").format(
+            parameters=parameters, accuracy=accuracy
+        )
+    )
 
 
 def rename_model(old: str, key: str) -> None:
@@ -159,7 +167,7 @@ def your_models() -> None:
     """This visitor's models: a table comparing them, then each with its name to edit, a download and Delete."""
     runs = registry().runs
     if not runs:
-        st.info("Models you train or upload appear here and in the sidebar's model picker.")
+        st.info(_("Models you train or upload appear here and in the sidebar's model picker."))
     else:
         percent = st.column_config.NumberColumn(format="percent")
         st.dataframe(
@@ -177,7 +185,7 @@ def your_models() -> None:
             key = f"name_{run.number}"
             st.session_state.setdefault(key, run.name)
             rename.text_input(
-                "Name",
+                _("Name"),
                 key=key,
                 label_visibility="collapsed",
                 max_chars=80,
@@ -185,11 +193,11 @@ def your_models() -> None:
                 args=(run.name, key),
             )
             save.download_button(
-                "Download",
+                _("Download"),
                 lambda run=run: model_bytes(run.model),
                 f"digit-lab-run-{run.number}.keras",
                 key=f"dl_{run.number}",
             )
-            if delete.button("Delete", key=f"del_{run.number}"):
+            if delete.button(_("Delete"), key=f"del_{run.number}"):
                 registry().delete(run.name)
                 st.rerun()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.i18n import _
 from core.talk import Chapter
 
 
@@ -22,13 +23,13 @@ def page_ran(page: str) -> None:
 
 def warm_check(chapters: tuple[Chapter, ...]) -> tuple[bool, str]:
     """(ok, words): whether every chapter has run once on this server."""
-    cold = [chapter.title for chapter in chapters if Path(chapter.page).stem not in _pages_run()]
+    cold = [_(chapter.title) for chapter in chapters if Path(chapter.page).stem not in _pages_run()]
     if not cold:
-        return True, "Every chapter has run once on this server: each now comes up at once, for every phone"
-    return False, (
-        f"Step through the talk once before the room arrives; not yet run on this server: {', '.join(cold)}. "
+        return True, _("Every chapter has run once on this server: each now comes up at once, for every phone")
+    return False, _(
+        "Step through the talk once before the room arrives; not yet run on this server: {chapters}. "
         "A chapter's first run computes what every phone then shares (up to 2 s on 2 cores; after, 0.1 s)"
-    )
+    ).format(chapters=", ".join(cold))
 
 
 def prepared_check() -> tuple[bool, str]:
@@ -38,17 +39,19 @@ def prepared_check() -> tuple[bool, str]:
     from core.training import reference
 
     missing = [
-        f"{kind} of {label}"
+        _("{kind} of {model}").format(kind=kind, model=label)
         for label in SHIPPED_MODELS
         for kind in prepared.KINDS
         if prepared.load(kind, shipped_paths(label)[0]) is None
     ]
     missing += [
-        f"Remember's {method}"
+        _("Remember's {method}").format(method=method)
         for method in continual.METHODS
         if continual.reference(continual.ContinualConfig(method=method)) is None
     ]
-    missing += [] if reference.load() is not None else ["Train's reference run"]
+    missing += [] if reference.load() is not None else [_("Train's reference run")]
     if not missing:
-        return True, "The prepared results are there and match their models"
-    return False, f"Missing or stale, so computed live: {', '.join(missing)} (`python -m scripts.prepare`)"
+        return True, _("The prepared results are there and match their models")
+    return False, _("Missing or stale, so computed live: {missing} (`python -m scripts.prepare`)").format(
+        missing=", ".join(missing)
+    )

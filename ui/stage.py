@@ -22,6 +22,7 @@ from core import presenter as presenter_key
 from core.figures.bars import probability_list, reading_line
 from core.figures.matrices import confusion_heatmap
 from core.figures.room import room_wall
+from core.i18n import _
 from core.reading import Reading
 from core.room import Room, Summary
 from ui.session import arrived, client_address
@@ -111,8 +112,8 @@ def visitor_token() -> str:
 def share_with_room(reading: Reading) -> int:
     """The Draw page's "Share with the room": which digit the visitor meant (returned), and the share itself."""
     meant_column, button_column = st.columns([1, 1], vertical_alignment="bottom")
-    meant = meant_column.selectbox("I meant", range(10), index=reading.digit, key="room_meant")
-    if button_column.button("Share with the room", icon=":material/groups:", width="stretch"):
+    meant = meant_column.selectbox(_("I meant"), range(10), index=reading.digit, key="room_meant")
+    if button_column.button(_("Share with the room"), icon=":material/groups:", width="stretch"):
         time.sleep(max(0.0, arrived() + SHARE_AFTER_SECONDS - time.monotonic()))  # only this visitor's thread waits
         try:
             room().share(
@@ -123,14 +124,16 @@ def share_with_room(reading: Reading) -> int:
                 confidence=reading.confidence,
                 author=client_author(),
             )
-            st.toast("Shared with the room.", icon=":material/groups:")
+            st.toast(_("Shared with the room."), icon=":material/groups:")
         except ValueError as error:
             st.toast(str(error), icon=":material/hourglass_top:")
     st.caption(
-        "Shared drawings (the 28×28 picture, no name) are shown to everyone on the Room page, the one place "
-        "visitors see each other's work. You can take yours back there."
+        _(
+            "Shared drawings (the 28×28 picture, no name) are shown to everyone on the Room page, the one place "
+            "visitors see each other's work. You can take yours back there."
+        )
     )
-    st.page_link("app_pages/room.py", label="See the room's wall", icon=":material/groups:")
+    st.page_link("app_pages/room.py", label=_("See the room's wall"), icon=":material/groups:")
     return meant
 
 
@@ -176,7 +179,7 @@ def presenter(given_key: str) -> tuple[bool, str | None]:
     if checked[1]:
         st.session_state.presenter_proven = st.session_state.presenter_token_due = True
         return True, None
-    return False, checked[2] or "That is not the presenter key."
+    return False, checked[2] or _("That is not the presenter key.")
 
 
 def keep_presenter_token() -> None:

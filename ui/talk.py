@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import talk
+from core.i18n import N_, _
 from core.lan import lan_addresses
 from core.talk import Chapter
 from ui.follow import stage
@@ -21,7 +22,7 @@ from ui.runs import line_panel
 from ui.stage import join_code, presenter, public_url
 from ui.text import as_text
 
-SCREENS = {1080: "1920×1080 projector", 720: "1280×720 laptop or projector"}
+SCREENS = {1080: N_("1920×1080 projector"), 720: N_("1280×720 laptop or projector")}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}
 TALK_PARAMS = ("talk", "chapters", "screen", "chapter")
 TALK_720_FIGURE_HEIGHT = 270  # under the bar (about 200 px) and a row of controls at 1280x720
@@ -88,7 +89,8 @@ def _chapters_from_link() -> tuple[Chapter, ...]:
         return talk.path(st.session_state.get("talk_chapters"))
     except ValueError as error:
         st.warning(
-            f"The link's chapter list: {as_text(error)}. The talk shows every chapter.", icon=":material/warning:"
+            _("The link's chapter list: {error}. The talk shows every chapter.").format(error=as_text(error)),
+            icon=":material/warning:",
         )
         st.session_state.talk_chapters = ""
         return talk.CHAPTERS
@@ -122,22 +124,24 @@ def join_panel(*, width: int) -> None:
     url, reachable = join_url()
     if not url:
         return
-    st.image(join_code(follow_link(url)), width=width, caption="Follow on your phone")
+    st.image(join_code(follow_link(url)), width=width, caption=_("Follow on your phone"))
 
 
 def join_words(url: str, reachable: bool) -> None:
-    words = f"Join: **{url}**"
+    words = _("Join: **{url}**").format(url=url)
     if not reachable:
-        words += " · :red[:material/wifi_off: a local address, phones cannot reach it: Talk settings offer others]"
+        words += " · :red[:material/wifi_off: {}]".format(
+            _("a local address, phones cannot reach it: Talk settings offer others")
+        )
     st.caption(words)
 
 
 def _settings(chapters: tuple[Chapter, ...]) -> None:
-    with st.popover("Talk", icon=":material/settings:", width="stretch", help="Talk settings"):
+    with st.popover(_("Talk"), icon=":material/settings:", width="stretch", help=_("Talk settings")):
         choice = st.radio(
-            "Screen",
+            _("Screen"),
             list(SCREENS),
-            format_func=SCREENS.get,
+            format_func=lambda size: _(SCREENS[size]),
             index=list(SCREENS).index(screen()),
             horizontal=True,
             key="talk_screen_choice",
@@ -147,10 +151,10 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
             st.query_params["screen"] = str(choice)
             st.rerun()
         picked = st.multiselect(
-            "Chapters, in the order you pick them",
+            _("Chapters, in the order you pick them"),
             [chapter.id for chapter in talk.CHAPTERS],
             default=[chapter.id for chapter in chapters],
-            format_func=lambda chapter_id: talk.BY_ID[chapter_id].title,
+            format_func=lambda chapter_id: _(talk.BY_ID[chapter_id].title),
         )
         wanted = talk.spec(tuple(talk.BY_ID[chapter_id] for chapter_id in picked)) if picked else ""
         if wanted != (st.session_state.get("talk_chapters") or ""):
@@ -162,33 +166,50 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
         if urlsplit(public_url()).hostname in LOCAL_HOSTS:
             if addresses:
                 st.selectbox(
-                    "Phones join by",
+                    _("Phones join by"),
                     [None, *addresses],
-                    format_func=lambda a: "this machine only (phones cannot reach it)" if a is None else a,
+                    format_func=lambda a: _("this machine only (phones cannot reach it)") if a is None else a,
                     key="join_address",
-                    help="Your laptop's address on the hall's network or your phone's hotspot; "
-                    "or set DIGITLAB_PUBLIC_URL before starting the app.",
+                    help=_(
+                        "Your laptop's address on the hall's network or your phone's hotspot; "
+                        "or set DIGITLAB_PUBLIC_URL before starting the app."
+                    ),
                 )
             else:
-                st.warning("No network address found: join a network, or set DIGITLAB_PUBLIC_URL.")
+                st.warning(_("No network address found: join a network, or set DIGITLAB_PUBLIC_URL."))
         if "talk_key" not in st.session_state:  # a widget's value does not outlive its page: the session keeps it
             st.session_state.talk_key = st.session_state.get("talk_key_kept", "")
         st.session_state.talk_key_kept = st.text_input(
-            "Presenter key: phones that joined follow your chapters",
+            _("Presenter key: phones that joined follow your chapters"),
             type="password",
             key="talk_key",
-            help="DIGITLAB_PRESENTER_KEY, or the key the server printed to its log at start. Never put it in the URL.",
+            help=_(
+                "DIGITLAB_PRESENTER_KEY, or the key the server printed to its log at start. Never put it in the URL."
+            ),
         )
         leading, refusal = _leading()
         if refusal:
-            st.error(refusal)
-        st.markdown("**Before the talk**")
+            st.error(str(refusal))
+        st.markdown("**{}**".format(_("Before the talk")))
         followers = stage().followers(time.monotonic())
         checks = [
-            (reachable, f"Phones can reach the join address ({url})" if reachable else "The join address is local"),
-            (followers > 0, f"{followers} phone(s) following" if followers else "No phone has joined yet: try yours"),
-            (leading, "You lead the room (key entered)" if leading else "Enter the key to lead the room's phones"),
-            (True, "The app is awake (Community Cloud puts apps to sleep after 12 hours without visitors)"),
+            (
+                reachable,
+                _("Phones can reach the join address ({url})").format(url=url)
+                if reachable
+                else _("The join address is local"),
+            ),
+            (
+                followers > 0,
+                _("{count} phone(s) following").format(count=followers)
+                if followers
+                else _("No phone has joined yet: try yours"),
+            ),
+            (
+                leading,
+                _("You lead the room (key entered)") if leading else _("Enter the key to lead the room's phones"),
+            ),
+            (True, _("The app is awake (Community Cloud puts apps to sleep after 12 hours without visitors)")),
             prepared_check(),
             warm_check(chapters),
         ]
@@ -196,7 +217,7 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
             st.markdown(f"{':material/check_circle:' if ok else ':material/error:'} {words}")
         if leading:
             line_panel()
-        if st.button("Leave the talk", icon=":material/logout:"):
+        if st.button(_("Leave the talk"), icon=":material/logout:"):
             st.session_state.talk = False
             for name in TALK_PARAMS:
                 st.query_params.pop(name, None)
@@ -231,28 +252,34 @@ def presenter_bar(page: str) -> None:
     words, controls, code = st.columns([5, 2.6, 1.1], vertical_alignment="top")
     with words:
         st.html(
-            f'<div class="digitlab-talk-place">Chapter {index + 1} of {len(chapters)}</div>'
-            f'<p class="digitlab-talk-title">{chapter.title}</p>'
-            f'<p class="digitlab-talk-takeaway">{chapter.takeaway}</p>'
-            f'<p class="digitlab-talk-question">Ask the room: {chapter.question}</p>'
+            '<div class="digitlab-talk-place">{}</div>'.format(
+                _("Chapter {number} of {count}").format(number=index + 1, count=len(chapters))
+            )
+            + f'<p class="digitlab-talk-title">{_(chapter.title)}</p>'
+            + f'<p class="digitlab-talk-takeaway">{_(chapter.takeaway)}</p>'
+            + '<p class="digitlab-talk-question">{}</p>'.format(
+                _("Ask the room: {question}").format(question=_(chapter.question))
+            )
         )
         join_words(*join_url())
     with controls:
         back, forward, settings = st.columns(3)
-        if back.button("Previous", icon=":material/arrow_back:", disabled=index == 0, shortcut="Left", width="stretch"):
+        if back.button(
+            _("Previous"), icon=":material/arrow_back:", disabled=index == 0, shortcut="Left", width="stretch"
+        ):
             _go(chapters[index - 1])
         last = index == len(chapters) - 1
         if forward.button(
-            "Next", icon=":material/arrow_forward:", disabled=last, shortcut="Right", type="primary", width="stretch"
+            _("Next"), icon=":material/arrow_forward:", disabled=last, shortcut="Right", type="primary", width="stretch"
         ):
             _go(chapters[index + 1])
         with settings:
             _settings(chapters)
         jump = st.selectbox(
-            "Chapter",
+            _("Chapter"),
             range(len(chapters)),
             index=index,
-            format_func=lambda i: f"{i + 1}. {chapters[i].title}",
+            format_func=lambda i: f"{i + 1}. {_(chapters[i].title)}",
             label_visibility="collapsed",
             key=f"talk_jump_{index}",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.i18n import _
 from core.metrics import Evaluation
 from core.registry import MAX_MODELS
 from core.uploads import MAX_MODEL_MB, load_uploaded_model
@@ -20,7 +21,7 @@ def _add_uploaded_model(upload) -> tuple[str, str]:
     if not str(upload.name).lower().endswith(".keras"):
         return "error", "Digit Lab takes Keras models saved with model.save('name.keras'); that file is not one."
     try:
-        with st.spinner("Checking your model: its layers, its weights, then the 10,000 test digits…"):
+        with st.spinner(_("Checking your model: its layers, its weights, then the 10,000 test digits…")):
             uploaded = load_uploaded_model(upload.getvalue(), mnist().x_test)
     except ValueError as error:
         return "error", str(error)
@@ -35,15 +36,17 @@ def _add_uploaded_model(upload) -> tuple[str, str]:
 
 def model_upload() -> None:
     """Sidebar: bring a .keras model trained elsewhere; it stays in this visitor's session only."""
-    with st.sidebar.expander("Bring your own model"):
+    with st.sidebar.expander(_("Bring your own model")):
         round_ = st.session_state.setdefault("model_file_round", 0)
         upload = st.file_uploader(
-            "A .keras file that reads 28×28 images into 10 probabilities",
+            _("A .keras file that reads 28×28 images into 10 probabilities"),
             type=None,  # any name reaches _add_uploaded_model, which refuses in a sentence (Streamlit would raise)
             max_upload_size=int(MAX_MODEL_MB),
             key=f"model_file_{round_}",  # a new widget after each file: the last one's bytes are not kept
-            help="Checked in a separate process with limits, and loaded with Keras' safe mode: a file with Python "
-            "code in it (a Lambda layer) is refused.",
+            help=_(
+                "Checked in a separate process with limits, and loaded with Keras' safe mode: a file with Python "
+                "code in it (a Lambda layer) is refused."
+            ),
         )
         if upload is not None:  # checked once: then the uploader starts afresh and the file's bytes are let go
             st.session_state.model_notice = _add_uploaded_model(upload)
