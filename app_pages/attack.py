@@ -17,6 +17,7 @@ from core.figures.bars import probability_list
 from core.figures.pictures import pixel_picture, png_bytes, weight_picture
 from core.figures.robustness import robustness_figure
 from core.figures.style import PICTURE_WIDTH
+from core.i18n import _
 from core.models import ROBUST_MODEL, predict_proba
 
 ANY = "any wrong digit"
@@ -30,11 +31,13 @@ def a(digit) -> str:
     return f"{'an' if int(digit) == 8 else 'a'} {digit}"
 
 
-st.title("Attack")
+st.title(_("Attack"))
 ui.require_gradients("Attack")
 st.caption(
-    "An adversarial example: a picture changed by at most ε in every pixel (ε = 0.1 is a tenth of the way from "
-    "black to white) in exactly the direction that misleads the network most."
+    _(
+        "An adversarial example: a picture changed by at most ε in every pixel (ε = 0.1 is a tenth of the way from "
+        "black to white) in exactly the direction that misleads the network most."
+    )
 )
 
 model, label = ui.active_model(), ui.active_label()
@@ -46,23 +49,27 @@ st.session_state.setdefault("attack_method", STRONGEST)
 st.session_state.setdefault("attack_eps", 0.1)
 left, middle, right = st.columns([2, 3, 2])
 method = left.segmented_control(
-    "Attack", list(EXPLAINED), required=True, key="attack_method", help=" ".join(EXPLAINED.values())
+    _("Attack"), list(EXPLAINED), required=True, key="attack_method", help=" ".join(EXPLAINED.values())
 )
-eps = middle.slider("ε: the most any pixel may change", 0.0, CEILING, step=RESOLUTION, key="attack_eps")
-target = right.selectbox("Make it read", [ANY, *range(10)], key="attack_target")
+eps = middle.slider(_("ε: the most any pixel may change"), 0.0, CEILING, step=RESOLUTION, key="attack_eps")
+target = right.selectbox(_("Make it read"), [ANY, *range(10)], key="attack_target")
 target = None if target == ANY or target == reading else target
 
-if st.button("Smallest change that fools it", icon=":material/search:"):
-    with st.spinner("Searching for the smallest ε…"):
+if st.button(_("Smallest change that fools it"), icon=":material/search:"):
+    with st.spinner(_("Searching for the smallest ε…")):
         flip = smallest_flip(model, image, target=target)
     if flip is None:
         into = f" into {a(target)}" if target is not None else ""
-        st.warning(f"Even ε = {CEILING} does not fool this network{into}.")
+        st.warning(_("Even ε = {CEILING} does not fool this network{into}.").format(CEILING=CEILING, into=into))
     else:
         st.session_state.next_attack = {"attack_eps": flip.eps, "attack_method": STRONGEST, "flip_eps": flip.eps}
         st.rerun()
 if "flip_eps" in st.session_state:
-    st.caption(f"The smallest ε that fools it: {st.session_state.pop('flip_eps'):g}, with {STRONGEST}.")
+    st.caption(
+        _("The smallest ε that fools it: {pop:g}, with {STRONGEST}.").format(
+            pop=st.session_state.pop("flip_eps"), STRONGEST=STRONGEST
+        )
+    )
 
 result = ui.of_model(label, attack_picture, image, attack=method, eps=eps, target=target)
 ui.keep_attacked(result.adversarial)
@@ -85,38 +92,52 @@ for column, title, picture in zip(
 ):
     column.markdown(f"**{title}**")
     column.image(picture, width=width)
-pictures[1].caption(f"Red brighter, blue darker, by up to {eps:g}; shown at full strength.")
+pictures[1].caption(_("Red brighter, blue darker, by up to {eps:g}; shown at full strength.").format(eps=eps))
 for column, title, probabilities in zip(st.columns(2), ["Before", "After"], [result.before, result.after], strict=True):
-    column.markdown(f"**{title}: reads {probabilities.argmax()}, {probabilities.max():.0%} sure**")
+    column.markdown(
+        _("**{title}: reads {argmax}, {max:.0%} sure**").format(
+            title=title, argmax=probabilities.argmax(), max=probabilities.max()
+        )
+    )
     column.html(probability_list(probabilities))
 if result.fooled:
-    st.success(f"Fooled: changing no pixel by more than {eps:g} turned {a(reading)} into {a(result.after.argmax())}.")
+    st.success(
+        _("Fooled: changing no pixel by more than {eps:g} turned {reading} into {a}.").format(
+            eps=eps, reading=a(reading), a=a(result.after.argmax())
+        )
+    )
 elif st.session_state.attack_target == reading:
-    st.info(f"It already reads this as {reading}: pick another digit to make it read.")
+    st.info(_("It already reads this as {reading}: pick another digit to make it read.").format(reading=reading))
 else:
     stronger = f" or switch to {STRONGEST}," if method != STRONGEST else ""
-    st.info(f"Not fooled at this ε. Raise ε,{stronger} or find the smallest change that works.")
+    st.info(
+        _("Not fooled at this ε. Raise ε,{stronger} or find the smallest change that works.").format(stronger=stronger)
+    )
 download, explain = st.columns(2)
 download.download_button(
-    "Download the attacked picture",
+    _("Download the attacked picture"),
     png_bytes(result.adversarial),
     "attacked-digit.png",
     "image/png",
     icon=":material/download:",
 )
-if explain.button("Explain the attacked picture", icon=":material/lightbulb:"):
+if explain.button(_("Explain the attacked picture"), icon=":material/lightbulb:"):
     ui.open_in_explain(ui.SOURCES[2])
 
-st.subheader("How robust is it?")
-st.caption(f"Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.")
+st.subheader(_("How robust is it?"))
+st.caption(
+    _("Accuracy on the first {CURVE_DIGITS:,} test digits, each attacked at every ε. PGD is the honest figure.").format(
+        CURVE_DIGITS=CURVE_DIGITS
+    )
+)
 others = [name for name in ui.keras_labels() if name != label]  # an attack needs gradients: no .tflite file
 choices = ["nothing"] + others
 second = st.selectbox(
-    "Compare with",
+    _("Compare with"),
     choices,
     index=choices.index(ROBUST_MODEL) if ROBUST_MODEL in choices else 0,  # the defence beside the attack
     key="attack_compare",
-    help="Any Keras model in the sidebar; a .tflite file has no gradients to attack.",
+    help=_("Any Keras model in the sidebar; a .tflite file has no gradients to attack."),
 )
 shown = [label] + ([second] if second in others else [])
 curves, ready = {}, []
@@ -129,7 +150,9 @@ st.plotly_chart(ui.chart(robustness_figure, curves, CURVE_EPS), width="stretch")
 if ready:
     ui.run_live(ready, "robustness")
 if second in others:
-    st.markdown(f"**How much change fools each, on this picture** (the smallest ε, {STRONGEST})")
+    st.markdown(
+        _("**How much change fools each, on this picture** (the smallest ε, {STRONGEST})").format(STRONGEST=STRONGEST)
+    )
     if st.session_state.get("flips", (None,))[0] != image.tobytes():  # one picture's at a time, not a pile
         st.session_state.flips = (image.tobytes(), {})
     flips = st.session_state.flips[1]

@@ -6,6 +6,7 @@ import ui
 import ui.variants as runs
 from core.distill import ALPHAS, TEMPERATURES
 from core.figures.compression import compression_figure
+from core.i18n import _
 from core.models import model_bytes
 from core.prune import SPARSITIES
 from core.quantize import QUANTIZATIONS
@@ -13,55 +14,63 @@ from core.runs.child import warm_forkserver
 from core.training.budget import network
 from core.training.config import STUDENTS
 
-st.title("Compress")
+st.title(_("Compress"))
 warm_forkserver()  # the process runs fork from starts while the visitor reads
 st.caption(
-    "What puts a network on a phone: fewer bits per weight, fewer weights, or a smaller network taught by the big "
-    "one. Every variant below is a TensorFlow Lite file, read through the TFLite interpreter on the same 10,000 "
-    "test digits."
+    _(
+        "What puts a network on a phone: fewer bits per weight, fewer weights, or a smaller network taught by the big "
+        "one. Every variant below is a TensorFlow Lite file, read through the TFLite interpreter on the same 10,000 "
+        "test digits."
+    )
 )
 labels = ui.keras_labels()
 source = st.selectbox(
-    "Model to compress",
+    _("Model to compress"),
     labels,
     index=labels.index(ui.active_label()) if ui.active_label() in labels else 0,
     key="compress_source",
 )
 busy = runs.pending() is not None
-quantize, prune, distill = st.tabs(["Quantize", "Prune", "Distil"])
+quantize, prune, distill = st.tabs([_("Quantize"), _("Prune"), _("Distil")])
 with quantize:
     st.markdown("\n".join(f"- **{name}**: {what}" for name, what in QUANTIZATIONS.items()))
-    if st.button("Quantize", type="primary", disabled=busy):
+    if st.button(_("Quantize"), type="primary", disabled=busy):
         runs.start("quantize", source)
 with prune:
     st.caption(
-        "Set the smallest weights to zero, a little more every few steps while fine-tuning on MNIST "
-        "(Zhu & Gupta 2017), so the rest learn to do without them. Zeros compress: see the zipped "
-        "size."
+        _(
+            "Set the smallest weights to zero, a little more every few steps while fine-tuning on MNIST "
+            "(Zhu & Gupta 2017), so the rest learn to do without them. Zeros compress: see the zipped "
+            "size."
+        )
     )
-    sparsity = st.select_slider("Weights set to zero", SPARSITIES, 0.8, format_func="{:.0%}".format)
-    if st.button("Prune", type="primary", disabled=busy):
+    sparsity = st.select_slider(_("Weights set to zero"), SPARSITIES, 0.8, format_func="{:.0%}".format)
+    if st.button(_("Prune"), type="primary", disabled=busy):
         runs.start("prune", source, sparsity=sparsity)
 with distill:
     st.caption(
-        "Train a small student on the teacher's softened answers as well as the labels (Hinton, Vinyals & "
-        "Dean 2015): they say which digits a 7 looks like, which labels do not. Then train the same student "
-        "alone, same steps, same seed, and compare."
+        _(
+            "Train a small student on the teacher's softened answers as well as the labels (Hinton, Vinyals & "
+            "Dean 2015): they say which digits a 7 looks like, which labels do not. Then train the same student "
+            "alone, same steps, same seed, and compare."
+        )
     )
     student = st.selectbox(
-        "Student",
+        _("Student"),
         list(STUDENTS),
         format_func=lambda name: f"{name} · {network(STUDENTS[name]).parameters:,} parameters",
     )
     left, right = st.columns(2)
     softer = "Softens both networks' answers: higher shows more of the runners-up."
-    temperature = left.select_slider("Temperature T", TEMPERATURES, 4.0, format_func="{:g}".format, help=softer)
+    temperature = left.select_slider(_("Temperature T"), TEMPERATURES, 4.0, format_func="{:g}".format, help=softer)
     weight = "α on the labels' cross-entropy, 1 − α on the teacher's softened answers."
-    alpha = right.select_slider("Weight of the labels α", ALPHAS, 0.1, format_func="{:g}".format, help=weight)
+    alpha = right.select_slider(_("Weight of the labels α"), ALPHAS, 0.1, format_func="{:g}".format, help=weight)
     teach, alone = st.columns(2)
-    if teach.button(f"Distil from {source[:30]}", type="primary", disabled=busy, width="stretch"):
+    if teach.button(
+        _("Distil from {source}").format(source=source[:30]), type="primary", disabled=busy, width="stretch"
+    ):
         runs.start("distill", source, student=student, temperature=temperature, alpha=alpha)
-    if alone.button("Train it alone", disabled=busy, width="stretch"):
+    if alone.button(_("Train it alone"), disabled=busy, width="stretch"):
         runs.start("alone", source, student=student)
 
 
@@ -81,9 +90,9 @@ if st.session_state.get("compress_error"):
     st.error(st.session_state.pop("compress_error"))
 variants = runs.variants()
 if not variants:
-    st.info("Quantize, prune or distil a model to see what it costs here.", icon=":material/compress:")
+    st.info(_("Quantize, prune or distil a model to see what it costs here."), icon=":material/compress:")
     st.stop()
-st.subheader("Every variant")
+st.subheader(_("Every variant"))
 number = st.column_config.NumberColumn
 st.dataframe(
     [v.row() for v in variants],
@@ -99,27 +108,29 @@ st.dataframe(
 )
 st.plotly_chart(compression_figure(variants), width="stretch")
 st.caption(
-    "Marker size: time to read one digit through the interpreter, one thread. Shapes: ● float32 · ◆ float16 "
-    "· ■ dynamic · ★ int8."
+    _(
+        "Marker size: time to read one digit through the interpreter, one thread. Shapes: ● float32 · ◆ float16 "
+        "· ■ dynamic · ★ int8."
+    )
 )
 names = [f"{v.source[:50]} · {v.quantization}" for v in variants]
-picked = variants[st.selectbox("Variant", range(len(variants)), format_func=names.__getitem__, index=len(names) - 1)]
+picked = variants[st.selectbox(_("Variant"), range(len(variants)), format_func=names.__getitem__, index=len(names) - 1)]
 files, use = st.columns(2)
 stem = "".join(c if c.isalnum() else "_" for c in picked.source[:30]).strip("_").lower() or "model"
 files.download_button(
-    "Download .tflite",
+    _("Download .tflite"),
     picked.flatbuffer,
     f"{stem}_{picked.quantization}.tflite",
     icon=":material/download:",
     width="stretch",
 )
-if use.button("Draw with it", icon=":material/draw:", width="stretch", help="Adds it to the sidebar's models."):
+if use.button(_("Draw with it"), icon=":material/draw:", width="stretch", help=_("Adds it to the sidebar's models.")):
     runs.use_everywhere(picked)
     st.switch_page("app_pages/draw.py")
 run = ui.registry().get(picked.source)
 if run is not None:
     st.download_button(
-        f"Download {picked.source[:40]} as .keras",
+        _("Download {source} as .keras").format(source=picked.source[:40]),
         lambda: model_bytes(run.model),
         f"{stem}.keras",
         icon=":material/download:",

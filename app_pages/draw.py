@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from core.figures.bars import reading_line
+from core.i18n import _
 
 TALK_CANVAS_SIZES = {1080: 560, 720: 400}  # the presenter view's, by the screen the presenter named
 PHONE_CANVAS_SIZE = 320  # as wide as a 360 px phone allows beside the page's margins
@@ -12,13 +13,15 @@ PHONE_CANVAS_SIZE = 320  # as wide as a 360 px phone allows beside the page's ma
 if ui.presenting():  # a projector: under the talk's bar, the canvas and its reading fill the screen
     mode = ui.INPUTS[0]
 else:
-    st.title("Draw a digit")
+    st.title(_("Draw a digit"))
     st.caption(
-        "Draw one digit, 0 to 9, with a mouse, pen or finger, or upload a photo of one. "
-        "The network reads it as soon as you lift the pen."
+        _(
+            "Draw one digit, 0 to 9, with a mouse, pen or finger, or upload a photo of one. "
+            "The network reads it as soon as you lift the pen."
+        )
     )
     mode = st.segmented_control(
-        "Show the network", ui.INPUTS, default=ui.INPUTS[0], required=True, key="input", persist_state="session"
+        _("Show the network"), ui.INPUTS, default=ui.INPUTS[0], required=True, key="input", persist_state="session"
     )
 
 

@@ -6,16 +6,19 @@ import ui
 from core.figures.bars import probability_list
 from core.figures.matrices import class_scores, confusion_heatmap, difference_heatmap
 from core.figures.pictures import enlarge
+from core.i18n import _
 from core.metrics import Evaluation, class_report, most_confused_pairs, row_percentages
 
 GALLERY_SIZE = 24  # digits shown per cell, most confident mistakes first
 DIGITS = list(range(10))
 
-st.title("Evaluate")
+st.title(_("Evaluate"))
 st.caption(
-    "A confusion matrix counts, for every true digit (row), what the network predicted (column). "
-    "The diagonal holds the digits it got right; every other cell is a kind of mistake. "
-    "Click a cell, or choose it below, to see the digits in it."
+    _(
+        "A confusion matrix counts, for every true digit (row), what the network predicted (column). "
+        "The diagonal holds the digits it got right; every other cell is a kind of mistake. "
+        "Click a cell, or choose it below, to see the digits in it."
+    )
 )
 
 label = ui.active_label()
@@ -30,8 +33,12 @@ def describe(index: int) -> str:
 
 
 accuracy, errors = st.columns(2)
-accuracy.metric("Test accuracy", f"{result.accuracy:.2%}", help=f"{ui.as_text(label)} on the 10,000 MNIST test digits")
-errors.metric("Mistakes", f"{result.errors:,} of {len(data.y_test):,}")
+accuracy.metric(
+    _("Test accuracy"),
+    f"{result.accuracy:.2%}",
+    help=_("{label} on the 10,000 MNIST test digits").format(label=ui.as_text(label)),
+)
+errors.metric(_("Mistakes"), f"{result.errors:,} of {len(data.y_test):,}")
 
 
 @st.fragment
@@ -39,8 +46,8 @@ errors.metric("Mistakes", f"{result.errors:,} of {len(data.y_test):,}")
 def explorer() -> None:
     """The matrix and the digits of one cell: a click or a selector reruns only this part."""
     as_percent, dim = st.columns(2)
-    as_percent = as_percent.toggle("Row percentages", help="Each row as a share of that digit's test examples")
-    dim = dim.toggle("Dim the diagonal", value=True, help="Colour only the mistakes so they stand out")
+    as_percent = as_percent.toggle(_("Row percentages"), help=_("Each row as a share of that digit's test examples"))
+    dim = dim.toggle(_("Dim the diagonal"), value=True, help=_("Colour only the mistakes so they stand out"))
     percentages = row_percentages(matrix) if as_percent else None
     figure = ui.chart(confusion_heatmap, matrix, percentages=percentages, dim_diagonal=dim, height=ui.chapter_height())
     click = st.plotly_chart(
@@ -55,26 +62,34 @@ def explorer() -> None:
         st.session_state.cell_true, st.session_state.cell_predicted = confused[0][:2] if confused else (0, 0)
 
     left, right = st.columns(2)
-    true_digit = left.selectbox("True digit", DIGITS, key="cell_true")
-    predicted_digit = right.selectbox("Predicted digit", DIGITS, key="cell_predicted")
+    true_digit = left.selectbox(_("True digit"), DIGITS, key="cell_true")
+    predicted_digit = right.selectbox(_("Predicted digit"), DIGITS, key="cell_predicted")
     indices = result.cell(true_digit, predicted_digit)
     kind = "read correctly" if true_digit == predicted_digit else f"read as {predicted_digit}"
-    st.subheader(f"{len(indices):,} test digits that are {true_digit} and were {kind}")
+    st.subheader(
+        _("{indices:,} test digits that are {true_digit} and were {kind}").format(
+            indices=len(indices), true_digit=true_digit, kind=kind
+        )
+    )
     if len(indices):
         shown = indices[:GALLERY_SIZE]
         pictures = ui.png_urls(enlarge, data.x_test[shown] / 255.0)
         st.image(pictures, caption=[describe(i) for i in shown], width=96)
         if len(indices) > GALLERY_SIZE:
-            st.caption(f"The {GALLERY_SIZE} most confident of {len(indices):,}.")
-        picked = st.selectbox("Look closer at test digit", shown, format_func=describe, key="closer")
-        if st.button("Why? Explain this digit", icon=":material/lightbulb:"):
+            st.caption(
+                _("The {GALLERY_SIZE} most confident of {indices:,}.").format(
+                    GALLERY_SIZE=GALLERY_SIZE, indices=len(indices)
+                )
+            )
+        picked = st.selectbox(_("Look closer at test digit"), shown, format_func=describe, key="closer")
+        if st.button(_("Why? Explain this digit"), icon=":material/lightbulb:"):
             ui.open_in_explain(ui.SOURCES[1], index=int(picked))
         st.html(probability_list(result.probabilities[picked]))
 
 
 explorer()
 
-st.subheader("Per digit")
+st.subheader(_("Per digit"))
 scores, pairs = st.columns([2, 1])
 with scores:
     report = class_report(matrix)
@@ -88,25 +103,29 @@ with scores:
         column_config={"precision": percent, "recall": percent, "F1": percent},
     )
 with pairs:
-    st.markdown("**Most confused pairs**")
+    st.markdown(_("**Most confused pairs**"))
     st.markdown("\n".join(f"1. true **{t}** read as **{p}**: {n}" for t, p, n in confused) or "None.")
 
-st.subheader("Model against model")
+st.subheader(_("Model against model"))
 others = [other for other in ui.model_labels() if other != label]
 if not others:
-    st.info("Only one model is available.")
-elif st.toggle("Compare with another model", key="comparing"):
-    other = st.selectbox("Compare with", others, key="compare")
+    st.info(_("Only one model is available."))
+elif st.toggle(_("Compare with another model"), key="comparing"):
+    other = st.selectbox(_("Compare with"), others, key="compare")
     versus = Evaluation(data.y_test, ui.test_probabilities(other))
     mine, theirs = ui.as_text(label), ui.as_text(other)
-    st.caption(f"Cells of **{mine}** minus cells of **{theirs}**: red where {mine} has more digits, blue where fewer.")
+    st.caption(
+        _(
+            "Cells of **{mine}** minus cells of **{theirs}**: red where {mine2} has more digits, blue where fewer."
+        ).format(mine=mine, theirs=theirs, mine2=mine)
+    )
     st.plotly_chart(ui.chart(difference_heatmap, matrix - versus.matrix), config={"displayModeBar": False})
     only_this, only_other = result.right_where_wrong(versus)
     for title, wins in (
         (f"{mine} right, {theirs} wrong", only_this),
         (f"{theirs} right, {mine} wrong", only_other),
     ):
-        st.markdown(f"**{title}: {len(wins)} digits**")
+        st.markdown(_("**{title}: {wins} digits**").format(title=title, wins=len(wins)))
         if len(wins):
             shown = wins[:GALLERY_SIZE]
             pictures = ui.png_urls(enlarge, data.x_test[shown] / 255.0)

@@ -7,6 +7,7 @@ from core.explain import feature_maps, first_layer_weights
 from core.figures.bars import probability_list
 from core.figures.pictures import attribution_picture, pixel_picture, weight_picture
 from core.figures.style import PICTURE_WIDTH
+from core.i18n import _
 from core.models import ROBUST_MODEL, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
@@ -31,9 +32,9 @@ VIEWS = {  # title -> (caption: what it means and where it misleads, signed colo
     ),
 }
 
-st.title("Explain")
+st.title(_("Explain"))
 ui.require_gradients("Explain")
-st.caption("Why did the network read it that way? Red pixels pushed towards the class, blue pixels against it.")
+st.caption(_("Why did the network read it that way? Red pixels pushed towards the class, blue pixels against it."))
 
 label = ui.active_label()
 data = ui.mnist()
@@ -48,7 +49,7 @@ def reading() -> None:
     left, right = st.columns([1, 2])
     with left:
         sure = f"{probabilities.max():.0%} sure"
-        st.metric("Prediction", predicted, delta=sure, delta_color="off", delta_arrow="off")
+        st.metric(_("Prediction"), predicted, delta=sure, delta_color="off", delta_arrow="off")
         st.image(ui.png_url(pixel_picture, image), width=PICTURE_WIDTH)
     with right:
         st.html(probability_list(probabilities))
@@ -58,7 +59,7 @@ def chosen_class() -> int:
     """The class to explain: the predicted one first, any other to ask why not."""
     choices = [predicted] + [digit for digit in range(10) if digit != predicted]
     return st.selectbox(
-        "Explain the class",
+        _("Explain the class"),
         choices,
         format_func=lambda d: f"{d} (predicted)" if d == predicted else f"{d}: why not?",
         key="explain_class",
@@ -84,7 +85,7 @@ def attributions(explanation) -> None:
             with column:
                 st.markdown(f"**{title}**")
                 if values is None:
-                    st.info("Needs a conv layer that sees the digit; this model has none.")
+                    st.info(_("Needs a conv layer that sees the digit; this model has none."))
                 else:
                     st.image(ui.png_url(attribution_picture, values, image, signed=signed), width=width)
                 st.caption(caption)
@@ -100,7 +101,11 @@ if projector:
 
 if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
     robust = ui.explanation(ROBUST_MODEL, image, target)
-    st.markdown(f"**Beside a network trained on attacks ({ROBUST_MODEL})**: its gradients follow the strokes")
+    st.markdown(
+        _("**Beside a network trained on attacks ({ROBUST_MODEL})**: its gradients follow the strokes").format(
+            ROBUST_MODEL=ROBUST_MODEL
+        )
+    )
     columns = st.columns(4)
     pairs = [("Gradient saliency", "saliency"), ("Integrated gradients", "integrated_gradients")]
     for index, (title, field) in enumerate(pairs):
@@ -111,19 +116,25 @@ if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
                 st.markdown(f"**{title}, {whose}**")
                 st.image(ui.png_url(attribution_picture, values, image, signed=True), width="stretch")
 
-st.subheader("Inside the network")
+st.subheader(_("Inside the network"))
 weights = ui.of_model(label, first_layer_weights)
 if weights is None:
-    st.info("This model's first layer does not look at the whole 28×28 picture, so its weights are not pictures.")
+    st.info(_("This model's first layer does not look at the whole 28×28 picture, so its weights are not pictures."))
 else:
     square = weights.shape[-1] == IMAGE_SIZE
     st.markdown(
-        "**First layer: each hidden unit's weights over the 28×28 input**"
+        _("**First layer: each hidden unit's weights over the 28×28 input**")
         if square
-        else f"**First layer: its {len(weights)} learned {weights.shape[-1]}×{weights.shape[-1]} filters**"
+        else _("**First layer: its {weights} learned {shape}×{shape2} filters**").format(
+            weights=len(weights), shape=weights.shape[-1], shape2=weights.shape[-1]
+        )
     )
     st.image(ui.png_urls(weight_picture, weights[:64], factor=3 if square else 16), width=48)
 for name, activations in ui.of_model(label, feature_maps, image):
     size = f"{activations.shape[1]}×{activations.shape[2]}"
-    st.markdown(f"**{ui.as_text(name)}: {len(activations)} feature maps of {size}** (the first {MAPS_SHOWN})")
+    st.markdown(
+        _("**{name}: {activations} feature maps of {size}** (the first {MAPS_SHOWN})").format(
+            name=ui.as_text(name), activations=len(activations), size=size, MAPS_SHOWN=MAPS_SHOWN
+        )
+    )
     st.image(ui.png_urls(weight_picture, activations[:MAPS_SHOWN], factor=3), width=56)

@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 import ui.continual
 from core.continual import ContinualConfig
+from core.i18n import _
 from core.jobs.continual import ContinualJob
 from core.runs.child import warm_forkserver
 from core.runs.line import ServerBusyError
@@ -34,15 +35,17 @@ METHODS = {  # method -> (label, what it does in plain words)
 }
 SCENARIOS = {"class": "Which digit?", "task": "Which of the pair?"}
 
-st.title("Remember")
+st.title(_("Remember"))
 warm_forkserver()  # the process runs fork from starts while the visitor picks a method
 st.caption(
-    "Teach a network two digits at a time, 0/1 then 2/3, 4/5, 6/7, 8/9 (split MNIST, on the two-layer network of "
-    "van de Ven & Tolias 2019), and see what it still knows after each. Every run stays in your session."
+    _(
+        "Teach a network two digits at a time, 0/1 then 2/3, 4/5, 6/7, 8/9 (split MNIST, on the two-layer network of "
+        "van de Ven & Tolias 2019), and see what it still knows after each. Every run stays in your session."
+    )
 )
 left, right = st.columns(2)
 method = left.segmented_control(
-    "Method",
+    _("Method"),
     list(METHODS),
     format_func=lambda m: METHODS[m][0],
     default=st.query_params.get("method")
@@ -52,22 +55,24 @@ method = left.segmented_control(
     key="continual_method",
 )
 scenario = right.segmented_control(
-    "Question",
+    _("Question"),
     list(SCENARIOS),
     format_func=SCENARIOS.get,
     default="class",
     required=True,
     key="continual_scenario",
-    help="Which digit? (class-incremental): it must say which of all the digits seen so far it is. "
-    "Which of the pair? (task-incremental): it is told the pair and picks one of its two digits.",
+    help=_(
+        "Which digit? (class-incremental): it must say which of all the digits seen so far it is. "
+        "Which of the pair? (task-incremental): it is told the pair and picks one of its two digits."
+    ),
 )
 st.caption(METHODS[method][1])
 knobs = {}
 if method == "replay":
-    knobs["buffer_per_class"] = st.select_slider("Examples kept per digit", [10, 20, 50, 100, 200, 500], 50)
+    knobs["buffer_per_class"] = st.select_slider(_("Examples kept per digit"), [10, 20, 50, 100, 200, 500], 50)
 if method == "ewc":
     knobs["ewc_lambda"] = st.select_slider(
-        "λ: how stiff the weights that mattered become",
+        _("λ: how stiff the weights that mattered become"),
         [1e2, 1e3, 1e4, 1e5, 1e6, 1e7],
         1e5,
         format_func=lambda v: f"{v:.0e}",
@@ -75,7 +80,7 @@ if method == "ewc":
 config = ContinualConfig(method=method, scenario=scenario, **knobs)
 
 job: ContinualJob | None = st.session_state.get("continual_job")
-if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=job is not None and job.running):
+if st.button(_("Run"), type="primary", icon=":material/play_arrow:", disabled=job is not None and job.running):
     try:
         job = ContinualJob(config, ui.mnist(), **ui.job_owner())
         job.start()
@@ -85,10 +90,10 @@ if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=job i
 
 ui.continual.live(config)
 
-st.subheader("Your runs")
+st.subheader(_("Your runs"))
 runs = st.session_state.get("continual_runs", [])
 if not runs:
-    st.info("Run a method to see its matrix here; then try another and compare.", icon=":material/science:")
+    st.info(_("Run a method to see its matrix here; then try another and compare."), icon=":material/science:")
 else:
 
     def name(result) -> str:
@@ -97,6 +102,8 @@ else:
 
     ui.continual.compare(runs, name)
     st.caption(
-        "Average accuracy: over the pairs learnt so far. Forgetting: how far each earlier pair fell from its "
-        "best, on average."
+        _(
+            "Average accuracy: over the pairs learnt so far. Forgetting: how far each earlier pair fell from its "
+            "best, on average."
+        )
     )

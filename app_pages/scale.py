@@ -6,6 +6,7 @@ import ui
 import ui.scale
 from core import scale
 from core.figures.scale import METRICS, law_text, scale_chart
+from core.i18n import _
 from core.training.budget import estimate
 
 PARTS = {"parameters": "Bigger models", "digits": "More data", "flops": "More compute"}
@@ -17,24 +18,26 @@ SAYS = {
     "flops": "Every run of the sweep by the arithmetic it took; the line follows the best run for each budget.",
 }
 
-st.title("Scale")
+st.title(_("Scale"))
 st.caption(
-    "The two trends the field leans on: bigger models and more data. Here one CNN is trained at "
-    f"{len(scale.WIDTHS)} widths on {len(scale.SIZES)} numbers of digits, and a law error = a·x^−α + c is fitted "
-    "along each axis: α says how fast more buys, c where it levels off."
+    _(
+        "The two trends the field leans on: bigger models and more data. Here one CNN is trained at "
+        "{WIDTHS} widths on {SIZES} numbers of digits, and a law error = a·x^−α + c is fitted along each "
+        "axis: α says how fast more buys, c where it levels off."
+    ).format(WIDTHS=len(scale.WIDTHS), SIZES=len(scale.SIZES))
 )
 asked = st.query_params.get("part")
 left, right = st.columns([3, 1])
 part = left.segmented_control(
-    "Show", list(PARTS), format_func=PARTS.get, default=asked if asked in PARTS else "parameters", required=True
+    _("Show"), list(PARTS), format_func=PARTS.get, default=asked if asked in PARTS else "parameters", required=True
 )
 metric = right.segmented_control(
-    "Measure", list(METRICS), format_func=lambda m: METRICS[m][0], default="error", required=True
+    _("Measure"), list(METRICS), format_func=lambda m: METRICS[m][0], default="error", required=True
 )
 sweep = ui.scale.sweep()
 
 if sweep is None:
-    st.info("The sweep is not shipped here: `python -m scripts.scale_sweep` makes it (about 25 minutes).")
+    st.info(_("The sweep is not shipped here: `python -m scripts.scale_sweep` makes it (about 25 minutes)."))
 else:
     trend = ui.scale.trend(part, metric)
     figure = ui.chart(
@@ -50,7 +53,7 @@ else:
     low, high = trend.interval
     exponent, halving, floor = st.columns(3)
     exponent.metric(
-        "Exponent α",
+        _("Exponent α"),
         f"{trend.law.alpha:.2f}",
         f"95% interval {low:.2f}–{high:.2f}",
         delta_color="off",
@@ -58,7 +61,7 @@ else:
         border=True,
     )
     halving.metric(
-        f"Twice the {WORDS[part]}",
+        _("Twice the {WORDS}").format(WORDS=WORDS[part]),
         f"−{1 - 2**-trend.law.alpha:.0%}",
         "of the error above the floor",
         delta_color="off",
@@ -66,7 +69,7 @@ else:
         border=True,
     )
     floor.metric(
-        "Where it levels off (c)",
+        _("Where it levels off (c)"),
         f"{trend.law.c:{METRICS[metric][1]}}",
         f"smallest measured {min(trend.y):{METRICS[metric][1]}}",
         delta_color="off",
@@ -74,20 +77,35 @@ else:
         border=True,
     )
     st.caption(
-        f"{SAYS[part]} Fitted: {law_text(trend)}; the interval from resampling the 10,000 test digits "
-        f"{scale.BOOTSTRAP_DRAWS} times. Made by `{sweep.card['command']}` on {sweep.card['machine']} in "
-        f"{sweep.card['seconds'] / 60:.0f} min."
+        _(
+            "{SAYS} Fitted: {trend}; the interval from resampling the 10,000 test digits {BOOTSTRAP_DRAWS} "
+            "times. Made by `{card}` on {card2} in {value:.0f} min."
+        ).format(
+            SAYS=SAYS[part],
+            trend=law_text(trend),
+            BOOTSTRAP_DRAWS=scale.BOOTSTRAP_DRAWS,
+            card=sweep.card["command"],
+            card2=sweep.card["machine"],
+            value=sweep.card["seconds"] / 60,
+        )
     )
 
-st.subheader("Add a point")
+st.subheader(_("Add a point"))
 width_column, size_column = st.columns(2)
-width = width_column.select_slider("Width (first block's filters)", scale.WIDTHS, value=8)
-size = size_column.select_slider("Training digits", scale.SIZES, value=5_000, format_func=lambda n: f"{n:,}")
+width = width_column.select_slider(_("Width (first block's filters)"), scale.WIDTHS, value=8)
+size = size_column.select_slider(_("Training digits"), scale.SIZES, value=5_000, format_func=lambda n: f"{n:,}")
 config = scale.config(width, size)
 cost = estimate(config)
 st.caption(
-    f"{cost.network.parameters:,} parameters, {scale.training_digits(config):,} digits for {config.epochs} epochs "
-    f"(a tenth of the {size:,} held out to validate): about {cost.seconds:.0f} s here. It joins your models and "
-    "the chart as a star."
+    _(
+        "{parameters:,} parameters, {config:,} digits for {epochs} epochs (a tenth of the {size:,} held "
+        "out to validate): about {seconds:.0f} s here. It joins your models and the chart as a star."
+    ).format(
+        parameters=cost.network.parameters,
+        config=scale.training_digits(config),
+        epochs=config.epochs,
+        size=size,
+        seconds=cost.seconds,
+    )
 )
 ui.training_button("scale_job", "Train this point", config, icon=":material/add_chart:")

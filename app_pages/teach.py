@@ -3,15 +3,18 @@
 import streamlit as st
 
 import ui
+from core.i18n import _
 from ui.teach import handwriting, symbols
 
-st.title("Teach")
+st.title(_("Teach"))
 ui.require_gradients("Teach")
 st.caption(
-    "A network that reads digits has learnt strokes, loops and corners. Reuse them: teach it symbols of your own, "
-    "or your handwriting, from a handful of drawings. Everything here stays in your session."
+    _(
+        "A network that reads digits has learnt strokes, loops and corners. Reuse them: teach it symbols of your own, "
+        "or your handwriting, from a handful of drawings. Everything here stays in your session."
+    )
 )
-symbols_tab, handwriting_tab = st.tabs(["New symbols", "My handwriting"])
+symbols_tab, handwriting_tab = st.tabs([_("New symbols"), _("My handwriting")])
 
 with symbols_tab:
     symbols()

@@ -6,6 +6,7 @@ import streamlit as st
 
 import ui
 from core.figures.curves import training_curves
+from core.i18n import _, ngettext
 from core.runs.child import warm_forkserver
 from core.runs.host import HOST
 from core.runs.job import MAX_SECONDS
@@ -15,15 +16,15 @@ from core.training.budget import epochs_within, estimate, pace
 from core.training.config import CHOICES, PRESETS, TrainConfig
 from core.training.links import config_from_params, config_to_params
 
-st.title("Train")
+st.title(_("Train"))
 warm_forkserver()  # the trainer process starts while the visitor picks hyperparameters
-st.caption("Pick a preset or your own hyperparameters and train a network. The page's link keeps the setup.")
+st.caption(_("Pick a preset or your own hyperparameters and train a network. The page's link keeps the setup."))
 
 if "train_config" not in st.session_state:  # first visit: the link decides, bad values fall back with a notice
     st.session_state.train_config, notices = config_from_params(st.query_params.to_dict())
     for notice in notices:
         st.warning(ui.as_text(notice))
-preset = st.segmented_control("Preset", list(PRESETS), key="preset")
+preset = st.segmented_control(_("Preset"), list(PRESETS), key="preset")
 if preset and st.session_state.get("applied_preset") != preset:
     st.session_state.train_config, st.session_state.applied_preset = PRESETS[preset], preset
 base: TrainConfig = st.session_state.train_config
@@ -41,7 +42,7 @@ def choose(column, label: str, name: str):
     return column.select_slider(label, allowed, value)
 
 
-with st.expander("Hyperparameters", expanded=False):
+with st.expander(_("Hyperparameters"), expanded=False):
     a, b, c = st.columns(3)
     labels = {
         a: {
@@ -95,17 +96,23 @@ def duration(seconds: float) -> str:
 
 beside = f" beside the {going} run{'s' * (going > 1)} going now" if pace(going + 1, HOST.cpus) > 1 else ""
 st.caption(
-    f"{cost.network.parameters:,} parameters · about {duration(seconds)}{beside} and "
-    f"{cost.memory_mb / 1024:.1f} GB to train here"
+    _("{parameters:,} parameters · about {seconds}{beside} and {value:.1f} GB to train here").format(
+        parameters=cost.network.parameters, seconds=duration(seconds), beside=beside, value=cost.memory_mb / 1024
+    )
 )
 if seconds > MAX_SECONDS and refusal is None:
     fits = epochs_within(config, MAX_SECONDS / pace(going + 1, HOST.cpus))
     st.warning(
-        f"Runs stop at {MAX_SECONDS / 60:.0f} min, keeping the model so far: this one would be stopped "
-        f"before its {config.epochs} epochs end. {fits} epoch{'s' * (fits > 1)} would fit.",
+        ngettext(
+            "Runs stop at {minutes:.0f} min, keeping the model so far: this one would be stopped before its "
+            "{epochs} epochs end. {fits} epoch would fit.",
+            "Runs stop at {minutes:.0f} min, keeping the model so far: this one would be stopped before its "
+            "{epochs} epochs end. {fits} epochs would fit.",
+            fits,
+        ).format(minutes=MAX_SECONDS / 60, epochs=config.epochs, fits=fits),
         icon=":material/timer:",
     )
-    if st.button(f"Use {fits} epoch{'s' * (fits > 1)}", icon=":material/timer:"):
+    if st.button(ngettext("Use {fits} epoch", "Use {fits} epochs", fits).format(fits=fits), icon=":material/timer:"):
         st.session_state.train_config = dataclasses.replace(config, epochs=fits)
         st.rerun()
 if refusal:
@@ -116,10 +123,12 @@ if st.session_state.get("job") is None:  # before this visitor's first run: what
     prepared = training_reference.load()
     if prepared is not None:
         st.markdown(
-            f"**Prepared ahead: the Quick preset, seed 0**, on a 2-core machine: {prepared.test_accuracy:.2%} of the "
-            f"test digits right after {prepared.seconds:.0f} s. Choose **Quick** and press **Train** to run it live."
+            _(
+                "**Prepared ahead: the Quick preset, seed 0**, on a 2-core machine: {test_accuracy:.2%} of the "
+                "test digits right after {seconds:.0f} s. Choose **Quick** and press **Train** to run it live."
+            ).format(test_accuracy=prepared.test_accuracy, seconds=prepared.seconds)
         )
         st.markdown(training_curves(prepared.history), unsafe_allow_html=True)  # st.html drops SVG
 
-st.subheader("Your models")
+st.subheader(_("Your models"))
 ui.your_models()

@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from core.figures.pictures import enlarge
 from core.figures.trust import confidence_histogram, reliability_figure, shift_figure, slice_figure
+from core.i18n import _
 from core.metrics import Evaluation
 from core.pictures.slices import ATTRIBUTES, slices, worst
 from core.shift import DIGITS as SHIFT_DIGITS
@@ -12,14 +13,16 @@ from core.shift import SHIFTS
 
 GALLERY_SIZE = 24  # mistakes shown of a slice
 
-st.title("Trust")
+st.title(_("Trust"))
 st.caption(
-    "Not only how often it is right: for whose handwriting it fails, whether its confidence means what it "
-    "says, and how fast it breaks when digits look different."
+    _(
+        "Not only how often it is right: for whose handwriting it fails, whether its confidence means what it "
+        "says, and how fast it breaks when digits look different."
+    )
 )
 label, data = ui.active_label(), ui.mnist()
 result = Evaluation(data.y_test, ui.test_probabilities(label))
-by_style, trust, stress = st.tabs(["Slices", "Calibration", "Stress test"])
+by_style, trust, stress = st.tabs([_("Slices"), _("Calibration"), _("Stress test")])
 
 with by_style:
     store = ui.kept_with_model(label)
@@ -28,12 +31,22 @@ with by_style:
     groups = store["slices"]
     lowest = worst(groups)
     st.markdown(
-        f"The test digits cut into quarters by each trait of their handwriting. The worst slice: **{lowest.label}** "
-        f"({lowest.attribute}), {lowest.accuracy:.2%} of {lowest.count:,} read right (95%: "
-        f"{lowest.interval[0]:.2%}–{lowest.interval[1]:.2%}), against {result.accuracy:.2%} for all."
+        _(
+            "The test digits cut into quarters by each trait of their handwriting. The worst slice: "
+            "**{label}** ({attribute}), {accuracy:.2%} of {count:,} read right (95%: "
+            "{interval:.2%}–{interval2:.2%}), against {accuracy2:.2%} for all."
+        ).format(
+            label=lowest.label,
+            attribute=lowest.attribute,
+            accuracy=lowest.accuracy,
+            count=lowest.count,
+            interval=lowest.interval[0],
+            interval2=lowest.interval[1],
+            accuracy2=result.accuracy,
+        )
     )
     attribute = st.segmented_control(
-        "Trait", list(ATTRIBUTES), default=lowest.attribute, required=True, key="slice_attribute"
+        _("Trait"), list(ATTRIBUTES), default=lowest.attribute, required=True, key="slice_attribute"
     )
     st.caption(
         ATTRIBUTES[attribute][0] + ". Bars: the share misread. Whiskers: 95% Wilson intervals. "
@@ -50,7 +63,11 @@ with by_style:
     points = click.selection.points if click else []
     chosen = next((s for s in group if points and s.label == points[0]["x"]), lowest if lowest in group else group[0])
     wrong = result.mistakes(chosen.indices)
-    st.markdown(f"**{chosen.label}: {len(wrong)} of {chosen.count:,} read wrong**")
+    st.markdown(
+        _("**{label}: {wrong} of {count:,} read wrong**").format(
+            label=chosen.label, wrong=len(wrong), count=chosen.count
+        )
+    )
     shown = wrong[:GALLERY_SIZE]
     captions = [f"#{i}: {data.y_test[i]} read as {result.predicted[i]}" for i in shown]
     st.image(ui.png_urls(enlarge, data.x_test[shown] / 255.0), caption=captions, width=96)
@@ -58,36 +75,46 @@ with by_style:
 with trust:
     calibrated = ui.calibration(label)
     st.markdown(
-        "When it says 96% sure, is it right 96% of the time? Points on the diagonal mean yes. A single number, "
-        "the temperature, fitted on training digits it did not learn from, softens (above 1) or sharpens (below 1) "
-        "every answer without changing any."
+        _(
+            "When it says 96% sure, is it right 96% of the time? Points on the diagonal mean yes. A single number, "
+            "the temperature, fitted on training digits it did not learn from, softens (above 1) or sharpens (below 1) "
+            "every answer without changing any."
+        )
     )
     before, after, heat = st.columns(3)
     before.metric(
-        "Calibration error (ECE)",
+        _("Calibration error (ECE)"),
         f"{calibrated.ece_before:.2%}",
-        help="Expected calibration error, "
-        "15 bins: the gap between confidence and accuracy, weighted by the digits in each bin",
+        help=_(
+            "Expected calibration error, "
+            "15 bins: the gap between confidence and accuracy, weighted by the digits in each bin"
+        ),
     )
     change = f"{(calibrated.ece_after - calibrated.ece_before) * 100:+.2f} points"
-    after.metric("After temperature scaling", f"{calibrated.ece_after:.2%}", change, delta_color="inverse")
+    after.metric(_("After temperature scaling"), f"{calibrated.ece_after:.2%}", change, delta_color="inverse")
     heat.metric(
-        "Temperature", f"{calibrated.temperature:.2f}", help="The Draw page's 'sure' figure uses it for this model"
+        _("Temperature"),
+        f"{calibrated.temperature:.2f}",
+        help=_("The Draw page's 'sure' figure uses it for this model"),
     )
     st.plotly_chart(ui.chart(reliability_figure, calibrated.before, calibrated.after), config={"displayModeBar": False})
-    st.markdown("**How sure it was, when right and when wrong**")
+    st.markdown(_("**How sure it was, when right and when wrong**"))
     figure = ui.chart(confidence_histogram, result.probabilities, data.y_test)
     st.plotly_chart(figure, config={"displayModeBar": False})
 
 with stress:
-    st.markdown(f"Accuracy on {SHIFT_DIGITS:,} test digits as they drift from what it was trained on.")
+    st.markdown(
+        _("Accuracy on {SHIFT_DIGITS:,} test digits as they drift from what it was trained on.").format(
+            SHIFT_DIGITS=SHIFT_DIGITS
+        )
+    )
     others = [other for other in ui.model_labels() if other != label]
-    second = st.selectbox("Compare with", ["nothing", *others], key="stress_compare")
+    second = st.selectbox(_("Compare with"), ["nothing", *others], key="stress_compare")
     # Not computed with the rest of the page: the other tabs should not wait for it.
     if (
         ui.has_prepared(label, "shift")
         or "shift" in ui.kept_with_model(label)
-        or st.button("Run the stress test", icon=":material/bolt:")
+        or st.button(_("Run the stress test"), icon=":material/bolt:")
     ):
         curves, prepared = {}, []
         for name in [label] + ([second] if second in others else []):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from core.i18n import Text
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
 
 
@@ -44,7 +45,7 @@ def build_rnn(*, cell: str = "lstm", units: int = 128, layers_count: int = 1, dr
     """A recurrent network that reads the digit's 28 rows top to bottom, 28 pixels at a time; its last state decides."""
     kinds = {"lstm": layers.LSTM, "gru": layers.GRU}
     if cell not in kinds:
-        raise ValueError(f"cell must be one of {', '.join(kinds)}; got {cell!r}")
+        raise ValueError(Text("cell must be one of {kinds}; got {cell!r}", kinds=", ".join(kinds), cell=cell))
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE), name="image")  # (B, 28 rows, 28 pixels)
     x = inputs
     for index in range(layers_count):
@@ -75,7 +76,7 @@ def build_transformer(
     `stem` > 0: a 3x3 convolution of that many filters first, so each patch is embedded from edges rather than raw
     pixels (Xiao et al. 2021: early convolutions make a ViT train faster and steadier)."""
     if IMAGE_SIZE % patch_size or width % heads:
-        raise ValueError("the patch size must divide 28, and the heads the width")
+        raise ValueError(Text("the patch size must divide 28, and the heads the width"))
     side = IMAGE_SIZE // patch_size
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE), name="image")
     x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1))(inputs)

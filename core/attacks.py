@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core.i18n import Text
 from core.models import gradient_batch, graphs_kept, logits, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
@@ -70,7 +71,7 @@ def _per_picture(eps, count: int) -> np.ndarray:
     """ε as a (count, 1, 1) array: one value for all pictures, or one each."""
     values = np.broadcast_to(np.asarray(eps, np.float32), (count,))
     if (values < 0).any() or (values > 1).any():
-        raise ValueError("ε must be between 0 and 1 (pixel values run from 0 to 1)")
+        raise ValueError(Text("ε must be between 0 and 1 (pixel values run from 0 to 1)"))
     return values.reshape(count, 1, 1).copy()
 
 
@@ -101,7 +102,7 @@ def pgd(
     """
     images = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     if steps < 1:
-        raise ValueError("PGD needs at least one step")
+        raise ValueError(Text("PGD needs at least one step"))
     classes, direction = _goal(labels, target)
     radius = _per_picture(eps, len(images))
     size = 2.5 * radius / steps if step_size is None else _per_picture(step_size, len(images))
@@ -172,7 +173,7 @@ def smallest_flip(
     image = np.asarray(image, np.float32).reshape(1, IMAGE_SIZE, IMAGE_SIZE)
     reading = int(predict_proba(model, image)[0].argmax())
     if target is not None and target == reading:
-        raise ValueError(f"the network already reads this as {target}: pick another target")
+        raise ValueError(Text("the network already reads this as {target}: pick another target", target=target))
     grid = np.arange(1, round(ceiling / resolution) + 1) * np.float32(resolution)  # (K,)
     copies = np.repeat(image, len(grid), axis=0)
     noise = np.repeat(_start_noise(1, seed=0), len(grid), axis=0)
@@ -201,7 +202,7 @@ def robustness_curve(
     undefended network several times faster than attacking every digit at every ε.
     """
     if list(eps_values) != sorted(eps_values):
-        raise ValueError("list the ε values in increasing order")
+        raise ValueError(Text("list the ε values in increasing order"))
     right = predict_proba(model, images).argmax(axis=1) == labels  # (N,) still read right
     accuracies = []
     for done, eps in enumerate(eps_values):

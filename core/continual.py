@@ -21,6 +21,7 @@ import tensorflow as tf
 from keras import layers
 
 from core import prepared
+from core.i18n import Text
 from core.pictures.data import IMAGE_SIZE, MNIST_PATH, NUM_CLASSES, Mnist
 from core.runs.child import preload
 
@@ -51,19 +52,27 @@ class ContinualConfig:
     def validate(self) -> None:
         """Raise ValueError with a message a person can act on."""
         if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
+            raise ValueError(
+                Text("method must be one of {METHODS}; got {method!r}", METHODS=", ".join(METHODS), method=self.method)
+            )
         if self.scenario not in SCENARIOS:
-            raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}; got {self.scenario!r}")
+            raise ValueError(
+                Text(
+                    "scenario must be one of {SCENARIOS}; got {scenario!r}",
+                    SCENARIOS=", ".join(SCENARIOS),
+                    scenario=self.scenario,
+                )
+            )
         if not 1 <= self.buffer_per_class <= 1000:
-            raise ValueError("buffer per class must be from 1 to 1,000 digits")
+            raise ValueError(Text("buffer per class must be from 1 to 1,000 digits"))
         if not 0 <= self.ewc_lambda <= 1e9:
-            raise ValueError("EWC's λ must be from 0 to 10⁹")
+            raise ValueError(Text("EWC's λ must be from 0 to 10⁹"))
         if not 10 <= self.steps_per_task <= 5000:
-            raise ValueError("steps per task must be from 10 to 5,000")
+            raise ValueError(Text("steps per task must be from 10 to 5,000"))
         if not 8 <= self.batch_size <= 512:
-            raise ValueError("batch size must be from 8 to 512")
+            raise ValueError(Text("batch size must be from 8 to 512"))
         if not 1e-5 <= self.learning_rate <= 0.1:
-            raise ValueError("learning rate must be from 0.00001 to 0.1")
+            raise ValueError(Text("learning rate must be from 0.00001 to 0.1"))
 
 
 @dataclass

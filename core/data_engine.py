@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.i18n import Text
 from core.models import model_bytes, predict_proba
 from core.personalise import personalise
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
@@ -54,7 +55,7 @@ class Slice:
         if self.images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or not len(self.images) == len(self.meant) == len(
             self.authors
         ):
-            raise ValueError("a slice is (n, 28, 28) drawings with one digit and one author each")
+            raise ValueError(Text("a slice is (n, 28, 28) drawings with one digit and one author each"))
 
     @classmethod
     def of(cls, images, meant, authors=None) -> Slice:
@@ -82,9 +83,15 @@ class Slice:
     def halves(self, *, seed: int = 0) -> tuple[Slice, Slice]:
         """(to tune on, held out): a seeded shuffle cut in two, each with every digit and author it can get."""
         if len(self) < MIN_SLICE:
-            raise ValueError(f"The engine needs at least {MIN_SLICE} drawings with their digits; it has {len(self)}.")
+            raise ValueError(
+                Text(
+                    "The engine needs at least {MIN_SLICE} drawings with their digits; it has {count}.",
+                    MIN_SLICE=MIN_SLICE,
+                    count=len(self),
+                )
+            )
         if self.meant.min() < 0 or self.meant.max() >= NUM_CLASSES:
-            raise ValueError("Each drawing must mean a digit from 0 to 9.")
+            raise ValueError(Text("Each drawing must mean a digit from 0 to 9."))
         order = np.random.default_rng(seed).permutation(len(self))
         groups = np.array([f"{author}\0{digit}" for author, digit in zip(self.authors, self.meant, strict=True)])
         order = order[np.argsort(groups[order], kind="stable")]  # by author and digit, shuffled within: alternate
@@ -159,8 +166,13 @@ def turn(
     taken = fair.take(~suspect | (fair.authors == YOU)) if defend else fair
     if len(taken) < MIN_SLICE <= len(offered):
         raise ValueError(
-            f"Only {len(taken)} of the {len(offered)} drawings are left once suspect ones and shares past a sender's "
-            f"fair share are left out; the engine needs {MIN_SLICE}. Add drawings, or turn the defence off."
+            Text(
+                "Only {taken} of the {offered} drawings are left once suspect ones and shares past a sender's "
+                "fair share are left out; the engine needs {MIN_SLICE}. Add drawings, or turn the defence off.",
+                taken=len(taken),
+                offered=len(offered),
+                MIN_SLICE=MIN_SLICE,
+            )
         )
     tune, held = taken.halves(seed=seed)
     tuned = personalise(model, tune.images, tune.meant, replay=data, seed=seed, replay_digits=REPLAY, copies=COPIES)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from core.i18n import Text
 from core.pictures.data import ASSETS_DIR, NUM_CLASSES, Mnist, load_mnist
 from core.training.config import PRESETS
 
@@ -41,7 +42,7 @@ def label_quality(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     labels = np.asarray(labels, np.int64)
     probabilities = np.asarray(probabilities, np.float64)
     if probabilities.shape != (len(labels), NUM_CLASSES) or labels.min() < 0 or labels.max() >= NUM_CLASSES:
-        raise ValueError("labels must be (n,) digits and probabilities (n, 10)")
+        raise ValueError(Text("labels must be (n,) digits and probabilities (n, 10)"))
     probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
     return get_label_quality_scores(labels, probabilities, method="self_confidence", adjust_pred_probs=True)
 
@@ -59,7 +60,7 @@ def self_confidence_ranking(labels: np.ndarray, probabilities: np.ndarray) -> np
 def digits(split: str, data: Mnist) -> tuple[np.ndarray, np.ndarray]:
     """(images, labels) of a split: (n, 28, 28) uint8 and (n,)."""
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
+        raise ValueError(Text("split must be one of {SPLITS}; got {split!r}", SPLITS=", ".join(SPLITS), split=split))
     return (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
 
 
@@ -67,7 +68,7 @@ def digits(split: str, data: Mnist) -> tuple[np.ndarray, np.ndarray]:
 def out_of_sample(split: str) -> np.ndarray:
     """(n, 10) probabilities of a split's digits from networks that never trained on them."""
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
+        raise ValueError(Text("split must be one of {SPLITS}; got {split!r}", SPLITS=", ".join(SPLITS), split=split))
     with np.load(TRAIN_PROBABILITIES_PATH) as shipped:
         folds = shipped["probabilities" if split == "train" else "test_probabilities"].astype(np.float32)
     if split == "train":
@@ -88,7 +89,7 @@ def _suspects(split: str) -> tuple[int, ...]:
 def suspects(split: str) -> list[int]:
     """Indices of a split's digits ("train" or "test"), the one most suspected of a wrong label first."""
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
+        raise ValueError(Text("split must be one of {SPLITS}; got {split!r}", SPLITS=", ".join(SPLITS), split=split))
     return list(_suspects(split))
 
 
@@ -114,13 +115,17 @@ def cleaned(
 def check_corrections(corrections: Mapping, data: Mnist, *, most: int) -> dict[int, int | None]:
     """The corrections as {training index: digit or None}, or ValueError with a message a person can act on."""
     if len(corrections) > most:
-        raise ValueError(f"At most {most} corrections at once; there are {len(corrections)}.")
+        raise ValueError(
+            Text(
+                "At most {most} corrections at once; there are {corrections}.", most=most, corrections=len(corrections)
+            )
+        )
     checked = {}
     for index, label in corrections.items():
         if type(index) is not int or not 0 <= index < len(data.y_train):
-            raise ValueError(f"No training digit has the index {index!r}.")
+            raise ValueError(Text("No training digit has the index {index!r}.", index=index))
         if label is not None and (type(label) is not int or not 0 <= label < NUM_CLASSES):
-            raise ValueError(f"A corrected label must be a digit from 0 to 9 or none; got {label!r}.")
+            raise ValueError(Text("A corrected label must be a digit from 0 to 9 or none; got {label!r}.", label=label))
         checked[index] = label
     return checked
 

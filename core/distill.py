@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from core.i18n import Text
 from core.models import logits, model_from_bytes, update_metrics
 
 TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -28,9 +29,9 @@ class Distillation:
 
     def validate(self) -> None:
         if self.temperature not in TEMPERATURES:
-            raise ValueError(f"temperature must be one of {', '.join(f'{t:g}' for t in TEMPERATURES)}")
+            raise ValueError(Text("temperature must be one of {join}", join=", ".join(f"{t:g}" for t in TEMPERATURES)))
         if not 0.0 <= self.alpha <= 1.0:
-            raise ValueError(f"alpha must be from 0 to 1; got {self.alpha}")
+            raise ValueError(Text("alpha must be from 0 to 1; got {alpha}", alpha=self.alpha))
 
 
 class Distiller(keras.Model):

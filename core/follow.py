@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.i18n import Text
 from core.talk import BY_ID, Chapter
 
 try:
@@ -56,7 +57,7 @@ class Stage:
     def go(self, chapter_id: str) -> int:
         """Move the room to a chapter (ValueError if there is none of that id); the new version."""
         if chapter_id not in BY_ID:
-            raise ValueError(f"no chapter called {chapter_id[:20]!r}")
+            raise ValueError(Text("no chapter called {chapter_id!r}", chapter_id=chapter_id[:20]))
         with self._lock, self._locked_file():
             state = self._load()
             if state["chapter"] != chapter_id or self._stale(state):
@@ -177,7 +178,7 @@ def _valid(state: dict) -> dict:
     or TypeError otherwise)."""
     chapter = state["chapter"]
     if chapter is not None and chapter not in BY_ID:
-        raise ValueError(f"no chapter called {str(chapter)[:20]!r}")
+        raise ValueError(Text("no chapter called {chapter!r}", chapter=str(chapter)[:20]))
     return {
         "version": int(state["version"]),
         "chapter": chapter,

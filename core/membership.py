@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core.i18n import Text
 from core.models import logits, predict_proba
 from core.pictures.data import NUM_CLASSES, Mnist
 from core.privacy import Spend
@@ -151,7 +152,7 @@ def plant(
     """Plant a visitor's drawing ((28, 28) in [0, 1]) labelled `label` among the members; train the overfitting
     network and its private twin on them; how each remembers it."""
     if not 0 <= label < NUM_CLASSES:
-        raise ValueError("The label must be a digit from 0 to 9.")
+        raise ValueError(Text("The label must be a digit from 0 to 9."))
     members, _ = small_sets(data, seed=seed)
     canary = (np.clip(np.asarray(drawing, np.float32), 0, 1) * 255).astype(np.uint8)
     images = np.concatenate([data.x_train[members], canary[None]])

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
+from core.i18n import Text
 from core.pictures.data import NUM_CLASSES
 
 
@@ -14,9 +15,11 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 
     """(num_classes, num_classes) int64 counts: rows are the true digit, columns the predicted one."""
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} vs {y_pred.shape}")
+        raise ValueError(
+            Text("y_true and y_pred differ in shape: {shape} vs {shape2}", shape=y_true.shape, shape2=y_pred.shape)
+        )
     if y_true.size and (min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= num_classes):
-        raise ValueError(f"labels must lie in 0..{num_classes - 1}")
+        raise ValueError(Text("labels must lie in 0..{value}", value=num_classes - 1))
     cells = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
     return cells.reshape(num_classes, num_classes)
 

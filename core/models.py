@@ -15,6 +15,7 @@ import tensorflow as tf
 from keras import layers
 
 import core.architectures  # noqa: F401  (registers its layers: a saved network that uses them loads anywhere)
+from core.i18n import Text
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
 from core.runs.child import SHORT_LIVED, preload
 
@@ -80,7 +81,9 @@ def build_model(architecture: dict, *, name: str) -> keras.Model:
     builders = {"cnn": build_cnn, "mlp": build_mlp}
     kind = options.pop("kind", "cnn")
     if kind not in builders:
-        raise ValueError(f"unknown architecture kind {kind!r}; choose one of {sorted(builders)}")
+        raise ValueError(
+            Text("unknown architecture kind {kind!r}; choose one of {builders}", kind=kind, builders=sorted(builders))
+        )
     return builders[kind](**options, name=name)
 
 

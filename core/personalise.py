@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from core.i18n import Text
 from core.models import model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
 from core.runs.child import preload
@@ -43,9 +44,9 @@ def personalise(
     images = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     digits = np.asarray(digits)
     if len(images) == 0 or len(images) != len(digits):
-        raise ValueError("Add some drawings, each with the digit it means, first.")
+        raise ValueError(Text("Add some drawings, each with the digit it means, first."))
     if digits.min() < 0 or digits.max() >= NUM_CLASSES:
-        raise ValueError("Each drawing must mean a digit from 0 to 9.")
+        raise ValueError(Text("Each drawing must mean a digit from 0 to 9."))
     keras.utils.set_random_seed(seed)
     tuned = model_from_bytes(model_bytes(model))
     for layer in tuned.layers:

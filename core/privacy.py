@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from core.i18n import Text
 from core.models import logits, update_metrics
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
 
@@ -30,7 +31,7 @@ def epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: floa
     if noise_multiplier <= 0:
         return math.inf
     if not 0 < sample_rate <= 1 or steps < 1 or not 0 < delta < 1:
-        raise ValueError("the sampling rate must be in (0, 1], the steps at least 1 and δ in (0, 1)")
+        raise ValueError(Text("the sampling rate must be in (0, 1], the steps at least 1 and δ in (0, 1)"))
     import dp_accounting  # scipy and mpmath: only where a private run is counted
     from dp_accounting import rdp
 
@@ -43,10 +44,16 @@ def epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: floa
 def noise_for(target_epsilon: float, sample_rate: float, steps: int, delta: float = DELTA) -> float:
     """The smallest noise multiplier (to 0.1%) whose run spends at most `target_epsilon`."""
     if target_epsilon <= 0:
-        raise ValueError("a private run's ε must be above 0")
+        raise ValueError(Text("a private run's ε must be above 0"))
     low, high = 0.1, MAX_NOISE
     if epsilon(high, sample_rate, steps, delta) > target_epsilon:
-        raise ValueError(f"ε {target_epsilon:g} needs more noise than {MAX_NOISE:g}: take fewer steps or a larger ε")
+        raise ValueError(
+            Text(
+                "ε {target_epsilon:g} needs more noise than {MAX_NOISE:g}: take fewer steps or a larger ε",
+                target_epsilon=target_epsilon,
+                MAX_NOISE=MAX_NOISE,
+            )
+        )
     while high / low > 1.001:
         middle = math.sqrt(low * high)
         low, high = (low, middle) if epsilon(middle, sample_rate, steps, delta) <= target_epsilon else (middle, high)

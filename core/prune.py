@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from core.i18n import Text
 from core.models import model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import Mnist
 from core.runs.child import preload
@@ -35,7 +36,7 @@ def magnitude_masks(model: keras.Model, sparsity: float) -> list[tuple[keras.Var
     `sparsity` is the share over all kernels.
     """
     if not 0.0 <= sparsity < 1.0:
-        raise ValueError(f"sparsity must be at least 0 and below 1; got {sparsity}")
+        raise ValueError(Text("sparsity must be at least 0 and below 1; got {sparsity}", sparsity=sparsity))
     kernels = [layer.kernel for layer in model.layers if isinstance(layer, PRUNABLE)]
     total = sum(int(np.prod(kernel.shape)) for kernel in kernels)
     pruned = [kernel for kernel in kernels if np.prod(kernel.shape) >= SMALL_LAYER * total]
@@ -131,7 +132,7 @@ def prune(
     A Job task: reports PruneProgress, stops at the next step when asked, and returns the pruned model.
     """
     if not 0.0 < target < 1.0:
-        raise ValueError(f"sparsity must be between 0 and 1; got {target}")
+        raise ValueError(Text("sparsity must be between 0 and 1; got {target}", target=target))
     keras.utils.set_random_seed(seed)
     model = model_from_bytes(model_data)
     for layer in model.layers:  # pruning shifts every activation: running statistics must follow within the run

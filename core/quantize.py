@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core.i18n import Text
 from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
 from core.prune import sparsity
@@ -49,9 +50,15 @@ def to_tflite(model: keras.Model, *, quantization: str = "float32", representati
     interpreter reads it like the others; every operation inside is an int8 one, or conversion fails.
     """
     if quantization not in QUANTIZATIONS:
-        raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}; got {quantization!r}")
+        raise ValueError(
+            Text(
+                "quantization must be one of {QUANTIZATIONS}; got {quantization!r}",
+                QUANTIZATIONS=", ".join(QUANTIZATIONS),
+                quantization=quantization,
+            )
+        )
     if quantization == "int8" and (representative is None or len(representative) == 0):
-        raise ValueError("full-integer quantization needs representative digits to calibrate on")
+        raise ValueError(Text("full-integer quantization needs representative digits to calibrate on"))
     with tempfile.TemporaryDirectory(prefix="digitlab-tflite-") as folder:
         # As TFLiteConverter.from_keras_model does for Keras 3, without its printout: a SavedModel of
         # the inference pass (training=False: dropout off, batch norm's running statistics).

@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from core.i18n import Text
 from core.models import SHIPPED_MODELS
 from core.training.config import TrainConfig
 from core.training.loop import TrainResult
@@ -82,9 +83,9 @@ class Registry:
     def rename(self, old: str, new: str) -> None:
         new = new.strip()
         if not new:
-            raise ValueError("a model needs a name")
+            raise ValueError(Text("a model needs a name"))
         if (self.get(new) is not None and new != old) or new in SHIPPED_MODELS:
-            raise ValueError(f"there is already a model called {new!r}")
+            raise ValueError(Text("there is already a model called {new!r}", new=new))
         self.get(old).name = new
 
     def delete(self, name: str) -> None:

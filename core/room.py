@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.i18n import Text
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
 
 CAPACITY = 500  # drawings kept; the oldest goes first
@@ -112,24 +113,40 @@ class Room:
         (`author`) or the room as a whole shared too much lately, or the presenter paused sharing."""
         image = np.asarray(image)
         if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
-            raise ValueError(f"a shared drawing is {IMAGE_SIZE}x{IMAGE_SIZE}; got {image.shape}")
+            raise ValueError(
+                Text(
+                    "a shared drawing is {IMAGE_SIZE}x{IMAGE_SIZE2}; got {shape}",
+                    IMAGE_SIZE=IMAGE_SIZE,
+                    IMAGE_SIZE2=IMAGE_SIZE,
+                    shape=image.shape,
+                )
+            )
         if not (0 <= meant < NUM_CLASSES and 0 <= read < NUM_CLASSES):
-            raise ValueError("a digit is 0 to 9")
+            raise ValueError(Text("a digit is 0 to 9"))
         pixels = np.clip(np.round(image * 255 if image.dtype.kind == "f" else image), 0, 255).astype(np.uint8)
         with self._lock:
             if self.paused:
-                raise ValueError("The presenter has paused sharing for now.")
+                raise ValueError(Text("The presenter has paused sharing for now."))
             now = self._clock()
             wait = self._last_share.get(owner, -np.inf) + self._every - now
             if wait > 0:
-                raise ValueError(f"One drawing every {self._every:g} seconds: wait {np.ceil(wait):.0f} s more.")
+                raise ValueError(
+                    Text(
+                        "One drawing every {every:g} seconds: wait {wait:.0f} s more.",
+                        every=self._every,
+                        wait=np.ceil(wait),
+                    )
+                )
             bucket = self._authors.get(author) or Bucket(self._author_rate, self._author_burst, now)
             if bucket.level(now) < 1:
                 raise ValueError(
-                    f"Your network has shared many drawings lately: wait {max(1, math.ceil(bucket.wait(now)))} s."
+                    Text(
+                        "Your network has shared many drawings lately: wait {max} s.",
+                        max=max(1, math.ceil(bucket.wait(now))),
+                    )
                 )
             if not self._wall.take(now):
-                raise ValueError("The wall is taking many drawings right now: try again in a moment.")
+                raise ValueError(Text("The wall is taking many drawings right now: try again in a moment."))
             bucket.take(now)
             self._authors[author] = bucket
             for full in [a for a, b in self._authors.items() if b.level(now) >= b.burst]:

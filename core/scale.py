@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.i18n import Text
 from core.pictures.data import ASSETS_DIR
 from core.training.budget import estimate
 from core.training.config import TrainConfig
@@ -34,7 +35,7 @@ def config(width: int, size: int, seed: int = 0) -> TrainConfig:
     """The sweep's run at `width` filters on `size` training digits: the Train page's CNN, small sets in batches of 32
     so they still take a few hundred steps."""
     if width not in WIDTHS or size not in SIZES:
-        raise ValueError(f"the sweep's widths are {WIDTHS} and its sizes {SIZES}")
+        raise ValueError(Text("the sweep's widths are {WIDTHS} and its sizes {SIZES}", WIDTHS=WIDTHS, SIZES=SIZES))
     epochs = min(20, max(2, round(PRESENTATIONS / size)))
     return TrainConfig(
         filters=width,
@@ -64,7 +65,7 @@ def position(config: TrainConfig, axis: str) -> float:
         return training_digits(config)
     if axis == "flops":
         return training_flops(config)
-    raise ValueError(f"no axis {axis!r}")
+    raise ValueError(Text("no axis {axis!r}", axis=axis))
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def fit(x, error, *, floor: bool = True) -> Law:
     power law, c = 0."""
     x, error = np.asarray(x, dtype=float), np.asarray(error, dtype=float)
     if len(x) < 3 or np.any(x <= 0) or np.any(error <= 0):
-        raise ValueError("a law needs at least 3 points with positive x and error")
+        raise ValueError(Text("a law needs at least 3 points with positive x and error"))
     floors = np.linspace(0.0, 0.98 * error.min(), FLOOR_STEPS) if floor else np.zeros(1)
     log_x = np.log(x)
     design = np.stack([np.ones_like(log_x), -log_x], axis=1)  # log(error - c) = log a - alpha log x
@@ -162,7 +163,7 @@ class Sweep:
                     best = self.runs[i][metric]
             held = "the best run for its compute, of all widths and sizes"
         else:
-            raise ValueError(f"no axis {axis!r}")
+            raise ValueError(Text("no axis {axis!r}", axis=axis))
         x = [self.runs[i][axis] for i in chosen]
         y = [self.runs[i][metric] for i in chosen]
         outcomes = self.outcomes(metric)[chosen]

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core.i18n import Text
 from core.models import predict_proba
 from core.pictures.data import IMAGE_SIZE
 
@@ -69,7 +70,7 @@ def shifted(images: np.ndarray, shift: str, strength: float, *, seed: int = 0) -
         rows[top : top + int(strength)] = 0
         x = x * rows
     elif shift not in SHIFTS:
-        raise ValueError(f"unknown shift {shift!r}; choose one of {', '.join(SHIFTS)}")
+        raise ValueError(Text("unknown shift {shift!r}; choose one of {SHIFTS}", shift=shift, SHIFTS=", ".join(SHIFTS)))
     return tf.clip_by_value(x, 0.0, 1.0).numpy()[..., 0]
 
 

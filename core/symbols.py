@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from core.i18n import Text
 from core.models import graph, input_in, model_bytes, predict_proba
 from core.pictures.augment import augment_batch
 from core.pictures.data import IMAGE_SIZE
@@ -48,14 +49,19 @@ def check_symbols(names: list[str]) -> list[str]:
     names = [symbol_name(name) for name in names]
     names = [name for name in names if name]
     if len(names) < MIN_CLASSES:
-        raise ValueError(f"Name at least {MIN_CLASSES} symbols: a classifier needs something to tell apart.")
+        raise ValueError(
+            Text(
+                "Name at least {MIN_CLASSES} symbols: a classifier needs something to tell apart.",
+                MIN_CLASSES=MIN_CLASSES,
+            )
+        )
     if len(names) > MAX_CLASSES:
-        raise ValueError(f"Name at most {MAX_CLASSES} symbols.")
+        raise ValueError(Text("Name at most {MAX_CLASSES} symbols.", MAX_CLASSES=MAX_CLASSES))
     if len(set(names)) < len(names):
         twice = sorted({name for name in names if names.count(name) > 1})
-        raise ValueError(f"Two symbols have the same name ({', '.join(twice)}): give each its own.")
+        raise ValueError(Text("Two symbols have the same name ({twice}): give each its own.", twice=", ".join(twice)))
     if any(len(name) > MAX_NAME for name in names):
-        raise ValueError(f"Keep each name to {MAX_NAME} characters.")
+        raise ValueError(Text("Keep each name to {MAX_NAME} characters.", MAX_NAME=MAX_NAME))
     return names
 
 
@@ -90,13 +96,22 @@ class Examples:
 
     def add(self, label: str, image: np.ndarray | None) -> None:
         if image is None:
-            raise ValueError("Draw the symbol on the canvas first.")
+            raise ValueError(Text("Draw the symbol on the canvas first."))
         if self.labels.count(label) >= MAX_EXAMPLES:
-            raise ValueError(f"{MAX_EXAMPLES} drawings of {label} is plenty; remove one to add another.")
+            raise ValueError(
+                Text(
+                    "{MAX_EXAMPLES} drawings of {label} is plenty; remove one to add another.",
+                    MAX_EXAMPLES=MAX_EXAMPLES,
+                    label=label,
+                )
+            )
         if len(self.labels) >= MAX_KEPT:
             raise ValueError(
-                f"You keep {MAX_KEPT} drawings, the most Digit Lab holds (those of symbols you renamed count too): "
-                "remove some to add another."
+                Text(
+                    "You keep {MAX_KEPT} drawings, the most Digit Lab holds (those of symbols you renamed count "
+                    "too): remove some to add another.",
+                    MAX_KEPT=MAX_KEPT,
+                )
             )
         self.images.append(np.asarray(image, np.float32))
         self.labels.append(label)
@@ -191,11 +206,18 @@ class SymbolClassifier:
 def _check_examples(images: np.ndarray, labels: list[str]) -> list[str]:
     classes = check_symbols(list(dict.fromkeys(labels)))
     if len(images) != len(labels):
-        raise ValueError("there must be one label per drawing")
+        raise ValueError(Text("there must be one label per drawing"))
     for name in classes:
         count = labels.count(name)
         if count < MIN_EXAMPLES:
-            raise ValueError(f"Draw {name} at least {MIN_EXAMPLES} times ({count} so far).")
+            raise ValueError(
+                Text(
+                    "Draw {name} at least {MIN_EXAMPLES} times ({count} so far).",
+                    name=name,
+                    MIN_EXAMPLES=MIN_EXAMPLES,
+                    count=count,
+                )
+            )
     return classes
 
 

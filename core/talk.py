@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.i18n import Text
 from core.pages import PAGES
 
 
@@ -41,14 +42,25 @@ def path(spec: str | None) -> tuple[Chapter, ...]:
     if not spec or not spec.strip():
         return CHAPTERS
     if len(spec) > MAX_SPEC_CHARACTERS:
-        raise ValueError(f"the chapter list is longer than {MAX_SPEC_CHARACTERS} characters")
+        raise ValueError(
+            Text(
+                "the chapter list is longer than {MAX_SPEC_CHARACTERS} characters",
+                MAX_SPEC_CHARACTERS=MAX_SPEC_CHARACTERS,
+            )
+        )
     ids = [part.strip().lower() for part in spec.split(",") if part.strip()]
     unknown = [part for part in ids if part not in BY_ID]
     if unknown:
         known = ", ".join(BY_ID)
-        raise ValueError(f"no chapter called {', '.join(repr(u[:20]) for u in unknown[:3])}; the chapters are {known}")
+        raise ValueError(
+            Text(
+                "no chapter called {join}; the chapters are {known}",
+                join=", ".join(repr(u[:20]) for u in unknown[:3]),
+                known=known,
+            )
+        )
     if len(ids) > MAX_CHAPTERS:
-        raise ValueError(f"a talk has at most {MAX_CHAPTERS} chapters")
+        raise ValueError(Text("a talk has at most {MAX_CHAPTERS} chapters", MAX_CHAPTERS=MAX_CHAPTERS))
     return tuple(BY_ID[part] for part in ids)
 
 

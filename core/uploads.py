@@ -33,6 +33,7 @@ import numpy as np
 
 from core.attacks import attack_picture, fgsm
 from core.explain import explain, feature_maps, first_layer_weights
+from core.i18n import Text
 from core.models import activations_per_digit, load_default_model, model_bytes, model_from_bytes, predict_proba
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
 from core.runs.child import IsolatedRunError, preload, run_isolated
@@ -68,7 +69,7 @@ def load_uploaded_model(data: bytes, test_images: np.ndarray) -> UploadedModel:
     try:
         clean, probabilities, cost = run_isolated(_check, data, test_images, memory_mb=CHECK_MB, seconds=CHECK_SECONDS)
     except IsolatedRunError as error:
-        raise ValueError(f"The model was refused: {error}.") from None
+        raise ValueError(Text("The model was refused: {error}.", error=error)) from None
     model = model_from_bytes(clean)
     predict_proba(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))  # trace its graph now
     return UploadedModel(model, probabilities, cost)
@@ -77,30 +78,38 @@ def load_uploaded_model(data: bytes, test_images: np.ndarray) -> UploadedModel:
 def inspect_archive(data: bytes) -> None:
     """Check a .keras file's structure without Keras; ValueError with the reason if it is not a fitting model."""
     if not data:
-        raise ValueError("The file is empty.")
+        raise ValueError(Text("The file is empty."))
     if len(data) > MAX_MODEL_MB * 2**20:
-        raise ValueError(f"The file is {len(data) / 2**20:.1f} MB; models may be up to {MAX_MODEL_MB:g} MB.")
+        raise ValueError(
+            Text(
+                "The file is {value:.1f} MB; models may be up to {MAX_MODEL_MB:g} MB.",
+                value=len(data) / 2**20,
+                MAX_MODEL_MB=MAX_MODEL_MB,
+            )
+        )
     if _declared_members(data) > len(MEMBER_LIMITS):  # before zipfile reads a directory of 100,000 entries
-        raise ValueError("The archive holds more files than a saved Keras model has.")
+        raise ValueError(Text("The archive holds more files than a saved Keras model has."))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise ValueError("This is not a .keras file. Save your model with model.save('name.keras').") from None
+        raise ValueError(Text("This is not a .keras file. Save your model with model.save('name.keras').")) from None
     names = [member.filename for member in members]
     if len(set(names)) != len(names) or not set(names) <= MEMBER_LIMITS.keys():
         raise ValueError(
-            "The archive holds files a saved Keras model does not have; only config.json, metadata.json "
-            "and model.weights.h5 are allowed."
+            Text(
+                "The archive holds files a saved Keras model does not have; only config.json, metadata.json "
+                "and model.weights.h5 are allowed."
+            )
         )
     if "config.json" not in names or "model.weights.h5" not in names:
-        raise ValueError("This is not a saved Keras model: config.json or model.weights.h5 is missing.")
+        raise ValueError(Text("This is not a saved Keras model: config.json or model.weights.h5 is missing."))
     budget = MAX_UNPACKED_RATIO * MAX_MODEL_MB * 2**20
     if sum(member.file_size for member in members) > budget or any(
         limit is not None and member.file_size > limit
         for member, limit in ((member, MEMBER_LIMITS[member.filename]) for member in members)
     ):
-        raise ValueError("The archive unpacks to far more than a model of its size could; it was refused.")
+        raise ValueError(Text("The archive unpacks to far more than a model of its size could; it was refused."))
     try:
         config = archive.read("config.json")  # reading to the end checks the CRC
         if "metadata.json" in names:
@@ -111,7 +120,7 @@ def inspect_archive(data: bytes) -> None:
                 shutil.copyfileobj(source, target)
             _check_weights(weights, archive.getinfo("model.weights.h5").file_size)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
-        raise ValueError("The archive is damaged (a member fails its checksum or cannot be unpacked).") from None
+        raise ValueError(Text("The archive is damaged (a member fails its checksum or cannot be unpacked).")) from None
     _check_config(config)
 
 
@@ -137,17 +146,25 @@ def _check_weights(path: str, stored_bytes: int) -> None:
         with h5py.File(path, "r") as weights:
             weights.visititems(visit)
     except (OSError, ValueError, RuntimeError, KeyError):
-        raise ValueError("The model's weights file (model.weights.h5) is damaged or not HDF5.") from None
+        raise ValueError(Text("The model's weights file (model.weights.h5) is damaged or not HDF5.")) from None
     if len(shapes) > 4 * MAX_LAYERS:
-        raise ValueError(f"The weights file holds more arrays than a model of {MAX_LAYERS} layers could.")
+        raise ValueError(
+            Text("The weights file holds more arrays than a model of {MAX_LAYERS} layers could.", MAX_LAYERS=MAX_LAYERS)
+        )
     if any(dtype.kind not in "fiub" for _, dtype in shapes):
-        raise ValueError("The weights file holds something other than numbers.")
+        raise ValueError(Text("The weights file holds something other than numbers."))
     parameters = sum(int(np.prod(shape, dtype=np.float64)) for shape, _ in shapes)
     declared_bytes = sum(float(np.prod(shape, dtype=np.float64)) * dtype.itemsize for shape, dtype in shapes)
     if parameters > MAX_PARAMETERS:
-        raise ValueError(f"The model has {parameters:,} weights; Digit Lab takes models of up to {MAX_PARAMETERS:,}.")
+        raise ValueError(
+            Text(
+                "The model has {parameters:,} weights; Digit Lab takes models of up to {MAX_PARAMETERS:,}.",
+                parameters=parameters,
+                MAX_PARAMETERS=MAX_PARAMETERS,
+            )
+        )
     if declared_bytes > stored_bytes:  # Keras stores weights uncompressed: they cannot outsize their file
-        raise ValueError("The weights file declares far more weights than it stores; it was refused.")
+        raise ValueError(Text("The weights file declares far more weights than it stores; it was refused."))
 
 
 def _check_config(text: bytes) -> None:
@@ -155,21 +172,27 @@ def _check_config(text: bytes) -> None:
     try:
         config = json.loads(text)
     except (ValueError, RecursionError):
-        raise ValueError("The model's config.json is damaged or nested too deeply.") from None
+        raise ValueError(Text("The model's config.json is damaged or nested too deeply.")) from None
     if not isinstance(config, dict):
-        raise ValueError("The model's config.json does not describe a model.")
+        raise ValueError(Text("The model's config.json does not describe a model."))
     layers, stack = 0, [(config, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ValueError("The model's config.json is nested far more deeply than a model's.")
+            raise ValueError(Text("The model's config.json is nested far more deeply than a model's."))
         if isinstance(node, dict):
             stack += [(value, depth + 1) for value in node.values()]
             layers += isinstance(node.get("layers"), list) and len(node["layers"])
         elif isinstance(node, list):
             stack += [(value, depth + 1) for value in node]
     if layers > MAX_LAYERS:
-        raise ValueError(f"The model has {layers:,} layers; Digit Lab takes models of up to {MAX_LAYERS}.")
+        raise ValueError(
+            Text(
+                "The model has {layers:,} layers; Digit Lab takes models of up to {MAX_LAYERS}.",
+                layers=layers,
+                MAX_LAYERS=MAX_LAYERS,
+            )
+        )
     top = config.get("config", {}).get("layers", []) if isinstance(config.get("config"), dict) else []
     shapes = [
         layer["config"].get("batch_shape") or layer["config"].get("batch_input_shape")
@@ -178,8 +201,10 @@ def _check_config(text: bytes) -> None:
     ]
     if shapes and any(list(shape or [])[1:] != [IMAGE_SIZE, IMAGE_SIZE] for shape in shapes):
         raise ValueError(
-            "The model must take one 28×28 image. Start it with keras.Input((28, 28)), adding a Reshape layer "
-            "if it needs channels."
+            Text(
+                "The model must take one 28×28 image. Start it with keras.Input((28, 28)), adding a Reshape layer "
+                "if it needs channels."
+            )
         )
 
 
@@ -235,29 +260,43 @@ def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray, flo
         with keras.StatelessScope(initialize_variables=False):  # shapes only: nothing is allocated
             skeleton = keras.saving.deserialize_keras_object(config, safe_mode=True)
             if not isinstance(skeleton, keras.Model):
-                raise ValueError("The file does not hold a Keras model.")
+                raise ValueError(Text("The file does not hold a Keras model."))
             parameters, activations = _count(skeleton)
             inputs, outputs = skeleton.inputs, skeleton.outputs
     except Exception as error:  # Keras reports bad configs with many exception types
         raise ValueError(_plain_reason(error)) from None
     keras.backend.clear_session()  # forget the skeleton's deferred variables: they must never be filled
     if len(inputs) != 1 or len(outputs) != 1:
-        raise ValueError("The model must take one input (a 28×28 image) and give one output (10 probabilities).")
+        raise ValueError(Text("The model must take one input (a 28×28 image) and give one output (10 probabilities)."))
     if tuple(inputs[0].shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):
         raise ValueError(
-            f"The model takes input of shape {tuple(inputs[0].shape[1:])}; Digit Lab gives (28, 28) images in "
-            "[0, 1]. Start the model with keras.Input((28, 28)), adding a Reshape layer if it needs channels."
+            Text(
+                "The model takes input of shape {tuple}; Digit Lab gives (28, 28) images in [0, 1]. Start the "
+                "model with keras.Input((28, 28)), adding a Reshape layer if it needs channels.",
+                tuple=tuple(inputs[0].shape[1:]),
+            )
         )
     if tuple(outputs[0].shape[1:]) != (NUM_CLASSES,):
-        raise ValueError(f"The model gives output of shape {tuple(outputs[0].shape[1:])}; it must give 10.")
+        raise ValueError(
+            Text("The model gives output of shape {tuple}; it must give 10.", tuple=tuple(outputs[0].shape[1:]))
+        )
     if parameters > MAX_PARAMETERS:
         raise ValueError(
-            f"The model's layers declare {parameters:,} weights; Digit Lab takes models of up to {MAX_PARAMETERS:,}."
+            Text(
+                "The model's layers declare {parameters:,} weights; Digit Lab takes models of up to "
+                "{MAX_PARAMETERS:,}.",
+                parameters=parameters,
+                MAX_PARAMETERS=MAX_PARAMETERS,
+            )
         )
     if activations > MAX_ACTIVATIONS:
         raise ValueError(
-            f"The model computes {activations:,} values per digit; Digit Lab takes models of up to "
-            f"{MAX_ACTIVATIONS:,} (its default CNN computes about 137,000)."
+            Text(
+                "The model computes {activations:,} values per digit; Digit Lab takes models of up to "
+                "{MAX_ACTIVATIONS:,} (its default CNN computes about 137,000).",
+                activations=activations,
+                MAX_ACTIVATIONS=MAX_ACTIVATIONS,
+            )
         )
     try:
         model = model_from_bytes(data)  # unpacks into this child's own temporary folder
@@ -272,27 +311,31 @@ def _check(data: bytes, test_images: np.ndarray) -> tuple[bytes, np.ndarray, flo
         if out_of_memory(error):
             raise
         log.info("uploaded model fails a forward or gradient pass: %s: %.300s", type(error).__name__, error)
-        raise ValueError("The model cannot read a batch of digits and give their gradients.") from None
+        raise ValueError(Text("The model cannot read a batch of digits and give their gradients.")) from None
     if cost > MAX_COST:
         raise ValueError(
-            f"The model takes {cost:.0f}× the default CNN's time per digit; on this shared server Digit Lab takes "
-            f"models of up to {MAX_COST:g}×. Try fewer or narrower layers."
+            Text(
+                "The model takes {cost:.0f}× the default CNN's time per digit; on this shared server Digit Lab "
+                "takes models of up to {MAX_COST:g}×. Try fewer or narrower layers.",
+                cost=cost,
+                MAX_COST=MAX_COST,
+            )
         )
     probabilities = predict_proba(model, images)
     if not np.allclose(probabilities.sum(axis=1), 1, atol=1e-3) or probabilities.min() < 0:
-        raise ValueError("The model's outputs are not probabilities. End it with a softmax activation.")
+        raise ValueError(Text("The model's outputs are not probabilities. End it with a softmax activation."))
     try:  # what the Explain page computes, on one digit
         explain(model, images[0], int(probabilities[0].argmax()))
         feature_maps(model, images[0])
         first_layer_weights(model)
     except Exception as error:
         log.info("uploaded model fails the Explain page: %s: %.300s", type(error).__name__, error)
-        raise ValueError("The model reads digits, but the Explain page cannot analyse its layers.") from None
+        raise ValueError(Text("The model reads digits, but the Explain page cannot analyse its layers.")) from None
     try:  # what the Attack page computes, on one digit
         attack_picture(model, images[0], attack="PGD-20", eps=0.1)
     except Exception as error:
         log.info("uploaded model fails the Attack page: %s: %.300s", type(error).__name__, error)
-        raise ValueError("The model reads digits, but the Attack page cannot take its gradients.") from None
+        raise ValueError(Text("The model reads digits, but the Attack page cannot take its gradients.")) from None
     return model_bytes(model), probabilities, cost
 
 

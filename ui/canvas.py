@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from core.i18n import _
 from core.pictures.preprocess import read_canvas
 
 CANVAS_SIZE = 280  # CSS pixels; ten canvas pixels per MNIST pixel
@@ -71,7 +72,7 @@ def _clear() -> None:
 def draw_here(size: int, *, titled: bool = True) -> None:
     """The Draw page's canvas: what is drawn becomes this visitor's drawing (its 28x28 input) as the pen lifts."""
     if titled:
-        st.markdown("**Your drawing**")  # also keeps the canvas toolbar clear of the text above
+        st.markdown(_("**Your drawing**"))  # also keeps the canvas toolbar clear of the text above
     # A fresh mount (first visit, or back from another page) restores the last drawing once;
     # later runs pass the same value so the canvas keeps its own undo history.
     key = f"canvas_{st.session_state.get('canvas_clears', 0)}"  # a new key is a blank canvas
@@ -87,6 +88,6 @@ def draw_here(size: int, *, titled: bool = True) -> None:
         st.session_state.drawing = drawn.image  # the 28x28 input only, not the canvas's 280x280 RGBA
         st.session_state.canvas_json = drawn.strokes
     if "Mobile" in (st.context.headers.get("User-Agent") or ""):  # a touch screen has no hover for the toolbar
-        st.button("Clear", icon=":material/delete:", on_click=_clear, key="clear_canvas")
+        st.button(_("Clear"), icon=":material/delete:", on_click=_clear, key="clear_canvas")
     else:
-        st.caption("Undo, redo and clear are in the canvas toolbar.")
+        st.caption(_("Undo, redo and clear are in the canvas toolbar."))

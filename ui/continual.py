@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.continual import TASK_NAMES, ContinualConfig, reference
 from core.figures.continual import continual_curves, continual_matrix, continual_runs
+from core.i18n import _
 from core.jobs.continual import ContinualJob
 from ui.runs import follow_run, in_line
 from ui.shared import chart
@@ -35,8 +36,11 @@ def prepared_run(config: ContinualConfig) -> None:
     if result is None:
         return
     st.caption(
-        f":material/inventory_2: Prepared ahead with these settings (`python -m scripts.prepare`): average accuracy "
-        f"{result.average_accuracy:.0%}, forgetting {result.forgetting:.0%}. Run reproduces it live (same seed)."
+        _(
+            ":material/inventory_2: Prepared ahead with these settings (`python -m scripts.prepare`): "
+            "average accuracy {average_accuracy:.0%}, forgetting {forgetting:.0%}. Run reproduces it live "
+            "(same seed)."
+        ).format(average_accuracy=result.average_accuracy, forgetting=result.forgetting)
     )
     show(result)
 

@@ -10,6 +10,7 @@ import streamlit as st
 from core import data_quality
 from core.data_engine import MAX_SLICE, PER_AUTHOR, PLANTED_BY, REPLAY, YOU, Slice, planted, turn
 from core.figures.pictures import enlarge
+from core.i18n import _
 from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE
 from core.reading import Reading
@@ -68,16 +69,20 @@ def suspect_gallery(split: str) -> None:
             picture, words = st.columns([1, 1.4], vertical_alignment="center")
             picture.image(pictures[rank], width=84)
             sure = probabilities[index, said]
-            words.markdown(f"**#{rank + 1}**  \nlabelled **{label}**  \nread as **{said}** ({sure:.0%})")
+            words.markdown(
+                _("**#{value}**  \nlabelled **{label}**  \nread as **{said}** ({sure:.0%})").format(
+                    value=rank + 1, label=label, said=said, sure=sure
+                )
+            )
             verdict = st.segmented_control(
-                "It is a…",
+                _("It is a…"),
                 list(options),
                 format_func=options.get,
                 default=votes().get((split, index)),
                 key=f"vote_{split}_{index}",
             )
             vote(split, index, verdict)
-    if shown < MOST_SHOWN and st.button(f"Show {PAGE} more", icon=":material/expand_more:"):
+    if shown < MOST_SHOWN and st.button(_("Show {PAGE} more").format(PAGE=PAGE), icon=":material/expand_more:"):
         st.session_state[f"data_shown_{split}"] = shown + PAGE
         st.rerun()
 
@@ -103,11 +108,18 @@ def correction_button(reading: Reading, meant: int) -> None:
     """The Draw page's "No, it's a 4": keeps a misread drawing for the data engine (the Data page)."""
     kept = len(own_corrections())
     if meant == reading.digit:
-        st.caption(f"Read wrong? Pick the digit you meant above, then keep it for the data engine ({kept} kept).")
+        st.caption(
+            _("Read wrong? Pick the digit you meant above, then keep it for the data engine ({kept} kept).").format(
+                kept=kept
+            )
+        )
         return
-    if st.button(f"No, it's a {meant}: keep it for the data engine", icon=":material/add_task:"):
+    if st.button(_("No, it's a {meant}: keep it for the data engine").format(meant=meant), icon=":material/add_task:"):
         keep_correction(reading, meant)
-        st.toast(f"Kept as a {meant}: the Data page's engine learns from it.", icon=":material/add_task:")
+        st.toast(
+            _("Kept as a {meant}: the Data page's engine learns from it.").format(meant=meant),
+            icon=":material/add_task:",
+        )
 
 
 def own_corrections() -> list[tuple[np.ndarray, int]]:
@@ -130,15 +142,19 @@ def cleaning_result(reference: Reference | None) -> None:
     """The cleaned run's test accuracy beside the same run on the digits as they are."""
     as_is, cleaned = st.columns(2)
     if reference is None:
-        as_is.info("The run on the digits as they are is not prepared: `python -m scripts.prepare`.")
+        as_is.info(_("The run on the digits as they are is not prepared: `python -m scripts.prepare`."))
     else:
-        as_is.metric("Test accuracy, digits as they are", f"{reference.test_accuracy:.2%}", border=True)
+        as_is.metric(_("Test accuracy, digits as they are"), f"{reference.test_accuracy:.2%}", border=True)
     result = st.session_state.get("data_job_result")
     if result is not None:
         change = f"{(result.test_accuracy - reference.test_accuracy) * 100:+.2f} points" if reference else None
-        cleaned.metric("Cleaned", f"{result.test_accuracy:.2%}", change, border=True)
+        cleaned.metric(_("Cleaned"), f"{result.test_accuracy:.2%}", change, border=True)
         dropped = st.session_state.data_job.config.drop_suspects
-        cleaned.caption(f"{dropped:,} suspects left out, {result.corrected} of your corrections; it is in your models.")
+        cleaned.caption(
+            _("{dropped:,} suspects left out, {corrected} of your corrections; it is in your models.").format(
+                dropped=dropped, corrected=result.corrected
+            )
+        )
 
 
 def with_planted(data_slice: Slice) -> Slice:
@@ -179,14 +195,16 @@ def engine_result() -> None:
     if "data_engine" not in st.session_state:
         return
     result, name = st.session_state.data_engine
-    st.success(f"Added {as_text(name)} to your models: pick it in the sidebar to draw with it.")
+    st.success(_("Added {name} to your models: pick it in the sidebar to draw with it.").format(name=as_text(name)))
     tests, worst, yours = st.columns(3)
     before, after = result.test_read
-    tests.metric("MNIST test digits read right", f"{after:.2%}", f"{(after - before) * 100:+.2f} points", border=True)
+    tests.metric(
+        _("MNIST test digits read right"), f"{after:.2%}", f"{(after - before) * 100:+.2f} points", border=True
+    )
     digit = result.worst_digit
     before, after = result.by_digit[0][digit], result.by_digit[1][digit]
     worst.metric(
-        f"MNIST's test {digit}s, the digit that lost most",
+        _("MNIST's test {digit}s, the digit that lost most").format(digit=digit),
         f"{after:.2%}",
         f"{(after - before) * 100:+.2f} points",
         border=True,
@@ -194,20 +212,22 @@ def engine_result() -> None:
     if result.yours is not None:
         before, after = result.yours.read
         yours.metric(
-            f"Your {result.yours.held_out} held-out drawings",
+            _("Your {held_out} held-out drawings").format(held_out=result.yours.held_out),
             f"{after:.0%}",
             f"{(after - before) * 100:+.0f} points",
             border=True,
         )
     else:
-        yours.caption("Keep misread drawings with “No, it's a …” on the Draw page to be measured on your own too.")
+        yours.caption(_("Keep misread drawings with “No, it's a …” on the Draw page to be measured on your own too."))
     for digit, read_as, count in result.changed:
         if count >= CHANGE_WORTH_SAYING:
             st.warning(
-                f"{count} of MNIST's test {digit}s that were read right are now read as {read_as}.",
+                _("{count} of MNIST's test {digit}s that were read right are now read as {read_as}.").format(
+                    count=count, digit=digit, read_as=read_as
+                ),
                 icon=":material/swap_horiz:",
             )
-    st.markdown("**Who gave what**: the room's held-out drawings read as their senders said, by sender")
+    st.markdown(_("**Who gave what**: the room's held-out drawings read as their senders said, by sender"))
     rows, senders = [], 0
     for entry in result.authors:
         senders += entry.author not in (YOU, PLANTED_BY)
@@ -225,8 +245,11 @@ def engine_result() -> None:
     st.dataframe(rows, hide_index=True)
     left_out = "left out" if result.defended else "kept anyway (the engine trusted the wall)"
     st.caption(
-        f"Tuned on {result.tuned_on} drawings in {result.seconds:.0f} s. Flagged: the network and the nearest "
-        f"MNIST training digits both disagree with the digit meant; flagged drawings and those past a sender's "
-        f"fair share ({PER_AUTHOR}) were {left_out}. A sender is a network address. The room's drawings are not "
-        "the proof: anyone can put drawings on the wall, so what counts is MNIST's test digits and your own."
+        _(
+            "Tuned on {tuned_on} drawings in {seconds:.0f} s. Flagged: the network and the nearest MNIST "
+            "training digits both disagree with the digit meant; flagged drawings and those past a sender's "
+            "fair share ({PER_AUTHOR}) were {left_out}. A sender is a network address. The room's drawings "
+            "are not the proof: anyone can put drawings on the wall, so what counts is MNIST's test digits "
+            "and your own."
+        ).format(tuned_on=result.tuned_on, seconds=result.seconds, PER_AUTHOR=PER_AUTHOR, left_out=left_out)
     )

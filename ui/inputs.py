@@ -12,6 +12,8 @@ import streamlit as st
 from streamlit.elements.widgets import number_input, radio, selectbox
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core.i18n import _
+
 log = logging.getLogger("digitlab")
 _refused: set[str] = set()  # sessions that sent a value no browser sends, since their last page run
 _lock = threading.Lock()
@@ -72,7 +74,9 @@ def input_notice() -> None:
         _refused.discard(context.session_id)
     if refused:
         st.toast(
-            "A control was sent a value it does not offer (a number that is not finite, or a choice that is not "
-            "among its options); it is back at its default.",
+            _(
+                "A control was sent a value it does not offer (a number that is not finite, or a choice that is not "
+                "among its options); it is back at its default."
+            ),
             icon="⚠️",
         )

@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core import prepared
+from core.i18n import _
 from core.models import (
     SHIPPED_MODELS,
     kept_for_server,
@@ -21,7 +22,6 @@ from core.quantize import LiteModel
 from core.registry import Registry, comparison_table, summary
 from ui.session import release_when_gone
 from ui.text import as_text
-from core.i18n import _
 
 
 @st.cache_resource(show_spinner="Loading the model…")

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from core.i18n import _
 from core.pictures.data import IMAGE_SIZE
 from core.pictures.preprocess import MAX_IMAGE_MB, load_image, to_mnist
 from ui.models import mnist
@@ -66,20 +67,20 @@ def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int
     sources = list(SOURCES[:2]) + ([SOURCES[2]] if attacked and ATTACKED in st.session_state else [])
     if st.session_state.get(f"{key}_source") not in sources:  # first visit, or the attacked picture is gone
         st.session_state[f"{key}_source"] = sources[0] if drawn is not None else sources[1]
-    source = st.segmented_control("Picture", sources, key=f"{key}_source", required=True)
+    source = st.segmented_control(_("Picture"), sources, key=f"{key}_source", required=True)
     if source == SOURCES[2]:
         return st.session_state[ATTACKED], None
     if source == SOURCES[0]:
         if drawn is None:
-            st.info("Draw a digit on the Draw page first, or pick a test digit.", icon="✏️")
+            st.info(_("Draw a digit on the Draw page first, or pick a test digit."), icon="✏️")
             st.stop()
         return drawn, None
     data = mnist()
     number, shuffle = st.columns([3, 2], vertical_alignment="bottom")
-    if shuffle.button("Random test digit", icon=":material/casino:", key=f"{key}_random"):
+    if shuffle.button(_("Random test digit"), icon=":material/casino:", key=f"{key}_random"):
         st.session_state[f"{key}_index"] = int(np.random.default_rng().integers(len(data.y_test)))
-    index = number.number_input("Test digit index", 0, len(data.y_test) - 1, key=f"{key}_index")
-    st.caption(f"Test digit #{index} is a **{data.y_test[index]}**.")
+    index = number.number_input(_("Test digit index"), 0, len(data.y_test) - 1, key=f"{key}_index")
+    st.caption(_("Test digit #{index} is a **{y_test}**.").format(index=index, y_test=data.y_test[index]))
     return data.x_test[index] / np.float32(255), int(data.y_test[index])
 
 
@@ -105,7 +106,7 @@ def _take_photo() -> None:
 def photo_input(*, width: int) -> None:
     """The Draw page's photo upload: the file, a plain reason if it is refused, and the photo as uploaded."""
     st.file_uploader(
-        "A photo, scan or screenshot of one digit (PNG, JPEG, WebP, BMP or GIF)",
+        _("A photo, scan or screenshot of one digit (PNG, JPEG, WebP, BMP or GIF)"),
         type=None,  # load_image judges the bytes and refuses in a sentence; Streamlit would raise on a name
         max_upload_size=int(MAX_IMAGE_MB),
         key="photo_file",

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from core.i18n import _
 from core.membership import CANARY_COPIES
 from core.runs.line import ServerBusyError
 from ui.canvas import drawing_canvas, show_refusal
@@ -33,12 +34,12 @@ def private_result() -> None:
         return
     spend = result.privacy
     accuracy, spent, noise = st.columns(3)
-    accuracy.metric("Test accuracy", f"{result.test_accuracy:.2%}", border=True)
+    accuracy.metric(_("Test accuracy"), f"{result.test_accuracy:.2%}", border=True)
     spent.metric(
-        "ε spent", f"{spend.epsilon:.2f}", f"δ = {spend.delta:g}", delta_color="off", delta_arrow="off", border=True
+        _("ε spent"), f"{spend.epsilon:.2f}", f"δ = {spend.delta:g}", delta_color="off", delta_arrow="off", border=True
     )
     noise.metric(
-        "Noise multiplier",
+        _("Noise multiplier"),
         f"{spend.noise_multiplier:.3f}",
         f"clip {spend.clip:g}",
         delta_color="off",
@@ -46,8 +47,10 @@ def private_result() -> None:
         border=True,
     )
     st.caption(
-        f"{spend.steps:,} steps, each a batch of {spend.sample_rate:.4%} of the training digits; ε by Rényi DP "
-        "(dp-accounting) from the noise, that rate, the steps and δ. It joined your models."
+        _(
+            "{steps:,} steps, each a batch of {sample_rate:.4%} of the training digits; ε by Rényi DP "
+            "(dp-accounting) from the noise, that rate, the steps and δ. It joined your models."
+        ).format(steps=spend.steps, sample_rate=spend.sample_rate)
     )
 
 
@@ -57,7 +60,7 @@ def twins_metrics(twins: dict[str, dict]) -> None:
         twin = twins[key]
         epsilon = "" if math.isinf(twin["epsilon"]) else f" · ε {twin['epsilon']:.1f}"
         column.metric(
-            f"{name}: the attack's AUC",
+            _("{name}: the attack's AUC").format(name=name),
             f"{twin['auc']:.2f}",
             f"test accuracy {twin['test_accuracy']:.1%}{epsilon}",
             delta_color="off",
@@ -75,12 +78,12 @@ def canary_controls(job_kind) -> None:
     drawing = drawn.image if drawn.image is not None else your_input()  # else the Draw page's
     with right:
         if drawn.image is None and drawing is not None:
-            st.caption("Draw here, or plant the drawing you made on the Draw page.")
-        label = st.segmented_control("Its label", list(range(10)), default=7, required=True, key="canary_label")
+            st.caption(_("Draw here, or plant the drawing you made on the Draw page."))
+        label = st.segmented_control(_("Its label"), list(range(10)), default=7, required=True, key="canary_label")
         job = st.session_state.get("canary_job")
         busy = job is not None and job.running
         if st.button(
-            "Plant it and train both", type="primary", icon=":material/science:", disabled=drawing is None or busy
+            _("Plant it and train both"), type="primary", icon=":material/science:", disabled=drawing is None or busy
         ):
             try:
                 job = job_kind(drawing, label, mnist(), **job_owner())
@@ -103,7 +106,7 @@ def _canary_outcome() -> None:
         name = f"Private (ε {canary.epsilon:.1f})" if canary.private else "Without privacy"
         verdict = "the attack says: a member" if canary.member else "the attack says: not a member"
         column.metric(
-            f"{name}: your drawing's rank",
+            _("{name}: your drawing's rank").format(name=name),
             f"#{canary.rank} of {canary.copies}",
             verdict,
             delta_color="off",
@@ -111,6 +114,9 @@ def _canary_outcome() -> None:
             border=True,
         )
     st.caption(
-        "Rank 1: of your drawing and its never-planted copies, the network is surest of the one it learnt. "
-        "The verdict: the attack's call, from the drawing's loss against the network's average on its training digits."
+        _(
+            "Rank 1: of your drawing and its never-planted copies, the network is surest of the one it learnt. "
+            "The verdict: the attack's call, from the drawing's loss against the network's average on its "
+            "training digits."
+        )
     )

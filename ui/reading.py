@@ -10,6 +10,7 @@ from core.explain import integrated_gradients
 from core.figures.bars import probability_list
 from core.figures.pictures import attribution_picture, pixel_picture
 from core.figures.style import PICTURE_WIDTH
+from core.i18n import _
 from core.pictures.data import IMAGE_SIZE
 from core.reading import Reading, read_image
 from ui.data import correction_button
@@ -36,16 +37,17 @@ def reading_panel(reading: Reading | None, *, drawing: bool) -> None:
     Its layout is always there, empty until the first stroke: nothing jumps when the reading arrives, and the browser
     has loaded what it needs to draw it before anyone has drawn."""
     if reading is None and drawing:
-        st.info("Draw a digit on the black square to see what the network reads.", icon="✏️")
+        st.info(_("Draw a digit on the black square to see what the network reads."), icon="✏️")
     elif reading is None:
         st.info(
-            "Upload a picture of one dark digit on light paper, or a light one on dark.", icon=":material/photo_camera:"
+            _("Upload a picture of one dark digit on light paper, or a light one on dark."),
+            icon=":material/photo_camera:",
         )
     image = reading.image if reading else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
     verdict, seen = st.columns([1, 1])
     with verdict:
         st.metric(
-            "Prediction",
+            _("Prediction"),
             reading.digit if reading else NO_READING,
             delta=f"{reading.confidence:.0%} sure" if reading else "nothing yet",
             delta_color="off",
@@ -53,15 +55,25 @@ def reading_panel(reading: Reading | None, *, drawing: bool) -> None:
             border=True,
         )
         if reading and reading.unsure:
-            st.warning(f"Not sure: this could also be a {reading.runner_up}. Try a larger, clearer digit.")
+            st.warning(
+                _("Not sure: this could also be a {runner_up}. Try a larger, clearer digit.").format(
+                    runner_up=reading.runner_up
+                )
+            )
     with seen:
-        st.caption("**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST.")
+        st.caption(
+            _("**What the network sees**: your digit cropped, scaled to 20 px and centred in 28×28, like MNIST.")
+        )
         st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
     st.html(probability_list(reading.probabilities if reading else np.zeros(10)))
     why_help = "Which pixels pushed the network towards its answer (integrated gradients)"
-    if st.toggle("Why?", help=why_help, disabled=reading is None or not has_gradients()) and reading:
+    if st.toggle(_("Why?"), help=why_help, disabled=reading is None or not has_gradients()) and reading:
         why = integrated_gradients(active_model(), reading.image, reading.digit)
         st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH, output_format="PNG")
-        st.caption(f"Red pixels pushed towards **{reading.digit}**, blue pixels against it. More on the Explain page.")
+        st.caption(
+            _("Red pixels pushed towards **{digit}**, blue pixels against it. More on the Explain page.").format(
+                digit=reading.digit
+            )
+        )
     if reading:
         correction_button(reading, share_with_room(reading))

@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from core.i18n import _
 from core.runs.job import Job
 from ui.text import VisitorError, as_text, error_boundary
 
@@ -40,7 +41,7 @@ def in_line(job: Job) -> bool:
     if not job.waiting:
         return False
     st.info(waiting_words(job), icon=":material/hourglass_top:")
-    if st.button("Leave the line", icon=":material/logout:", key=f"leave_line_{id(job)}"):
+    if st.button(_("Leave the line"), icon=":material/logout:", key=f"leave_line_{id(job)}"):
         job.stop()
     return True
 
@@ -75,7 +76,7 @@ def follow_run(job: Job, *, key: str) -> bool:
     if not job.running:
         return False
     st.progress(*job.status())
-    if st.button("Stop", icon=":material/stop:", key=f"{key}_stop"):
+    if st.button(_("Stop"), icon=":material/stop:", key=f"{key}_stop"):
         job.stop()
     return True
 
@@ -127,12 +128,12 @@ def _training_run(key: str) -> None:
         evicted = registry().add(job.config, job.result)
         st.session_state[f"{key}_result"] = job.result
         if evicted is not None:
-            st.toast(f"Removed your oldest model, {as_text(evicted.name)}, to make room.")
+            st.toast(_("Removed your oldest model, {name}, to make room.").format(name=as_text(evicted.name)))
         st.rerun()
     elif job.abandoned:
-        st.warning("This run was stopped while you were away; the model so far is kept.")
+        st.warning(_("This run was stopped while you were away; the model so far is kept."))
     elif job.timed_out:
-        st.warning("Training reached this server's time limit and was stopped.")
+        st.warning(_("Training reached this server's time limit and was stopped."))
 
 
 def line_panel() -> None:
@@ -141,9 +142,11 @@ def line_panel() -> None:
 
     going, waiting = LINE.snapshot()
     if not going and not waiting:
-        st.caption("No run is going or waiting on this server.")
+        st.caption(_("No run is going or waiting on this server."))
         return
-    st.markdown(f"**The server's runs**: {len(going)} going, {len(waiting)} waiting")
+    st.markdown(
+        _("**The server's runs**: {going} going, {waiting} waiting").format(going=len(going), waiting=len(waiting))
+    )
     for job in going + waiting:
         whose = "yours" if job.priority else "a visitor's"
         if job.waiting:
@@ -162,6 +165,6 @@ def line_panel() -> None:
             )
         row, end = st.columns([4, 1], vertical_alignment="center")
         row.write(words)
-        if end.button("End it", key=f"end_run_{id(job)}", icon=":material/stop_circle:"):
+        if end.button(_("End it"), key=f"end_run_{id(job)}", icon=":material/stop_circle:"):
             job.stop("The presenter ended this run before it started, to make room for the talk.")
             st.rerun()

@@ -8,6 +8,7 @@ import streamlit as st
 from core.figures.bars import probability_list
 from core.figures.pictures import enlarge
 from core.figures.symbols import transfer_figure
+from core.i18n import _, ngettext
 from core.models import model_bytes, model_from_bytes, predict_proba
 from core.personalise import personalised
 from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
@@ -25,7 +26,7 @@ def canvas(key: str) -> np.ndarray | None:
 
     Smaller on a 1280x720 projector: its buttons below it stay above the fold."""
     count = st.session_state.setdefault(f"{key}_count", 0)
-    st.markdown("**Draw here**")  # also keeps the canvas toolbar clear of what is above
+    st.markdown(_("**Draw here**"))  # also keeps the canvas toolbar clear of what is above
     size = TALK_720_CANVAS_SIZE if small_projector() else CANVAS_SIZE
     drawn = drawing_canvas(f"{key}_{count}", size=size)
     show_refusal(drawn)
@@ -43,7 +44,7 @@ def thumbnails(images, captions) -> None:
 def symbols() -> None:
     """Symbols the visitor names and draws, learnt by a small head on the digit network's features."""
     examples: Examples = st.session_state.setdefault("symbol_examples", Examples())
-    text = st.text_input("Symbols to teach, separated by commas", "✓, ✗, ★", max_chars=200, key="symbol_names")
+    text = st.text_input(_("Symbols to teach, separated by commas"), "✓, ✗, ★", max_chars=200, key="symbol_names")
     try:
         names = check_symbols(text.split(","))
     except ValueError as error:
@@ -55,7 +56,9 @@ def symbols() -> None:
         drawing = canvas("symbol_canvas")
         buttons = st.columns(min(4, max(1, len(names))))
         for index, name in enumerate(names):
-            if buttons[index % len(buttons)].button(f"Add as {as_text(name)}", key=f"add_{index}", width="stretch"):
+            if buttons[index % len(buttons)].button(
+                _("Add as {name}").format(name=as_text(name)), key=f"add_{index}", width="stretch"
+            ):
                 try:
                     examples.add(name, drawing)
                     clear("symbol_canvas")
@@ -65,7 +68,7 @@ def symbols() -> None:
     missing = examples.missing(names) if names else "Name at least two symbols first."
     missing = as_text(missing) if missing else None  # it names the visitor's symbols
     with right:  # Learn beside the canvas: in view with it, on a laptop and on a projector
-        if st.button("Learn", type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
+        if st.button(_("Learn"), type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
             started = time.perf_counter()
             st.session_state.symbol_classifier = learn_symbols(active_model(), images, labels)
             st.session_state.learnt_in = time.perf_counter() - started
@@ -76,51 +79,61 @@ def symbols() -> None:
         if classifier is not None and classifier.classes == names:
             reading = classifier.predict_proba(drawing[None])[0] if drawing is not None else None
             st.markdown(
-                f"**It reads: {as_text(names[reading.argmax()])}**"
+                _("**It reads: {as_text}**").format(as_text=as_text(names[reading.argmax()]))
                 if reading is not None
-                else "**Draw one of your symbols to see what it reads.**"
+                else _("**Draw one of your symbols to see what it reads.**")
             )
             st.html(probability_list(reading if reading is not None else [0.0] * len(names), names))
         elif classifier is not None:
-            st.info("You changed the symbols: press Learn again.")
+            st.info(_("You changed the symbols: press Learn again."))
         else:
             st.info(
-                f"Draw each symbol at least {MIN_EXAMPLES} times (five is better), adding each drawing with its "
-                "button, then press Learn.",
+                _(
+                    "Draw each symbol at least {MIN_EXAMPLES} times (five is better), adding each drawing with its "
+                    "button, then press Learn."
+                ).format(MIN_EXAMPLES=MIN_EXAMPLES),
                 icon="✏️",
             )
     for name in names:
         indices = examples.of(name)
-        st.markdown(f"**{as_text(name)}**: {len(indices)} drawing{'s' * (len(indices) != 1)}")
+        st.markdown(
+            ngettext("**{name}**: {count} drawing", "**{name}**: {count} drawings", len(indices)).format(
+                name=as_text(name), count=len(indices)
+            )
+        )
         if indices:
             thumbnails([examples.images[i] for i in indices], [str(n + 1) for n in range(len(indices))])
     undo, remove = st.columns(2)
-    if undo.button("Undo the last drawing", icon=":material/undo:", disabled=not examples.labels):
+    if undo.button(_("Undo the last drawing"), icon=":material/undo:", disabled=not examples.labels):
         examples.undo()
         st.rerun()
-    with remove.popover("Remove one drawing", icon=":material/delete:", disabled=not examples.labels):
+    with remove.popover(_("Remove one drawing"), icon=":material/delete:", disabled=not examples.labels):
         for index, name in enumerate(examples.labels):
             if st.button(f"{as_text(name)} #{examples.of(name).index(index) + 1}", key=f"remove_{index}"):
                 examples.remove(index)
                 st.rerun()
     if classifier is not None and classifier.classes == names:
         st.caption(
-            f"Learnt in {st.session_state.learnt_in:.1f} s from {len(labels)} drawings, on the "
-            f"features of {as_text(active_label())}."
+            _("Learnt in {learnt_in:.1f} s from {labels} drawings, on the features of {as_text}.").format(
+                learnt_in=st.session_state.learnt_in, labels=len(labels), as_text=as_text(active_label())
+            )
         )
         st.download_button(
-            "Download the symbol reader (.keras)",
+            _("Download the symbol reader (.keras)"),
             classifier.to_bytes,
             "digit-lab-symbols.keras",
             icon=":material/download:",
         )
-    with st.expander("Why does this work?"):
+    with st.expander(_("Why does this work?")):
         st.markdown(
-            "Each learner gets 1, 2, 5 or 10 of your drawings per symbol and is tested on the rest: "
-            "**frozen features** (a small head on the digit network's last hidden layer, as above), the same head on "
-            "**raw pixels**, and a small CNN trained **from scratch**."
+            _(
+                "Each learner gets 1, 2, 5 or 10 of your drawings per symbol and is tested on the rest: "
+                "**frozen features** (a small head on the digit network's last hidden layer, as above), the "
+                "same head on "
+                "**raw pixels**, and a small CNN trained **from scratch**."
+            )
         )
-        if st.button("Compare on my drawings", disabled=missing is not None):
+        if st.button(_("Compare on my drawings"), disabled=missing is not None):
             bar = st.progress(0.0, "Training three learners on your drawings…")
             st.session_state.symbol_comparison = compare(active_model(), images, labels, on_progress=bar.progress)
             bar.empty()
@@ -139,17 +152,17 @@ def handwriting() -> None:
         probabilities = predict_proba(model, drawing[None])[0] if drawing is not None else None
         read = int(probabilities.argmax()) if probabilities is not None else 0
         st.markdown(
-            f"**{as_text(active_label())} reads: {read}**"
+            _("**{as_text} reads: {read}**").format(as_text=as_text(active_label()), read=read)
             if probabilities is not None
-            else "**Draw a digit; correct the network where it is wrong.**"
+            else _("**Draw a digit; correct the network where it is wrong.**")
         )
         # required: pressing the chosen digit again keeps it (it used to unchoose it and turn Add off unexplained)
-        meant = st.segmented_control("I meant", list(range(10)), default=read, key=f"meant_{read}", required=True)
+        meant = st.segmented_control(_("I meant"), list(range(10)), default=read, key=f"meant_{read}", required=True)
         if st.button(
-            "Add this drawing",
+            _("Add this drawing"),
             icon=":material/add:",
             disabled=drawing is None,
-            help="Draw a digit first" if drawing is None else f"Keep it as a {meant}",
+            help=_("Draw a digit first") if drawing is None else _("Keep it as a {meant}").format(meant=meant),
         ):
             mine.add(str(meant), drawing)
             clear("hand_canvas")
@@ -160,11 +173,15 @@ def handwriting() -> None:
             mine.images, [f"{m} {'✓' if int(m) == r else f'≠ {r}'}" for m, r in zip(mine.labels, before, strict=True)]
         )
         st.caption(
-            f"{sum(int(m) == r for m, r in zip(mine.labels, before, strict=True))} of {len(mine.labels)} read "
-            "right now. ✓: read right; ≠: what it reads instead."
+            _("{sum} of {labels} read right now. ✓: read right; ≠: what it reads instead.").format(
+                sum=sum(int(m) == r for m, r in zip(mine.labels, before, strict=True)), labels=len(mine.labels)
+            )
         )
     if st.button(
-        "Fine-tune on my drawings", type="primary", disabled=len(mine.labels) < 5, help="Needs at least five drawings."
+        _("Fine-tune on my drawings"),
+        type="primary",
+        disabled=len(mine.labels) < 5,
+        help=_("Needs at least five drawings."),
     ):
         digits = np.array([int(label) for label in mine.labels])
         tuned, change = run_apart(
@@ -183,20 +200,22 @@ def handwriting() -> None:
         st.rerun()  # the sidebar's model picker, drawn before, now lists it
     if "personal" in st.session_state:
         change, run = st.session_state.personal
-        st.success(f"Added {as_text(run.name)} to your models: pick it in the sidebar to draw with it.")
+        st.success(
+            _("Added {name} to your models: pick it in the sidebar to draw with it.").format(name=as_text(run.name))
+        )
         yours, tests = st.columns(2)
         yours.metric(
-            "Your drawings read right",
+            _("Your drawings read right"),
             f"{change.yours[1]:.0%}",
             f"{(change.yours[1] - change.yours[0]) * 100:+.0f} points",
         )
         tests.metric(
-            "MNIST test digits read right",
+            _("MNIST test digits read right"),
             f"{change.test[1]:.2%}",
             f"{(change.test[1] - change.test[0]) * 100:+.2f} points",
         )
         st.download_button(
-            "Download it (.keras)",
+            _("Download it (.keras)"),
             lambda: model_bytes(run.model),
             "digit-lab-personal.keras",
             icon=":material/download:",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
+from core.i18n import _
 from core.pictures.data import DataUnavailableError
 
 log = logging.getLogger("digitlab")
@@ -43,6 +44,6 @@ def error_boundary(where: str) -> Iterator[None]:
     except Exception:
         log.exception("error in %s", where)
         st.error(
-            "Sorry, something went wrong here. It has been logged. Try again, or pick another page or model.",
+            _("Sorry, something went wrong here. It has been logged. Try again, or pick another page or model."),
             icon=":material/sentiment_dissatisfied:",
         )

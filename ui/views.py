@@ -12,6 +12,7 @@ import streamlit as st
 
 from core import prepared
 from core.attacks import Flip, smallest_flip
+from core.i18n import _
 from core.models import SHIPPED_MODELS, model_bytes, on_model_bytes, on_model_path, shipped_paths
 from core.quantize import LiteModel
 from core.runs.job import Call
@@ -95,8 +96,8 @@ def prepared_or_live(label: str, kind: str, message: str) -> tuple[dict, bool]:
 def run_live(labels: list[str], kind: str) -> None:
     """Mark prepared results as such, with a button to compute them live for these models instead."""
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.caption(":material/inventory_2: Prepared ahead for the shipped models (`python -m scripts.prepare`).")
-    if right.button("Run it live", icon=":material/play_arrow:", key=f"live_{kind}"):
+    left.caption(_(":material/inventory_2: Prepared ahead for the shipped models (`python -m scripts.prepare`)."))
+    if right.button(_("Run it live"), icon=":material/play_arrow:", key=f"live_{kind}"):
         for label in labels:
             st.session_state[f"live_{kind}_{label}"] = True
         st.rerun()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.i18n import _
+
 FORMAT_SYMBOLS = {"float32": "circle", "float16": "diamond", "dynamic": "square", "int8": "star"}
 
 
@@ -25,8 +27,11 @@ def compression_figure(variants: list) -> go.Figure:
                     "symbol": [FORMAT_SYMBOLS.get(v.quantization, "circle") for v in mine],
                 },
                 customdata=[[v.quantization, v.latency_ms, v.zipped_bytes / 1024, v.sparsity] for v in mine],
-                hovertemplate="%{customdata[0]}: %{x:,.0f} KB (%{customdata[2]:,.0f} KB zipped), %{y:.2%}, "
-                "%{customdata[1]:.3f} ms per digit, %{customdata[3]:.0%} zero weights<extra>%{fullData.name}</extra>",
+                hovertemplate=_(
+                    "%{customdata[0]}: %{x:,.0f} KB (%{customdata[2]:,.0f} KB zipped), %{y:.2%}, "
+                    "%{customdata[1]:.3f} ms per digit, %{customdata[3]:.0%} zero "
+                    "weights<extra>%{fullData.name}</extra>"
+                ),
             )
         )
     figure.update_layout(

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import MUTED, accuracy_layout
+from core.i18n import _
 
 
 def continual_matrix(accuracy: np.ndarray, test_counts, task_names: list[str]) -> go.Figure:
@@ -26,7 +27,7 @@ def continual_matrix(accuracy: np.ndarray, test_counts, task_names: list[str]) -
             showscale=False,
             xgap=2,
             ygap=2,
-            hovertemplate="%{y}, on %{x}: %{z:.1%} of %{customdata:,} test digits<extra></extra>",
+            hovertemplate=_("%{y}, on %{x}: %{z:.1%} of %{customdata:,} test digits<extra></extra>"),
         )
     )
     figure.update_layout(
@@ -50,7 +51,7 @@ def continual_curves(curves: list, task_names: list[str], steps_per_task: int) -
                 y=values,
                 mode="lines",
                 name=name,
-                hovertemplate=f"{name}, step %{{x}}: %{{y:.0%}}<extra></extra>",
+                hovertemplate=_("{name}, step %{{x}}: %{{y:.0%}}<extra></extra>").format(name=name),
             )
         )
     for index in range(1, len(task_names)):
@@ -68,7 +69,7 @@ def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Fig
                 y=averages,
                 mode="lines+markers",
                 name=name,
-                hovertemplate="after %{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
+                hovertemplate=_("after %{x}: %{y:.1%}<extra>%{fullData.name}</extra>"),
             )
         )
     return accuracy_layout(figure, "tasks learnt", "average accuracy so far")

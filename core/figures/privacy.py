@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from core.figures.style import ACCENT, ATTACKED, MUTED
+from core.i18n import _
 
 
 def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) -> go.Figure:
@@ -18,15 +19,15 @@ def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) ->
                 x=[e for e, _ in points],
                 y=[a for _, a in points],
                 mode="lines+markers",
-                name="private runs, shipped",
+                name=_("private runs, shipped"),
                 line={"color": MUTED},
-                hovertemplate="ε %{x:.2f}: %{y:.2%}<extra></extra>",
+                hovertemplate=_("ε %{x:.2f}: %{y:.2%}<extra></extra>"),
             )
         )
         figure.add_hline(
             y=sweep["baseline"]["test_accuracy"],
             line={"dash": "dash", "color": ACCENT},
-            annotation_text=f"without privacy: {sweep['baseline']['test_accuracy']:.2%}",
+            annotation_text=_("without privacy: {sweep:.2%}").format(sweep=sweep["baseline"]["test_accuracy"]),
             annotation_position="bottom right",
         )
     if yours:
@@ -35,9 +36,9 @@ def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) ->
                 x=[e for e, _ in yours],
                 y=[a for _, a in yours],
                 mode="markers",
-                name="your private runs",
+                name=_("your private runs"),
                 marker={"color": ATTACKED, "size": 13, "symbol": "star"},
-                hovertemplate="yours: ε %{x:.2f}, %{y:.2%}<extra></extra>",
+                hovertemplate=_("yours: ε %{x:.2f}, %{y:.2%}<extra></extra>"),
             )
         )
     figure.update_layout(
@@ -53,7 +54,9 @@ def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) ->
 def membership_roc(twins: dict[str, dict]) -> go.Figure:
     """The loss-threshold attack's ROC for the overfitting network and its private twin; a guess is the diagonal."""
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="a guess", line={"dash": "dot", "color": MUTED}))
+    figure.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=_("a guess"), line={"dash": "dot", "color": MUTED})
+    )
     names = {"overfit": ("without privacy", ACCENT), "private": ("private twin", ATTACKED)}
     for key, (name, colour) in names.items():
         twin = twins[key]
@@ -62,9 +65,9 @@ def membership_roc(twins: dict[str, dict]) -> go.Figure:
                 x=twin["false_positive"],
                 y=twin["true_positive"],
                 mode="lines",
-                name=f"{name}: AUC {twin['auc']:.2f}",
+                name=_("{name}: AUC {twin:.2f}").format(name=name, twin=twin["auc"]),
                 line={"color": colour},
-                hovertemplate="%{x:.0%} of others and %{y:.0%} of members called members<extra></extra>",
+                hovertemplate=_("%{x:.0%} of others and %{y:.0%} of members called members<extra></extra>"),
             )
         )
     figure.update_layout(

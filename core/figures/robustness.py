@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import ACCENT, MUTED, accuracy_layout
+from core.i18n import _
 
 
 def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> go.Figure:
@@ -20,7 +21,7 @@ def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> g
                     mode="lines+markers",
                     name=f"{model} · {attack}",
                     line={"dash": "solid" if index == 0 else "dash", "color": ACCENT if "PGD" in attack else MUTED},
-                    hovertemplate="ε %{x}: %{y:.1%} read right<extra>%{fullData.name}</extra>",
+                    hovertemplate=_("ε %{x}: %{y:.1%} read right<extra>%{fullData.name}</extra>"),
                 )
             )
     return accuracy_layout(figure, "ε: the most any pixel may change (0 to 1)", "accuracy", height=360)

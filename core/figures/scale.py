@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import ACCENT, ATTACKED, MUTED
+from core.i18n import _
 from core.scale import Sweep, Trend
 
 AXES = {"parameters": "parameters", "digits": "training digits", "flops": "training compute (FLOPs)"}
@@ -32,10 +33,10 @@ def _background(sweep: Sweep, trend: Trend) -> list[go.Scatter]:
                 x=[run["flops"] for run in runs],
                 y=[run[trend.metric] for run in runs],
                 mode="markers",
-                name="every run of the sweep",
+                name=_("every run of the sweep"),
                 marker={"color": MUTED, "size": 6, "opacity": 0.5},
                 customdata=[[run["width"], run["digits"]] for run in runs],
-                hovertemplate="width %{customdata[0]}, %{customdata[1]:,} digits: %{y}<extra></extra>",
+                hovertemplate=_("width %{customdata[0]}, %{customdata[1]:,} digits: %{y}<extra></extra>"),
             )
         ]
     group = "digits" if trend.axis == "parameters" else "width"
@@ -53,7 +54,7 @@ def _background(sweep: Sweep, trend: Trend) -> list[go.Scatter]:
                 marker={"size": 4},
                 opacity=0.45,
                 showlegend=False,
-                hovertemplate=f"{label}: %{{x:,.3s}}, %{{y}}<extra></extra>",
+                hovertemplate=_("{label}: %{{x:,.3s}}, %{{y}}<extra></extra>").format(label=label),
             )
         )
     return traces
@@ -78,7 +79,9 @@ def scale_chart(
             x=span,
             y=trend.law(span),
             mode="lines",
-            name=f"fitted: α {trend.law.alpha:.2f} ({trend.interval[0]:.2f}–{trend.interval[1]:.2f})",
+            name=_("fitted: α {alpha:.2f} ({interval:.2f}–{interval2:.2f})").format(
+                alpha=trend.law.alpha, interval=trend.interval[0], interval2=trend.interval[1]
+            ),
             line={"color": ACCENT, "width": 3},
             hoverinfo="skip",
         )
@@ -90,7 +93,7 @@ def scale_chart(
             mode="markers",
             name=trend.held,
             marker={"color": ACCENT, "size": 10},
-            hovertemplate=f"%{{x:,.3s}}: {title} %{{y:{tick}}}<extra></extra>",
+            hovertemplate=_("%{{x:,.3s}}: {title} %{{y:{tick}}}<extra></extra>").format(title=title, tick=tick),
         )
     )
     if trend.law.c > 0:  # a trace, not add_hline: its annotation lands at 10^c on a log axis
@@ -118,7 +121,9 @@ def scale_chart(
                     textposition="middle right",  # RNN and Transformer are close in parameters
                     name=name,
                     marker={"color": colour, "size": 14, "symbol": symbol},
-                    hovertemplate=f"%{{text}}: %{{x:,.3s}}, {title} %{{y:{tick}}}<extra></extra>",
+                    hovertemplate=_("%{{text}}: %{{x:,.3s}}, {title} %{{y:{tick}}}<extra></extra>").format(
+                        title=title, tick=tick
+                    ),
                 )
             )
     figure.update_layout(

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import ACCENT, ATTACKED, MUTED, accuracy_layout
+from core.i18n import _
 
 
 def transfer_figure(comparison) -> go.Figure:
@@ -20,7 +21,7 @@ def transfer_figure(comparison) -> go.Figure:
                 name=method,
                 mode="lines+markers",
                 line={"color": colours.get(method, MUTED)},
-                hovertemplate="%{x} per symbol: %{y:.0%} of the rest read right<extra>%{fullData.name}</extra>",
+                hovertemplate=_("%{x} per symbol: %{y:.0%} of the rest read right<extra>%{fullData.name}</extra>"),
             )
         )
     figure.update_layout(xaxis_type="log", xaxis_tickvals=list(comparison.shots))

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import ACCENT, ATTACKED, MUTED
+from core.i18n import _
 
 
 def slice_figure(group: list, *, overall: float, worst_label: str) -> go.Figure:
@@ -28,12 +29,16 @@ def slice_figure(group: list, *, overall: float, worst_label: str) -> go.Figure:
                 "arrayminus": [s.interval[1] - s.accuracy for s in group],
             },
             customdata=[[s.count, s.count - s.correct, 1 - s.interval[1], 1 - s.interval[0]] for s in group],
-            hovertemplate="%{x}: %{y:.2%} misread, %{customdata[1]} of %{customdata[0]:,} "
-            "(95%: %{customdata[2]:.2%}–%{customdata[3]:.2%})<extra>click to see them</extra>",
+            hovertemplate=_(
+                "%{x}: %{y:.2%} misread, %{customdata[1]} of %{customdata[0]:,} "
+                "(95%: %{customdata[2]:.2%}–%{customdata[3]:.2%})<extra>click to see them</extra>"
+            ),
         )
     )
     figure.add_hline(
-        y=1 - overall, line={"color": ATTACKED, "dash": "dash"}, annotation_text=f"all digits {1 - overall:.2%}"
+        y=1 - overall,
+        line={"color": ATTACKED, "dash": "dash"},
+        annotation_text=_("all digits {value:.2%}").format(value=1 - overall),
     )
     high = max(1 - s.interval[0] for s in group) * 1.1
     figure.update_layout(
@@ -53,7 +58,7 @@ def reliability_figure(before, after) -> go.Figure:
             x=[0, 1],
             y=[0, 1],
             mode="lines",
-            name="perfectly calibrated",
+            name=_("perfectly calibrated"),
             line={"color": MUTED, "dash": "dot"},
             hoverinfo="skip",
         )
@@ -107,7 +112,7 @@ def confidence_histogram(probabilities: np.ndarray, labels: np.ndarray) -> go.Fi
                 name=f"{name} ({chosen.sum():,})",
                 marker_color=colour,
                 opacity=0.75,
-                hovertemplate="sure %{x:.0%}: %{y:.1%} of the group<extra></extra>",
+                hovertemplate=_("sure %{x:.0%}: %{y:.1%} of the group<extra></extra>"),
             )
         )
     figure.update_layout(
@@ -140,7 +145,7 @@ def shift_figure(curves: dict[str, dict[str, np.ndarray]], shifts: dict) -> go.F
                     legendgroup=model,
                     showlegend=panel == 0,
                     line={"color": ACCENT if index == 0 else MUTED, "dash": "solid" if index == 0 else "dash"},
-                    hovertemplate=f"{name} %{{x}}: %{{y:.1%}}<extra>{model}</extra>",
+                    hovertemplate=_("{name} %{{x}}: %{{y:.1%}}<extra>{model}</extra>").format(name=name, model=model),
                 ),
                 row=panel // 3 + 1,
                 col=panel % 3 + 1,

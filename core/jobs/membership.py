@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import membership
+from core.i18n import Text
 from core.membership import CANARY_MB, MEMBERS, Canary, plant
 from core.pictures.data import NUM_CLASSES, Mnist
 from core.runs.child import preload
@@ -18,7 +19,7 @@ class CanaryJob(Job):
 
     def __init__(self, drawing: np.ndarray, label: int, data: Mnist, *, passes: int | None = None, **options) -> None:
         if not 0 <= int(label) < NUM_CLASSES:
-            raise ValueError("The label must be a digit from 0 to 9.")
+            raise ValueError(Text("The label must be a digit from 0 to 9."))
         task_args = (drawing, int(label), data, passes or membership.PASSES)  # read now: a test may shorten it
         super().__init__(_plant_task, task_args, memory_mb=CANARY_MB, **options)
 
@@ -33,7 +34,7 @@ def _plant_task(drawing, label, data, passes, *, on_progress, should_stop, keep)
 
     def progress(share: float) -> None:
         if should_stop():
-            raise InterruptedError("stopped")
+            raise InterruptedError(Text("stopped"))
         on_progress(share)
 
     return plant(drawing, label, data, passes=passes, on_progress=progress)

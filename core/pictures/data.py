@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.i18n import Text
+
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 MNIST_PATH = ASSETS_DIR / "mnist.npz"
 IMAGE_SIZE = 28  # pixels per side of an MNIST digit
@@ -37,8 +39,12 @@ def load_mnist(path: Path = MNIST_PATH) -> Mnist:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as error:  # any download failure ends in the same advice
         raise DataUnavailableError(
-            f"MNIST data not found at {path} and the download failed ({error}). "
-            "Copy mnist.npz into the assets/ folder (see README) and restart."
+            Text(
+                "MNIST data not found at {path} and the download failed ({error}). Copy mnist.npz into the "
+                "assets/ folder (see README) and restart.",
+                path=path,
+                error=error,
+            )
         ) from error
     return Mnist(x_train, y_train, x_test, y_test)
 

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from core.i18n import Text
 from core.pictures.data import IMAGE_SIZE
 
 DIGIT_BOX = 20  # MNIST fitted each digit's longer side into a 20x20 box (aspect ratio kept)
@@ -30,7 +31,7 @@ IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")  # Pillow decoders we allo
 def to_grey_ink(image: np.ndarray) -> np.ndarray:
     """(H,W), (H,W,3) or (H,W,4) uint8 -> (H,W) float32 ink: 0 = background (noise around it), 1 = full."""
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
-        raise ValueError(f"expected a (H,W), (H,W,3) or (H,W,4) image, got shape {image.shape}")
+        raise ValueError(Text("expected a (H,W), (H,W,3) or (H,W,4) image, got shape {shape}", shape=image.shape))
     if image.ndim == 3 and image.shape[2] == 4:
         alpha = image[..., 3]
         if alpha.min() < 255:  # strokes on a transparent layer: opacity is the ink
@@ -177,11 +178,11 @@ def _refuse_known_non_images(data: bytes) -> None:
     """Name the formats people try most that are not pictures we decode."""
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF"):
-        raise ValueError("This is a PDF document, not a picture. Export the page as PNG or JPEG and upload that.")
+        raise ValueError(Text("This is a PDF document, not a picture. Export the page as PNG or JPEG and upload that."))
     if head.startswith((b"<svg", b"<?xml")) or b"<svg" in head:
-        raise ValueError("SVG drawings are not supported. Export it as PNG and upload that.")
+        raise ValueError(Text("SVG drawings are not supported. Export it as PNG and upload that."))
     if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
-        raise ValueError("HEIC/AVIF photos are not supported. Save or share the photo as JPEG and upload that.")
+        raise ValueError(Text("HEIC/AVIF photos are not supported. Save or share the photo as JPEG and upload that."))
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:
@@ -208,26 +209,34 @@ def load_image(data: bytes) -> np.ndarray:
     picture: empty, too large, not an image, damaged, a decompression bomb.
     """
     if not data:
-        raise ValueError("The file is empty.")
+        raise ValueError(Text("The file is empty."))
     if len(data) > MAX_IMAGE_MB * 2**20:
-        raise ValueError(f"The file is {len(data) / 2**20:.1f} MB; pictures may be up to {MAX_IMAGE_MB:g} MB.")
+        raise ValueError(
+            Text(
+                "The file is {value:.1f} MB; pictures may be up to {MAX_IMAGE_MB:g} MB.",
+                value=len(data) / 2**20,
+                MAX_IMAGE_MB=MAX_IMAGE_MB,
+            )
+        )
     _refuse_known_non_images(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)  # reads the header only
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ValueError("The picture claims too many pixels to be a real photo.") from None
+            raise ValueError(Text("The picture claims too many pixels to be a real photo.")) from None
         except Exception:  # Pillow signals unknown formats with several exception types
             raise ValueError(
-                "Digit Lab cannot read this file as a picture. Upload a PNG, JPEG, WebP, BMP or GIF."
+                Text("Digit Lab cannot read this file as a picture. Upload a PNG, JPEG, WebP, BMP or GIF.")
             ) from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         megapixels = f"{width:,}×{height:,} pixels; the limit is {MAX_PIXELS / 1e6:g} megapixels"
-        raise ValueError(f"The picture is {megapixels}. Make it smaller and try again.")
+        raise ValueError(Text("The picture is {megapixels}. Make it smaller and try again.", megapixels=megapixels))
     if width < 8 or height < 8:
-        raise ValueError(f"The picture is only {width}×{height} pixels; a digit needs at least 8×8.")
+        raise ValueError(
+            Text("The picture is only {width}×{height} pixels; a digit needs at least 8×8.", width=width, height=height)
+        )
     try:
         image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale, much faster
         image.load()  # the first frame of an animation
@@ -235,7 +244,7 @@ def load_image(data: bytes) -> np.ndarray:
         image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
         return np.asarray(image, dtype=np.uint8).copy()
     except Exception:  # damaged data fails deep inside decoders with assorted exception types
-        raise ValueError("The picture is damaged or incomplete. Try saving it again.") from None
+        raise ValueError(Text("The picture is damaged or incomplete. Try saving it again.")) from None
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -256,7 +265,7 @@ def read_canvas(data: bytes, size: int) -> np.ndarray | None:
     11,000 × 11,000 pixels). ValueError with a plain reason for anything else that is not the canvas's picture.
     """
     if png_size(data) != (size, size):
-        raise ValueError("The drawing did not come from this page's canvas: clear it and draw again.")
+        raise ValueError(Text("The drawing did not come from this page's canvas: clear it and draw again."))
     try:
         image = Image.open(io.BytesIO(data), formats=["PNG"])
         if image.size != (size, size):
@@ -264,5 +273,5 @@ def read_canvas(data: bytes, size: int) -> np.ndarray | None:
         image.load()
         pixels = np.asarray(_to_8bit(image), dtype=np.uint8)
     except Exception:  # a damaged PNG fails inside the decoder with assorted exception types
-        raise ValueError("The drawing arrived damaged: clear the canvas and draw again.") from None
+        raise ValueError(Text("The drawing arrived damaged: clear the canvas and draw again.")) from None
     return to_mnist(pixels)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from core.i18n import Text
 from core.runs import line
 from core.runs.runtime import cap_malloc_arenas, limit_memory, out_of_memory, trim_memory
 
@@ -90,7 +91,7 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
     deadline = time.monotonic() + ISOLATED_WAIT_SECONDS
     while not line.MEMORY.reserve(holder, ISOLATED_MB):
         if time.monotonic() > deadline:
-            raise IsolatedRunError("the server's memory is taken by other visitors' runs; try again in a minute")
+            raise IsolatedRunError(Text("the server's memory is taken by other visitors' runs; try again in a minute"))
         time.sleep(0.5)
     receive, send = PROCESSES.Pipe(duplex=False)
     try:
@@ -100,11 +101,11 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
             send.close()
             try:
                 if not receive.poll(timeout=seconds):
-                    raise IsolatedRunError(f"it took longer than the {seconds:g} seconds allowed")
+                    raise IsolatedRunError(Text("it took longer than the {seconds:g} seconds allowed", seconds=seconds))
                 try:
                     kind, value = receive.recv()
                 except EOFError:
-                    raise IsolatedRunError("its check ended unexpectedly, perhaps for lack of memory") from None
+                    raise IsolatedRunError(Text("its check ended unexpectedly, perhaps for lack of memory")) from None
             finally:
                 end_child(process)
     finally:
@@ -114,7 +115,9 @@ def run_isolated(function: Callable, *args, memory_mb: float, seconds: float):
     if kind == "refused":
         raise ValueError(value)
     if kind == "memory":
-        raise IsolatedRunError(f"it needs more than the {memory_mb:,.0f} MB of memory allowed")
+        raise IsolatedRunError(
+            Text("it needs more than the {memory_mb:,.0f} MB of memory allowed", memory_mb=memory_mb)
+        )
     if kind == "failed":
         raise IsolatedRunError(value)
     return value

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.i18n import Text
+
 CGROUP = Path("/sys/fs/cgroup")
 USABLE_SHARE = 0.8  # of the host's memory limit, for the server and all its children: the rest is the margin
 NO_LIMIT_BYTES = 2**60  # cgroup v1 writes a number near 2^63 for "no limit"
@@ -44,7 +46,7 @@ def parse_size(text: str) -> float:
     """'2.7G', '1500M', '2700000000' (bytes), '512MiB' -> bytes; ValueError for anything else."""
     match = _SIZE.match(text)
     if not match:
-        raise ValueError(f"not a memory size: {text!r} (write e.g. 2.7G or 1500M)")
+        raise ValueError(Text("not a memory size: {text!r} (write e.g. 2.7G or 1500M)", text=text))
     return float(match.group(1)) * _UNITS[match.group(2).lower()]
 
 
@@ -75,7 +77,9 @@ def cpu_quota(root: Path = CGROUP, env: dict | None = None) -> tuple[float, str]
     if env.get("DIGITLAB_CPUS"):
         cores = float(env["DIGITLAB_CPUS"])
         if not cores > 0:
-            raise ValueError(f"DIGITLAB_CPUS must be a positive number of cores, not {env['DIGITLAB_CPUS']!r}")
+            raise ValueError(
+                Text("DIGITLAB_CPUS must be a positive number of cores, not {env!r}", env=env["DIGITLAB_CPUS"])
+            )
         return cores, "DIGITLAB_CPUS"
     v2 = _read(root / "cpu.max")
     if v2 is not None and not v2.startswith("max"):

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from core.i18n import Text
 from core.runs.host import HOST, family, memory_mb
 
 MAX_CONCURRENT = int(os.environ.get("DIGITLAB_MAX_TRAININGS", HOST.run_slots))  # long runs at once, server-wide
@@ -82,16 +83,20 @@ class Line:
         with self._lock:
             self._drop_gone()
             if job.owner is not None and any(other.owner == job.owner for other in self._waiting):
-                raise ServerBusyError("You already have a run waiting in line: it starts when its turn comes.")
+                raise ServerBusyError(Text("You already have a run waiting in line: it starts when its turn comes."))
             if len(self._waiting) >= self.max_waiting and not getattr(job, "priority", False):
-                raise ServerBusyError("The server's line is full: try again in a few minutes.")
+                raise ServerBusyError(Text("The server's line is full: try again in a few minutes."))
             address = getattr(job, "address", None)
             if address is not None and not getattr(job, "priority", False):
                 held = sum(getattr(run, "address", None) == address for run in self._running + self._waiting)
                 if held >= self.address_places:
                     raise ServerBusyError(
-                        f"Your network already has {held} runs going or waiting on this server: this one can join "
-                        "the line when one of them ends."
+                        Text(
+                            "Your network already has {held} runs going or waiting on this server: this one "
+                            "can join the "
+                            "line when one of them ends.",
+                            held=held,
+                        )
                     )
             job.waiting = True
             self._waiting.append(job)

@@ -6,6 +6,8 @@ import ctypes
 import functools
 import resource
 
+from core.i18n import Text
+
 M_ARENA_MAX = -8  # glibc mallopt() parameter: the most malloc arenas the process may create
 MALLOC_ARENAS = 2  # one per core here; glibc's default is 8 per core, one for each of TensorFlow's threads
 
@@ -27,7 +29,7 @@ def _data_megabytes() -> float:
         for line in status:
             if line.startswith("VmData:"):
                 return int(line.split()[1]) / 1024
-    raise OSError("no VmData in /proc/self/status")
+    raise OSError(Text("no VmData in /proc/self/status"))
 
 
 def limit_memory(megabytes: float) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.i18n import Text
 from core.training.architectures import ARCHITECTURES
 
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
@@ -120,36 +121,65 @@ class TrainConfig:
                 continue
             label = name.replace("_", " ")
             if isinstance(allowed, range):
-                raise ValueError(f"{label} must be a whole number from {allowed.start} to {allowed.stop - 1}")
+                raise ValueError(
+                    Text(
+                        "{label} must be a whole number from {start} to {value}",
+                        label=label,
+                        start=allowed.start,
+                        value=allowed.stop - 1,
+                    )
+                )
             numbers = not isinstance(allowed[0], str)
             steps = {round(b - a, 9) for a, b in zip(allowed, allowed[1:], strict=False)} if numbers else set()
             if len(allowed) > 8 and len(steps) == 1:  # a fine, even scale: name its ends and step
                 step = f" in steps of {allowed[1] - allowed[0]:g}" if isinstance(allowed[0], float) else ""
-                raise ValueError(f"{label} must be from {allowed[0]:g} to {allowed[-1]:g}{step}; got {value!r}")
+                raise ValueError(
+                    Text(
+                        "{label} must be from {allowed:g} to {allowed2:g}{step}; got {value!r}",
+                        label=label,
+                        allowed=allowed[0],
+                        allowed2=allowed[-1],
+                        step=step,
+                        value=value,
+                    )
+                )
             shown = ", ".join(f"{choice:g}" if isinstance(choice, float) else str(choice) for choice in allowed)
-            raise ValueError(f"{label} must be one of {shown}; got {value!r}")
+            raise ValueError(
+                Text("{label} must be one of {shown}; got {value!r}", label=label, shown=shown, value=value)
+            )
         learning = self.learning_digits
         if self.batch_size > learning:
             raise ValueError(
-                f"A batch of {self.batch_size} is more than the {learning:,} digits this run learns from (its "
-                f"{self.train_size:,} less the {self.validation_share:.0%} held out to validate): choose a smaller "
-                "batch or more digits."
+                Text(
+                    "A batch of {batch_size} is more than the {learning:,} digits this run learns from (its "
+                    "{train_size:,} less the {validation_share:.0%} held out to validate): choose a smaller batch or "
+                    "more digits.",
+                    batch_size=self.batch_size,
+                    learning=learning,
+                    train_size=self.train_size,
+                    validation_share=self.validation_share,
+                )
             )
         architecture = ARCHITECTURES[self.architecture]
         if self.dp_epsilon and self.batch_norm and architecture.normalises:
             raise ValueError(
-                "A private run bounds what each digit does to a step; batch normalisation mixes the digits of a batch. "
-                "Turn batch normalisation off for a private run."
+                Text(
+                    "A private run bounds what each digit does to a step; batch normalisation mixes the "
+                    "digits of a batch. "
+                    "Turn batch normalisation off for a private run."
+                )
             )
         refusal = architecture.rule(self) if architecture.rule else None
         if refusal:
             raise ValueError(refusal)
         if self.dp_epsilon and not architecture.private:
             raise ValueError(
-                "Private runs take the CNNs and the MLP here: this network's per-digit gradients are slow."
+                Text("Private runs take the CNNs and the MLP here: this network's per-digit gradients are slow.")
             )
         if self.dp_epsilon and self.adversarial_eps:
-            raise ValueError("A private run clips each digit's own gradient; set adversarial training ε to 0 for it.")
+            raise ValueError(
+                Text("A private run clips each digit's own gradient; set adversarial training ε to 0 for it.")
+            )
 
 
 PRESETS = {

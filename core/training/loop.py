@@ -17,6 +17,7 @@ import tensorflow as tf
 from core.attacks import ATTACKS, robustness_curve
 from core.data_quality import cleaned
 from core.distill import Distillation, Distiller, wrap
+from core.i18n import Text
 from core.models import predict_proba
 from core.pictures.augment import augment_batch
 from core.pictures.data import NUM_CLASSES, Mnist
@@ -168,7 +169,7 @@ def compiled_model(
     """
     model = build(config)
     if (config.adversarial_eps or privacy) and distillation is not None:
-        raise ValueError("a student is distilled without adversarial training or privacy: set both to 0")
+        raise ValueError(Text("a student is distilled without adversarial training or privacy: set both to 0"))
     if config.adversarial_eps:
         model = FastAdversarialTraining(model, config.adversarial_eps)
     if privacy is not None:
