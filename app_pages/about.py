@@ -47,7 +47,7 @@ for label in SHIPPED_MODELS:
     took = f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
     with st.expander(
         _("{label}: {card:.2%} on the test digits, {card2:,} parameters").format(
-            label=label, card=card["test_accuracy"], card2=card["parameters"]
+            label=ui.model_name(label), card=card["test_accuracy"], card2=card["parameters"]
         )
     ):
         trust = ui.calibration(label)
@@ -71,7 +71,13 @@ st.subheader(_("This server"))
 st.markdown(_("**Versions**"))
 st.dataframe([{"package": name, "version": version} for name, version in versions().items()], hide_index=True)
 st.markdown(_("**Limits**, set by environment variables"))
-st.dataframe(limits(), hide_index=True, width="stretch")  # full width: the variables' names are long
+limit_columns = {"limit": _("limit"), "value": _("value"), "variable": _("variable")}
+st.dataframe(
+    limits(),
+    hide_index=True,
+    width="stretch",
+    column_config={name: st.column_config.Column(words) for name, words in limit_columns.items()},
+)  # full width: the variables' names are long
 st.markdown(
     _(
         "**The host**: {value:.2f} GB of memory ({memory_from}) and {cpus:g} cores ({cpus_from}), as "
@@ -86,4 +92,7 @@ st.markdown(
         value2=HOST.budget_mb / 1024,
     )
 )
-st.dataframe(host(), hide_index=True)
+host_columns = {"what": _("what"), "value": _("value"), "from": _("from")}
+st.dataframe(
+    host(), hide_index=True, column_config={name: st.column_config.Column(w) for name, w in host_columns.items()}
+)

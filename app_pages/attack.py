@@ -20,7 +20,7 @@ from core.figures.style import PICTURE_WIDTH
 from core.i18n import _
 from core.models import ROBUST_MODEL, predict_proba
 
-ANY = "any wrong digit"
+ANY = "any"  # a target that is no digit: any wrong one will do
 
 
 TALK_720_PICTURE_WIDTH = 112  # four screen pixels a pixel: the three pictures above a 1280x720 projector's fold
@@ -41,7 +41,7 @@ st.caption(
 )
 
 model, label = ui.active_model(), ui.active_label()
-image, _ = ui.choose_picture("attack")
+image, __ = ui.choose_picture("attack")
 reading = int(ui.of_model(label, predict_proba, image[None])[0].argmax())
 
 st.session_state.update(st.session_state.pop("next_attack", {}))  # set by "Smallest change", before the widgets
@@ -49,10 +49,19 @@ st.session_state.setdefault("attack_method", STRONGEST)
 st.session_state.setdefault("attack_eps", 0.1)
 left, middle, right = st.columns([2, 3, 2])
 method = left.segmented_control(
-    _("Attack"), list(EXPLAINED), required=True, key="attack_method", help=" ".join(EXPLAINED.values())
+    _("Attack"),
+    list(EXPLAINED),
+    required=True,
+    key="attack_method",
+    help=" ".join(_(words) for words in EXPLAINED.values()),
 )
 eps = middle.slider(_("ε: the most any pixel may change"), 0.0, CEILING, step=RESOLUTION, key="attack_eps")
-target = right.selectbox(_("Make it read"), [ANY, *range(10)], key="attack_target")
+target = right.selectbox(
+    _("Make it read"),
+    [ANY, *range(10)],
+    format_func=lambda choice: _("any wrong digit") if choice == ANY else choice,
+    key="attack_target",
+)
 target = None if target == ANY or target == reading else target
 
 if st.button(_("Smallest change that fools it"), icon=":material/search:"):
@@ -79,9 +88,13 @@ pictures = st.columns(3)
 for column, title, picture in zip(
     pictures,
     [  # the readings in the titles: the result is in view with the pictures on a 1280x720 projector
-        f"What the network sees: reads {result.before.argmax()}, {result.before.max():.0%}",
-        "The change",
-        f"The attacked picture: reads {result.after.argmax()}, {result.after.max():.0%}",
+        _("What the network sees: reads {digit}, {sure:.0%}").format(
+            digit=result.before.argmax(), sure=result.before.max()
+        ),
+        _("The change"),
+        _("The attacked picture: reads {digit}, {sure:.0%}").format(
+            digit=result.after.argmax(), sure=result.after.max()
+        ),
     ],
     [
         ui.png_url(pixel_picture, image),
@@ -109,10 +122,11 @@ if result.fooled:
 elif st.session_state.attack_target == reading:
     st.info(_("It already reads this as {reading}: pick another digit to make it read.").format(reading=reading))
 else:
-    stronger = f" or switch to {STRONGEST}," if method != STRONGEST else ""
-    st.info(
-        _("Not fooled at this ε. Raise ε,{stronger} or find the smallest change that works.").format(stronger=stronger)
-    )
+    if method != STRONGEST:
+        words = _("Not fooled at this ε. Raise ε, or switch to {attack}, or find the smallest change that works.")
+    else:
+        words = _("Not fooled at this ε. Raise ε, or find the smallest change that works.")
+    st.info(words.format(attack=STRONGEST))
 download, explain = st.columns(2)
 download.download_button(
     _("Download the attacked picture"),
@@ -135,6 +149,7 @@ choices = ["nothing"] + others
 second = st.selectbox(
     _("Compare with"),
     choices,
+    format_func=lambda choice: _("nothing") if choice == "nothing" else ui.model_name(choice),
     index=choices.index(ROBUST_MODEL) if ROBUST_MODEL in choices else 0,  # the defence beside the attack
     key="attack_compare",
     help=_("Any Keras model in the sidebar; a .tflite file has no gradients to attack."),
@@ -142,7 +157,9 @@ second = st.selectbox(
 shown = [label] + ([second] if second in others else [])
 curves, ready = {}, []
 for name in shown:
-    message = f"Attacking {CURVE_DIGITS:,} test digits: {ui.as_text(name)}…"
+    message = _("Attacking {count:,} test digits: {model}…").format(
+        count=CURVE_DIGITS, model=ui.as_text(ui.model_name(name))
+    )
     curves[name], prepared = ui.prepared_or_live(name, "robustness", message)
     if prepared:
         ready.append(name)

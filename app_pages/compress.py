@@ -27,13 +27,14 @@ labels = ui.keras_labels()
 source = st.selectbox(
     _("Model to compress"),
     labels,
+    format_func=ui.model_name,
     index=labels.index(ui.active_label()) if ui.active_label() in labels else 0,
     key="compress_source",
 )
 busy = runs.pending() is not None
 quantize, prune, distill = st.tabs([_("Quantize"), _("Prune"), _("Distil")])
 with quantize:
-    st.markdown("\n".join(f"- **{name}**: {what}" for name, what in QUANTIZATIONS.items()))
+    st.markdown("\n".join(f"- **{name}**: {_(what)}" for name, what in QUANTIZATIONS.items()))
     if st.button(_("Quantize"), type="primary", disabled=busy):
         runs.start("quantize", source)
 with prune:
@@ -58,12 +59,14 @@ with distill:
     student = st.selectbox(
         _("Student"),
         list(STUDENTS),
-        format_func=lambda name: f"{name} · {network(STUDENTS[name]).parameters:,} parameters",
+        format_func=lambda name: _("{name} · {parameters:,} parameters").format(
+            name=_(name), parameters=network(STUDENTS[name]).parameters
+        ),
     )
     left, right = st.columns(2)
-    softer = "Softens both networks' answers: higher shows more of the runners-up."
+    softer = _("Softens both networks' answers: higher shows more of the runners-up.")
     temperature = left.select_slider(_("Temperature T"), TEMPERATURES, 4.0, format_func="{:g}".format, help=softer)
-    weight = "α on the labels' cross-entropy, 1 − α on the teacher's softened answers."
+    weight = _("α on the labels' cross-entropy, 1 − α on the teacher's softened answers.")
     alpha = right.select_slider(_("Weight of the labels α"), ALPHAS, 0.1, format_func="{:g}".format, help=weight)
     teach, alone = st.columns(2)
     if teach.button(
@@ -98,12 +101,14 @@ st.dataframe(
     [v.row() for v in variants],
     hide_index=True,
     column_config={
-        "test accuracy (%)": number(format="%.2f"),
-        "zero weights (%)": number(format="%.0f"),
-        "parameters": number(format="localized"),
-        "size (KB)": number(format="%.0f"),
-        "zipped (KB)": number(format="%.0f"),
-        "ms per digit": number(format="%.3f"),
+        "model": st.column_config.Column(_("model")),
+        "format": st.column_config.Column(_("format")),
+        "test accuracy (%)": number(_("test accuracy (%)"), format="%.2f"),
+        "zero weights (%)": number(_("zero weights (%)"), format="%.0f"),
+        "parameters": number(_("parameters"), format="localized"),
+        "size (KB)": number(_("size (KB)"), format="%.0f"),
+        "zipped (KB)": number(_("zipped (KB)"), format="%.0f"),
+        "ms per digit": number(_("ms per digit"), format="%.3f"),
     },
 )
 st.plotly_chart(compression_figure(variants), width="stretch")

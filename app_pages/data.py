@@ -8,12 +8,12 @@ import ui
 import ui.data
 from core import data_quality
 from core.data_engine import MIN_SLICE, PLANTED
-from core.i18n import _, ngettext
+from core.i18n import N_, _, ngettext
 from core.training import reference as training_reference
 from core.training.config import CHOICES
 
-PARTS = {"suspects": "Its own mistakes", "cleaning": "Train on cleaner data", "engine": "The data engine"}
-SPLITS = {"test": "Test digits", "train": "Training digits"}
+PARTS = {"suspects": N_("Its own mistakes"), "cleaning": N_("Train on cleaner data"), "engine": N_("The data engine")}
+SPLITS = {"test": N_("Test digits"), "train": N_("Training digits")}
 
 st.title(_("The data is the program"))
 st.caption(
@@ -24,11 +24,17 @@ st.caption(
 )
 asked = st.query_params.get("part")
 part = st.segmented_control(
-    _("Show"), list(PARTS), format_func=PARTS.get, default=asked if asked in PARTS else "suspects", required=True
+    _("Show"),
+    list(PARTS),
+    format_func=lambda part: _(PARTS[part]),
+    default=asked if asked in PARTS else "suspects",
+    required=True,
 )
 
 if part == "suspects":
-    split = st.segmented_control(_("Which digits"), list(SPLITS), format_func=SPLITS.get, default="test", required=True)
+    split = st.segmented_control(
+        _("Which digits"), list(SPLITS), format_func=lambda split: _(SPLITS[split]), default="test", required=True
+    )
     st.caption(
         _(
             "Ranked by confident learning (cleanlab) on the answers of networks that never saw these digits. "
@@ -36,7 +42,7 @@ if part == "suspects":
         )
     )
     ui.data.suspect_gallery(split)
-    judged = [verdict for (where, _), verdict in ui.data.votes().items() if where == split]
+    judged = [verdict for (where, __), verdict in ui.data.votes().items() if where == split]
     if judged:
         wrong = sum(verdict != "label" for verdict in judged)
         st.success(
@@ -73,7 +79,11 @@ elif part == "cleaning":
     )
     corrections = fixes if use else None
     ui.training_button(
-        "data_job", "Train on the cleaned digits", config, icon=":material/cleaning_services:", corrections=corrections
+        "data_job",
+        _("Train on the cleaned digits"),
+        config,
+        icon=":material/cleaning_services:",
+        corrections=corrections,
     )
     ui.data.cleaning_result(reference)
 
@@ -94,7 +104,7 @@ else:
             "(with 4,000 MNIST digits replayed so it keeps the rest), measured on MNIST's test digits and "
             "your own drawings: the wall cannot reach those. The copy joins your models.",
             count,
-        ).format(count=count, model=ui.as_text(ui.active_label()))
+        ).format(count=count, model=ui.as_text(ui.model_name(ui.active_label())))
     )
     defend = st.toggle(
         _("Leave out suspect drawings and any sender's share past a fair one"),

@@ -21,7 +21,13 @@ else:
         )
     )
     mode = st.segmented_control(
-        _("Show the network"), ui.INPUTS, default=ui.INPUTS[0], required=True, key="input", persist_state="session"
+        _("Show the network"),
+        ui.INPUTS,
+        format_func=_,
+        default=ui.INPUTS[0],
+        required=True,
+        key="input",
+        persist_state="session",
     )
 
 

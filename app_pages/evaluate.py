@@ -36,7 +36,7 @@ accuracy, errors = st.columns(2)
 accuracy.metric(
     _("Test accuracy"),
     f"{result.accuracy:.2%}",
-    help=_("{label} on the 10,000 MNIST test digits").format(label=ui.as_text(label)),
+    help=_("{label} on the 10,000 MNIST test digits").format(label=ui.as_text(ui.model_name(label))),
 )
 errors.metric(_("Mistakes"), f"{result.errors:,} of {len(data.y_test):,}")
 
@@ -65,7 +65,10 @@ def explorer() -> None:
     true_digit = left.selectbox(_("True digit"), DIGITS, key="cell_true")
     predicted_digit = right.selectbox(_("Predicted digit"), DIGITS, key="cell_predicted")
     indices = result.cell(true_digit, predicted_digit)
-    kind = "read correctly" if true_digit == predicted_digit else f"read as {predicted_digit}"
+    if true_digit == predicted_digit:
+        kind = _("read correctly")
+    else:
+        kind = _("read as {digit}").format(digit=predicted_digit)
     st.subheader(
         _("{indices:,} test digits that are {true_digit} and were {kind}").format(
             indices=len(indices), true_digit=true_digit, kind=kind
@@ -96,15 +99,22 @@ with scores:
     figure = ui.chart(class_scores, report.precision, report.recall, report.f1)
     st.plotly_chart(figure, config={"displayModeBar": False})
     table = {"digit": DIGITS, "precision": report.precision, "recall": report.recall, "F1": report.f1}
-    percent = st.column_config.NumberColumn(format="percent")
+    percent = st.column_config.NumberColumn
     st.dataframe(
         table | {"test digits": report.support},
         hide_index=True,
-        column_config={"precision": percent, "recall": percent, "F1": percent},
+        column_config={
+            "digit": st.column_config.Column(_("digit")),
+            "precision": percent(_("precision"), format="percent"),
+            "recall": percent(_("recall"), format="percent"),
+            "F1": percent("F1", format="percent"),
+            "test digits": st.column_config.NumberColumn(_("test digits")),
+        },
     )
 with pairs:
     st.markdown(_("**Most confused pairs**"))
-    st.markdown("\n".join(f"1. true **{t}** read as **{p}**: {n}" for t, p, n in confused) or "None.")
+    pair = _("true **{true}** read as **{read}**: {count}")
+    st.markdown("\n".join("1. " + pair.format(true=t, read=p, count=n) for t, p, n in confused) or _("None."))
 
 st.subheader(_("Model against model"))
 others = [other for other in ui.model_labels() if other != label]
@@ -113,7 +123,7 @@ if not others:
 elif st.toggle(_("Compare with another model"), key="comparing"):
     other = st.selectbox(_("Compare with"), others, key="compare")
     versus = Evaluation(data.y_test, ui.test_probabilities(other))
-    mine, theirs = ui.as_text(label), ui.as_text(other)
+    mine, theirs = ui.as_text(ui.model_name(label)), ui.as_text(ui.model_name(other))
     st.caption(
         _(
             "Cells of **{mine}** minus cells of **{theirs}**: red where {mine2} has more digits, blue where fewer."
@@ -122,8 +132,8 @@ elif st.toggle(_("Compare with another model"), key="comparing"):
     st.plotly_chart(ui.chart(difference_heatmap, matrix - versus.matrix), config={"displayModeBar": False})
     only_this, only_other = result.right_where_wrong(versus)
     for title, wins in (
-        (f"{mine} right, {theirs} wrong", only_this),
-        (f"{theirs} right, {mine} wrong", only_other),
+        (_("{right} right, {wrong} wrong").format(right=mine, wrong=theirs), only_this),
+        (_("{right} right, {wrong} wrong").format(right=theirs, wrong=mine), only_other),
     ):
         st.markdown(_("**{title}: {wins} digits**").format(title=title, wins=len(wins)))
         if len(wins):

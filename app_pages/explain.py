@@ -7,7 +7,7 @@ from core.explain import feature_maps, first_layer_weights
 from core.figures.bars import probability_list
 from core.figures.pictures import attribution_picture, pixel_picture, weight_picture
 from core.figures.style import PICTURE_WIDTH
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import ROBUST_MODEL, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
@@ -15,19 +15,21 @@ MAPS_SHOWN = 16  # feature maps shown per conv layer
 TALK_720_MAP_WIDTH = 120  # px: the five maps, with their captions, above a 1280x720 projector's fold
 VIEWS = {  # title -> (caption: what it means and where it misleads, signed colours?)
     "Gradient saliency": (
-        "How fast the probability changes with each pixel. Noisy, and blind to saturated pixels.",
+        N_("How fast the probability changes with each pixel. Noisy, and blind to saturated pixels."),
         True,
     ),
-    "SmoothGrad": ("Gradients averaged over 32 noisy copies: less speckle, same blind spots.", True),
-    "Integrated gradients": ("Each pixel's share of p(digit) − p(black image); the shares add up exactly.", True),
-    "Grad-CAM": ("Where the last conv layer looked, at its coarse 14×14 resolution.", False),
+    "SmoothGrad": (N_("Gradients averaged over 32 noisy copies: less speckle, same blind spots."), True),
+    "Integrated gradients": (N_("Each pixel's share of p(digit) − p(black image); the shares add up exactly."), True),
+    "Grad-CAM": (N_("Where the last conv layer looked, at its coarse 14×14 resolution."), False),
     "Occlusion": (
-        "How much the probability drops when a 6×6 black patch covers a pixel. Slow but model-agnostic.",
+        N_("How much the probability drops when a 6×6 black patch covers a pixel. Slow but model-agnostic."),
         True,
     ),
     "Attention rollout": (
-        "Which patches the Transformer's attention carries to its answer most (bright) and least (dark), through every "
-        "block. The same for any class.",
+        N_(
+            "Which patches the Transformer's attention carries to its answer most (bright) and least (dark), "
+            "through every block. The same for any class."
+        ),
         False,
     ),
 }
@@ -38,7 +40,7 @@ st.caption(_("Why did the network read it that way? Red pixels pushed towards th
 
 label = ui.active_label()
 data = ui.mnist()
-image, _ = ui.choose_picture("explain", attacked=True)
+image, __ = ui.choose_picture("explain", attacked=True)
 probabilities = ui.of_model(label, predict_proba, image[None])[0]
 predicted = int(probabilities.argmax())
 projector = ui.presenting()
@@ -61,7 +63,9 @@ def chosen_class() -> int:
     return st.selectbox(
         _("Explain the class"),
         choices,
-        format_func=lambda d: f"{d} (predicted)" if d == predicted else f"{d}: why not?",
+        format_func=lambda d: (
+            _("{digit} (predicted)").format(digit=d) if d == predicted else _("{digit}: why not?").format(digit=d)
+        ),
         key="explain_class",
     )
 
@@ -83,12 +87,12 @@ def attributions(explanation) -> None:
         for column, (title, values) in zip(st.columns(len(maps)), maps.items(), strict=True):
             caption, signed = VIEWS[title]
             with column:
-                st.markdown(f"**{title}**")
+                st.markdown(f"**{_(title)}**")
                 if values is None:
                     st.info(_("Needs a conv layer that sees the digit; this model has none."))
                 else:
                     st.image(ui.png_url(attribution_picture, values, image, signed=signed), width=width)
-                st.caption(caption)
+                st.caption(_(caption))
 
 
 if not projector:  # on the projector the maps come right under the picture's choice, in view; the reading after
@@ -103,17 +107,17 @@ if label != ROBUST_MODEL:  # a known effect of robust training, worth seeing
     robust = ui.explanation(ROBUST_MODEL, image, target)
     st.markdown(
         _("**Beside a network trained on attacks ({ROBUST_MODEL})**: its gradients follow the strokes").format(
-            ROBUST_MODEL=ROBUST_MODEL
+            ROBUST_MODEL=ui.model_name(ROBUST_MODEL)
         )
     )
     columns = st.columns(4)
-    pairs = [("Gradient saliency", "saliency"), ("Integrated gradients", "integrated_gradients")]
+    pairs = [(N_("Gradient saliency"), "saliency"), (N_("Integrated gradients"), "integrated_gradients")]
     for index, (title, field) in enumerate(pairs):
         for offset, (whose, values) in enumerate(
-            [("this model", getattr(explanation, field)), ("robust CNN", getattr(robust, field))]
+            [(_("this model"), getattr(explanation, field)), (_("robust CNN"), getattr(robust, field))]
         ):
             with columns[2 * index + offset]:
-                st.markdown(f"**{title}, {whose}**")
+                st.markdown(f"**{_(title)}, {whose}**")
                 st.image(ui.png_url(attribution_picture, values, image, signed=True), width="stretch")
 
 st.subheader(_("Inside the network"))

@@ -7,14 +7,14 @@ import streamlit as st
 import ui
 import ui.privacy
 from core.figures.privacy import accuracy_by_epsilon, membership_roc
-from core.i18n import _
+from core.i18n import N_, _
 from core.jobs.membership import CanaryJob
 from core.membership import MEMBERS, PASSES
 from core.privacy import DELTA, shipped_sweep
 from core.training.budget import estimate
 from core.training.config import CHOICES, PRESETS
 
-PARTS = {"cost": "What privacy costs", "leak": "What it gives away", "canary": "Will it remember you?"}
+PARTS = {"cost": N_("What privacy costs"), "leak": N_("What it gives away"), "canary": N_("Will it remember you?")}
 
 st.title(_("Privacy"))
 st.caption(
@@ -25,7 +25,11 @@ st.caption(
 )
 asked = st.query_params.get("part")
 part = st.segmented_control(
-    _("Show"), list(PARTS), format_func=PARTS.get, default=asked if asked in PARTS else "cost", required=True
+    _("Show"),
+    list(PARTS),
+    format_func=lambda part: _(PARTS[part]),
+    default=asked if asked in PARTS else "cost",
+    required=True,
 )
 sweep = shipped_sweep()
 
@@ -46,7 +50,7 @@ if part == "cost":
             value=estimate(config).seconds / 60,
         )
     )
-    ui.training_button("privacy_job", "Train privately", config, icon=":material/lock:")
+    ui.training_button("privacy_job", _("Train privately"), config, icon=":material/lock:")
     ui.privacy.private_result()
 
 elif part == "leak":

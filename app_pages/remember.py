@@ -5,35 +5,46 @@ import streamlit as st
 import ui
 import ui.continual
 from core.continual import ContinualConfig
-from core.i18n import _
+from core.i18n import N_, _
 from core.jobs.continual import ContinualJob
 from core.runs.child import warm_forkserver
 from core.runs.line import ServerBusyError
 
 METHODS = {  # method -> (label, what it does in plain words)
     "finetune": (
-        "Fine-tune",
-        "Train on each pair alone. The classic failure: it learns the new digits and forgets "
-        "the old ones, because nothing tells it to keep them.",
+        N_("Fine-tune"),
+        N_(
+            "Train on each pair alone. The classic failure: it learns the new digits and forgets "
+            "the old ones, because nothing tells it to keep them."
+        ),
     ),
     "replay": (
-        "Replay",
-        "Keep a few examples of every digit seen, and mix them into training on each new pair: "
-        "rehearsal, the way people revise. Even 50 per digit goes a long way.",
+        N_("Replay"),
+        N_(
+            "Keep a few examples of every digit seen, and mix them into training on each new pair: "
+            "rehearsal, the way people revise. Even 50 per digit goes a long way."
+        ),
     ),
     "ewc": (
-        "EWC",
-        "Elastic weight consolidation: after each pair, measure how much each weight mattered to it (its "
-        "Fisher information), then make those weights stiff. Works when told which pair a digit is from.",
+        N_("EWC"),
+        N_(
+            "Elastic weight consolidation: after each pair, measure how much each weight mattered to it (its "
+            "Fisher information), then make those weights stiff. Works when told which pair a digit is from."
+        ),
     ),
     "lwf": (
-        "LwF",
-        "Learning without forgetting: while learning new digits, keep the old network's answers on them. "
-        "No stored examples; the old digits' own pictures are never seen again.",
+        N_("LwF"),
+        N_(
+            "Learning without forgetting: while learning new digits, keep the old network's answers on them. "
+            "No stored examples; the old digits' own pictures are never seen again."
+        ),
     ),
-    "joint": ("Joint", "Train on every pair so far at once: not continual learning, the upper bound it aims for."),
+    "joint": (
+        N_("Joint"),
+        N_("Train on every pair so far at once: not continual learning, the upper bound it aims for."),
+    ),
 }
-SCENARIOS = {"class": "Which digit?", "task": "Which of the pair?"}
+SCENARIOS = {"class": N_("Which digit?"), "task": N_("Which of the pair?")}
 
 st.title(_("Remember"))
 warm_forkserver()  # the process runs fork from starts while the visitor picks a method
@@ -47,7 +58,7 @@ left, right = st.columns(2)
 method = left.segmented_control(
     _("Method"),
     list(METHODS),
-    format_func=lambda m: METHODS[m][0],
+    format_func=lambda m: _(METHODS[m][0]),
     default=st.query_params.get("method")
     if st.query_params.get("method") in METHODS
     else "finetune",  # the problem first
@@ -57,7 +68,7 @@ method = left.segmented_control(
 scenario = right.segmented_control(
     _("Question"),
     list(SCENARIOS),
-    format_func=SCENARIOS.get,
+    format_func=lambda s: _(SCENARIOS[s]),
     default="class",
     required=True,
     key="continual_scenario",
@@ -66,7 +77,7 @@ scenario = right.segmented_control(
         "Which of the pair? (task-incremental): it is told the pair and picks one of its two digits."
     ),
 )
-st.caption(METHODS[method][1])
+st.caption(_(METHODS[method][1]))
 knobs = {}
 if method == "replay":
     knobs["buffer_per_class"] = st.select_slider(_("Examples kept per digit"), [10, 20, 50, 100, 200, 500], 50)
@@ -98,7 +109,8 @@ else:
 
     def name(result) -> str:
         knob = {"replay": f" {result.config.buffer_per_class}/digit", "ewc": f" λ {result.config.ewc_lambda:.0e}"}
-        return f"{METHODS[result.config.method][0]}{knob.get(result.config.method, '')} · {result.config.scenario}"
+        method, scenario = _(METHODS[result.config.method][0]), _(SCENARIOS[result.config.scenario])
+        return f"{method}{knob.get(result.config.method, '')} · {scenario}"
 
     ui.continual.compare(runs, name)
     st.caption(

@@ -69,7 +69,9 @@ def wall() -> None:
                 )
             )
         for digit, right, count in summary.hardest[:5]:
-            st.progress(right, f"{digit}: {right:.0%} of {count} read right")
+            st.progress(
+                right, _("{digit}: {share:.0%} of {count} read right").format(digit=digit, share=right, count=count)
+            )
 
 
 wall()

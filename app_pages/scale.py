@@ -6,16 +6,18 @@ import ui
 import ui.scale
 from core import scale
 from core.figures.scale import METRICS, law_text, scale_chart
-from core.i18n import _
+from core.i18n import N_, _
 from core.training.budget import estimate
 
-PARTS = {"parameters": "Bigger models", "digits": "More data", "flops": "More compute"}
-WORDS = {"parameters": "parameters", "digits": "digits", "flops": "compute"}
+PARTS = {"parameters": N_("Bigger models"), "digits": N_("More data"), "flops": N_("More compute")}
+WORDS = {"parameters": N_("parameters"), "digits": N_("digits"), "flops": N_("compute")}
 SAYS = {
-    "parameters": "Each width of the same CNN, trained on all the digits.",
-    "digits": f"The widest CNN, trained on more and more digits, each run for {scale.PRESENTATIONS:,} ÷ digits "
-    "epochs (from 2 to 20): on the most digits it has 2 passes, and is short of training too.",
-    "flops": "Every run of the sweep by the arithmetic it took; the line follows the best run for each budget.",
+    "parameters": N_("Each width of the same CNN, trained on all the digits."),
+    "digits": N_(
+        "The widest CNN, trained on more and more digits, each run for {presentations:,} ÷ digits "
+        "epochs (from 2 to 20): on the most digits it has 2 passes, and is short of training too."
+    ),
+    "flops": N_("Every run of the sweep by the arithmetic it took; the line follows the best run for each budget."),
 }
 
 st.title(_("Scale"))
@@ -29,10 +31,14 @@ st.caption(
 asked = st.query_params.get("part")
 left, right = st.columns([3, 1])
 part = left.segmented_control(
-    _("Show"), list(PARTS), format_func=PARTS.get, default=asked if asked in PARTS else "parameters", required=True
+    _("Show"),
+    list(PARTS),
+    format_func=lambda part: _(PARTS[part]),
+    default=asked if asked in PARTS else "parameters",
+    required=True,
 )
 metric = right.segmented_control(
-    _("Measure"), list(METRICS), format_func=lambda m: METRICS[m][0], default="error", required=True
+    _("Measure"), list(METRICS), format_func=lambda m: _(METRICS[m][0]), default="error", required=True
 )
 sweep = ui.scale.sweep()
 
@@ -61,9 +67,9 @@ else:
         border=True,
     )
     halving.metric(
-        _("Twice the {WORDS}").format(WORDS=WORDS[part]),
+        _("Twice the {WORDS}").format(WORDS=_(WORDS[part])),
         f"−{1 - 2**-trend.law.alpha:.0%}",
-        "of the error above the floor",
+        _("of the error above the floor"),
         delta_color="off",
         delta_arrow="off",
         border=True,
@@ -71,7 +77,7 @@ else:
     floor.metric(
         _("Where it levels off (c)"),
         f"{trend.law.c:{METRICS[metric][1]}}",
-        f"smallest measured {min(trend.y):{METRICS[metric][1]}}",
+        _("smallest measured {value}").format(value=f"{min(trend.y):{METRICS[metric][1]}}"),
         delta_color="off",
         delta_arrow="off",
         border=True,
@@ -81,7 +87,7 @@ else:
             "{SAYS} Fitted: {trend}; the interval from resampling the 10,000 test digits {BOOTSTRAP_DRAWS} "
             "times. Made by `{card}` on {card2} in {value:.0f} min."
         ).format(
-            SAYS=SAYS[part],
+            SAYS=_(SAYS[part]).format(presentations=scale.PRESENTATIONS),
             trend=law_text(trend),
             BOOTSTRAP_DRAWS=scale.BOOTSTRAP_DRAWS,
             card=sweep.card["command"],
@@ -108,4 +114,4 @@ st.caption(
         seconds=cost.seconds,
     )
 )
-ui.training_button("scale_job", "Train this point", config, icon=":material/add_chart:")
+ui.training_button("scale_job", _("Train this point"), config, icon=":material/add_chart:")

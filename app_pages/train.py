@@ -24,7 +24,7 @@ if "train_config" not in st.session_state:  # first visit: the link decides, bad
     st.session_state.train_config, notices = config_from_params(st.query_params.to_dict())
     for notice in notices:
         st.warning(ui.as_text(notice))
-preset = st.segmented_control(_("Preset"), list(PRESETS), key="preset")
+preset = st.segmented_control(_("Preset"), list(PRESETS), format_func=_, key="preset")
 if preset and st.session_state.get("applied_preset") != preset:
     st.session_state.train_config, st.session_state.applied_preset = PRESETS[preset], preset
 base: TrainConfig = st.session_state.train_config
@@ -46,37 +46,37 @@ with st.expander(_("Hyperparameters"), expanded=False):
     a, b, c = st.columns(3)
     labels = {
         a: {
-            "architecture": "Architecture",
-            "conv_blocks": "Conv blocks",
-            "filters": "Filters in the first block",
-            "dense_units": "Dense units (RNN: units; Transformer: width)",
-            "blocks": "Blocks (ResNet per stage; RNN layers; Transformer)",
-            "cell": "RNN cell",
-            "patch_size": "Transformer patch size",
-            "heads": "Transformer heads",
-            "stem": "Transformer conv stem (filters; 0: none)",
-            "dropout": "Dropout",
-            "batch_norm": "Batch normalisation",
+            "architecture": _("Architecture"),
+            "conv_blocks": _("Conv blocks"),
+            "filters": _("Filters in the first block"),
+            "dense_units": _("Dense units (RNN: units; Transformer: width)"),
+            "blocks": _("Blocks (ResNet per stage; RNN layers; Transformer)"),
+            "cell": _("RNN cell"),
+            "patch_size": _("Transformer patch size"),
+            "heads": _("Transformer heads"),
+            "stem": _("Transformer conv stem (filters; 0: none)"),
+            "dropout": _("Dropout"),
+            "batch_norm": _("Batch normalisation"),
         },
         b: {
-            "activation": "Activation",
-            "optimizer": "Optimiser",
-            "learning_rate": "Learning rate",
-            "schedule": "Schedule",
-            "weight_decay": "Weight decay",
-            "label_smoothing": "Label smoothing",
+            "activation": _("Activation"),
+            "optimizer": _("Optimiser"),
+            "learning_rate": _("Learning rate"),
+            "schedule": _("Schedule"),
+            "weight_decay": _("Weight decay"),
+            "label_smoothing": _("Label smoothing"),
         },
         c: {
-            "batch_size": "Batch size",
-            "epochs": "Epochs",
-            "train_size": "Training digits",
-            "augment": "Augmentation",
-            "validation_share": "Validation share",
-            "adversarial_eps": "Adversarial training ε",
-            "drop_suspects": "Leave out suspected label errors",
-            "dp_epsilon": "Differential privacy ε (0: off)",
-            "dp_clip": "Private runs: gradient clipping norm",
-            "seed": "Seed",
+            "batch_size": _("Batch size"),
+            "epochs": _("Epochs"),
+            "train_size": _("Training digits"),
+            "augment": _("Augmentation"),
+            "validation_share": _("Validation share"),
+            "adversarial_eps": _("Adversarial training ε"),
+            "drop_suspects": _("Leave out suspected label errors"),
+            "dp_epsilon": _("Differential privacy ε (0: off)"),
+            "dp_clip": _("Private runs: gradient clipping norm"),
+            "seed": _("Seed"),
         },
     }
     values = {name: choose(column, label, name) for column, fields in labels.items() for name, label in fields.items()}
@@ -94,7 +94,11 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-beside = f" beside the {going} run{'s' * (going > 1)} going now" if pace(going + 1, HOST.cpus) > 1 else ""
+beside = (
+    ngettext(" beside the {count} run going now", " beside the {count} runs going now", going).format(count=going)
+    if pace(going + 1, HOST.cpus) > 1
+    else ""
+)
 st.caption(
     _("{parameters:,} parameters · about {seconds}{beside} and {value:.1f} GB to train here").format(
         parameters=cost.network.parameters, seconds=duration(seconds), beside=beside, value=cost.memory_mb / 1024
@@ -118,7 +122,7 @@ if seconds > MAX_SECONDS and refusal is None:
 if refusal:
     st.warning(refusal, icon=":material/memory:")
 
-ui.training_button("job", "Train", config, icon=":material/play_arrow:", disabled=refusal is not None)
+ui.training_button("job", _("Train"), config, icon=":material/play_arrow:", disabled=refusal is not None)
 if st.session_state.get("job") is None:  # before this visitor's first run: what one looks like, at once
     prepared = training_reference.load()
     if prepared is not None:

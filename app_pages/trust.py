@@ -49,19 +49,24 @@ with by_style:
         _("Trait"), list(ATTRIBUTES), default=lowest.attribute, required=True, key="slice_attribute"
     )
     st.caption(
-        ATTRIBUTES[attribute][0] + ". Bars: the share misread. Whiskers: 95% Wilson intervals. "
-        "Click a bar to see its mistakes."
+        _("{what}. Bars: the share misread. Whiskers: 95% Wilson intervals. Click a bar to see its mistakes.").format(
+            what=_(ATTRIBUTES[attribute][0])
+        )
     )
     group = groups[attribute]
     click = st.plotly_chart(
-        ui.chart(slice_figure, group, overall=result.accuracy, worst_label=lowest.label, height=ui.chapter_height()),
+        ui.chart(
+            slice_figure, group, overall=result.accuracy, worst_label=str(lowest.label), height=ui.chapter_height()
+        ),
         on_select="rerun",
         selection_mode="points",
         key="slice_chart",
         config={"displayModeBar": False},
     )
     points = click.selection.points if click else []
-    chosen = next((s for s in group if points and s.label == points[0]["x"]), lowest if lowest in group else group[0])
+    chosen = next(
+        (s for s in group if points and str(s.label) == points[0]["x"]), lowest if lowest in group else group[0]
+    )
     wrong = result.mistakes(chosen.indices)
     st.markdown(
         _("**{label}: {wrong} of {count:,} read wrong**").format(
@@ -69,7 +74,8 @@ with by_style:
         )
     )
     shown = wrong[:GALLERY_SIZE]
-    captions = [f"#{i}: {data.y_test[i]} read as {result.predicted[i]}" for i in shown]
+    caption = _("#{index}: {digit} read as {read}")
+    captions = [caption.format(index=i, digit=data.y_test[i], read=result.predicted[i]) for i in shown]
     st.image(ui.png_urls(enlarge, data.x_test[shown] / 255.0), caption=captions, width=96)
 
 with trust:
@@ -109,7 +115,12 @@ with stress:
         )
     )
     others = [other for other in ui.model_labels() if other != label]
-    second = st.selectbox(_("Compare with"), ["nothing", *others], key="stress_compare")
+    second = st.selectbox(
+        _("Compare with"),
+        ["nothing", *others],
+        format_func=lambda other: _("nothing") if other == "nothing" else ui.model_name(other),
+        key="stress_compare",
+    )
     # Not computed with the rest of the page: the other tabs should not wait for it.
     if (
         ui.has_prepared(label, "shift")
@@ -118,10 +129,11 @@ with stress:
     ):
         curves, prepared = {}, []
         for name in [label] + ([second] if second in others else []):
-            message = f"Shifting test digits for {ui.as_text(name)}…"
+            message = _("Shifting test digits for {model}…").format(model=ui.as_text(ui.model_name(name)))
             curves[name], was_prepared = ui.prepared_or_live(name, "shift", message)
             if was_prepared:
                 prepared.append(name)
-        st.plotly_chart(ui.chart(shift_figure, curves, SHIFTS), config={"displayModeBar": False})
+        named = {ui.model_name(name): curve for name, curve in curves.items()}
+        st.plotly_chart(ui.chart(shift_figure, named, SHIFTS), config={"displayModeBar": False})
         if prepared:
             ui.run_live(prepared, "shift")

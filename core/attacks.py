@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.i18n import Text
+from core.i18n import N_, Text
 from core.models import gradient_batch, graphs_kept, logits, predict_proba
 from core.pictures.data import IMAGE_SIZE
 
@@ -137,8 +137,8 @@ ATTACKS: dict[str, Callable] = {  # name shown to visitors -> attack(model, imag
     ),
 }
 EXPLAINED = {  # the attacks a visitor picks on the Attack page -> what each does, in a sentence
-    "FGSM": "FGSM: one step along the gradient's sign.",
-    "PGD-20": "PGD-20: twenty smaller steps, each kept within ε: slower, and much stronger.",
+    "FGSM": N_("FGSM: one step along the gradient's sign."),
+    "PGD-20": N_("PGD-20: twenty smaller steps, each kept within ε: slower, and much stronger."),
 }
 STRONGEST = "PGD-20"  # what the smallest change is searched with, and the page's default
 

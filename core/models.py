@@ -15,14 +15,14 @@ import tensorflow as tf
 from keras import layers
 
 import core.architectures  # noqa: F401  (registers its layers: a saved network that uses them loads anywhere)
-from core.i18n import Text
+from core.i18n import N_, Text
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
 from core.runs.child import SHORT_LIVED, preload
 
 # The models that ship in assets/, by the name the sidebar shows: file stem of the .keras file
 # and of its model card (.json). The first is the default.
-ROBUST_MODEL = "Robust CNN, ε 0.3"  # trained on attacks at ε = 0.3 (scripts/train_robust.py)
-SHIPPED_MODELS = {"Default CNN": "default_model", "Baseline MLP": "baseline_mlp", ROBUST_MODEL: "robust_model"}
+ROBUST_MODEL = N_("Robust CNN, ε 0.3")  # trained on attacks at ε = 0.3 (scripts/train_robust.py)
+SHIPPED_MODELS = {N_("Default CNN"): "default_model", N_("Baseline MLP"): "baseline_mlp", ROBUST_MODEL: "robust_model"}
 DEFAULT_MODEL_PATH = ASSETS_DIR / "default_model.keras"
 MODEL_CARD_PATH = ASSETS_DIR / "default_model.json"
 

@@ -94,7 +94,7 @@ def token_valid(given: str | None, key: str | None, *, now: float | None = None)
     """Whether `given` is an unexpired token this key signed."""
     if not key or not isinstance(given, str) or not given or len(given) > 100:
         return False
-    expires, _, signature = given.partition(".")
+    expires, __, signature = given.partition(".")
     if not expires.isdigit() or int(expires) < (time.time() if now is None else now):
         return False
     return hmac.compare_digest(signature.encode(), _signature(key, int(expires)).encode())

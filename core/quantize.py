@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.i18n import Text
+from core.i18n import N_, Text
 from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES, Mnist
 from core.prune import sparsity
@@ -28,11 +28,13 @@ except ImportError:  # pragma: no cover - a platform without LiteRT wheels
 
 
 QUANTIZATIONS = {  # name -> what it does, in plain words
-    "float32": "No quantization: the network as a TensorFlow Lite file, the baseline.",
-    "float16": "Weights stored as 16-bit floats and computed in 32-bit: half the size.",
-    "dynamic": "Weights stored as 8-bit integers, activations quantized on the fly: a quarter of the size.",
-    "int8": "Full integer: weights and activations in 8 bits, their ranges calibrated on training digits. "
-    "What phones' and microcontrollers' integer units run.",
+    "float32": N_("No quantization: the network as a TensorFlow Lite file, the baseline."),
+    "float16": N_("Weights stored as 16-bit floats and computed in 32-bit: half the size."),
+    "dynamic": N_("Weights stored as 8-bit integers, activations quantized on the fly: a quarter of the size."),
+    "int8": N_(
+        "Full integer: weights and activations in 8 bits, their ranges calibrated on training digits. "
+        "What phones' and microcontrollers' integer units run."
+    ),
 }
 
 
@@ -193,7 +195,12 @@ def quantize_all(
     variants = []
     for index, quantization in enumerate(names):
         if on_progress is not None:
-            on_progress((index / len(names), f"Converting to {quantization} and reading the 10,000 test digits…"))
+            on_progress(
+                (
+                    index / len(names),
+                    Text("Converting to {format} and reading the 10,000 test digits…", format=quantization),
+                )
+            )
         representative = representative_digits(data) if quantization == "int8" else None
         flatbuffer = to_tflite(model, quantization=quantization, representative=representative)
         variants.append(measure(flatbuffer, quantization=quantization, source=source, model=model, data=data))

@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.i18n import Text
+from core.i18n import N_, Text, _
 from core.models import SHIPPED_MODELS
 from core.training.config import TrainConfig
 from core.training.loop import TrainResult
@@ -30,16 +30,25 @@ class Run:
 
 
 def describe(number: int, config: TrainConfig, result: TrainResult) -> str:
-    """A run's default name, e.g. "run 3 · cnn · adam 3e-03 · 2 epochs · 98.9%"."""
-    stopped = " · stopped" if result.stopped else ""
-    taught = f" · distilled from {result.teacher}" if result.teacher else ""
-    robust = f" · robust ε {config.adversarial_eps:g}" if config.adversarial_eps else ""
-    cleaned = f" · {config.drop_suspects:,} suspects left out" if config.drop_suspects else ""
-    cleaned += f" · {result.corrected} labels corrected" if result.corrected else ""
-    cleaned += f" · private ε {result.privacy.epsilon:.2g}" if result.privacy else ""
+    """A run's default name, e.g. "run 3 · cnn · adam 3e-03 · 2 epochs · 98.9%", in the language of the run that
+    names it (a name is the visitor's to change: it stays as made)."""
+    stopped = _(" · stopped") if result.stopped else ""
+    taught = _(" · distilled from {teacher}").format(teacher=result.teacher) if result.teacher else ""
+    robust = _(" · robust ε {eps:g}").format(eps=config.adversarial_eps) if config.adversarial_eps else ""
+    cleaned = _(" · {count:,} suspects left out").format(count=config.drop_suspects) if config.drop_suspects else ""
+    cleaned += _(" · {count} labels corrected").format(count=result.corrected) if result.corrected else ""
+    cleaned += _(" · private ε {eps:.2g}").format(eps=result.privacy.epsilon) if result.privacy else ""
     return (
-        f"run {number} · {config.architecture} · {config.optimizer} {config.learning_rate:.0e} · "
-        f"{config.epochs} epochs{robust}{taught}{cleaned} · {result.test_accuracy:.1%}{stopped}"
+        _("run {number} · {architecture} · {optimizer} {rate:.0e} · {epochs} epochs{more} · {accuracy:.1%}").format(
+            number=number,
+            architecture=config.architecture,
+            optimizer=config.optimizer,
+            rate=config.learning_rate,
+            epochs=config.epochs,
+            more=robust + taught + cleaned,
+            accuracy=result.test_accuracy,
+        )
+        + stopped
     )
 
 
@@ -93,39 +102,44 @@ class Registry:
 
 
 def summary(run: Run) -> str:
-    """One line under a run's name: size, training time and accuracies."""
-    parts = [f"{run.model.count_params():,} parameters"]
+    """One line under a run's name: size, training time and accuracies, in the visitor's language."""
+    parts = [_("{count:,} parameters").format(count=run.model.count_params())]
     if run.result is None:
-        parts.append("uploaded")
+        parts.append(_("uploaded"))
     else:
         validation = run.result.history["validation"]
         parts.append(f"{run.result.seconds:.0f} s")
-        parts += [f"validation {validation[-1][2]:.1%}"] if validation else []
+        parts += [_("validation {accuracy:.1%}").format(accuracy=validation[-1][2])] if validation else []
         if run.result.robust_accuracy is not None:
-            parts.append(f"{run.result.robust_accuracy:.1%} of 1,000 under PGD-20 at ε {run.config.adversarial_eps:g}")
-    return " · ".join(parts + [f"test {run.test_accuracy:.2%}"])
+            parts.append(
+                _("{accuracy:.1%} of 1,000 under PGD-20 at ε {eps:g}").format(
+                    accuracy=run.result.robust_accuracy, eps=run.config.adversarial_eps
+                )
+            )
+    return " · ".join(parts + [_("test {accuracy:.2%}").format(accuracy=run.test_accuracy)])
 
 
 def comparison_table(runs: list[Run]) -> list[dict]:
-    """One row per run: its configuration next to its results, for comparing runs."""
+    """One row per run: its configuration next to its results, for comparing runs (its columns marked with N_:
+    the page names them in the visitor's language)."""
     rows = []
     for run in runs:
-        row = {"name": run.name, "parameters": run.model.count_params(), "test accuracy": run.test_accuracy}
+        row = {N_("name"): run.name, N_("parameters"): run.model.count_params(), N_("test accuracy"): run.test_accuracy}
         if run.config is not None:  # trained here, not uploaded
             validation = run.result.history["validation"]
             row |= {
-                "architecture": run.config.architecture,
-                "optimizer": run.config.optimizer,
-                "learning rate": run.config.learning_rate,
-                "batch size": run.config.batch_size,
-                "epochs": run.config.epochs,
-                "training digits": run.config.train_size,
-                "augment": run.config.augment,
-                "adversarial ε": run.config.adversarial_eps,
-                "accuracy under attack": run.result.robust_accuracy,
-                "seconds": round(run.result.seconds, 1),
-                "validation accuracy": validation[-1][2] if validation else None,
-                "stopped": run.result.stopped,
+                N_("architecture"): run.config.architecture,
+                N_("optimizer"): run.config.optimizer,
+                N_("learning rate"): run.config.learning_rate,
+                N_("batch size"): run.config.batch_size,
+                N_("epochs"): run.config.epochs,
+                N_("training digits"): run.config.train_size,
+                N_("augment"): run.config.augment,
+                N_("adversarial ε"): run.config.adversarial_eps,
+                N_("accuracy under attack"): run.result.robust_accuracy,
+                N_("seconds"): round(run.result.seconds, 1),
+                N_("validation accuracy"): validation[-1][2] if validation else None,
+                N_("stopped"): run.result.stopped,
             }
         rows.append(row)
     return rows

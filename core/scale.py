@@ -127,7 +127,7 @@ class Trend:
     y: tuple[float, ...]
     law: Law
     interval: tuple[float, float]
-    held: str  # what stays fixed along it, in words
+    held: Text  # what stays fixed along it, in words
 
 
 @dataclass
@@ -151,17 +151,17 @@ class Sweep:
         widest, most = max(run["width"] for run in self.runs), max(run["size"] for run in self.runs)
         if axis == "parameters":
             chosen = sorted((i for i, r in enumerate(self.runs) if r["size"] == most), key=self._x(axis))
-            held = f"each on {self.runs[chosen[-1]]['digits']:,} training digits"
+            held = Text("each on {count:,} training digits", count=self.runs[chosen[-1]]["digits"])
         elif axis == "digits":
             chosen = sorted((i for i, r in enumerate(self.runs) if r["width"] == widest), key=self._x(axis))
-            held = f"the widest network, {self.runs[chosen[-1]]['parameters']:,} parameters"
+            held = Text("the widest network, {count:,} parameters", count=self.runs[chosen[-1]]["parameters"])
         elif axis == "flops":
             chosen, best = [], math.inf
             for i in sorted(range(len(self.runs)), key=self._x(axis)):
                 if self.runs[i][metric] < best:
                     chosen.append(i)
                     best = self.runs[i][metric]
-            held = "the best run for its compute, of all widths and sizes"
+            held = Text("the best run for its compute, of all widths and sizes")
         else:
             raise ValueError(Text("no axis {axis!r}", axis=axis))
         x = [self.runs[i][axis] for i in chosen]

@@ -14,17 +14,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.i18n import Text
+from core.i18n import N_, Text
 from core.models import predict_proba
 from core.pictures.data import IMAGE_SIZE
 
 SHIFTS = {  # name -> (strengths, unit); 0 leaves the digits unchanged
     "rotation": ((0, 10, 20, 30, 45, 60), "°"),
     "scale": ((1.0, 0.9, 0.8, 0.7, 0.6, 0.5), "×"),
-    "thickness": ((0, 1, 2, -1), " px"),  # + dilates, − erodes (3×3 steps)
-    "blur": ((0.0, 0.5, 1.0, 1.5, 2.0), " px σ"),
+    "thickness": ((0, 1, 2, -1), N_(" px")),  # + dilates, − erodes (3×3 steps)
+    "blur": ((0.0, 0.5, 1.0, 1.5, 2.0), N_(" px σ")),
     "noise": ((0.0, 0.1, 0.2, 0.3, 0.4, 0.5), " σ"),
-    "bar": ((0, 2, 4, 6, 8), " px"),  # a black bar this tall across the middle
+    "bar": ((0, 2, 4, 6, 8), N_(" px")),  # a black bar this tall across the middle
 }
 DIGITS = 1_000  # test digits each curve is measured on
 

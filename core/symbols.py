@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.i18n import Text
+from core.i18n import N_, Text
 from core.models import graph, input_in, model_bytes, predict_proba
 from core.pictures.augment import augment_batch
 from core.pictures.data import IMAGE_SIZE
@@ -133,12 +133,14 @@ class Examples:
         kept = [index for index, name in enumerate(self.labels) if name in labels]
         return [self.images[i] for i in kept], [self.labels[i] for i in kept]
 
-    def missing(self, labels: list[str]) -> str | None:
+    def missing(self, labels: list[str]) -> Text | None:
         """What to draw before the symbols can be learnt, or None when every one has enough drawings."""
         short = [
             f"{name} ({len(self.of(name))}/{MIN_EXAMPLES})" for name in labels if len(self.of(name)) < MIN_EXAMPLES
         ]
-        return f"Draw each symbol at least {MIN_EXAMPLES} times: {', '.join(short)}." if short else None
+        if not short:
+            return None
+        return Text("Draw each symbol at least {count} times: {symbols}.", count=MIN_EXAMPLES, symbols=", ".join(short))
 
 
 @dataclass
@@ -277,7 +279,7 @@ def compare(
     targets = np.array([classes.index(name) for name in labels])
     features = feature_model(base_model)
     fewest = min(np.bincount(targets))
-    methods = ("frozen features", "raw pixels", "from scratch")
+    methods = (N_("frozen features"), N_("raw pixels"), N_("from scratch"))
     accuracy = {method: [math.nan] * len(shots) for method in methods}
     usable = [index for index, shot in enumerate(shots) if shot < fewest]
     rng, done = np.random.default_rng(0), 0

@@ -213,13 +213,16 @@ def _plain_reason(error: BaseException) -> str:
     text = str(error)
     log.info("uploaded model refused by Keras: %s: %.500s", type(error).__name__, text)
     if "safe_mode" in text or "Lambda" in text:
-        return "The model contains Python code (a Lambda layer); it cannot be loaded safely."
+        return Text("The model contains Python code (a Lambda layer); it cannot be loaded safely.")
     if isinstance(error, RecursionError):
-        return "The model's layers are nested too deeply to load."
+        return Text("The model's layers are nested too deeply to load.")
     unknown = re.search(r"(?:Could not locate class|Unknown layer)[^A-Za-z]*([A-Za-z_][A-Za-z0-9_]{0,40})", text)
     if unknown:
-        return f"The model uses a layer Keras does not know ({unknown.group(1)}); use Keras' built-in layers only."
-    return "Keras could not rebuild this model from its file. Save it again with model.save('name.keras')."
+        return Text(
+            "The model uses a layer Keras does not know ({group}); use Keras' built-in layers only.",
+            group=unknown.group(1),
+        )
+    return Text("Keras could not rebuild this model from its file. Save it again with model.save('name.keras').")
 
 
 def _count(model: keras.Model) -> tuple[int, int]:

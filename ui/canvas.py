@@ -45,11 +45,11 @@ def drawing_canvas(key: str, *, size: int = CANVAS_SIZE, restore: dict | None = 
     if strokes is not None and (
         not isinstance(objects, list) or len(objects) > MAX_STROKES or len(json.dumps(strokes)) > MAX_DRAWING_BYTES
     ):
-        return Drawn(None, None, "That drawing has far more strokes than a digit needs: clear it and draw again.")
+        return Drawn(None, None, _("That drawing has far more strokes than a digit needs: clear it and draw again."))
     try:
         data = result.image_bytes  # the PNG, still encoded; None until the first stroke
     except Exception:  # not a base64 data URL
-        return Drawn(None, None, "The drawing arrived damaged: clear the canvas and draw again.")
+        return Drawn(None, None, _("The drawing arrived damaged: clear the canvas and draw again."))
     if data is None:
         return Drawn(None, strokes)
     try:

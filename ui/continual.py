@@ -79,18 +79,18 @@ def compare(runs: list, name) -> None:
     st.dataframe(
         [
             {
-                "run": name(r),
-                "average accuracy": r.average_accuracy,
-                "forgetting": r.forgetting,
-                "tasks learnt": r.tasks_done,
-                "seconds": round(r.seconds, 1),
+                _("run"): name(r),
+                _("average accuracy"): r.average_accuracy,
+                _("forgetting"): r.forgetting,
+                _("tasks learnt"): r.tasks_done,
+                _("seconds"): round(r.seconds, 1),
             }
             for r in runs
         ],
         hide_index=True,
         column_config={
-            "average accuracy": st.column_config.NumberColumn(format="percent"),
-            "forgetting": st.column_config.NumberColumn(format="percent"),
+            _("average accuracy"): st.column_config.NumberColumn(format="percent"),
+            _("forgetting"): st.column_config.NumberColumn(format="percent"),
         },
     )
     curves = {f"{index + 1}. {name(r)}": r.averages for index, r in enumerate(runs)}

@@ -10,7 +10,7 @@ import streamlit as st
 from core import data_quality
 from core.data_engine import MAX_SLICE, PER_AUTHOR, PLANTED_BY, REPLAY, YOU, Slice, planted, turn
 from core.figures.pictures import enlarge
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import model_from_bytes
 from core.pictures.data import IMAGE_SIZE
 from core.reading import Reading
@@ -18,7 +18,7 @@ from core.training.reference import Reference
 from ui.models import active_label, mnist, registry, test_probabilities
 from ui.shared import png_urls
 from ui.stage import room
-from ui.text import as_text
+from ui.text import as_text, spinning
 from ui.views import run_apart
 
 PAGE, MOST_SHOWN = 12, 120  # suspects shown at once, and at most
@@ -29,7 +29,8 @@ ENGINE_SECONDS = 20.0  # a turn of the engine, expected (bench/data_quality.py)
 CHANGE_WORTH_SAYING = 5  # test digits read differently in the same way: said out loud
 
 
-@st.cache_resource(show_spinner="Ranking the digits by how suspect their labels are…")
+@spinning(N_("Ranking the digits by how suspect their labels are…"))
+@st.cache_resource(show_spinner=False)
 def suspects(split: str) -> list[int]:
     """The split's digits, most suspect first: one ranking for the whole server."""
     return data_quality.suspects(split)
@@ -130,8 +131,8 @@ def engine_slice(with_room: bool, with_own: bool) -> Slice:
     """The drawings the engine is offered: the room's shared ones and this visitor's corrections, newest last."""
     shares = room().latest(MAX_SLICE)[::-1] if with_room else []
     own = own_corrections() if with_own else []
-    images = [share.image for share in shares] + [image for image, _ in own]
-    meant = [share.meant for share in shares] + [digit for _, digit in own]
+    images = [share.image for share in shares] + [image for image, __ in own]
+    meant = [share.meant for share in shares] + [digit for __, digit in own]
     authors = [share.author for share in shares] + [YOU] * len(own)
     if not images:
         return Slice(np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32), np.zeros(0, np.int64))
@@ -182,7 +183,7 @@ def engine(data_slice: Slice, *, defend: bool, poisoned: bool = False) -> None:
         data_slice,
         mnist(),
         test_probabilities(label),
-        message=f"Tuning on the drawings and {REPLAY:,} MNIST digits, then measuring…",
+        message=_("Tuning on the drawings and {count:,} MNIST digits, then measuring…").format(count=REPLAY),
         seconds=ENGINE_SECONDS,
     )
     kind = "poisoned" if poisoned else "engine"
@@ -233,17 +234,19 @@ def engine_result() -> None:
         senders += entry.author not in (YOU, PLANTED_BY)
         rows.append(
             {
-                "sender": {YOU: "you", PLANTED_BY: "planted (poison the well)"}.get(entry.author, f"sender {senders}"),
-                "drawings": entry.drawings,
-                "past fair share": entry.over_share,
-                "flagged": entry.flagged,
-                "held out": entry.held_out,
-                "read as meant before": "–" if entry.read is None else f"{entry.read[0]:.0%}",
-                "after": "–" if entry.read is None else f"{entry.read[1]:.0%}",
+                _("sender"): {YOU: _("you"), PLANTED_BY: _("planted (poison the well)")}.get(
+                    entry.author, _("sender {number}").format(number=senders)
+                ),
+                _("drawings"): entry.drawings,
+                _("past fair share"): entry.over_share,
+                _("flagged"): entry.flagged,
+                _("held out"): entry.held_out,
+                _("read as meant before"): "–" if entry.read is None else f"{entry.read[0]:.0%}",
+                _("after"): "–" if entry.read is None else f"{entry.read[1]:.0%}",
             }
         )
     st.dataframe(rows, hide_index=True)
-    left_out = "left out" if result.defended else "kept anyway (the engine trusted the wall)"
+    left_out = _("left out") if result.defended else _("kept anyway (the engine trusted the wall)")
     st.caption(
         _(
             "Tuned on {tuned_on} drawings in {seconds:.0f} s. Flagged: the network and the nearest MNIST "

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core import prepared
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import (
     SHIPPED_MODELS,
     kept_for_server,
@@ -21,10 +21,11 @@ from core.pictures.data import IMAGE_SIZE, Mnist, load_mnist
 from core.quantize import LiteModel
 from core.registry import Registry, comparison_table, summary
 from ui.session import release_when_gone
-from ui.text import as_text
+from ui.text import as_text, spinning
 
 
-@st.cache_resource(show_spinner="Loading the model…")
+@spinning(N_("Loading the model…"))
+@st.cache_resource(show_spinner=False)
 def shipped_model(label: str) -> keras.Model:
     """A model from assets/: one read-only copy shared by every visitor."""
     model = kept_for_server(load_default_model(shipped_paths(label)[0]))  # one for the server's life: its graphs traced
@@ -38,17 +39,25 @@ def shipped_model_card(label: str) -> dict:
     return load_model_card(shipped_paths(label)[1])
 
 
-@st.cache_resource(show_spinner="Loading MNIST…")
+@spinning(N_("Loading MNIST…"))
+@st.cache_resource(show_spinner=False)
 def mnist() -> Mnist:
     """The bundled data set: one read-only copy for every visitor."""
     return load_mnist()
 
 
-@st.cache_resource(show_spinner="Reading the 10,000 test digits…")
+@spinning(N_("Reading the 10,000 test digits…"))
+@st.cache_resource(show_spinner=False)
 def _shipped_test_probabilities(label: str) -> np.ndarray:
     """(10000, 10) probabilities of a shipped model on MNIST's test set: prepared ahead, else computed once per
     server. Read-only: every visitor shares them."""
     return prepared.test_answers(shipped_paths(label)[0], lambda: shipped_model(label), mnist())
+
+
+def model_name(label: str) -> str:
+    """A sidebar model's name as the visitor reads it: a shipped model's in their language, their own as they named
+    it (the label stays the key everywhere)."""
+    return _(label) if label in SHIPPED_MODELS else label
 
 
 def registry() -> Registry:
@@ -135,7 +144,9 @@ def model_picker() -> None:
         st.session_state.model_choice = st.session_state.pop("next_model_choice")
     if st.session_state.get("model_choice") not in model_labels():
         st.session_state.model_choice = model_labels()[0]  # a deleted or evicted model
-    label = st.sidebar.selectbox(_("Model"), model_labels(), key="model_choice", help=_("The network every page uses."))
+    label = st.sidebar.selectbox(
+        _("Model"), model_labels(), format_func=model_name, key="model_choice", help=_("The network every page uses.")
+    )
     run = registry().get(label)
     if run is None:
         card = shipped_model_card(label)
@@ -169,12 +180,15 @@ def your_models() -> None:
     if not runs:
         st.info(_("Models you train or upload appear here and in the sidebar's model picker."))
     else:
-        percent = st.column_config.NumberColumn(format="percent")
-        st.dataframe(
-            comparison_table(runs),
-            hide_index=True,
-            column_config={"validation accuracy": percent, "test accuracy": percent, "accuracy under attack": percent},
-        )
+        rows = comparison_table(runs)
+        percentages = ("validation accuracy", "test accuracy", "accuracy under attack")
+        columns = {
+            name: st.column_config.NumberColumn(_(name), format="percent")
+            if name in percentages
+            else st.column_config.Column(_(name))
+            for name in dict.fromkeys(key for row in rows for key in row)
+        }
+        st.dataframe(rows, hide_index=True, column_config=columns)
     if "rename_notice" in st.session_state:
         st.error(st.session_state.pop("rename_notice"))
     for run in reversed(runs):

@@ -6,12 +6,12 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from core.i18n import _
+from core.i18n import N_, _
 from core.pictures.data import IMAGE_SIZE
 from core.pictures.preprocess import MAX_IMAGE_MB, load_image, to_mnist
 from ui.models import mnist
 
-INPUTS = ("Draw", "Upload a photo")  # the Draw page's two ways to show the network a digit
+INPUTS = (N_("Draw"), N_("Upload a photo"))  # the Draw page's two ways to show the network a digit
 
 
 def your_picture() -> np.ndarray | None:
@@ -40,7 +40,7 @@ def your_input() -> np.ndarray | None:
     return as_input(your_picture())
 
 
-SOURCES = ("Your drawing", "A test digit", "The attacked picture")
+SOURCES = (N_("Your drawing"), N_("A test digit"), N_("The attacked picture"))
 ATTACKED = "attacked_picture"  # session key of the picture the Attack page last made
 
 
@@ -67,7 +67,7 @@ def choose_picture(key: str, *, attacked: bool = False) -> tuple[np.ndarray, int
     sources = list(SOURCES[:2]) + ([SOURCES[2]] if attacked and ATTACKED in st.session_state else [])
     if st.session_state.get(f"{key}_source") not in sources:  # first visit, or the attacked picture is gone
         st.session_state[f"{key}_source"] = sources[0] if drawn is not None else sources[1]
-    source = st.segmented_control(_("Picture"), sources, key=f"{key}_source", required=True)
+    source = st.segmented_control(_("Picture"), sources, format_func=_, key=f"{key}_source", required=True)
     if source == SOURCES[2]:
         return st.session_state[ATTACKED], None
     if source == SOURCES[0]:

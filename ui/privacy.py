@@ -56,13 +56,13 @@ def private_result() -> None:
 
 def twins_metrics(twins: dict[str, dict]) -> None:
     left, right = st.columns(2)
-    for column, key, name in ((left, "overfit", "Without privacy"), (right, "private", "Private twin")):
+    for column, key, name in ((left, "overfit", _("Without privacy")), (right, "private", _("Private twin"))):
         twin = twins[key]
         epsilon = "" if math.isinf(twin["epsilon"]) else f" · ε {twin['epsilon']:.1f}"
         column.metric(
             _("{name}: the attack's AUC").format(name=name),
             f"{twin['auc']:.2f}",
-            f"test accuracy {twin['test_accuracy']:.1%}{epsilon}",
+            _("test accuracy {accuracy:.1%}").format(accuracy=twin["test_accuracy"]) + epsilon,
             delta_color="off",
             delta_arrow="off",
             border=True,
@@ -103,11 +103,11 @@ def _canary_outcome() -> None:
         st.error(job.error)
         return
     for column, canary in zip(st.columns(2), job.result, strict=True):
-        name = f"Private (ε {canary.epsilon:.1f})" if canary.private else "Without privacy"
-        verdict = "the attack says: a member" if canary.member else "the attack says: not a member"
+        name = _("Private (ε {epsilon:.1f})").format(epsilon=canary.epsilon) if canary.private else _("Without privacy")
+        verdict = _("the attack says: a member") if canary.member else _("the attack says: not a member")
         column.metric(
             _("{name}: your drawing's rank").format(name=name),
-            f"#{canary.rank} of {canary.copies}",
+            _("#{rank} of {copies}").format(rank=canary.rank, copies=canary.copies),
             verdict,
             delta_color="off",
             delta_arrow="off",

@@ -49,7 +49,7 @@ def reading_panel(reading: Reading | None, *, drawing: bool) -> None:
         st.metric(
             _("Prediction"),
             reading.digit if reading else NO_READING,
-            delta=f"{reading.confidence:.0%} sure" if reading else "nothing yet",
+            delta=_("{confidence:.0%} sure").format(confidence=reading.confidence) if reading else _("nothing yet"),
             delta_color="off",
             delta_arrow="off",
             border=True,
@@ -66,7 +66,7 @@ def reading_panel(reading: Reading | None, *, drawing: bool) -> None:
         )
         st.image(pixel_picture(image), width=PICTURE_WIDTH, output_format="PNG")
     st.html(probability_list(reading.probabilities if reading else np.zeros(10)))
-    why_help = "Which pixels pushed the network towards its answer (integrated gradients)"
+    why_help = _("Which pixels pushed the network towards its answer (integrated gradients)")
     if st.toggle(_("Why?"), help=why_help, disabled=reading is None or not has_gradients()) and reading:
         why = integrated_gradients(active_model(), reading.image, reading.digit)
         st.image(attribution_picture(why, reading.image, signed=True), width=PICTURE_WIDTH, output_format="PNG")

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from core.i18n import _
+from core.i18n import Text, _
 from core.runs.job import Job
 from ui.text import VisitorError, as_text, error_boundary
 
@@ -14,26 +14,27 @@ from ui.text import VisitorError, as_text, error_boundary
 def waiting_words(job: Job) -> str:
     """What a waiting run waits for (its own other run, memory, or a slot), its place, and when it should start."""
     seconds = job.starts_in
-    when = (
-        "when a run ends"
-        if seconds is None
-        else f"in about {seconds / 60:.0f} min"
-        if seconds >= 90
-        else f"in about {max(seconds, 5):.0f} s"
-    )
+    if seconds is None:
+        when = _("when a run ends")
+    elif seconds >= 90:
+        when = _("in about {minutes:.0f} min").format(minutes=seconds / 60)
+    else:
+        when = _("in about {seconds:.0f} s").format(seconds=max(seconds, 5))
     if job.behind_own_run:
-        return (
-            f"You have another run going: each visitor runs one at a time, so this one waits for it to end, "
-            f"behind other visitors' first runs. It is number {job.position} in line and should start {when}."
+        words = _(
+            "You have another run going: each visitor runs one at a time, so this one waits for it to end, "
+            "behind other visitors' first runs. It is number {position} in line and should start {when}."
         )
-    if job.waits_for_memory:
-        return (
-            f"Number {job.position} in line, waiting for memory: the server keeps every run within its host's "
-            f"limit, and other visitors' runs use it now. It should start {when}."
+    elif job.waits_for_memory:
+        words = _(
+            "Number {position} in line, waiting for memory: the server keeps every run within its host's "
+            "limit, and other visitors' runs use it now. It should start {when}."
         )
-    return (
-        f"The server is busy with other visitors' runs. Yours is number {job.position} in line and should start {when}."
-    )
+    else:
+        words = _(
+            "The server is busy with other visitors' runs. Yours is number {position} in line and should start {when}."
+        )
+    return words.format(position=job.position, when=when)
 
 
 def in_line(job: Job) -> bool:
@@ -57,7 +58,7 @@ def computed(job: Job, message: str, *, every: float = 0.5):
             if job.waiting:
                 shown.info(waiting_words(job), icon=":material/hourglass_top:")
             else:
-                shown.info(f"{message} ({time.monotonic() - job.began:.0f} s)", icon=":material/hourglass_top:")
+                shown.info(f"{message} ({time.monotonic() - job.began:.0f} s)", icon=":material/hourglass_top:")  # noqa: RUF001
             time.sleep(every)
     finally:
         if job.running:
@@ -75,7 +76,8 @@ def follow_run(job: Job, *, key: str) -> bool:
         return True
     if not job.running:
         return False
-    st.progress(*job.status())
+    share, message = job.status()
+    st.progress(share, str(message))  # a Text, translated here for this visitor
     if st.button(_("Stop"), icon=":material/stop:", key=f"{key}_stop"):
         job.stop()
     return True
@@ -148,23 +150,23 @@ def line_panel() -> None:
         _("**The server's runs**: {going} going, {waiting} waiting").format(going=len(going), waiting=len(waiting))
     )
     for job in going + waiting:
-        whose = "yours" if job.priority else "a visitor's"
+        whose = _("yours") if job.priority else _("a visitor's")
+        what = _(job.what)
+        what = what[:1].upper() + what[1:]
         if job.waiting:
             seconds = job.starts_in
-            state = (
-                "waits for its visitor's other run"
-                if job.behind_own_run
-                else ("waits for memory" if job.waits_for_memory else "waits for a slot")
-            )
-            when = "" if seconds is None else f", starts in about {seconds:.0f} s"
-            words = f"{job.what.capitalize()} ({whose}): {state}{when}"
+            if job.behind_own_run:
+                state = _("waits for its visitor's other run")
+            else:
+                state = _("waits for memory") if job.waits_for_memory else _("waits for a slot")
+            when = "" if seconds is None else _(", starts in about {seconds:.0f} s").format(seconds=seconds)
+            words = f"{what} ({whose}): {state}{when}"
         else:
-            words = (
-                f"{job.what.capitalize()} ({whose}): going for {time.monotonic() - job.began:.0f} s, about "
-                f"{job.remaining():.0f} s left"
+            words = _("{what} ({whose}): going for {seconds:.0f} s, about {left:.0f} s left").format(
+                what=what, whose=whose, seconds=time.monotonic() - job.began, left=job.remaining()
             )
         row, end = st.columns([4, 1], vertical_alignment="center")
         row.write(words)
         if end.button(_("End it"), key=f"end_run_{id(job)}", icon=":material/stop_circle:"):
-            job.stop("The presenter ended this run before it started, to make room for the talk.")
+            job.stop(Text("The presenter ended this run before it started, to make room for the talk."))
             st.rerun()

@@ -9,7 +9,9 @@ import numpy as np
 import streamlit as st
 
 from core import scale
+from core.i18n import N_
 from ui.models import mnist, registry, test_probabilities
+from ui.text import spinning
 
 NAMES = {"resnet": "ResNet", "rnn": "RNN", "transformer": "Transformer", "quick": "CNN"}
 
@@ -19,7 +21,8 @@ def sweep() -> scale.Sweep | None:
     return scale.shipped()
 
 
-@st.cache_resource(show_spinner="Fitting the law…")
+@spinning(N_("Fitting the law…"))
+@st.cache_resource(show_spinner=False)
 def trend(axis: str, metric: str) -> scale.Trend:
     return sweep().trend(axis, metric)
 

@@ -24,6 +24,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from core import i18n
 from core.explain import Explanation, explain
 from core.models import SHIPPED_MODELS
 from ui.models import model, shipped_model
@@ -137,7 +138,7 @@ class SharedFigure(go.Figure):
 
 
 @shared(max_entries=256)
-def _chart(builder: Callable, args: tuple, kwargs: dict, height: int | None) -> SharedFigure:
+def _chart(builder: Callable, args: tuple, kwargs: dict, height: int | None, language: str) -> SharedFigure:
     figure = builder(*args, **kwargs)
     if height is not None and (figure.layout.height or 450) > height:
         figure.update_layout(height=height)
@@ -147,8 +148,9 @@ def _chart(builder: Callable, args: tuple, kwargs: dict, height: int | None) -> 
 def chart(builder: Callable[..., go.Figure], *args, height: int | None = None, **kwargs) -> SharedFigure:
     """`builder(*args, **kwargs)`, built once for the same numbers and shared: never change the figure it returns.
 
-    `height`: in pixels, if the figure must have one (a chapter's chart under the presenter's bar)."""
-    return _chart(builder, args, kwargs, height)
+    `height`: in pixels, if the figure must have one (a chapter's chart under the presenter's bar). The figure's
+    words are in the visitor's language, which is part of the key: each language's chart is made once."""
+    return _chart(builder, args, kwargs, height, i18n.language())
 
 
 def _png_url(picture: np.ndarray) -> str:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
+from core import i18n
 from core import presenter as presenter_key
 from core.figures.bars import probability_list, reading_line
 from core.figures.matrices import confusion_heatmap
@@ -82,19 +83,19 @@ class WallView:
     confusion: go.Figure  # the room's confusion matrix
 
 
-_views: dict[int, WallView] = {}  # the latest render, by the number of drawings shown
+_views: dict[tuple[int, str], WallView] = {}  # the latest render, by the number of drawings shown and language
 _views_lock = threading.Lock()
 
 
 def wall_view(count: int) -> WallView:
     """The wall as it is now, rendered once per change of the wall, whoever looks first."""
-    version = room().version
+    version, language = room().version, i18n.language()
     with _views_lock:
-        view = _views.get(count)
+        view = _views.get((count, language))
         if view is None or view.version != version:
             summary = room().summary()
             figure = confusion_heatmap(summary.confusion, dim_diagonal=False)
-            view = _views[count] = WallView(version, summary, room_wall(room().latest(count)), figure)
+            view = _views[(count, language)] = WallView(version, summary, room_wall(room().latest(count)), figure)
         return view
 
 

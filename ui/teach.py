@@ -13,7 +13,7 @@ from core.models import model_bytes, model_from_bytes, predict_proba
 from core.personalise import personalised
 from core.symbols import MIN_EXAMPLES, Examples, check_symbols, compare, learn_symbols
 from ui.canvas import CANVAS_SIZE, drawing_canvas, show_refusal
-from ui.models import active_label, active_model, mnist, registry, test_probabilities
+from ui.models import active_label, active_model, mnist, model_name, registry, test_probabilities
 from ui.talk import small_projector
 from ui.text import as_text
 from ui.views import run_apart
@@ -65,7 +65,7 @@ def symbols() -> None:
                     st.rerun()
                 except ValueError as error:
                     st.warning(as_text(error))
-    missing = examples.missing(names) if names else "Name at least two symbols first."
+    missing = examples.missing(names) if names else _("Name at least two symbols first.")
     missing = as_text(missing) if missing else None  # it names the visitor's symbols
     with right:  # Learn beside the canvas: in view with it, on a laptop and on a projector
         if st.button(_("Learn"), type="primary", icon=":material/school:", disabled=missing is not None, help=missing):
@@ -115,7 +115,7 @@ def symbols() -> None:
     if classifier is not None and classifier.classes == names:
         st.caption(
             _("Learnt in {learnt_in:.1f} s from {labels} drawings, on the features of {as_text}.").format(
-                learnt_in=st.session_state.learnt_in, labels=len(labels), as_text=as_text(active_label())
+                learnt_in=st.session_state.learnt_in, labels=len(labels), as_text=as_text(model_name(active_label()))
             )
         )
         st.download_button(
@@ -134,7 +134,7 @@ def symbols() -> None:
             )
         )
         if st.button(_("Compare on my drawings"), disabled=missing is not None):
-            bar = st.progress(0.0, "Training three learners on your drawings…")
+            bar = st.progress(0.0, _("Training three learners on your drawings…"))
             st.session_state.symbol_comparison = compare(active_model(), images, labels, on_progress=bar.progress)
             bar.empty()
         if "symbol_comparison" in st.session_state:
@@ -152,7 +152,7 @@ def handwriting() -> None:
         probabilities = predict_proba(model, drawing[None])[0] if drawing is not None else None
         read = int(probabilities.argmax()) if probabilities is not None else 0
         st.markdown(
-            _("**{as_text} reads: {read}**").format(as_text=as_text(active_label()), read=read)
+            _("**{as_text} reads: {read}**").format(as_text=as_text(model_name(active_label())), read=read)
             if probabilities is not None
             else _("**Draw a digit; correct the network where it is wrong.**")
         )
@@ -191,7 +191,7 @@ def handwriting() -> None:
             digits,
             mnist(),
             test_probabilities(active_label()),
-            message="Fine-tuning on your drawings and 2,000 MNIST digits, then reading the 10,000 test digits…",
+            message=_("Fine-tuning on your drawings and 2,000 MNIST digits, then reading the 10,000 test digits…"),
         )
         registry().add_model(
             "personal", active_label(), model_from_bytes(tuned), change.test_probabilities, change.test[1]

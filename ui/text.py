@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.i18n import _
 from core.pictures.data import DataUnavailableError
@@ -47,3 +49,23 @@ def error_boundary(where: str) -> Iterator[None]:
             _("Sorry, something went wrong here. It has been logged. Try again, or pick another page or model."),
             icon=":material/sentiment_dissatisfied:",
         )
+
+
+def spinning(message: str) -> Callable[[Callable], Callable]:
+    """A decorator: a spinner saying `message` (marked with N_) in the visitor's language while the function runs.
+
+    For a cached loader, in place of `show_spinner="..."`, whose words are fixed when the module loads. Streamlit
+    shows a spinner only past half a second, so a cache hit shows none; outside a page's run there is none at all."""
+
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            if get_script_run_ctx(suppress_warning=True) is None:
+                return function(*args, **kwargs)
+            with st.spinner(_(message)):
+                return function(*args, **kwargs)
+
+        run.clear = getattr(function, "clear", None)
+        return run
+
+    return decorate

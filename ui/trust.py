@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from core.calibration import Calibration, calibrate, fit_temperature
+from core.i18n import N_
 from core.models import SHIPPED_MODELS, predict_proba
 from core.pictures.slices import style_attributes
 from core.training.config import split
@@ -16,6 +17,7 @@ from ui.models import (
     registry,
     test_probabilities,
 )
+from ui.text import spinning
 
 HELD_OUT = 5_000  # training digits a temperature is fitted on
 
@@ -56,7 +58,8 @@ def calibration(label: str) -> Calibration:
     return store["calibration"]
 
 
-@st.cache_resource(show_spinner="Measuring the test digits' handwriting…")
+@spinning(N_("Measuring the test digits' handwriting…"))
+@st.cache_resource(show_spinner=False)
 def test_styles() -> dict[str, np.ndarray]:
     """Stroke thickness, slant, width and ink of each test digit: once per server."""
     return style_attributes(mnist().x_test)

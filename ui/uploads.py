@@ -19,7 +19,7 @@ from ui.text import as_text
 def _add_uploaded_model(upload) -> tuple[str, str]:
     """Check an uploaded .keras file; a good one joins this visitor's models and becomes the active one."""
     if not str(upload.name).lower().endswith(".keras"):
-        return "error", "Digit Lab takes Keras models saved with model.save('name.keras'); that file is not one."
+        return "error", _("Digit Lab takes Keras models saved with model.save('name.keras'); that file is not one.")
     try:
         with st.spinner(_("Checking your model: its layers, its weights, then the 10,000 test digits…")):
             uploaded = load_uploaded_model(upload.getvalue(), mnist().x_test)
@@ -28,9 +28,11 @@ def _add_uploaded_model(upload) -> tuple[str, str]:
     evaluation = Evaluation(mnist().y_test, uploaded.test_probabilities)
     evicted = registry().add_upload(upload.name, uploaded.model, evaluation.probabilities, evaluation.accuracy)
     st.session_state.next_model_choice = registry().runs[-1].name
-    notice = f"Added {as_text(registry().runs[-1].name)}; every page now uses it."
+    notice = _("Added {name}; every page now uses it.").format(name=as_text(registry().runs[-1].name))
     if evicted is not None:
-        notice += f" You may keep {MAX_MODELS} models, so {as_text(evicted.name)} was removed."
+        notice += " " + _("You may keep {count} models, so {name} was removed.").format(
+            count=MAX_MODELS, name=as_text(evicted.name)
+        )
     return "success", notice
 
 

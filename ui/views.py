@@ -12,15 +12,15 @@ import streamlit as st
 
 from core import prepared
 from core.attacks import Flip, smallest_flip
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import SHIPPED_MODELS, model_bytes, on_model_bytes, on_model_path, shipped_paths
 from core.quantize import LiteModel
 from core.runs.job import Call
 from core.runs.line import ServerBusyError
-from ui.models import kept_with_model, mnist, model, shipped_model
+from ui.models import kept_with_model, mnist, model, model_name, shipped_model
 from ui.runs import computed
 from ui.session import job_owner
-from ui.text import VisitorError, as_text
+from ui.text import VisitorError, as_text, spinning
 
 VIEW_MB = 700.0  # what one page's heavy view is expected to use in its own process: reserved while it goes
 VIEW_SECONDS = 180.0  # the longest one may take
@@ -53,7 +53,8 @@ def run_apart(label: str, function: Callable, *args, message: str, seconds: floa
 _SEARCHES = threading.Semaphore(1)  # one search in the server at a time, whoever asks: a fraction of a second each
 
 
-@st.cache_data(max_entries=256, show_spinner="Searching for the smallest change that fools it…")
+@spinning(N_("Searching for the smallest change that fools it…"))
+@st.cache_data(max_entries=256, show_spinner=False)
 def _shipped_flip(label: str, image: np.ndarray) -> Flip | None:
     with _SEARCHES:
         return smallest_flip(shipped_model(label), image)
@@ -65,7 +66,9 @@ def smallest_change(label: str, image: np.ndarray) -> Flip | None:
     """
     if label in SHIPPED_MODELS:
         return _shipped_flip(label, np.asarray(image, np.float32))
-    return run_apart(label, smallest_flip, image, message=f"Searching for {as_text(label)}…")
+    return run_apart(
+        label, smallest_flip, image, message=_("Searching for {model}…").format(model=as_text(model_name(label)))
+    )
 
 
 def _prepared(label: str, kind: str) -> dict | None:

@@ -7,6 +7,7 @@ from html import escape
 import numpy as np
 
 from core.figures.style import ACCENT, MUTED
+from core.i18n import _
 
 
 def probability_list(probabilities: np.ndarray, labels: list[str] | None = None) -> str:
@@ -34,8 +35,8 @@ def probability_list(probabilities: np.ndarray, labels: list[str] | None = None)
             f'background:{colour}"></span></span>'
             f'<span style="width:4ch;text-align:right">{shown}</span></div>'
         )
-    kind = "digit" if labels is None else "symbol"
-    return f'<div role="list" aria-label="Probability of each {kind}">{"".join(rows)}</div>'
+    label = _("Probability of each digit") if labels is None else _("Probability of each symbol")
+    return f'<div role="list" aria-label="{label}">{"".join(rows)}</div>'
 
 
 def reading_line(digit: int | None, confidence: float, *, size: str) -> str:

@@ -35,9 +35,9 @@ def compression_figure(variants: list) -> go.Figure:
             )
         )
     figure.update_layout(
-        xaxis={"title": "size of the .tflite file (KB, log scale)", "type": "log"},
+        xaxis={"title": _("size of the .tflite file (KB, log scale)"), "type": "log"},
         height=380,
-        yaxis={"title": "test accuracy", "tickformat": ".2%"},
+        yaxis={"title": _("test accuracy"), "tickformat": ".2%"},
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},
     )

@@ -17,7 +17,7 @@ def continual_matrix(accuracy: np.ndarray, test_counts, task_names: list[str]) -
         go.Heatmap(
             z=accuracy,
             x=task_names,
-            y=[f"after {name}" for name in task_names],
+            y=[_("after {task}").format(task=name) for name in task_names],
             text=text,
             texttemplate="%{text}",
             customdata=counts,
@@ -31,7 +31,7 @@ def continual_matrix(accuracy: np.ndarray, test_counts, task_names: list[str]) -
         )
     )
     figure.update_layout(
-        xaxis={"title": "tested on", "side": "top", "fixedrange": True},
+        xaxis={"title": _("tested on"), "side": "top", "fixedrange": True},
         yaxis={"autorange": "reversed", "fixedrange": True},
         height=330,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -42,9 +42,9 @@ def continual_matrix(accuracy: np.ndarray, test_counts, task_names: list[str]) -
 def continual_curves(curves: list, task_names: list[str], steps_per_task: int) -> go.Figure:
     """Each task's test accuracy over the whole run (from the step it is first learnt), tasks marked."""
     figure = go.Figure()
-    steps = [step for step, _ in curves]
+    steps = [step for step, __ in curves]
     for index, name in enumerate(task_names):
-        values = [None if np.isnan(point[index]) else point[index] for _, point in curves]
+        values = [None if np.isnan(point[index]) else point[index] for __, point in curves]
         figure.add_trace(
             go.Scatter(
                 x=steps,
@@ -56,7 +56,7 @@ def continual_curves(curves: list, task_names: list[str], steps_per_task: int) -
         )
     for index in range(1, len(task_names)):
         figure.add_vline(x=index * steps_per_task, line={"color": MUTED, "dash": "dot", "width": 1})
-    return accuracy_layout(figure, "training step (a new task at each dotted line)", "test accuracy")
+    return accuracy_layout(figure, _("training step (a new task at each dotted line)"), _("test accuracy"))
 
 
 def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Figure:
@@ -72,4 +72,4 @@ def continual_runs(runs: dict[str, np.ndarray], task_names: list[str]) -> go.Fig
                 hovertemplate=_("after %{x}: %{y:.1%}<extra>%{fullData.name}</extra>"),
             )
         )
-    return accuracy_layout(figure, "tasks learnt", "average accuracy so far")
+    return accuracy_layout(figure, _("tasks learnt"), _("average accuracy so far"))

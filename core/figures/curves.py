@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.figures.style import CURVE_HEIGHT, CURVE_WIDTH, SPLITS
+from core.i18n import N_, _
 
 _PLOT = (44, 10, 312, 160)  # the plotting area inside a panel: left, top, right, bottom
 
@@ -26,7 +27,7 @@ def _curve_panel(title: str, series: dict, *, steps: float, low: float, high: fl
     def y(value: float) -> float:
         return bottom - (bottom - top) * (value - low) / (high - low)
 
-    parts = [f'<text x="{left}" y="{top - 2}" class="dl-title">{title}</text>']
+    parts = [f'<text x="{left}" y="{top - 2}" class="dl-title">{_(title)}</text>']
     for tick in _ticks(low, high):
         parts.append(
             f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" class="dl-grid"/>'
@@ -34,9 +35,11 @@ def _curve_panel(title: str, series: dict, *, steps: float, low: float, high: fl
         )
     for tick in _ticks(0, steps):
         parts.append(f'<text x="{x(tick):.1f}" y="{bottom + 14}" text-anchor="middle">{tick:g}</text>')
-    parts.append(f'<text x="{right}" y="{bottom + 28}" text-anchor="end">step</text>')
+    step_word = _("step")
+    parts.append(f'<text x="{right}" y="{bottom + 28}" text-anchor="end">{step_word}</text>')
     for split, points in series.items():
         name, colour = SPLITS[split]
+        name = _(name)
         xy = " ".join(f"{x(step):.1f},{y(value):.1f}" for step, value in points)
         parts.append(f'<polyline points="{xy}" fill="none" stroke="{colour}" stroke-width="2"/>')
         if split == "train" and len(points) == 1:  # a line of one point would not show
@@ -44,7 +47,11 @@ def _curve_panel(title: str, series: dict, *, steps: float, low: float, high: fl
         if split != "train":  # once per epoch: a point with a tooltip
             parts += [
                 f'<circle cx="{x(step):.1f}" cy="{y(value):.1f}" r="3.5" fill="{colour}">'
-                f"<title>{name} {title} at step {step}: {label(value, precise=True)}</title></circle>"
+                "<title>{}</title></circle>".format(
+                    _("{split} {metric} at step {step}: {value}").format(
+                        split=name, metric=_(title), step=step, value=label(value, precise=True)
+                    )
+                )
                 for step, value in points
             ]
     return f'<svg viewBox="0 0 {CURVE_WIDTH} {CURVE_HEIGHT}" role="presentation">{"".join(parts)}</svg>'
@@ -62,16 +69,16 @@ def training_curves(history: dict) -> str:
     for split, points in history.items():
         kept = [(step, loss, accuracy) for step, loss, accuracy in points if np.isfinite([loss, accuracy]).all()]
         if kept:
-            series["loss"][split] = [(step, loss) for step, loss, _ in kept]
-            series["accuracy"][split] = [(step, accuracy) for step, _, accuracy in kept]
+            series["loss"][split] = [(step, loss) for step, loss, __ in kept]
+            series["accuracy"][split] = [(step, accuracy) for step, __, accuracy in kept]
     all_points = [point for points in history.values() for point in points]
-    steps = max([step for step, _, _ in all_points] + [1])
-    losses = [value for points in series["loss"].values() for _, value in points] or [1.0]
-    accuracies = [value for points in series["accuracy"].values() for _, value in points] or [0.9]
+    steps = max([step for step, __, __ in all_points] + [1])
+    losses = [value for points in series["loss"].values() for __, value in points] or [1.0]
+    accuracies = [value for points in series["accuracy"].values() for __, value in points] or [0.9]
     floor = min(0.9, np.floor(min(accuracies) * 10) / 10)  # accuracy axis from a round tenth up to 100%
     panels = (
         _curve_panel(
-            "loss",
+            N_("loss"),
             series["loss"],
             steps=steps,
             low=0.0,
@@ -79,7 +86,7 @@ def training_curves(history: dict) -> str:
             label=lambda v, precise=False: f"{v:.3f}" if precise else f"{v:.2g}",
         ),
         _curve_panel(
-            "accuracy",
+            N_("accuracy"),
             series["accuracy"],
             steps=steps,
             low=floor,
@@ -89,14 +96,16 @@ def training_curves(history: dict) -> str:
     )
     latest = {split: points[-1] for split, points in history.items() if points}
     summary = "; ".join(
-        f"{split} loss {loss:.3f}, accuracy {accuracy:.1%} at step {step}"
+        _("{split} loss {loss:.3f}, accuracy {accuracy:.1%} at step {step}").format(
+            split=_(SPLITS[split][0]), loss=loss, accuracy=accuracy, step=step
+        )
         if np.isfinite([loss, accuracy]).all()
-        else f"{split} diverged at step {step}"
+        else _("{split} diverged at step {step}").format(split=_(SPLITS[split][0]), step=step)
         for split, (step, loss, accuracy) in latest.items()
     )
     legend = "".join(
         f'<span><span style="display:inline-block;width:1.2em;height:3px;vertical-align:middle;background:{colour}">'
-        f"</span> {name}</span>"
+        f"</span> {_(name)}</span>"
         for split, (name, colour) in SPLITS.items()
         if split != "robust" or history.get("robust")
     )
@@ -105,8 +114,9 @@ def training_curves(history: dict) -> str:
         ".dl-curves .dl-grid{stroke:rgba(140,150,168,0.25)}.dl-curves .dl-title{font-weight:600}</style>"
     )
     boxes = "".join(f'<div style="flex:1 1 260px">{panel}</div>' for panel in panels)
+    described = _("Training curves: {summary}").format(summary=summary or _("no points yet"))
     return (
-        f'{style}<div class="dl-curves" role="img" aria-label="Training curves: {summary or "no points yet"}">'
+        f'{style}<div class="dl-curves" role="img" aria-label="{described}">'
         f'<div style="display:flex;flex-wrap:wrap;gap:1rem">{boxes}</div>'
         f'<div style="display:flex;gap:1.5rem;font-size:0.85rem">{legend}</div></div>'
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from core.i18n import _
+
 
 def _matrix_figure(colour: np.ndarray, text: np.ndarray, *, colorscale, zmid: float | None, hover: str) -> go.Figure:
     """A 10x10 matrix, true digit down the rows, predicted across, with clickable cells."""
@@ -40,7 +42,7 @@ def _matrix_figure(colour: np.ndarray, text: np.ndarray, *, colorscale, zmid: fl
     )
     figure.update_layout(
         xaxis={
-            "title": "predicted digit",
+            "title": _("predicted digit"),
             "tickmode": "linear",
             "side": "top",
             "fixedrange": True,
@@ -49,7 +51,7 @@ def _matrix_figure(colour: np.ndarray, text: np.ndarray, *, colorscale, zmid: fl
             "zeroline": False,
         },
         yaxis={
-            "title": "true digit",
+            "title": _("true digit"),
             "tickmode": "linear",
             "fixedrange": True,
             "range": [len(colour) - 0.5, -0.5],
@@ -76,7 +78,7 @@ def confusion_heatmap(matrix: np.ndarray, *, percentages: np.ndarray | None = No
         text,
         colorscale=[[0.0, "#1e2130"], [0.5, "#2f6fb5"], [1.0, "#9fd3ff"]],
         zmid=None,
-        hover="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]}<extra>click to see them</extra>",
+        hover=_("true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]}<extra>click to see them</extra>"),
     )
 
 
@@ -89,7 +91,7 @@ def difference_heatmap(difference: np.ndarray) -> go.Figure:
         text,
         colorscale="RdBu_r",
         zmid=0.0,
-        hover="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]}<extra></extra>",
+        hover=_("true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]}<extra></extra>"),
     )
 
 
@@ -105,7 +107,7 @@ def class_scores(precision: np.ndarray, recall: np.ndarray, f1: np.ndarray) -> g
     low = float(min(precision.min(), recall.min(), f1.min()))
     figure.update_layout(
         barmode="group",
-        xaxis={"title": "digit", "tickmode": "linear", "fixedrange": True},
+        xaxis={"title": _("digit"), "tickmode": "linear", "fixedrange": True},
         yaxis={"range": [max(0.0, low - 0.02), 1.0], "tickformat": ".1%", "fixedrange": True},
         height=300,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},

@@ -16,8 +16,8 @@ def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) ->
         points = sorted((row["epsilon"], row["test_accuracy"]) for row in sweep["private"])
         figure.add_trace(
             go.Scatter(
-                x=[e for e, _ in points],
-                y=[a for _, a in points],
+                x=[e for e, __ in points],
+                y=[a for __, a in points],
                 mode="lines+markers",
                 name=_("private runs, shipped"),
                 line={"color": MUTED},
@@ -33,8 +33,8 @@ def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) ->
     if yours:
         figure.add_trace(
             go.Scatter(
-                x=[e for e, _ in yours],
-                y=[a for _, a in yours],
+                x=[e for e, __ in yours],
+                y=[a for __, a in yours],
                 mode="markers",
                 name=_("your private runs"),
                 marker={"color": ATTACKED, "size": 13, "symbol": "star"},
@@ -42,8 +42,12 @@ def accuracy_by_epsilon(sweep: dict | None, yours: list[tuple[float, float]]) ->
             )
         )
     figure.update_layout(
-        xaxis={"title": "ε (δ = 1e-5): smaller is more private", "type": "log", "tickvals": [0.5, 1, 2, 3, 4, 8, 16]},
-        yaxis={"title": "test accuracy", "tickformat": ".1%"},
+        xaxis={
+            "title": _("ε (δ = 1e-5): smaller is more private"),
+            "type": "log",
+            "tickvals": [0.5, 1, 2, 3, 4, 8, 16],
+        },
+        yaxis={"title": _("test accuracy"), "tickformat": ".1%"},
         height=340,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},
@@ -57,7 +61,7 @@ def membership_roc(twins: dict[str, dict]) -> go.Figure:
     figure.add_trace(
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=_("a guess"), line={"dash": "dot", "color": MUTED})
     )
-    names = {"overfit": ("without privacy", ACCENT), "private": ("private twin", ATTACKED)}
+    names = {"overfit": (_("without privacy"), ACCENT), "private": (_("private twin"), ATTACKED)}
     for key, (name, colour) in names.items():
         twin = twins[key]
         figure.add_trace(
@@ -71,8 +75,8 @@ def membership_roc(twins: dict[str, dict]) -> go.Figure:
             )
         )
     figure.update_layout(
-        xaxis={"title": "other digits called members", "tickformat": ".0%", "range": [0, 1]},
-        yaxis={"title": "training digits called members", "tickformat": ".0%", "range": [0, 1]},
+        xaxis={"title": _("other digits called members"), "tickformat": ".0%", "range": [0, 1]},
+        yaxis={"title": _("training digits called members"), "tickformat": ".0%", "range": [0, 1]},
         height=360,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},

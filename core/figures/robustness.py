@@ -24,4 +24,4 @@ def robustness_figure(curves: dict[str, dict[str, np.ndarray]], eps_values) -> g
                     hovertemplate=_("ε %{x}: %{y:.1%} read right<extra>%{fullData.name}</extra>"),
                 )
             )
-    return accuracy_layout(figure, "ε: the most any pixel may change (0 to 1)", "accuracy", height=360)
+    return accuracy_layout(figure, _("ε: the most any pixel may change (0 to 1)"), _("accuracy"), height=360)

@@ -7,11 +7,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import ACCENT, ATTACKED, MUTED
-from core.i18n import _
+from core.i18n import N_, _
 from core.scale import Sweep, Trend
 
-AXES = {"parameters": "parameters", "digits": "training digits", "flops": "training compute (FLOPs)"}
-METRICS = {"error": ("test error", ".1%"), "loss": ("test loss", ".2f")}
+AXES = {"parameters": N_("parameters"), "digits": N_("training digits"), "flops": N_("training compute (FLOPs)")}
+METRICS = {"error": (N_("test error"), ".1%"), "loss": (N_("test loss"), ".2f")}
 OTHERS = "#4da3ff"  # other architectures
 
 
@@ -43,7 +43,9 @@ def _background(sweep: Sweep, trend: Trend) -> list[go.Scatter]:
     traces = []
     for value in sorted({run[group] for run in sweep.runs}):
         runs = sorted((run for run in sweep.runs if run[group] == value), key=lambda run: run[trend.axis])
-        label = f"{value:,} digits" if group == "digits" else f"width {value}"
+        label = (
+            _("{count:,} digits").format(count=value) if group == "digits" else _("width {width}").format(width=value)
+        )
         traces.append(
             go.Scatter(
                 x=[run[trend.axis] for run in runs],
@@ -72,6 +74,7 @@ def scale_chart(
     """`others` and `yours`: (name, x, y) points placed on the axes. `projector`: ticks, titles and legend read
     from the back of a hall (16 px), the legend beside the chart, which is short there."""
     title, tick = METRICS[trend.metric]
+    title = _(title)
     figure = go.Figure(_background(sweep, trend))
     span = np.geomspace(min(trend.x), max(trend.x), 60)
     figure.add_trace(
@@ -91,7 +94,7 @@ def scale_chart(
             x=trend.x,
             y=trend.y,
             mode="markers",
-            name=trend.held,
+            name=str(trend.held),
             marker={"color": ACCENT, "size": 10},
             hovertemplate=_("%{{x:,.3s}}: {title} %{{y:{tick}}}<extra></extra>").format(title=title, tick=tick),
         )
@@ -102,22 +105,22 @@ def scale_chart(
                 x=[span[0], span[-1]],
                 y=[trend.law.c, trend.law.c],
                 mode="lines",
-                name=f"where it levels off: {trend.law.c:{tick}}",
+                name=_("where it levels off: {value}").format(value=f"{trend.law.c:{tick}}"),
                 line={"dash": "dot", "color": MUTED},
                 hoverinfo="skip",
             )
         )
     for points, name, colour, symbol in (
-        (others, "other architectures", OTHERS, "diamond"),
+        (others, _("other architectures"), OTHERS, "diamond"),
         (yours, "yours", ATTACKED, "star"),
     ):
         if points:
             figure.add_trace(
                 go.Scatter(
-                    x=[x for _, x, _ in points],
-                    y=[y for _, _, y in points],
+                    x=[x for __, x, ___ in points],
+                    y=[y for __, ___, y in points],
                     mode="markers+text",
-                    text=[label for label, _, _ in points],
+                    text=[label for label, __, ___ in points],
                     textposition="middle right",  # RNN and Transformer are close in parameters
                     name=name,
                     marker={"color": colour, "size": 14, "symbol": symbol},
@@ -127,8 +130,13 @@ def scale_chart(
                 )
             )
     figure.update_layout(
-        xaxis={"title": AXES[trend.axis], "type": "log", "dtick": "D2"},
-        yaxis={"title": f"{title} (log)", "type": "log", "tickformat": tick, "dtick": "D2"},  # 1, 2, 5 a decade
+        xaxis={"title": _(AXES[trend.axis]), "type": "log", "dtick": "D2"},
+        yaxis={
+            "title": _("{metric} (log)").format(metric=title),
+            "type": "log",
+            "tickformat": tick,
+            "dtick": "D2",
+        },  # 1, 2, 5 a decade
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.22},

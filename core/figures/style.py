@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.i18n import N_
+
 ACCENT = "#ff4b4b"  # Streamlit's primary red: the predicted class
 MUTED = "#8c96a8"  # every other class
 ATTACKED = "#ffbd45"  # a curve measured under attack
-SPLITS = {"train": ("training", MUTED), "validation": ("validation", ACCENT), "robust": ("under attack", ATTACKED)}
+SPLITS = {
+    "train": (N_("training"), MUTED),
+    "validation": (N_("validation"), ACCENT),
+    "robust": (N_("under attack"), ATTACKED),
+}
 PICTURE_WIDTH = 168  # CSS pixels at which pages show a 28x28 picture: six per pixel
 GRID_GREY = 49  # the pixel grid's lines, close to the dark theme's #31333f
 

@@ -18,11 +18,11 @@ def transfer_figure(comparison) -> go.Figure:
             go.Scatter(
                 x=list(comparison.shots),
                 y=[None if np.isnan(a) else a for a in accuracies],
-                name=method,
+                name=_(method),
                 mode="lines+markers",
                 line={"color": colours.get(method, MUTED)},
                 hovertemplate=_("%{x} per symbol: %{y:.0%} of the rest read right<extra>%{fullData.name}</extra>"),
             )
         )
     figure.update_layout(xaxis_type="log", xaxis_tickvals=list(comparison.shots))
-    return accuracy_layout(figure, "drawings per symbol it learnt from", "held-out accuracy")
+    return accuracy_layout(figure, _("drawings per symbol it learnt from"), _("held-out accuracy"))

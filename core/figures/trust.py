@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import ACCENT, ATTACKED, MUTED
-from core.i18n import _
+from core.i18n import N_, _
 
 
 def slice_figure(group: list, *, overall: float, worst_label: str) -> go.Figure:
@@ -15,7 +15,7 @@ def slice_figure(group: list, *, overall: float, worst_label: str) -> go.Figure:
     Errors, on an axis from 0: a bar's length is its share of mistakes, so a slice misread twice as often has a bar
     twice as long (accuracy on an axis cut at 98% made a 0.3-point gap look like half a bar).
     """
-    labels = [s.label for s in group]
+    labels = [str(s.label) for s in group]
     errors = np.array([1 - s.accuracy for s in group])
     figure = go.Figure(
         go.Bar(
@@ -42,7 +42,7 @@ def slice_figure(group: list, *, overall: float, worst_label: str) -> go.Figure:
     )
     high = max(1 - s.interval[0] for s in group) * 1.1
     figure.update_layout(
-        yaxis={"tickformat": ".1%", "range": [0, high], "title": "misread (lower is better)"},
+        yaxis={"tickformat": ".1%", "range": [0, high], "title": _("misread (lower is better)")},
         height=340,
         dragmode=False,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -63,10 +63,11 @@ def reliability_figure(before, after) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    for name, table, colour in (("before", before, MUTED), ("after temperature scaling", after, ACCENT)):
+    for name, table, colour in ((N_("before"), before, MUTED), (N_("after temperature scaling"), after, ACCENT)):
         used = table.counts > 0
         counts = table.counts[used]
         labelled = name != "before"  # one trace's counts written by its points: the two are close
+        name = _(name)
         figure.add_trace(
             go.Scatter(
                 x=table.confidence[used],
@@ -80,12 +81,12 @@ def reliability_figure(before, after) -> go.Figure:
                 textposition="bottom right",
                 textfont={"size": 11},
                 customdata=counts,
-                hovertemplate="sure %{x:.1%}: right %{y:.1%} of %{customdata:,} digits<extra>" + name + "</extra>",
+                hovertemplate=_("sure %{x:.1%}: right %{y:.1%} of %{customdata:,} digits") + f"<extra>{name}</extra>",
             )
         )
     figure.update_layout(
-        xaxis={"title": "how sure it was (mean in each bin; numbers: digits in the bin)", "tickformat": ".0%"},
-        yaxis={"title": "how often it was right", "tickformat": ".0%"},
+        xaxis={"title": _("how sure it was (mean in each bin; numbers: digits in the bin)"), "tickformat": ".0%"},
+        yaxis={"title": _("how often it was right"), "tickformat": ".0%"},
         height=360,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25},
@@ -101,8 +102,8 @@ def confidence_histogram(probabilities: np.ndarray, labels: np.ndarray) -> go.Fi
     confidence, right = probabilities.max(axis=1), probabilities.argmax(axis=1) == labels
     edges = np.linspace(0, 1, 21)
     figure = go.Figure()
-    for name, chosen, colour in (("read right", right, MUTED), ("read wrong", ~right, ACCENT)):
-        counts, _ = np.histogram(confidence[chosen], bins=edges)
+    for name, chosen, colour in ((_("read right"), right, MUTED), (_("read wrong"), ~right, ACCENT)):
+        counts, __ = np.histogram(confidence[chosen], bins=edges)
         shares = counts / max(chosen.sum(), 1)
         figure.add_trace(
             go.Bar(
@@ -117,8 +118,8 @@ def confidence_histogram(probabilities: np.ndarray, labels: np.ndarray) -> go.Fi
         )
     figure.update_layout(
         barmode="overlay",
-        xaxis={"title": "top probability", "tickformat": ".0%"},
-        yaxis={"title": "share of the group", "tickformat": ".0%"},
+        xaxis={"title": _("top probability"), "tickformat": ".0%"},
+        yaxis={"title": _("share of the group"), "tickformat": ".0%"},
         height=300,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "y": -0.3},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import membership
-from core.i18n import Text
+from core.i18n import N_, Text
 from core.membership import CANARY_MB, MEMBERS, Canary, plant
 from core.pictures.data import NUM_CLASSES, Mnist
 from core.runs.child import preload
@@ -15,7 +15,7 @@ from core.runs.job import Job
 class CanaryJob(Job):
     """A visitor's drawing planted in the members, both networks trained through the job runner; result: [Canary]."""
 
-    what = "canary run"
+    what = N_("canary run")
 
     def __init__(self, drawing: np.ndarray, label: int, data: Mnist, *, passes: int | None = None, **options) -> None:
         if not 0 <= int(label) < NUM_CLASSES:
@@ -23,10 +23,10 @@ class CanaryJob(Job):
         task_args = (drawing, int(label), data, passes or membership.PASSES)  # read now: a test may shorten it
         super().__init__(_plant_task, task_args, memory_mb=CANARY_MB, **options)
 
-    def status(self) -> tuple[float, str]:
+    def status(self) -> tuple[float, Text]:
         share = self.progress or 0.0
-        which = "the network without privacy" if share < 0.5 else "its private twin (each digit's own gradient)"
-        return share, f"Training {which} on {MEMBERS:,} digits and your drawing…"
+        which = N_("the network without privacy") if share < 0.5 else N_("its private twin (each digit's own gradient)")
+        return share, Text("Training {which} on {count:,} digits and your drawing…", which=Text(which), count=MEMBERS)
 
 
 def _plant_task(drawing, label, data, passes, *, on_progress, should_stop, keep) -> list[Canary]:

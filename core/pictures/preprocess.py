@@ -231,7 +231,12 @@ def load_image(data: bytes) -> np.ndarray:
             ) from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        megapixels = f"{width:,}×{height:,} pixels; the limit is {MAX_PIXELS / 1e6:g} megapixels"
+        megapixels = Text(
+            "{width:,}×{height:,} pixels; the limit is {value:g} megapixels",
+            width=width,
+            height=height,
+            value=MAX_PIXELS / 1e6,
+        )
         raise ValueError(Text("The picture is {megapixels}. Make it smaller and try again.", megapixels=megapixels))
     if width < 8 or height < 8:
         raise ValueError(

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.i18n import N_, Text
+
 INK = 128  # a pixel at or above this (of 255) is ink
 QUARTILES = (0.25, 0.5, 0.75)
 Z95 = 1.959964  # the normal quantile of a two-sided 95% interval
 ATTRIBUTES = {  # name -> (what it measures, unit)
-    "thickness": ("stroke width: twice the ink area over the ink's outline", " px"),
-    "slant": ("lean from upright, from the ink's second moments (positive: leaning right)", "°"),
-    "width": ("width of the ink's bounding box (MNIST fits the longer side into 20 px)", " px"),
-    "ink": ("total ink: the sum of all pixels, in full-white pixels", " px"),
+    "thickness": (N_("stroke width: twice the ink area over the ink's outline"), N_(" px")),
+    "slant": (N_("lean from upright, from the ink's second moments (positive: leaning right)"), "°"),
+    "width": (N_("width of the ink's bounding box (MNIST fits the longer side into 20 px)"), N_(" px")),
+    "ink": (N_("total ink: the sum of all pixels, in full-white pixels"), N_(" px")),
 }
 
 
@@ -79,10 +81,10 @@ class Slice:
 
 
 NAMES = {  # the four quartiles' words, lowest first
-    "thickness": ("thinnest", "thin", "thick", "thickest"),
-    "slant": ("most to the left", "left of middle", "right of middle", "most to the right"),
-    "width": ("narrowest", "narrow", "wide", "widest"),
-    "ink": ("least ink", "less ink", "more ink", "most ink"),
+    "thickness": (N_("thinnest"), N_("thin"), N_("thick"), N_("thickest")),
+    "slant": (N_("most to the left"), N_("left of middle"), N_("right of middle"), N_("most to the right")),
+    "width": (N_("narrowest"), N_("narrow"), N_("wide"), N_("widest")),
+    "ink": (N_("least ink"), N_("less ink"), N_("more ink"), N_("most ink")),
 }
 
 
@@ -93,14 +95,14 @@ def slices(attributes: dict[str, np.ndarray], right: np.ndarray) -> dict[str, li
         cuts = np.quantile(values, QUARTILES)
         which = np.searchsorted(cuts, values, side="right")  # 0-3
         unit = ATTRIBUTES[name][1]
-        bounds = [f"under {cuts[0]:.3g}{unit}"] + [
+        bounds = [Text("under {value}", value=f"{cuts[0]:.3g}{unit}")] + [
             f"{a:.3g}–{b:.3g}{unit}" for a, b in zip(cuts, cuts[1:], strict=False)
         ]
-        bounds.append(f"{cuts[-1]:.3g}{unit} and over")
+        bounds.append(Text("{value} and over", value=f"{cuts[-1]:.3g}{unit}"))
         result[name] = [
             Slice(
                 name,
-                f"{NAMES[name][q]}: {bounds[q]}",
+                Text("{quartile}: {bounds}", quartile=Text(NAMES[name][q]), bounds=bounds[q]),
                 np.flatnonzero(which == q),
                 int(right[which == q].sum()),
                 wilson_interval(int(right[which == q].sum()), int((which == q).sum())),

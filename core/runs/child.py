@@ -160,7 +160,7 @@ def _call_in_child(function: Callable, args: tuple, send) -> None:
             send.send(("memory", None))
         else:
             log.exception("isolated run failed")
-            send.send(("failed", "it failed in a way Digit Lab did not expect"))
+            send.send(("failed", Text("it failed in a way Digit Lab did not expect")))
     finally:
         send.close()
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.i18n import Text
+from core.i18n import N_, Text
 
 CGROUP = Path("/sys/fs/cgroup")
 USABLE_SHARE = 0.8  # of the host's memory limit, for the server and all its children: the rest is the margin
@@ -68,7 +68,7 @@ def memory_limit(root: Path = CGROUP, env: dict | None = None) -> tuple[float, s
     v1 = _read(root / "memory" / "memory.limit_in_bytes")
     if v1 is not None and v1.isdigit() and int(v1) < NO_LIMIT_BYTES:
         return float(v1), "cgroup v1 memory.limit_in_bytes"
-    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")), "the machine's memory"
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")), N_("the machine's memory")
 
 
 def cpu_quota(root: Path = CGROUP, env: dict | None = None) -> tuple[float, str]:
@@ -88,7 +88,7 @@ def cpu_quota(root: Path = CGROUP, env: dict | None = None) -> tuple[float, str]
     quota, period = _read(root / "cpu" / "cpu.cfs_quota_us"), _read(root / "cpu" / "cpu.cfs_period_us")
     if quota and period and quota.lstrip("-").isdigit() and int(quota) > 0 and period.isdigit():
         return int(quota) / int(period), "cgroup v1 cpu.cfs_quota_us"
-    return float(len(os.sched_getaffinity(0))), "the machine's cores"
+    return float(len(os.sched_getaffinity(0))), N_("the machine's cores")
 
 
 def read_host(root: Path = CGROUP, env: dict | None = None) -> Host:

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from core.i18n import N_, Text
 from core.runs import line
 from core.runs.child import MEMORY_HEADROOM_MB, PROCESSES, end_child, start_child
 from core.runs.line import ServerBusyError
@@ -30,7 +31,7 @@ class Job:
     the end, and returns its result. Subclasses turn what comes back into what the page shows.
     """
 
-    what = "run"  # the word the messages use
+    what = N_("run")  # the word the messages use, marked for the catalog
     short = False  # a heavy view of a page (seconds) rather than a long run: the line gives those their own slots
 
     def __init__(
@@ -81,11 +82,11 @@ class Job:
         self.waiting, self.began = False, time.monotonic()
         self._thread.start()
 
-    def stop(self, why: str = "You left the line before the run started.") -> None:
+    def stop(self, why: Text | None = None) -> None:
         """Stop at the next step and keep what there is (the run ends within STOP_SECONDS), or leave the line
         (`why` says why)."""
         if line.LINE.leave(self):
-            self.error = why
+            self.error = why or Text("You left the line before the run started.")
             return
         if self._stop_requested is None:
             self._stop_requested = time.monotonic()
@@ -127,9 +128,11 @@ class Job:
             return elapsed * (1 - done) / done
         return max(self.expected_seconds - elapsed, 0.1 * self.expected_seconds)
 
-    def status(self) -> tuple[float, str]:
+    def status(self) -> tuple[float, Text]:
         """(share done, what is happening) for a progress bar; kinds of run say more."""
-        return (0.0, f"Starting the {self.what}…") if self.progress is None else (0.0, f"The {self.what} is going…")
+        if self.progress is None:
+            return 0.0, Text("Starting the {what}…", what=Text(self.what))
+        return 0.0, Text("The {what} is going…", what=Text(self.what))
 
     def _kept(self, value):
         """What the child kept, as the parent holds it."""
@@ -142,12 +145,12 @@ class Job:
     def _refusal(self, message: str) -> str:
         """What the visitor reads when the task raised ValueError: kinds of run whose tasks raise it for the visitor
         pass its message on; a run's own plain sentence otherwise."""
-        return f"The {self.what} stopped: it failed. Try a smaller configuration."
+        return Text("The {what} stopped: it failed. Try a smaller configuration.", what=Text(self.what))
 
     def _after_stop(self, kept) -> None:
         """After Stop: keep what the child kept, or say why there is nothing."""
         if kept is None:
-            self.error = f"Stopped before the {self.what} had anything to keep."
+            self.error = Text("Stopped before the {what} had anything to keep.", what=Text(self.what))
         else:
             self.result = kept
 
@@ -172,7 +175,7 @@ class Job:
                     self.ended = time.monotonic()
         except Exception:  # a failed run must not take the server down; the page shows a message
             log.exception("%s failed", self.what)
-            self.error = f"The {self.what} failed unexpectedly. Try a smaller configuration."
+            self.error = Text("The {what} failed unexpectedly. Try a smaller configuration.", what=Text(self.what))
         finally:
             receive.close()
             line.MEMORY.release(self)
@@ -204,15 +207,18 @@ class Job:
                 return kept
             if not receive.poll(timeout=0.1):
                 if time.monotonic() > deadline:
-                    self.error = f"The {self.what} took far longer than this server allows and was ended."
+                    self.error = Text(
+                        "The {what} took far longer than this server allows and was ended.", what=Text(self.what)
+                    )
                     return None
                 continue
             try:
                 kind, value = receive.recv()
             except EOFError:  # the child ended without a word: killed, or out of memory
                 log.error("%s process ended without a result", self.what)
-                self.error = (
-                    f"The {self.what} stopped unexpectedly, perhaps for lack of memory. Try a smaller configuration."
+                self.error = Text(
+                    "The {what} stopped unexpectedly, perhaps for lack of memory. Try a smaller configuration.",
+                    what=Text(self.what),
                 )
                 return None
             if kind == "progress":
@@ -220,7 +226,9 @@ class Job:
             elif kind == "kept":
                 kept = self._kept(value)
             elif kind == "error":
-                self.error = f"The {self.what} stopped: {value}. Try a smaller configuration."
+                self.error = Text(
+                    "The {what} stopped: {why}. Try a smaller configuration.", what=Text(self.what), why=value
+                )
                 return None
             elif kind == "refused":  # a ValueError
                 self.error = self._refusal(value)
@@ -253,7 +261,8 @@ def _task_in_child(task: Callable, args: tuple, send, stop, max_seconds: float) 
         send.send(("refused", str(error)))
     except Exception as error:
         log.exception("run failed")
-        send.send(("error", "it ran out of the memory this server allows" if out_of_memory(error) else "it failed"))
+        why = Text("it ran out of the memory this server allows") if out_of_memory(error) else Text("it failed")
+        send.send(("error", why))
     finally:
         send.close()
 
@@ -265,7 +274,7 @@ class Call(Job):
     however many visitors ask at once the server holds one at a time and serves the rest in turn.
     """
 
-    what = "computation"
+    what = N_("computation")
     short = True
 
     def __init__(self, function: Callable, args: tuple, **options) -> None:
@@ -275,7 +284,7 @@ class Call(Job):
         return message  # a heavy view's function raises ValueError with a sentence for the visitor
 
     def _after_stop(self, kept) -> None:
-        self.error = "Stopped before it finished."
+        self.error = Text("Stopped before it finished.")
 
 
 def _call(function: Callable, args: tuple, *, on_progress, should_stop, keep):

@@ -232,7 +232,7 @@ class Line:
         for job in [job for job in self._waiting if job.owner_present is not None and not job.owner_present()]:
             self._waiting.remove(job)
             job.waiting, job.abandoned = False, True
-            job.error = "The run left the line because its visitor had gone."
+            job.error = Text("The run left the line because its visitor had gone.")
 
 
 def _is_short(run: Run) -> bool:
@@ -293,17 +293,19 @@ class Memory:
         with self._lock:
             return bool(self._reserved)
 
-    def never_fits(self, megabytes: float) -> str | None:
+    def never_fits(self, megabytes: float) -> Text | None:
         """A sentence if `megabytes` could not fit even with no other run going; None if it could."""
         with self._lock:
             reserved = sum(mb for mb, _ in self._reserved.values())
         room = self.budget_mb - (self.in_use_mb() - reserved)
         if megabytes <= room:
             return None
-        return (
-            f"This run needs about {megabytes / 1024:.1f} GB of memory; this server "
-            f"({HOST.memory_mb / 1024:.1f} GB) can give a run at most {max(room, 0) / 1024:.1f} GB. "
-            "Choose a smaller one."
+        return Text(
+            "This run needs about {needs:.1f} GB of memory; this server ({host:.1f} GB) can give a run at most "
+            "{most:.1f} GB. Choose a smaller one.",
+            needs=megabytes / 1024,
+            host=HOST.memory_mb / 1024,
+            most=max(room, 0) / 1024,
         )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.i18n import Text
 from core.pictures.data import IMAGE_SIZE, NUM_CLASSES
 
 if TYPE_CHECKING:
@@ -190,7 +191,11 @@ def _count_transformer(config: TrainConfig) -> Network:
 
 def _heads_divide_width(config: TrainConfig) -> str | None:
     if config.dense_units % config.heads:
-        return f"The Transformer's width ({config.dense_units}) must be a multiple of its {config.heads} heads."
+        return Text(
+            "The Transformer's width ({dense_units}) must be a multiple of its {heads} heads.",
+            dense_units=config.dense_units,
+            heads=config.heads,
+        )
     return None
 
 

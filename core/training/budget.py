@@ -12,6 +12,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from core.i18n import Text
 from core.pictures.data import IMAGE_SIZE
 from core.robust_training import CHECK_DIGITS
 from core.runs.host import HOST
@@ -50,15 +51,18 @@ class Cost:
         """A sentence saying why this run may not start, or None if it fits (`max_mb`: MAX_TRAIN_MB)."""
         max_mb = MAX_TRAIN_MB if max_mb is None else max_mb
         if self.step_seconds > MAX_STEP_SECONDS:
-            return (
-                f"One step of this network would take about {self.step_seconds:.1f} s here, too long to stop it "
-                "promptly. Use a smaller batch, fewer filters or fewer blocks."
+            return Text(
+                "One step of this network would take about {step_seconds:.1f} s here, too long to stop it "
+                "promptly. Use a smaller batch, fewer filters or fewer blocks.",
+                step_seconds=self.step_seconds,
             )
         if self.memory_mb <= max_mb:
             return None
-        return (
-            f"This network would need about {self.memory_mb / 1024:.1f} GB of memory to train; this server allows "
-            f"{max_mb / 1024:.1f} GB per training. Use a smaller batch, fewer filters or fewer blocks."
+        return Text(
+            "This network would need about {value:.1f} GB of memory to train; this server allows "
+            "{value2:.1f} GB per training. Use a smaller batch, fewer filters or fewer blocks.",
+            value=self.memory_mb / 1024,
+            value2=max_mb / 1024,
         )
 
 
@@ -116,7 +120,11 @@ def fit_to_budget(config: TrainConfig, *, max_mb: float | None = None) -> tuple[
         if getattr(fitted, name) != getattr(config, name)
     )
     return fitted, (
-        f"That setup is larger than this server allows a training (memory or time per step); using {changes} instead."
+        Text(
+            "That setup is larger than this server allows a training (memory or time per step); using "
+            "{changes} instead.",
+            changes=changes,
+        )
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.i18n import Text
+from core.i18n import N_, Text
 from core.training.architectures import ARCHITECTURES
 
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
@@ -132,7 +132,9 @@ class TrainConfig:
             numbers = not isinstance(allowed[0], str)
             steps = {round(b - a, 9) for a, b in zip(allowed, allowed[1:], strict=False)} if numbers else set()
             if len(allowed) > 8 and len(steps) == 1:  # a fine, even scale: name its ends and step
-                step = f" in steps of {allowed[1] - allowed[0]:g}" if isinstance(allowed[0], float) else ""
+                step = (
+                    Text(" in steps of {step:g}", step=allowed[1] - allowed[0]) if isinstance(allowed[0], float) else ""
+                )
                 raise ValueError(
                     Text(
                         "{label} must be from {allowed:g} to {allowed2:g}{step}; got {value!r}",
@@ -184,18 +186,18 @@ class TrainConfig:
 
 PRESETS = {
     # The default: >= 99.0% test accuracy as fast as possible on 2 CPU cores (bench/training.py measures it).
-    "quick": TrainConfig(batch_size=256, learning_rate=1e-2),
+    N_("quick"): TrainConfig(batch_size=256, learning_rate=1e-2),
     # Deeper, with augmentation: as many epochs as finish inside the 10-minute run limit on 2 cores.
-    "accurate": TrainConfig(
+    N_("accurate"): TrainConfig(
         architecture="deep_cnn", filters=32, dense_units=256, dropout=0.3, epochs=4, augment=True, label_smoothing=0.05
     ),
     # Trained on FGSM attacks at ε = 0.1 (Wong et al. 2020): robust to PGD-20 at that ε where the default model
     # is not (bench/adversarial.py measures both).
-    "robust": TrainConfig(batch_size=256, learning_rate=1e-2, epochs=4, adversarial_eps=0.1),
+    N_("robust"): TrainConfig(batch_size=256, learning_rate=1e-2, epochs=4, adversarial_eps=0.1),
     # Differentially private at ε = 3 (δ = 1e-5): DP-SGD on Papernot et al.'s tanh CNN (bench/privacy.py measures it).
     # A small clipping norm with a large rate, as they tune it: most digits' gradients are clipped, so the rate sets
     # the step and the noise stays small beside the sum of 512 clipped gradients.
-    "private": TrainConfig(
+    N_("private"): TrainConfig(
         architecture="private_cnn",
         dense_units=32,
         dropout=0.0,
@@ -211,11 +213,11 @@ PRESETS = {
     ),
     # Other architectures (core/architectures.py), each set to train well within minutes on 2 cores
     # (bench/architectures.py measures their time to 98.5% and 99.0% against the quick CNN's)
-    "resnet": TrainConfig(
+    N_("resnet"): TrainConfig(
         architecture="resnet", conv_blocks=3, blocks=1, filters=16, dropout=0.1, batch_size=128, epochs=6
     ),
-    "rnn": TrainConfig(architecture="rnn", cell="lstm", dense_units=128, blocks=1, dropout=0.1, epochs=10),
-    "transformer": TrainConfig(
+    N_("rnn"): TrainConfig(architecture="rnn", cell="lstm", dense_units=128, blocks=1, dropout=0.1, epochs=10),
+    N_("transformer"): TrainConfig(
         architecture="transformer",
         patch_size=4,
         stem=16,  # without it (the plain ViT) 98.0% after 8 epochs in 6 min here; with it 98.6% after 5
@@ -229,7 +231,7 @@ PRESETS = {
         epochs=6,
     ),
     # Under-fits in seconds: a demo of what too small a model and too little data do.
-    "tiny_mlp": TrainConfig(
+    N_("tiny_mlp"): TrainConfig(
         architecture="mlp", dense_units=16, dropout=0.0, batch_norm=False, epochs=1, train_size=5_000, batch_size=64
     ),
 }
@@ -238,7 +240,7 @@ PRESETS = {
 # Students to distil into (core.distill), each with under 1/20 of the default model's 825,514 parameters. With few
 # labelled digits the teacher's answers teach most (Hinton et al. 2015): bench/compress.py measures both.
 STUDENTS = {
-    "Small CNN · 5,000 digits": TrainConfig(
+    N_("Small CNN · 5,000 digits"): TrainConfig(
         architecture="deep_cnn",
         conv_blocks=3,
         filters=8,
@@ -248,7 +250,7 @@ STUDENTS = {
         epochs=20,
         learning_rate=1e-2,
     ),
-    "Small CNN · 60,000 digits": TrainConfig(
+    N_("Small CNN · 60,000 digits"): TrainConfig(
         architecture="deep_cnn",
         conv_blocks=3,
         filters=8,
@@ -258,7 +260,7 @@ STUDENTS = {
         batch_size=256,
         learning_rate=1e-2,
     ),
-    "Small MLP · 60,000 digits": TrainConfig(
+    N_("Small MLP · 60,000 digits"): TrainConfig(
         architecture="mlp", dense_units=32, dropout=0.0, batch_norm=False, epochs=4
     ),
 }

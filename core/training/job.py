@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import keras
 
 from core.distill import Distillation
+from core.i18n import N_, Text
 from core.models import model_bytes, model_from_bytes
 from core.pictures.data import Mnist
 from core.runs.child import preload
@@ -24,7 +25,7 @@ TEACHER_MB = 300.0  # a distillation's teacher and its activations, on top of th
 class TrainingJob(Job):
     """One training run, perhaps distilled from a teacher; the page polls `progress` and `result` (a TrainResult)."""
 
-    what = "training"
+    what = N_("training")
 
     def __init__(
         self,
@@ -56,14 +57,20 @@ class TrainingJob(Job):
             **owner,
         )
 
-    def status(self) -> tuple[float, str]:
+    def status(self) -> tuple[float, Text]:
         progress = self.progress
         if self.ended is not None:
-            return 1.0, "Scoring the model on the 10,000 test digits…"
+            return 1.0, Text("Scoring the model on the 10,000 test digits…")
         if progress is None:
-            return 0.0, "Preparing the data…"
-        where = f"Epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps}"
-        return progress.step / progress.steps, f"{where} · about {progress.seconds_left:.0f} s left"
+            return 0.0, Text("Preparing the data…")
+        return progress.step / progress.steps, Text(
+            "Epoch {epoch}/{epochs} · step {step}/{steps} · about {seconds:.0f} s left",
+            epoch=progress.epoch,
+            epochs=progress.epochs,
+            step=progress.step,
+            steps=progress.steps,
+            seconds=progress.seconds_left,
+        )
 
     def _kept(self, value: bytes) -> keras.Model:
         return model_from_bytes(value)  # the model, as a .keras file, before the child scores it on the test set
@@ -75,8 +82,10 @@ class TrainingJob(Job):
         """Keep the model the child handed over, scored on the test set here, or say why there is none."""
         if model is None:
             began = self.progress is not None
-            self.error = "Stopped " + (
-                "in the middle of a step, so there is no model to keep." if began else "before training began."
+            self.error = (
+                Text("Stopped in the middle of a step, so there is no model to keep.")
+                if began
+                else Text("Stopped before training began.")
             )
             return
         history = self.progress.history if self.progress else {"train": [], "validation": []}

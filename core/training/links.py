@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from core.i18n import Text
 from core.training.architectures import ARCHITECTURES
 from core.training.budget import fit_to_budget
 from core.training.config import CHOICES, PRESETS, TrainConfig, nearest_choice
@@ -28,22 +29,34 @@ def _parse(name: str, text: str, current) -> tuple[object, str | None]:
     if kind is str:
         if text in allowed:
             return text, None
-        return current, f"Ignored {name}={_quoted(text)} from the link: it must be one of {', '.join(allowed)}."
+        return current, Text(
+            "Ignored {name}={text} from the link: it must be one of {allowed}.",
+            name=name,
+            text=_quoted(text),
+            allowed=", ".join(allowed),
+        )
     if kind is bool:
         if text in ("true", "false"):
             return text == "true", None
-        return current, f"Ignored {name}={_quoted(text)} from the link: it must be true or false."
+        return current, Text(
+            "Ignored {name}={text} from the link: it must be true or false.", name=name, text=_quoted(text)
+        )
     try:
         number = float(text)
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        return current, f"Ignored {name}={_quoted(text)} from the link: it is not a number."
+        return current, Text("Ignored {name}={text} from the link: it is not a number.", name=name, text=_quoted(text))
     snapped = nearest_choice(name, number)
     value = int(snapped) if kind is int else float(snapped)
     if math.isclose(value, number, rel_tol=1e-9, abs_tol=1e-12):
         return value, None
-    return value, f"The link's {name}={_quoted(text)} is not one of the choices; using the nearest, {value:g}."
+    return value, Text(
+        "The link's {name}={text} is not one of the choices; using the nearest, {value:g}.",
+        name=name,
+        text=_quoted(text),
+        value=value,
+    )
 
 
 def config_from_params(params: dict[str, str]) -> tuple[TrainConfig, list[str]]:
@@ -73,15 +86,23 @@ def _without_conflicts(config: TrainConfig) -> tuple[TrainConfig, list[str]]:
     if config.batch_size > learning:
         batch = max(size for size in CHOICES["batch_size"] if size <= learning)
         config = dataclasses.replace(config, batch_size=batch)
-        notices.append(f"The link's batch is larger than the {learning:,} digits its run learns from: using {batch}.")
+        notices.append(
+            Text(
+                "The link's batch is larger than the {learning:,} digits its run learns from: using {batch}.",
+                learning=learning,
+                batch=batch,
+            )
+        )
     architecture = ARCHITECTURES[config.architecture]
     if config.dp_epsilon and not architecture.private:
         config = dataclasses.replace(config, dp_epsilon=0.0)
-        notices.append("Private runs take the CNNs and the MLP here: this link's run is not private.")
+        notices.append(Text("Private runs take the CNNs and the MLP here: this link's run is not private."))
     if config.dp_epsilon and config.batch_norm and architecture.normalises:
         config = dataclasses.replace(config, batch_norm=False)
-        notices.append("The link asks for a private run: batch normalisation, which mixes a batch's digits, is off.")
+        notices.append(
+            Text("The link asks for a private run: batch normalisation, which mixes a batch's digits, is off.")
+        )
     if config.dp_epsilon and config.adversarial_eps:
         config = dataclasses.replace(config, adversarial_eps=0.0)
-        notices.append("The link asks for a private run: adversarial training is off.")
+        notices.append(Text("The link asks for a private run: adversarial training is off."))
     return config, notices
