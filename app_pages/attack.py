@@ -28,7 +28,7 @@ TALK_720_PICTURE_WIDTH = 112  # four screen pixels a pixel: the three pictures a
 
 def a(digit) -> str:
     """'a 7', 'an 8': the digit with its article, as it is read aloud."""
-    return f"{'an' if int(digit) == 8 else 'a'} {digit}"
+    return (_("an {digit}") if int(digit) == 8 else _("a {digit}")).format(digit=digit)
 
 
 st.title(_("Attack"))
@@ -59,7 +59,7 @@ eps = middle.slider(_("ε: the most any pixel may change"), 0.0, CEILING, step=R
 target = right.selectbox(
     _("Make it read"),
     [ANY, *range(10)],
-    format_func=lambda choice: _("any wrong digit") if choice == ANY else choice,
+    format_func=lambda choice: _("any wrong digit") if choice == ANY else str(choice),
     key="attack_target",
 )
 target = None if target == ANY or target == reading else target
@@ -68,8 +68,11 @@ if st.button(_("Smallest change that fools it"), icon=":material/search:"):
     with st.spinner(_("Searching for the smallest ε…")):
         flip = smallest_flip(model, image, target=target)
     if flip is None:
-        into = f" into {a(target)}" if target is not None else ""
-        st.warning(_("Even ε = {CEILING} does not fool this network{into}.").format(CEILING=CEILING, into=into))
+        if target is None:
+            st.warning(_("Even ε = {ceiling} does not fool this network.").format(ceiling=CEILING))
+        else:
+            words = _("Even ε = {ceiling} does not make this network read {target}.")
+            st.warning(words.format(ceiling=CEILING, target=a(target)))
     else:
         st.session_state.next_attack = {"attack_eps": flip.eps, "attack_method": STRONGEST, "flip_eps": flip.eps}
         st.rerun()

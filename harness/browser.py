@@ -144,6 +144,7 @@ def browser_pages(*visitors: dict) -> Iterator[list[Page]]:
             for visitor in visitors:
                 options = dict(visitor)
                 viewport = {"width": options.pop("width", 1280), "height": options.pop("height", 720)}
+                options.setdefault("locale", "en-US")  # the app speaks the browser's language: the tests' is English
                 pages.append(browser.new_page(viewport=viewport, **options))
             yield pages
         finally:
