@@ -1,6 +1,7 @@
 """The talk, timed: a presenter in Chromium steps through every chapter with Next while phones follow.
 
 Run from the repository root: `python -m bench.talk` (about 3 minutes on 2 cores; `--followers 50` by default).
+`--lang zh`: the whole talk in Chinese, the presenter's and every phone's (the baseline stays in the same run).
 `--servers 2`: the room's phones on two servers behind Caddy sharing one stage (docs/deploy.md, "A full hall"), as a
 large room is served; the presenter and each phone are pinned to one of them.
 
@@ -28,11 +29,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core import talk
+from core import i18n, talk
 from harness.browser import CANVAS, IDLE, browser_page, running_app, serving_apps_behind_proxy, wait_idle
 from harness.visitor import Visitor
 
 KEY = "bench-presenter"
+LANGUAGE = {"code": "en"}  # the talk's language (--lang): the presenter's and every phone's
+
+
+def said(message: str) -> str:
+    """`message` as the presenter's page shows it, in the talk's language."""
+    with i18n.speaking(LANGUAGE["code"]):
+        return i18n._(message)
+
+
 OUTSIDE_BAR = ":not([data-testid=stHorizontalBlock]:has(.digitlab-talk-title) *)"  # not the bar's buttons, QR code
 KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its first match
     "draw": CANVAS,
@@ -124,7 +134,7 @@ class Followers:
             await visitor.close()
 
     async def _run(self) -> None:
-        visitors = [Visitor(self.url, query="follow=1") for _ in range(self.count)]
+        visitors = [Visitor(self.url, query=f"follow=1&lang={LANGUAGE['code']}") for _ in range(self.count)]
         results = await asyncio.gather(*(self._follow(visitor) for visitor in visitors), return_exceptions=True)
         failed = [result for result in results if isinstance(result, BaseException)]
         if failed:
@@ -165,27 +175,28 @@ def measure(page, chapter, pressed: float) -> dict:
 
 def lead(page) -> None:
     """Enter the presenter key in the talk's settings: the phones follow from now on."""
-    page.get_by_role("button", name="Talk", exact=True).click()
-    page.get_by_label("Presenter key: phones that joined follow your chapters", exact=True).fill(KEY)
+    page.get_by_role("button", name=said("Talk"), exact=True).click()
+    page.get_by_label(said("Presenter key: phones that joined follow your chapters"), exact=True).fill(KEY)
     page.keyboard.press("Enter")
-    page.get_by_text("You lead the room").wait_for(timeout=20_000)
-    page.get_by_role("button", name="Talk", exact=True).click()
+    page.get_by_text(said("You lead the room (key entered)")).wait_for(timeout=20_000)
+    page.get_by_role("button", name=said("Talk"), exact=True).click()
 
 
 def step_through(page, url: str, screen: int, followers: Followers | None) -> list[dict]:
     first, *rest = talk.CHAPTERS
     pressed = time.perf_counter()  # the baseline: the first chapter from a fresh page load
-    page.goto(f"{url}/?talk=1&screen={screen}")
+    page.goto(f"{url}/?talk=1&screen={screen}&lang={LANGUAGE['code']}")
     rows = [measure(page, first, pressed)]
-    page.screenshot(path=f"artifacts/talk-1-{first.id}-{page.viewport_size['width']}.png")
+    page.screenshot(path=f"artifacts/talk-{LANGUAGE['code']}-1-{first.id}-{page.viewport_size['width']}.png")
     if followers is not None:
         lead(page)
     for index, chapter in enumerate(rest, start=2):
         wait_idle(page)
-        page.evaluate(WATCH, [KEY_ELEMENTS[chapter.id], chapter.title])
+        title = said(chapter.title)
+        page.evaluate(WATCH, [KEY_ELEMENTS[chapter.id], title])
         pressed = time.perf_counter()
-        page.get_by_role("button", name="Next").click()
-        page.locator(".digitlab-talk-title", has_text=chapter.title).wait_for(timeout=60_000)
+        page.get_by_role("button", name=said("Next")).click()
+        page.locator(".digitlab-talk-title", has_text=title).wait_for(timeout=60_000)
         row = measure(page, chapter, pressed)
         page.wait_for_function("window.digitlabShown !== null", timeout=60_000)
         row["heard by bench"] = row["seconds"]
@@ -196,7 +207,9 @@ def step_through(page, url: str, screen: int, followers: Followers | None) -> li
             row["followers p95 s"] = sorted(waits)[int(0.95 * (len(waits) - 1))]
             row["followers there"] = sum(wait < float("inf") for wait in waits)
         rows.append(row)
-        page.screenshot(path=f"artifacts/talk-{index}-{chapter.id}-{page.viewport_size['width']}.png")
+        page.screenshot(
+            path=f"artifacts/talk-{LANGUAGE['code']}-{index}-{chapter.id}-{page.viewport_size['width']}.png"
+        )
     return rows
 
 
@@ -218,7 +231,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--followers", type=int, default=50)
     parser.add_argument("--servers", type=int, default=1, help="more than 1: behind Caddy, sharing one stage")
+    parser.add_argument("--lang", choices=list(i18n.LANGUAGES), default="en", help="the talk's language")
     args = parser.parse_args()
+    LANGUAGE["code"] = args.lang
     env = {"DIGITLAB_PRESENTER_KEY": KEY, "DIGITLAB_PUBLIC_URL": "http://digitlab.example/"}
     with tempfile.TemporaryDirectory() as shared, serving(args.servers, env, Path(shared) / "stage") as url:
         # First, as the pre-talk check asks, a rehearsal: each chapter's first run on a server just started computes
@@ -234,7 +249,7 @@ def main() -> None:
             with browser_page(width=1920, height=1080, storage_state=rehearsed) as page:
                 show(
                     step_through(page, url, 1080, followers),
-                    f"1920x1080, {args.followers} phones following on {args.servers} server(s)",
+                    f"1920x1080, {args.followers} phones following on {args.servers} server(s), in {args.lang}",
                 )
         finally:
             followers.done.set()

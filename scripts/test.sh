@@ -2,7 +2,8 @@
 # Everything the tests need, then the tests, the way a newcomer's machine would run them:
 #   - a virtual environment of its own (.venv) on Python 3.12, Community Cloud's default, holding only
 #     requirements-dev.txt, so no package the machine happens to carry takes part;
-#   - Debian's Chromium for the real-browser tests and Caddy for the scale-out test (two servers behind the proxy);
+#   - Debian's Chromium for the real-browser tests (with fonts-noto-cjk, for Chinese) and Caddy for the scale-out
+#     test (two servers behind the proxy);
 #   - then ruff (lint and format), and pytest from that environment, in two processes. Arguments go to pytest
 #     (e.g. scripts/test.sh -m "not browser").
 # PYTHON=/path/to/python3.12 picks the interpreter the environment is made from.
@@ -42,6 +43,8 @@ echo "Installing requirements-dev.txt into $VENV"
 missing=()
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if ! command -v caddy >/dev/null; then missing+=(caddy); fi
+# A CJK font, so Chinese renders in the browser tests' screenshots (Debian's Chromium brings none).
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then missing+=(fonts-noto-cjk); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     sudo=""

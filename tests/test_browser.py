@@ -168,7 +168,7 @@ def test_replay_runs_to_the_end_and_fills_the_matrix(app_url):
         page.get_by_role("button", name="Stop").wait_for(timeout=60_000)  # this run's, not the prepared one's matrix
         page.get_by_text("after 0/1").first.wait_for(timeout=60_000)  # the first row of the matrix
         page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=120_000)
-        page.get_by_text("Replay 50/digit · class").wait_for(state="attached", timeout=60_000)  # joins the table
+        page.get_by_text("Replay 50/digit · Which digit?").wait_for(state="attached", timeout=60_000)  # in the table
         wait_idle(page)
         cells = page.evaluate(
             "() => [...document.querySelectorAll('.js-plotly-plot')[0].querySelectorAll('text')]"
