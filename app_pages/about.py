@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from core.about import host, limits, versions
-from core.i18n import _
+from core.i18n import _, translated
 from core.models import SHIPPED_MODELS
 from core.runs.host import HOST
 
@@ -44,7 +44,12 @@ st.subheader(_("The shipped models"))
 for label in SHIPPED_MODELS:
     card = ui.shipped_model_card(label)
     seconds = card["training_seconds"]
-    took = f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
+    took = (
+        _("{count:.0f} seconds").format(count=seconds)
+        if seconds < 120
+        else _("{count:.0f} minutes").format(count=seconds / 60)
+    )
+    trained_on = card["trained_on"]
     with st.expander(
         _("{label}: {card:.2%} on the test digits, {card2:,} parameters").format(
             label=ui.model_name(label), card=card["test_accuracy"], card2=card["parameters"]
@@ -57,7 +62,7 @@ for label in SHIPPED_MODELS:
                 "Calibration error (ECE, 15 bins) {ece_before:.2%}, {ece_after:.2%} at its temperature "
                 "{temperature:.2f}."
             ).format(
-                card=card["trained_on"],
+                card=translated(trained_on),
                 took=took,
                 card2=card["test_errors"],
                 ece_before=trust.ece_before,
@@ -65,7 +70,7 @@ for label in SHIPPED_MODELS:
                 temperature=trust.temperature,
             )
         )
-        st.json(card, expanded=1)
+        st.json(translated(card), expanded=1)
 
 st.subheader(_("This server"))
 st.markdown(_("**Versions**"))
@@ -86,9 +91,9 @@ st.markdown(
         "is running; otherwise it waits in line, and one that could never fit is refused."
     ).format(
         value=HOST.memory_mb / 1024,
-        memory_from=HOST.memory_from,
+        memory_from=_(HOST.memory_from),
         cpus=HOST.cpus,
-        cpus_from=HOST.cpus_from,
+        cpus_from=_(HOST.cpus_from),
         value2=HOST.budget_mb / 1024,
     )
 )

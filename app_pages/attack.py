@@ -166,7 +166,8 @@ for name in shown:
     curves[name], prepared = ui.prepared_or_live(name, "robustness", message)
     if prepared:
         ready.append(name)
-st.plotly_chart(ui.chart(robustness_figure, curves, CURVE_EPS), width="stretch")
+named = {ui.model_name(name): curve for name, curve in curves.items()}
+st.plotly_chart(ui.chart(robustness_figure, named, CURVE_EPS), width="stretch")
 if ready:
     ui.run_live(ready, "robustness")
 if second in others:
@@ -180,4 +181,5 @@ if second in others:
         if name not in flips:
             flips[name] = ui.smallest_change(name, image)
         flip = flips[name]
-        column.metric(ui.as_text(name), f"ε = {flip.eps:g}" if flip else f"over {CEILING}", border=True)
+        shown = f"ε = {flip.eps:g}" if flip else _("over {ceiling}").format(ceiling=CEILING)
+        column.metric(ui.as_text(ui.model_name(name)), shown, border=True)

@@ -70,7 +70,10 @@ with distill:
     alpha = right.select_slider(_("Weight of the labels α"), ALPHAS, 0.1, format_func="{:g}".format, help=weight)
     teach, alone = st.columns(2)
     if teach.button(
-        _("Distil from {source}").format(source=source[:30]), type="primary", disabled=busy, width="stretch"
+        _("Distil from {source}").format(source=ui.model_name(source)[:30]),
+        type="primary",
+        disabled=busy,
+        width="stretch",
     ):
         runs.start("distill", source, student=student, temperature=temperature, alpha=alpha)
     if alone.button(_("Train it alone"), disabled=busy, width="stretch"):
@@ -98,7 +101,7 @@ if not variants:
 st.subheader(_("Every variant"))
 number = st.column_config.NumberColumn
 st.dataframe(
-    [v.row() for v in variants],
+    [v.row() | {"model": ui.model_name(v.source)} for v in variants],
     hide_index=True,
     column_config={
         "model": st.column_config.Column(_("model")),
@@ -111,14 +114,15 @@ st.dataframe(
         "ms per digit": number(_("ms per digit"), format="%.3f"),
     },
 )
-st.plotly_chart(compression_figure(variants), width="stretch")
+called = {v.source: ui.model_name(v.source) for v in variants}
+st.plotly_chart(compression_figure(variants, called), width="stretch")
 st.caption(
     _(
         "Marker size: time to read one digit through the interpreter, one thread. Shapes: ● float32 · ◆ float16 "
         "· ■ dynamic · ★ int8."
     )
 )
-names = [f"{v.source[:50]} · {v.quantization}" for v in variants]
+names = [f"{ui.model_name(v.source)[:50]} · {v.quantization}" for v in variants]
 picked = variants[st.selectbox(_("Variant"), range(len(variants)), format_func=names.__getitem__, index=len(names) - 1)]
 files, use = st.columns(2)
 stem = "".join(c if c.isalnum() else "_" for c in picked.source[:30]).strip("_").lower() or "model"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gettext
+import re
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -80,6 +81,21 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form of `singular`/`plural` for `count`, in the current run's language."""
     return catalog(language()).ngettext(singular, plural, count)
+
+
+PHRASE = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")  # two words: a phrase, not a name, a key, a number or a path
+
+
+def translated(value):
+    """A document (a model card: dicts, lists, strings) with every phrase in it, key or value, in the current run's
+    language (scripts/translations.py puts the shipped cards' phrases in the catalog)."""
+    if isinstance(value, str):
+        return _(value) if PHRASE.search(value) else value
+    if isinstance(value, dict):
+        return {translated(key): translated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [translated(item) for item in value]
+    return value
 
 
 def N_(message: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -18,10 +19,26 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from core.i18n import PHRASE
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 TEMPLATE = LOCALES / "messages.pot"
 KEYWORDS = ["-k", "_", "-k", "N_", "-k", "ngettext:1,2", "-k", "Text"]
+
+
+def card_words(value) -> list[str]:
+    """The phrases of a model card (its strings of two words or more, keys too), in order, each once."""
+    if isinstance(value, str):
+        return [value] if PHRASE.search(value) else []
+    items = [*value, *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else []
+    return list(dict.fromkeys(word for item in items for word in card_words(item)))
+
+
+def extract_card(fileobj, keywords, comment_tags, options):
+    """Babel's extractor for a model card (JSON): each phrase a message, which core.i18n.translated shows."""
+    for phrase in card_words(json.load(fileobj)):
+        yield 1, "_", phrase, []
 
 
 def pybabel(*args: str) -> None:

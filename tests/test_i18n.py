@@ -107,7 +107,9 @@ def kept_names() -> set[str]:
 # ---- what a page shows, in one language
 
 
-_MARKDOWN_NOISE = re.compile(r"`[^`]*`|:material/[a-z_]+:|:[a-z]+\[|https?://\S+|<[^>]+>|\{[^{}]*\}|&[a-z]+;")
+_MARKDOWN_NOISE = re.compile(
+    r"`[^`]*`|:material/[a-z_]+:|:[a-z]+\[|https?://\S+|<[^>]+>|\{[^{}]*\}|&[a-z]+;|python -m [\w.]+"  # code is code
+)
 _ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*)+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _CHART_TEXT_KEYS = {"text", "name", "hovertemplate", "texttemplate", "ticktext", "customdata", "title"}
@@ -125,6 +127,16 @@ def _strings(value, key: str | None = None):
             yield from _strings(item, key)
 
 
+def _keys(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
 def shown_texts(node) -> list[str]:
     """Every text an AppTest element tree shows: bodies, labels, help, options, captions, metrics, chart words."""
     from google.protobuf.json_format import MessageToDict
@@ -135,6 +147,10 @@ def shown_texts(node) -> list[str]:
         proto = getattr(child, "proto", None)
         if proto is not None and hasattr(proto, "DESCRIPTOR"):
             fields = MessageToDict(proto)
+            if type(child).__name__ == "Json":  # a document: its keys and values, not its escaped text
+                texts += list(_strings(json.loads(fields.get("body", "null")), "text"))
+                texts += [key for key in _keys(json.loads(fields.get("body", "null")))]
+                fields.pop("body", None)
             if "spec" in fields and isinstance(fields["spec"], str) and fields["spec"].startswith("{"):
                 spec = json.loads(fields["spec"])
                 texts += list(_strings({"data": spec.get("data"), "layout": spec.get("layout")}))

@@ -51,9 +51,9 @@ def test_past_the_cap_runs_wait_in_line_first_come_first_served(small):
     gone.start()
     assert gone.position == 3
     present[0] = False  # cat closed the tab: the line drops them when next looked at
-    assert second.position == 2 and gone.position is None and not gone.running and "visitor had gone" in gone.error
+    assert second.position == 2 and gone.position is None and not gone.running and "visitor had gone" in str(gone.error)
     second.stop()  # bob leaves the line
-    assert not second.running and second.position is None and "left the line" in second.error
+    assert not second.running and second.position is None and "left the line" in str(second.error)
     wait_for_progress(running[0])
     running[0].stop()
     wait(running[0])
@@ -97,7 +97,7 @@ def test_a_run_whose_process_dies_ends_with_a_message_and_frees_its_slot(small):
     wait_for_progress(job)
     os.kill(job.pid, signal.SIGKILL)  # what the kernel does to a process out of memory
     wait(job)
-    assert job.result is None and "stopped unexpectedly" in job.error
+    assert job.result is None and "stopped unexpectedly" in str(job.error)
     for _ in range(MAX_CONCURRENT):  # every slot is free again
         again = TrainingJob(TINY, small)
         again.start()

@@ -3,6 +3,7 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.i18n import Text
 from core.training.budget import estimate
 from core.training.config import CHOICES, PRESETS, TrainConfig
 from core.training.links import config_from_params, config_to_params
@@ -18,8 +19,8 @@ def test_bad_values_fall_back_to_the_preset_and_in_between_values_snap_to_a_stop
     config, notices = config_from_params({"epochs": "lots", "learning_rate": "0.005", "augment": "yes", "seed": "7"})
     assert config.epochs == PRESETS["quick"].epochs and config.learning_rate == 0.003
     assert not config.augment and config.seed == 7
-    assert [notice.split()[0] for notice in notices] == ["The", "Ignored", "Ignored"]
-    assert "using the nearest, 0.003" in notices[0]
+    assert [str(notice).split()[0] for notice in notices] == ["The", "Ignored", "Ignored"]
+    assert "using the nearest, 0.003" in str(notices[0])
 
 
 def test_numbers_a_float_cannot_hold_are_ignored_not_raised():
@@ -41,7 +42,7 @@ def test_a_link_beyond_the_servers_budget_is_shrunk_with_a_notice():
     config, notices = config_from_params(greedy)
     assert estimate(config).over_budget() is None
     assert config.architecture == "deep_cnn" and config.conv_blocks == 3 and config.filters == 64
-    assert any("larger than this server allows a training" in notice for notice in notices)
+    assert any("larger than this server allows a training" in str(notice) for notice in notices)
 
 
 FIELDS = [field.name for field in dataclasses.fields(TrainConfig)]
@@ -61,4 +62,4 @@ def test_any_link_gives_a_config_the_page_can_show_within_the_budget(params):
     for name, allowed in CHOICES.items():
         assert getattr(config, name) in allowed
     assert estimate(config).over_budget() is None
-    assert all(isinstance(notice, str) and "\n" not in notice for notice in notices)
+    assert all(isinstance(notice, Text) and "\n" not in str(notice) for notice in notices)  # shown as it is

@@ -284,7 +284,7 @@ def test_remember_page_runs_a_method_to_the_end_and_lists_it(app):
     assert not app.exception and job.error is None
     assert job.result.tasks_done == 5
     rows = app.dataframe[0].value
-    assert list(rows["run"]) == ["EWC λ 1e+05 · class"] and rows["average accuracy"][0] < 0.3
+    assert list(rows["run"]) == ["EWC λ 1e+05 · Which digit?"] and rows["average accuracy"][0] < 0.3
     assert len(app.get("plotly_chart")) == 3  # the matrix, the tasks' curves, the runs compared
 
 
@@ -837,9 +837,9 @@ def test_scale_page_shows_the_shipped_laws_and_places_a_live_point(app):
 
 
 def test_a_visitors_pages_are_made_once_and_still_lead_everywhere(app):
-    pages = app.session_state["digitlab_once_pages"]  # st.Page objects: each resolves its file when made
+    pages = app.session_state["digitlab_once_pages_en"]  # st.Page objects: each resolves its file when made
     app.switch_page("app_pages/about.py").run()
     assert not app.exception and app.title[0].value == "About Digit Lab"
-    assert app.session_state["digitlab_once_pages"] is pages  # not made again in this visitor's next run
+    assert app.session_state["digitlab_once_pages_en"] is pages  # not made again in this visitor's next run
     app.switch_page("app_pages/draw.py").run()
     assert not app.exception and app.title[0].value == "Draw a digit"

@@ -63,7 +63,7 @@ def test_a_batch_larger_than_the_digits_a_run_learns_from_is_refused_and_a_link_
         TrainConfig(train_size=500, validation_share=0.3, batch_size=512).validate()
     TrainConfig(train_size=500, validation_share=0.3, batch_size=256).validate()
     config, notices = config_from_params({"train_size": "500", "validation_share": "0.3", "batch_size": "512"})
-    assert config.batch_size == 256 and any("larger than the 350 digits" in notice for notice in notices)
+    assert config.batch_size == 256 and any("larger than the 350 digits" in str(notice) for notice in notices)
     config.validate()
 
 

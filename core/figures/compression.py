@@ -9,8 +9,9 @@ from core.i18n import _
 FORMAT_SYMBOLS = {"float32": "circle", "float16": "diamond", "dynamic": "square", "int8": "star"}
 
 
-def compression_figure(variants: list) -> go.Figure:
-    """Size against test accuracy of core.quantize.Variant: a colour per model, a shape per format, latency as size."""
+def compression_figure(variants: list, names: dict | None = None) -> go.Figure:
+    """Size against test accuracy of core.quantize.Variant: a colour per model, a shape per format, latency as size.
+    `names`: how each model is called on the page (a shipped model's name in the visitor's language)."""
     figure = go.Figure()
     longest = max((v.latency_ms for v in variants), default=1.0)
     for source in dict.fromkeys(v.source for v in variants):
@@ -20,7 +21,7 @@ def compression_figure(variants: list) -> go.Figure:
                 x=[v.size_bytes / 1024 for v in mine],
                 y=[v.accuracy for v in mine],
                 mode="markers",
-                name=source[:40],
+                name=(names or {}).get(source, source)[:40],
                 marker={
                     "size": [10 + 20 * v.latency_ms / longest for v in mine],
                     "line": {"width": 1},

@@ -17,6 +17,9 @@ def _ticks(low: float, high: float) -> list[float]:
     return [float(round(tick, 10)) for tick in np.arange(np.ceil(low / step) * step, high + step * 1e-6, step)]
 
 
+SPLIT_WORDS = {"train": N_("train"), "validation": N_("validation"), "robust": N_("robust")}  # the summary's words
+
+
 def _curve_panel(title: str, series: dict, *, steps: float, low: float, high: float, label) -> str:
     """One panel: axes, tick labels, a polyline per split; validation points carry a tooltip."""
     left, top, right, bottom = _PLOT
@@ -97,10 +100,10 @@ def training_curves(history: dict) -> str:
     latest = {split: points[-1] for split, points in history.items() if points}
     summary = "; ".join(
         _("{split} loss {loss:.3f}, accuracy {accuracy:.1%} at step {step}").format(
-            split=_(SPLITS[split][0]), loss=loss, accuracy=accuracy, step=step
+            split=_(SPLIT_WORDS[split]), loss=loss, accuracy=accuracy, step=step
         )
         if np.isfinite([loss, accuracy]).all()
-        else _("{split} diverged at step {step}").format(split=_(SPLITS[split][0]), step=step)
+        else _("{split} diverged at step {step}").format(split=_(SPLIT_WORDS[split]), step=step)
         for split, (step, loss, accuracy) in latest.items()
     )
     legend = "".join(
