@@ -38,7 +38,7 @@ accuracy.metric(
     f"{result.accuracy:.2%}",
     help=_("{label} on the 10,000 MNIST test digits").format(label=ui.as_text(ui.model_name(label))),
 )
-errors.metric(_("Mistakes"), f"{result.errors:,} of {len(data.y_test):,}")
+errors.metric(_("Mistakes"), _("{errors:,} of {count:,}").format(errors=result.errors, count=len(data.y_test)))
 
 
 @st.fragment

@@ -50,7 +50,7 @@ def reading() -> None:
     """What it reads: the prediction, the picture it saw, every class's probability."""
     left, right = st.columns([1, 2])
     with left:
-        sure = f"{probabilities.max():.0%} sure"
+        sure = _("{confidence:.0%} sure").format(confidence=probabilities.max())
         st.metric(_("Prediction"), predicted, delta=sure, delta_color="off", delta_arrow="off")
         st.image(ui.png_url(pixel_picture, image), width=PICTURE_WIDTH)
     with right:

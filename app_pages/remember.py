@@ -108,7 +108,10 @@ if not runs:
 else:
 
     def name(result) -> str:
-        knob = {"replay": f" {result.config.buffer_per_class}/digit", "ewc": f" λ {result.config.ewc_lambda:.0e}"}
+        knob = {
+            "replay": _(" {count}/digit").format(count=result.config.buffer_per_class),
+            "ewc": f" λ {result.config.ewc_lambda:.0e}",
+        }
         method, scenario = _(METHODS[result.config.method][0]), _(SCENARIOS[result.config.scenario])
         return f"{method}{knob.get(result.config.method, '')} · {scenario}"
 

@@ -113,7 +113,8 @@ with st.expander(_("Presenter"), icon=":material/co_present:"):
         authors = room.authors()
         if authors:  # a client address each, never shown: numbered by how much they shared
             names = {
-                author: f"Sender {rank + 1}: {count} drawings" for rank, (author, count) in enumerate(authors.items())
+                author: _("Sender {number}: {count} drawings").format(number=rank + 1, count=count)
+                for rank, (author, count) in enumerate(authors.items())
             }
             author = st.selectbox(
                 _("Drawings from one sender (one network address)"), list(names), format_func=names.get

@@ -61,7 +61,7 @@ else:
     exponent.metric(
         _("Exponent α"),
         f"{trend.law.alpha:.2f}",
-        f"95% interval {low:.2f}–{high:.2f}",
+        _("95% interval {low:.2f}–{high:.2f}").format(low=low, high=high),
         delta_color="off",
         delta_arrow="off",
         border=True,

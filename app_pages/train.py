@@ -91,7 +91,11 @@ seconds = cost.seconds * pace(going + 1, HOST.cpus)  # runs already going share 
 
 
 def duration(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return (
+        _("{minutes:.0f} min").format(minutes=seconds / 60)
+        if seconds >= 90
+        else _("{seconds:.0f} s").format(seconds=seconds)
+    )
 
 
 beside = (

@@ -96,7 +96,7 @@ with trust:
             "15 bins: the gap between confidence and accuracy, weighted by the digits in each bin"
         ),
     )
-    change = f"{(calibrated.ece_after - calibrated.ece_before) * 100:+.2f} points"
+    change = _("{change} points").format(change=f"{(calibrated.ece_after - calibrated.ece_before) * 100:+.2f}")
     after.metric(_("After temperature scaling"), f"{calibrated.ece_after:.2%}", change, delta_color="inverse")
     heat.metric(
         _("Temperature"),

@@ -148,7 +148,11 @@ def cleaning_result(reference: Reference | None) -> None:
         as_is.metric(_("Test accuracy, digits as they are"), f"{reference.test_accuracy:.2%}", border=True)
     result = st.session_state.get("data_job_result")
     if result is not None:
-        change = f"{(result.test_accuracy - reference.test_accuracy) * 100:+.2f} points" if reference else None
+        change = None
+        if reference:
+            change = _("{change} points").format(
+                change=f"{(result.test_accuracy - reference.test_accuracy) * 100:+.2f}"
+            )
         cleaned.metric(_("Cleaned"), f"{result.test_accuracy:.2%}", change, border=True)
         dropped = st.session_state.data_job.config.drop_suspects
         cleaned.caption(
@@ -200,14 +204,17 @@ def engine_result() -> None:
     tests, worst, yours = st.columns(3)
     before, after = result.test_read
     tests.metric(
-        _("MNIST test digits read right"), f"{after:.2%}", f"{(after - before) * 100:+.2f} points", border=True
+        _("MNIST test digits read right"),
+        f"{after:.2%}",
+        _("{change} points").format(change=f"{(after - before) * 100:+.2f}"),
+        border=True,
     )
     digit = result.worst_digit
     before, after = result.by_digit[0][digit], result.by_digit[1][digit]
     worst.metric(
         _("MNIST's test {digit}s, the digit that lost most").format(digit=digit),
         f"{after:.2%}",
-        f"{(after - before) * 100:+.2f} points",
+        _("{change} points").format(change=f"{(after - before) * 100:+.2f}"),
         border=True,
     )
     if result.yours is not None:
@@ -215,7 +222,7 @@ def engine_result() -> None:
         yours.metric(
             _("Your {held_out} held-out drawings").format(held_out=result.yours.held_out),
             f"{after:.0%}",
-            f"{(after - before) * 100:+.0f} points",
+            _("{change} points").format(change=f"{(after - before) * 100:+.0f}"),
             border=True,
         )
     else:

@@ -41,7 +41,7 @@ def private_result() -> None:
     noise.metric(
         _("Noise multiplier"),
         f"{spend.noise_multiplier:.3f}",
-        f"clip {spend.clip:g}",
+        _("clip {clip:g}").format(clip=spend.clip),
         delta_color="off",
         delta_arrow="off",
         border=True,

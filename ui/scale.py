@@ -58,5 +58,5 @@ def yours(axis: str, metric: str) -> list[tuple[str, float, float]]:
         else:
             _, losses = scale.outcome(test_probabilities(run.name), mnist().y_test)
             y = float(np.mean(losses))
-        points.append((f"run {run.number}", x, y))
+        points.append((_("run {number}").format(number=run.number), x, y))
     return points

@@ -207,12 +207,12 @@ def handwriting() -> None:
         yours.metric(
             _("Your drawings read right"),
             f"{change.yours[1]:.0%}",
-            f"{(change.yours[1] - change.yours[0]) * 100:+.0f} points",
+            _("{change} points").format(change=f"{(change.yours[1] - change.yours[0]) * 100:+.0f}"),
         )
         tests.metric(
             _("MNIST test digits read right"),
             f"{change.test[1]:.2%}",
-            f"{(change.test[1] - change.test[0]) * 100:+.2f} points",
+            _("{change} points").format(change=f"{(change.test[1] - change.test[0]) * 100:+.2f}"),
         )
         st.download_button(
             _("Download it (.keras)"),
