@@ -57,6 +57,7 @@ KEY_ELEMENTS = {  # chapter -> what a speaker points at: the selector of its fir
     "privacy": "[data-testid=stPlotlyChart]",  # the attack's ROC on the twins
     "scale": "[data-testid=stPlotlyChart]",  # error against parameters, with the fitted law
     "data": f"[data-testid=stButton] button{OUTSIDE_BAR}, [data-testid=stAlert]",  # the engine's Run, or its advice
+    "generate": f"[data-testid=stImage]{OUTSIDE_BAR}",  # the samples, or the note that the generator is missing
 }
 SMALLEST_TEXT = """element => {
   const sizes = [...element.querySelectorAll('*'), element]

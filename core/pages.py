@@ -65,6 +65,22 @@ PAGES = (
             N_("How many examples does it need to learn a new symbol?"),
         ),
     ),
+    Page(
+        "generate",
+        N_("Generate"),
+        ":material/brush:",
+        N_("Play"),
+        chapter=Talk(
+            11,
+            N_("It can also draw"),
+            N_(
+                "The same kind of network, run the other way, turns noise into a digit step by step: it draws, "
+                "finishes your drawing, and rarely copies what it learnt from."
+            ),
+            N_("Which digit should it draw?"),
+            {"part": "draw"},
+        ),
+    ),
     Page("train", N_("Train"), ":material/model_training:", N_("Learn")),
     Page(
         "remember",
@@ -113,7 +129,7 @@ PAGES = (
         ":material/dataset:",
         N_("Learn"),
         chapter=Talk(
-            12,
+            13,
             N_("The data is the program"),
             N_(
                 "The room's misread drawings, labelled by their authors, are the data it lacked: tuned on half, it "
@@ -196,7 +212,7 @@ PAGES = (
         ":material/groups:",
         N_("Stage"),
         chapter=Talk(
-            11,
+            12,
             N_("The room's results"),
             N_("Your drawings are the test the lab never saw: this is how it does on this room's handwriting."),
             N_("Whose digits did it get wrong?"),
