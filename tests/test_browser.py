@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from harness.browser import (
+    CANVAS,
     IDLE,
     ROOT,
     browser_page,
@@ -401,3 +402,24 @@ def test_train_a_transformer_briefly_and_see_what_its_attention_carries(app_url)
         assert page.get_by_text("Grad-CAM", exact=True).count() == 0
         page.get_by_text("Attention rollout", exact=True).scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / "explain-transformer-1280x720.png")
+
+
+def test_generate_finishes_half_a_drawn_digit_and_draws_samples(app_url):
+    if not (ROOT / "assets" / "generator.keras").exists():
+        pytest.skip("the generator is made by scripts/train_generator.py")
+    with browser_page() as page:
+        page.goto(f"{app_url}/generate?part=draw")
+        page.wait_for_selector(IDLE, timeout=90_000)
+        samples = page.locator("[data-testid=stImage]").filter(has_text="reads ")
+        samples.first.wait_for(timeout=60_000)
+        assert samples.count() >= 16  # the grid, each with what the sidebar's model reads
+        page.goto(f"{app_url}/generate?part=finish")
+        page.wait_for_selector(IDLE, timeout=90_000)
+        page.locator(CANVAS).first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        draw_digit(page, "7", x=0.2, y=0.1, size=0.6)
+        page.get_by_text("What it keeps").wait_for(timeout=60_000)
+        wait_idle(page)
+        finished = page.locator("[data-testid=stImage]").filter(has_text="reads ")
+        assert finished.count() == 4  # four ways to finish it
+        page.screenshot(path=SCREENSHOTS / "generate-finish-1280x720.png", full_page=True)
