@@ -410,7 +410,7 @@ def test_generate_finishes_half_a_drawn_digit_and_draws_samples(app_url):
     with browser_page() as page:
         page.goto(f"{app_url}/generate?part=draw")
         page.wait_for_selector(IDLE, timeout=90_000)
-        samples = page.locator("[data-testid=stImage]").filter(has_text="reads ")
+        samples = page.locator("[data-testid=stImageCaption]").filter(has_text="reads ")
         samples.first.wait_for(timeout=60_000)
         assert samples.count() >= 16  # the grid, each with what the sidebar's model reads
         page.goto(f"{app_url}/generate?part=finish")
@@ -420,6 +420,6 @@ def test_generate_finishes_half_a_drawn_digit_and_draws_samples(app_url):
         draw_digit(page, "7", x=0.2, y=0.1, size=0.6)
         page.get_by_text("What it keeps").wait_for(timeout=60_000)
         wait_idle(page)
-        finished = page.locator("[data-testid=stImage]").filter(has_text="reads ")
+        finished = page.locator("[data-testid=stImageCaption]").filter(has_text="reads ")
         assert finished.count() == 4  # four ways to finish it
         page.screenshot(path=SCREENSHOTS / "generate-finish-1280x720.png", full_page=True)

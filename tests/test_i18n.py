@@ -63,10 +63,10 @@ def test_every_message_is_a_literal_pybabel_can_see_and_underscore_is_never_shad
         # `_` or Text may take a name or an item of a table whose words N_ marked; never a message built on the spot
         marked = call.func.id in ("_", "Text") and isinstance(first, ast.Name | ast.Attribute | ast.Subscript)
         assert literal or marked, f"{path.name}:{call.lineno}: {call.func.id}() of something extract cannot read"
-    imports_underscore = any(
+    translates = any(
         isinstance(node, ast.ImportFrom) and any(alias.name == "_" for alias in node.names) for node in ast.walk(tree)
-    )
-    if imports_underscore:
+    ) or any(call.func.id == "_" for call in _calls(tree))
+    if translates:
         shadows = [
             node.lineno
             for node in ast.walk(tree)

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core import scale
-from core.i18n import N_
+from core.i18n import N_, _
 from ui.models import mnist, registry, test_probabilities
 from ui.text import spinning
 
@@ -56,7 +56,7 @@ def yours(axis: str, metric: str) -> list[tuple[str, float, float]]:
         if metric == "error":
             y = 1.0 - run.test_accuracy
         else:
-            _, losses = scale.outcome(test_probabilities(run.name), mnist().y_test)
+            __, losses = scale.outcome(test_probabilities(run.name), mnist().y_test)
             y = float(np.mean(losses))
         points.append((_("run {number}").format(number=run.number), x, y))
     return points
