@@ -82,7 +82,7 @@ if part == "draw":
     gallery(frames[-1], readings(frames[-1]))
     st.markdown(_("**How it draws them**: noise becomes a digit, every second step"))
     for index in range(3):
-        st.image(ui.png_url(strip, frames[:, index]), width="stretch")
+        st.image(ui.png_url(strip, frames[:, index]), width=640)  # a strip, not a wall: three fit a projector
     with st.expander(_("The baseline: a conditional VAE")):
         pictures = gen.samples("vae", digit, guidance, seed)
         gallery(pictures, readings(pictures))
