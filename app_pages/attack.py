@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+import ui.attacked
 from core.attacks import (
     CEILING,
     CURVE_DIGITS,
@@ -13,22 +14,14 @@ from core.attacks import (
     attack_picture,
     smallest_flip,
 )
-from core.figures.bars import probability_list
-from core.figures.pictures import pixel_picture, png_bytes, weight_picture
+from core.figures.pictures import png_bytes
 from core.figures.robustness import robustness_figure
 from core.figures.style import PICTURE_WIDTH
 from core.i18n import _
 from core.models import ROBUST_MODEL, predict_proba
 
 ANY = "any"  # a target that is no digit: any wrong one will do
-
-
 TALK_720_PICTURE_WIDTH = 112  # four screen pixels a pixel: the three pictures above a 1280x720 projector's fold
-
-
-def a(digit) -> str:
-    """'a 7', 'an 8': the digit with its article, as it is read aloud."""
-    return (_("an {digit}") if int(digit) == 8 else _("a {digit}")).format(digit=digit)
 
 
 st.title(_("Attack"))
@@ -72,7 +65,7 @@ if st.button(_("Smallest change that fools it"), icon=":material/search:"):
             st.warning(_("Even ε = {ceiling} does not fool this network.").format(ceiling=CEILING))
         else:
             words = _("Even ε = {ceiling} does not make this network read {target}.")
-            st.warning(words.format(ceiling=CEILING, target=a(target)))
+            st.warning(words.format(ceiling=CEILING, target=ui.attacked.a(target)))
     else:
         st.session_state.next_attack = {"attack_eps": flip.eps, "attack_method": STRONGEST, "flip_eps": flip.eps}
         st.rerun()
@@ -86,50 +79,8 @@ if "flip_eps" in st.session_state:
 result = ui.of_model(label, attack_picture, image, attack=method, eps=eps, target=target)
 ui.keep_attacked(result.adversarial)
 
-width = TALK_720_PICTURE_WIDTH if ui.small_projector() else PICTURE_WIDTH
-pictures = st.columns(3)
-for column, title, picture in zip(
-    pictures,
-    [  # the readings in the titles: the result is in view with the pictures on a 1280x720 projector
-        _("What the network sees: reads {digit}, {sure:.0%}").format(
-            digit=result.before.argmax(), sure=result.before.max()
-        ),
-        _("The change"),
-        _("The attacked picture: reads {digit}, {sure:.0%}").format(
-            digit=result.after.argmax(), sure=result.after.max()
-        ),
-    ],
-    [
-        ui.png_url(pixel_picture, image),
-        ui.png_url(weight_picture, result.change, factor=6),
-        ui.png_url(pixel_picture, result.adversarial),
-    ],
-    strict=True,
-):
-    column.markdown(f"**{title}**")
-    column.image(picture, width=width)
-pictures[1].caption(_("Red brighter, blue darker, by up to {eps:g}; shown at full strength.").format(eps=eps))
-for column, title, probabilities in zip(st.columns(2), ["Before", "After"], [result.before, result.after], strict=True):
-    column.markdown(
-        _("**{title}: reads {argmax}, {max:.0%} sure**").format(
-            title=title, argmax=probabilities.argmax(), max=probabilities.max()
-        )
-    )
-    column.html(probability_list(probabilities))
-if result.fooled:
-    st.success(
-        _("Fooled: changing no pixel by more than {eps:g} turned {reading} into {a}.").format(
-            eps=eps, reading=a(reading), a=a(result.after.argmax())
-        )
-    )
-elif st.session_state.attack_target == reading:
-    st.info(_("It already reads this as {reading}: pick another digit to make it read.").format(reading=reading))
-else:
-    if method != STRONGEST:
-        words = _("Not fooled at this ε. Raise ε, or switch to {attack}, or find the smallest change that works.")
-    else:
-        words = _("Not fooled at this ε. Raise ε, or find the smallest change that works.")
-    st.info(words.format(attack=STRONGEST))
+ui.attacked.pictures(result, image, eps, width=TALK_720_PICTURE_WIDTH if ui.small_projector() else PICTURE_WIDTH)
+ui.attacked.verdict(result, reading, st.session_state.attack_target, method, eps)
 download, explain = st.columns(2)
 download.download_button(
     _("Download the attacked picture"),

@@ -10,7 +10,6 @@ from core.figures.pictures import enlarge
 from core.generation import GUIDANCE
 from core.generation.copies import ALPHA, NEIGHBOURS
 from core.i18n import N_, _
-from core.models import predict_proba
 
 PARTS = {
     "draw": N_("Draw me a digit"),
@@ -21,20 +20,6 @@ PARTS = {
 }
 GUIDANCES = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 SHOWN = 72  # px per picture
-
-
-def digit_words(digit: int) -> str:
-    return _("any digit") if digit == -1 else str(digit)
-
-
-def readings(pictures: np.ndarray) -> list[str]:
-    """What the sidebar's model reads each picture as."""
-    read = ui.of_model(ui.active_label(), predict_proba, np.asarray(pictures, np.float32)).argmax(axis=1)
-    return [_("reads {digit}").format(digit=digit) for digit in read]
-
-
-def gallery(pictures: np.ndarray, captions: list[str] | None = None) -> None:
-    st.image(ui.png_urls(enlarge, pictures, factor=3), caption=captions, width=SHOWN)
 
 
 def drawing(key: str) -> np.ndarray | None:
@@ -70,7 +55,9 @@ part = st.segmented_control(
 )  # fmt: skip
 digit_column, weight_column, seed_column = st.columns([3, 2, 1])
 digits = [*range(10), -1]
-digit = digit_column.selectbox(_("Digit"), digits, index=3, format_func=digit_words, key="generate_digit")
+digit = digit_column.selectbox(
+    _("Digit"), digits, index=3, format_func=lambda d: _("any digit") if d == -1 else str(d), key="generate_digit"
+)
 guidance = weight_column.select_slider(
     _("Guidance w"), GUIDANCES, value=GUIDANCE, key="generate_guidance",
     help=_("0: the model without a class; 1: the class as learnt; more: more like the digit, less varied."),
@@ -79,13 +66,13 @@ seed = int(seed_column.number_input(_("Seed"), 0, 9999, 0, key="generate_seed"))
 
 if part == "draw":
     frames = gen.denoising("diffusion", digit, guidance, seed)
-    gallery(frames[-1], readings(frames[-1]))
+    gen.gallery(frames[-1], gen.readings(frames[-1]))
     st.markdown(_("**How it draws them**: noise becomes a digit, every second step"))
     for index in range(3):
         st.image(ui.png_url(strip, frames[:, index]), width=640)  # a strip, not a wall: three fit a projector
     with st.expander(_("The baseline: a conditional VAE")):
         pictures = gen.samples("vae", digit, guidance, seed)
-        gallery(pictures, readings(pictures))
+        gen.gallery(pictures, gen.readings(pictures))
         st.caption(_("A VAE draws in one pass from a 16-number code: quicker, and blurrier."))
 
 elif part == "finish":
@@ -99,7 +86,7 @@ elif part == "finish":
         left, right = st.columns([1, 3])
         left.image(ui.png_url(enlarge, np.where(known, image, 0.15)), caption=_("What it keeps"), width=2 * SHOWN)
         with right:
-            gallery(done, readings(done))
+            gen.gallery(done, gen.readings(done))
         st.caption(_("The kept half is exactly yours in every picture; the rest is drawn anew, for the digit chosen."))
 
 elif part == "turn":
@@ -108,7 +95,7 @@ elif part == "turn":
         st.info(_("Choose the digit to turn it into."))
     elif image is not None:
         pictures = gen.turned(image, digit, seed)
-        gallery(
+        gen.gallery(
             np.concatenate([image[None], pictures]),
             [_("yours")] + [_("strength {strength:.0%}").format(strength=s) for s in gen.STRENGTHS],
         )
@@ -123,7 +110,7 @@ elif part == "copy":
     pictures = gen.samples("diffusion", digit, guidance, seed)
     found, test = gen.copies(pictures), gen.test_closeness()
     training = ui.mnist().x_train / np.float32(255)
-    gallery(np.concatenate([pictures[:8], training[found.index[:8]]]), None)
+    gen.gallery(np.concatenate([pictures[:8], training[found.index[:8]]]), None)
     st.caption(_("Above: eight samples. Below: the training digit nearest each."))
     st.metric(
         _("Near-copies among these samples"), f"{found.copies.sum()} / {len(found.ratio)}",

@@ -1,11 +1,10 @@
 """Continual learning on split MNIST: learn 0/1, then 2/3, 4/5, 6/7, 8/9, and see what is forgotten.
 
-A network trained on one task after another forgets the earlier ones ("catastrophic forgetting",
-McCloskey & Cohen 1989). Methods that resist it, as compared by Hsu et al. 2018 and van de Ven &
-Tolias 2019 on the same network (an MLP with two hidden layers of 400): replay (rehearse a few stored
-examples of earlier digits), EWC (Kirkpatrick et al. 2017: anchor the weights that mattered, by their
-Fisher information), LwF (Li & Hoiem 2017: keep the old network's answers on the new digits), and
-joint training on everything so far as the upper bound.
+A network trained on one task after another forgets the earlier ones ("catastrophic forgetting", McCloskey & Cohen
+1989). Methods that resist it, as compared by Hsu et al. 2018 and van de Ven & Tolias 2019 on the same network (an
+MLP with two hidden layers of 400): replay (rehearse a few stored examples of earlier digits), EWC (Kirkpatrick et
+al. 2017: anchor the weights that mattered, by their Fisher information), LwF (Li & Hoiem 2017: keep the old
+network's answers on the new digits), and joint training on everything so far as the upper bound.
 """
 
 from __future__ import annotations
@@ -51,18 +50,10 @@ class ContinualConfig:
 
     def validate(self) -> None:
         """Raise ValueError with a message a person can act on."""
-        if self.method not in METHODS:
-            raise ValueError(
-                Text("method must be one of {METHODS}; got {method!r}", METHODS=", ".join(METHODS), method=self.method)
-            )
-        if self.scenario not in SCENARIOS:
-            raise ValueError(
-                Text(
-                    "scenario must be one of {SCENARIOS}; got {scenario!r}",
-                    SCENARIOS=", ".join(SCENARIOS),
-                    scenario=self.scenario,
-                )
-            )
+        for name, value, allowed in (("method", self.method, METHODS), ("scenario", self.scenario, SCENARIOS)):
+            if value not in allowed:
+                words = Text("{name} must be one of {allowed}; got {value!r}", name=name, allowed=allowed, value=value)
+                raise ValueError(words)
         if not 1 <= self.buffer_per_class <= 1000:
             raise ValueError(Text("buffer per class must be from 1 to 1,000 digits"))
         if not 0 <= self.ewc_lambda <= 1e9:

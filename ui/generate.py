@@ -14,6 +14,7 @@ import threading
 import numpy as np
 import streamlit as st
 
+from core.figures.pictures import enlarge
 from core.generation import (
     GUIDANCE,
     STEPS,
@@ -28,16 +29,28 @@ from core.generation import (
     transform,
 )
 from core.generation.copies import Nearest, nearest
-from core.i18n import N_
-from ui.models import mnist
-from ui.shared import shared
+from core.i18n import N_, _
+from core.models import predict_proba
+from ui.models import active_label, mnist
+from ui.shared import of_model, png_urls, shared
 from ui.text import VisitorError, spinning
 
 SAMPLES = 16  # pictures per press, as a 4 × 4 grid
 EVERY = 2  # the denoising strip shows every second step
 STRENGTHS = (0.2, 0.4, 0.6, 0.8, 1.0)  # Turn it into…: from the drawing to a new digit
+SHOWN = 72  # px per picture in a gallery
 TEST_DIGITS = 1000  # held-out digits whose distance to the training set is the yardstick for a copy
 _DRAWING = threading.Semaphore(1)  # one generation in the server at a time, whoever asks
+
+
+def readings(pictures: np.ndarray) -> list[str]:
+    """What the sidebar's model reads each picture as."""
+    read = of_model(active_label(), predict_proba, np.asarray(pictures, np.float32)).argmax(axis=1)
+    return [_("reads {digit}").format(digit=digit) for digit in read]
+
+
+def gallery(pictures: np.ndarray, captions: list[str] | None = None) -> None:
+    st.image(png_urls(enlarge, pictures, factor=3), caption=captions, width=SHOWN)  # 84 px pictures, crisp
 
 
 def available(name: str = "diffusion") -> bool:
