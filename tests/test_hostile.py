@@ -61,10 +61,14 @@ def resident_mb() -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
 
 
+OTHERS = ("__autograph_generated_file", "org.chromium.", ".org.chromium.", "playwright")
+
+
 def temporary_entries() -> set[str]:
-    """The temporary folder's entries, less the files TensorFlow's autograph writes there whenever any process on
-    the machine traces a function (the test's own process, another test run)."""
-    return {name for name in os.listdir(tempfile.gettempdir()) if not name.startswith("__autograph_generated_file")}
+    """The temporary folder's entries, less what other processes on the machine put there meanwhile: TensorFlow's
+    autograph files whenever any process traces a function, and the profiles and artifacts of Chromium and
+    Playwright (the browser tests in the other test worker)."""
+    return {name for name in os.listdir(tempfile.gettempdir()) if not name.startswith(OTHERS)}
 
 
 @pytest.mark.parametrize("name", list(hostile.REFUSED))
