@@ -17,6 +17,7 @@ COPY --chown=digitlab:digitlab app_pages app_pages
 COPY --chown=digitlab:digitlab core core
 COPY --chown=digitlab:digitlab ui ui
 COPY --chown=digitlab:digitlab assets assets
+COPY --chown=digitlab:digitlab locales locales
 USER digitlab
 
 EXPOSE 8501

@@ -154,7 +154,15 @@ def test_what_the_image_copies_is_enough_to_serve_the_app_and_pass_its_health_ch
                 async with Visitor(f"http://localhost:{port}") as visitor:
                     return (await visitor.draw("7")).metrics.get("Prediction")
 
+            async def chinese() -> list[str]:  # the catalogs came too
+                visitor = Visitor(f"http://localhost:{port}", query="lang=zh")
+                try:
+                    return (await visitor.open()).texts
+                finally:
+                    await visitor.close()
+
             assert asyncio.run(draw()) == "7"
+            assert "写一个数字" in asyncio.run(chinese())
         finally:
             server.terminate()
             server.wait(timeout=20)
