@@ -265,9 +265,10 @@ def settled_prediction(page: Page, expected: str | None, *, timeout: float = 20.
 
 
 def prediction(page: Page) -> str | None:
-    """The value of the Prediction metric, or None when it is not shown or shows no reading."""
-    metric = page.locator("[data-testid=stMetric]").filter(has_text="Prediction")
-    if metric.count() == 0:
+    """The value of the Prediction metric, or None when it is not shown, shows no reading or is being replaced."""
+    shown = page.locator("[data-testid=stMetric]").filter(has_text="Prediction").locator("[data-testid=stMetricValue]")
+    values = {value.strip() for value in shown.all_inner_texts()}  # two for a moment while a run replaces the last
+    if len(values) != 1:
         return None
-    value = metric.locator("[data-testid=stMetricValue]").inner_text().strip()
+    value = values.pop()
     return None if value == NO_READING else value

@@ -241,8 +241,9 @@ class Visitor:
         elif kind == "stop_auto_rerun":
             for fragment in forward.stop_auto_rerun.fragment_ids:
                 self.ticking.pop(fragment, None)
-        elif kind == "script_finished":
-            run.finished = arrived
+        elif kind == "script_finished":  # a run cut short for another (its st.rerun, say) is followed by that one
+            if forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                run.finished = arrived
         elif kind == "file_urls_response":  # where to send a file (see upload), whenever it arrives
             self.file_urls[forward.file_urls_response.response_id] = forward.file_urls_response.file_urls[0]
         elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
