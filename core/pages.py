@@ -96,6 +96,22 @@ PAGES = (
         ),
     ),
     Page(
+        "labels",
+        N_("Labels"),
+        ":material/label:",
+        N_("Learn"),
+        chapter=Talk(
+            13,
+            N_("Labels are expensive"),
+            N_(
+                "Learnt first from the digits alone, a network needs a few labels, not sixty thousand: the "
+                "unlabelled digits do most of the teaching."
+            ),
+            N_("How many labelled digits does it need to read nine in ten right?"),
+            {"part": "curve"},
+        ),
+    ),
+    Page(
         "compress",
         N_("Compress"),
         ":material/compress:",
@@ -129,7 +145,7 @@ PAGES = (
         ":material/dataset:",
         N_("Learn"),
         chapter=Talk(
-            13,
+            14,
             N_("The data is the program"),
             N_(
                 "The room's misread drawings, labelled by their authors, are the data it lacked: tuned on half, it "

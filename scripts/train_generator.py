@@ -33,6 +33,7 @@ import tensorflow as tf
 from core import generation
 from core.models import load_default_model, predict_proba
 from core.pictures.data import IMAGE_SIZE, MNIST_PATH, NUM_CLASSES, file_sha256, load_mnist
+from scripts.checkpoints import learning_rate, resume, save_state
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".generator_run"
 RECIPES = {
@@ -73,32 +74,6 @@ RECIPES = {
 }
 
 
-def load_weights(path: Path) -> list[np.ndarray]:
-    with np.load(path) as saved:
-        return [saved[f"arr_{index}"] for index in range(len(saved.files))]
-
-
-def save_state(folder: Path, models: dict, optimizer, state: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, model in models.items():
-        np.savez(folder / f"{name}.npz", *model.get_weights())
-    np.savez(folder / "optimizer.npz", *[variable.numpy() for variable in optimizer.variables])
-    (folder / "state.tmp").write_text(json.dumps(state, indent=2))
-    os.replace(folder / "state.tmp", folder / "state.json")  # the state names only weights already written
-
-
-def resume(folder: Path, models: dict, optimizer, state: dict) -> dict:
-    if not (folder / "state.json").exists():
-        return state
-    state = json.loads((folder / "state.json").read_text())
-    for name, model in models.items():
-        model.set_weights(load_weights(folder / f"{name}.npz"))
-    for variable, value in zip(optimizer.variables, load_weights(folder / "optimizer.npz"), strict=True):
-        variable.assign(value)
-    print(f"resuming after epoch {state['epochs_done']} ({state['seconds'] / 60:.1f} min so far)", flush=True)
-    return state
-
-
 def flow_step(model, ema, optimizer):
     @tf.function(
         input_signature=[
@@ -122,15 +97,6 @@ def flow_step(model, ema, optimizer):
         return loss
 
     return step
-
-
-def learning_rate(step: int, total: int, recipe: dict) -> float:
-    peak, warmup = recipe["learning_rate"], recipe["warmup_steps"]
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    floor = recipe["final_learning_rate_share"]
-    return peak * (floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * min(1.0, progress))))
 
 
 def train_flow(fresh: bool, export_only: bool) -> None:

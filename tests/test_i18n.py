@@ -198,6 +198,7 @@ PAGE_PARTS = {  # the pages with parts: each part is a page of its own to read
     "privacy": ("cost", "leak", "canary"),
     "scale": ("parameters", "digits", "flops"),
     "generate": ("draw", "finish", "turn", "copy", "map"),
+    "labels": ("curve", "map", "yourself"),
 }
 PARTS = [(page.name, {}) for page in PAGES if page.name not in PAGE_PARTS]
 PARTS += [(name, {"part": part}) for name, parts in PAGE_PARTS.items() for part in parts]

@@ -1,0 +1,68 @@
+"""The Labels page under AppTest, with the shipped encoder: the curve, the map, and a visitor who labels digits and
+trains on them through the runner."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, chart_traces
+
+pytestmark = pytest.mark.skipif(
+    not (ROOT / "assets" / "encoder.keras").exists(), reason="the encoder is made by scripts/pretrain.py"
+)
+SWEEP = pytest.mark.skipif(
+    not (ROOT / "assets" / "labels_sweep.json").exists(), reason="made by scripts/labels_sweep.py"
+)
+
+
+def labels_page(query: dict) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("app_pages/labels.py")
+    for name, value in query.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception and not app.error
+    return app
+
+
+@SWEEP
+def test_the_curve_shows_each_method_against_the_number_of_labels():
+    app = labels_page({"part": "curve"})
+    traces = chart_traces(app.get("plotly_chart")[0])
+    assert {"From scratch, labelled digits only", "Encoder, linear read-out"} <= set(traces)
+    fixmatch = traces["Encoder, then FixMatch on the unlabelled digits"]
+    assert fixmatch["x"] == [10, 100, 1000] and all(0.1 < y <= 1 for y in fixmatch["y"])
+
+
+@SWEEP
+def test_the_map_colours_the_test_digits_by_the_digit_the_encoder_never_saw():
+    app = labels_page({"part": "map"})
+    traces = chart_traces(app.get("plotly_chart")[0])
+    assert sorted(traces) == [str(digit) for digit in range(10)]
+    assert sum(len(trace["x"]) for trace in traces.values()) == 2000
+
+
+def test_a_visitor_labels_twenty_digits_trains_on_them_and_gets_a_model(mnist):
+    app = labels_page({"part": "yourself"})
+    boxes = [box for box in app.selectbox if box.key and box.key.startswith("label_typical_0_")]
+    assert len(boxes) == 20
+    train = next(button for button in app.button if button.label == "Train on my labels")
+    assert train.disabled  # nothing labelled yet: nothing to train on
+    for box in boxes:
+        box.set_value(int(mnist.y_train[int(box.key.rsplit("_", 1)[1])]))
+    app.selectbox(key="labels_method").set_value("linear")
+    app.run()
+    assert "20 of 20 labelled" in " ".join(caption.value for caption in app.caption)
+    next(button for button in app.button if button.label == "Train on my labels").click().run()
+    deadline = time.monotonic() + 180
+    while app.session_state["labels_job"].running and time.monotonic() < deadline:
+        time.sleep(1)
+    app.run()
+    assert not app.exception and not app.error
+    labels, accuracy, method = app.session_state["labels_runs"][-1]
+    assert (labels, method) == (20, "linear") and accuracy > 0.5  # 20 typical digits, named right, read well
+    assert any("20 labels" in run.name for run in app.session_state["registry"].runs)
