@@ -11,7 +11,16 @@ from core.labels import METHODS
 
 COLOURS = {"scratch": MUTED, "linear": "#4da3ff", "fixmatch": ACCENT}
 DIGIT_COLOURS = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
 )  # fmt: skip  (Tableau 10: ten colours told apart on a projector)
 
 
