@@ -12,6 +12,7 @@ PARTS = {
     "map": N_("Without labels, it already sorts them"),
     "yourself": N_("Label them yourself"),
 }
+WHOSE = {"mine": N_("Mine"), "room": N_("The room's, labelled together")}
 
 st.title(_("Labels"))
 st.caption(
@@ -59,29 +60,36 @@ elif part == "map":
         )
 
 else:
-    how_column, count_column, seed_column = st.columns([3, 2, 1])
-    how = how_column.segmented_control(
-        _("Who chooses the digits"), list(CHOICES), format_func=lambda c: _(CHOICES[c]), default="typical",
-        required=True, key="labels_how",
+    whose = st.segmented_control(
+        _("Whose digits"), list(WHOSE), format_func=lambda w: _(WHOSE[w]),
+        default="room" if st.query_params.get("with") == "room" else "mine", required=True, key="labels_whose",
     )  # fmt: skip
-    count = count_column.select_slider(_("Digits to label"), lab.SIZES, value=20, key="labels_count")
-    seed = int(seed_column.number_input(_("Seed"), 0, 9999, 0, key="labels_seed"))
-    given = lab.label_grid(lab.offered(how, count, seed), key=f"label_{how}_{seed}")
-    st.caption(
-        _("{given} of {count} labelled. A wrong label is yours to give: it is learnt as given.").format(
-            given=len(given), count=count
+    if whose == "room":
+        lab.room_grid()
+    else:
+        how_column, count_column, seed_column = st.columns([3, 2, 1])
+        how = how_column.segmented_control(
+            _("Who chooses the digits"), list(CHOICES), format_func=lambda c: _(CHOICES[c]), default="typical",
+            required=True, key="labels_how",
+        )  # fmt: skip
+        count = count_column.select_slider(_("Digits to label"), lab.SIZES, value=20, key="labels_count")
+        seed = int(seed_column.number_input(_("Seed"), 0, 9999, 0, key="labels_seed"))
+        given = lab.label_grid(lab.offered(how, count, seed), key=f"label_{how}_{seed}")
+        st.caption(
+            _("{given} of {count} labelled. A wrong label is yours to give: it is learnt as given.").format(
+                given=len(given), count=count
+            )
         )
-    )
-    method_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
-    method = method_column.selectbox(
-        _("Method"), list(METHODS), index=list(METHODS).index(BEST), format_func=lambda m: _(METHODS[m]),
-        key="labels_method",
-    )  # fmt: skip
-    running = bool(st.session_state.get("labels_job") and st.session_state.labels_job.running)
-    if button_column.button(
-        _("Train on my labels"), type="primary", icon=":material/model_training:", disabled=running or not given
-    ):
-        lab.start(given, method)
+        method_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+        method = method_column.selectbox(
+            _("Method"), list(METHODS), index=list(METHODS).index(BEST), format_func=lambda m: _(METHODS[m]),
+            key="labels_method",
+        )  # fmt: skip
+        running = bool(st.session_state.get("labels_job") and st.session_state.labels_job.running)
+        if button_column.button(
+            _("Train on my labels"), type="primary", icon=":material/model_training:", disabled=running or not given
+        ):
+            lab.start(given, method)
     lab.live()
     if own:
         labels, accuracy, _method = own[-1]

@@ -89,3 +89,19 @@ def test_fit_few_learns_the_labels_it_is_given_and_reads_no_other(mnist):
     again = few.fit_few(chosen, swapped, method="linear", data=garbage)  # every other label replaced
     same = predict_proba(again, mnist.x_test[:1000] / np.float32(255)).argmax(1)
     assert (same == read).all()
+
+
+def test_the_rooms_label_of_a_digit_is_its_most_voted_and_one_address_counts_a_bounded_number_of_phones():
+    from core.labels.votes import Votes
+
+    votes = Votes([11, 22, 33], address_voters=3)
+    assert votes.vote("a", "hall", 11, 4) and votes.vote("b", "hall", 11, 4) and votes.vote("c", "home", 11, 9)
+    assert votes.vote("a", "hall", 22, 1) and votes.vote("c", "home", 22, 7)  # a tie: the smaller label
+    assert not votes.vote("a", "hall", 44, 1) and not votes.vote("a", "hall", 11, 10)  # not a room digit, no label
+    assert votes.tally() == {11: (4, 2, 3), 22: (1, 1, 2)}
+    assert votes.vote("a", "hall", 11, 9) and votes.tally()[11] == (9, 2, 3)  # a visitor's latest label counts
+    assert votes.vote("a", "hall", 11, None) and votes.tally()[11] == (4, 1, 2)  # and may be taken back
+    assert votes.vote("d", "hall", 33, 5) and not votes.vote("e", "hall", 33, 5)  # the hall's fourth phone: no
+    assert votes.voters() == 4
+    votes.clear()
+    assert votes.tally() == {} and votes.voters() == 0

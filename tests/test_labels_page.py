@@ -66,3 +66,23 @@ def test_a_visitor_labels_twenty_digits_trains_on_them_and_gets_a_model(mnist):
     labels, accuracy, method = app.session_state["labels_runs"][-1]
     assert (labels, method) == (20, "linear") and accuracy > 0.5  # 20 typical digits, named right, read well
     assert any("20 labels" in run.name for run in app.session_state["registry"].runs)
+
+
+def test_phones_label_the_rooms_digits_together_and_only_the_presenter_may_train_on_them(mnist):
+    import ui.labels
+
+    phones = [labels_page({"part": "yourself", "with": "room"}) for _phone in range(3)]
+    ui.labels.room_votes().clear()
+    for number, app in enumerate(phones):
+        boxes = [box for box in app.selectbox if box.key and box.key.startswith("room_label_")]
+        assert len(boxes) == 20
+        digit = int(boxes[0].key.rsplit("_", 1)[1])
+        boxes[0].set_value(int(mnist.y_train[digit]) if number < 2 else (int(mnist.y_train[digit]) + 1) % 10)
+        app.run()
+        assert not app.exception and not app.error
+    words = " ".join(markdown.value for markdown in phones[-1].markdown)
+    assert "from 3 phones" in words and f"{int(mnist.y_train[digit])} · ?" in words  # two of three agree
+    assert not any(button.label == "Train on the room's labels" for button in phones[-1].button)
+    phones[0].session_state["presenter_proven"] = True
+    phones[0].run()
+    assert any(button.label == "Train on the room's labels" for button in phones[0].button)

@@ -12,20 +12,23 @@ from core.figures.labels import feature_map, labels_curve
 from core.figures.pictures import enlarge
 from core.i18n import N_, _
 from core.jobs.labels import LabelsJob
-from core.labels import choice
+from core.labels import BEST, choice
 from core.labels.encoder import ENCODER_PATH, features, load_encoder
 from core.labels.sweep import curve, load
+from core.labels.votes import Votes
 from core.models import model_from_bytes
 from core.runs.line import ServerBusyError
 from ui.models import mnist, registry
 from ui.runs import follow_run, in_line
 from ui.session import job_owner
 from ui.shared import chart, png_urls, shared
+from ui.stage import client_author, presenter_proven, visitor_token
 from ui.text import as_text, error_boundary, spinning
 
 SIZES = (10, 20, 30, 50, 100)  # digits offered for labelling at once
 SHOWN = 56  # px per offered digit
 UNSURE = -1  # the label of a digit the visitor has not labelled
+ROOM = ("typical", 20, 0)  # the room's shared digits: the network's choice of 20, at seed 0
 _CHOOSING = threading.Semaphore(1)  # one choice computed in the server at a time, whoever asks
 
 
@@ -100,7 +103,45 @@ def label_grid(indices: np.ndarray, key: str) -> dict[int, int]:
     return given
 
 
-def start(given: dict[int, int], method: str) -> None:
+@st.cache_resource(show_spinner=False)
+def room_votes() -> Votes:
+    """The room's labels of its shared digits, on this server."""
+    return Votes(offered(*ROOM).tolist())
+
+
+@st.cache_resource(show_spinner=False)
+def room_result() -> dict:
+    """The presenter's run on the room's labels, once it has ended: {"accuracy": ..., "labels": ...}."""
+    return {}
+
+
+def room_grid() -> None:
+    """The room's digits, this visitor's labels of them counted with everyone's, the room's labels so far, and for
+    the presenter a run on them."""
+    votes = room_votes()
+    given = label_grid(np.asarray(votes.digits), key="room_label")
+    me, address = visitor_token(), client_author()
+    counted = all([votes.vote(me, address, digit, given.get(digit)) for digit in votes.digits])
+    if given and not counted:
+        st.caption(_("This room already counts as many phones from your network as it takes: your labels are yours."))
+    tally = votes.tally()
+    st.markdown(
+        _("**The room's labels**, from {voters} phones: {labels}").format(
+            voters=votes.voters(),
+            labels=" · ".join("?" if digit not in tally else str(tally[digit][0]) for digit in votes.digits),
+        )
+    )
+    if room_result():
+        st.success(
+            _("Trained once on the room's {count} labels: {accuracy:.1%} of the test digits read right.").format(
+                **room_result()
+            )
+        )
+    if presenter_proven() and tally and st.button(_("Train on the room's labels"), icon=":material/groups:"):
+        start({digit: label for digit, (label, _count, _all) in tally.items()}, BEST, for_room=True)
+
+
+def start(given: dict[int, int], method: str, *, for_room: bool = False) -> None:
     """The visitor's fit on their labels, in line like every run; a plain reason if it may not start."""
     try:
         job = LabelsJob(list(given), list(given.values()), method, mnist(), **job_owner())
@@ -109,6 +150,7 @@ def start(given: dict[int, int], method: str) -> None:
         st.error(as_text(error))
         return
     st.session_state.labels_job, st.session_state.labels_saved = job, False
+    st.session_state.labels_for_room = for_room
 
 
 def live() -> None:
@@ -133,5 +175,7 @@ def _live() -> None:
             job.result.test_accuracy,
         )
         st.session_state.setdefault("labels_runs", []).append((labels, job.result.test_accuracy, job.args[2]))
+        if st.session_state.get("labels_for_room"):
+            room_result().update(count=labels, accuracy=job.result.test_accuracy)
         st.session_state.labels_saved = True
         st.rerun()  # the whole page: the sidebar lists the model, the curve shows the star
