@@ -423,3 +423,26 @@ def test_generate_finishes_half_a_drawn_digit_and_draws_samples(app_url):
         finished = page.locator("[data-testid=stImageCaption]").filter(has_text="reads ")
         assert finished.count() == 4  # four ways to finish it
         page.screenshot(path=SCREENSHOTS / "generate-finish-1280x720.png", full_page=True)
+
+
+def test_a_visitor_labels_twenty_digits_and_trains_on_them(app_url):
+    if not (ROOT / "assets" / "encoder.keras").exists():
+        pytest.skip("the encoder is made by scripts/pretrain.py")
+    with browser_page(width=1280, height=900) as page:
+        page.goto(f"{app_url}/labels?part=yourself")
+        page.wait_for_selector(IDLE, timeout=90_000)
+        boxes = page.locator("[data-testid=stMain] [data-testid=stSelectbox]")
+        boxes.nth(19).wait_for(timeout=90_000)  # the network's twenty digits, a box each (and the method's)
+        for position in range(20):  # a label each, as a person would pick them: right or wrong, theirs to give
+            boxes.nth(position).locator("input").click()
+            page.keyboard.type(str(position % 10))  # the box filters its options as a person types
+            page.keyboard.press("Enter")
+            wait_idle(page)
+        page.get_by_text("20 of 20 labelled").wait_for(timeout=30_000)
+        boxes.nth(20).locator("input").click()
+        page.get_by_role("option").filter(has_text="linear read-out").click()
+        wait_idle(page)
+        page.get_by_role("button", name="Train on my labels").click()
+        page.get_by_text("Your 20 labels: test accuracy").wait_for(timeout=240_000)
+        assert page.get_by_text("It joined your models").count() == 1
+        page.screenshot(path=SCREENSHOTS / "labels-yourself-1280x900.png", full_page=True)
