@@ -40,8 +40,9 @@ if part == "curve":
             "Test accuracy, the median of 3 draws of which digits are labelled (the same number of each digit). "
             "From scratch: the labelled digits alone. The encoder learnt from all 60,000 digits without their "
             "labels (SimCLR: two distortions of a digit should look alike to it); a linear read-out then learns "
-            "the labels; FixMatch also lets the unlabelled digits teach, through the label the network is sure of. "
-            "Your runs are stars."
+            "the labels; FixMatch also lets the unlabelled digits teach, through the label the network is sure of; "
+            "propagation spreads the few labels from neighbour to neighbour in the encoder's features to every "
+            "digit, then learns from them. Your runs are stars."
         )
     )
 

@@ -1,14 +1,14 @@
 """Learn the Labels page's encoder from the 60,000 training digits without their labels (SimCLR, Chen et al. 2020).
 
 Run from the repository root (it lowers its own priority, and resumes from its last finished epoch when run again):
-  python -m scripts.pretrain            # about 45 minutes on 2 cores
+  python -m scripts.pretrain            # about 40 minutes on 2 cores
   python -m scripts.pretrain --fresh    # start again
   python -m scripts.pretrain --export   # write the encoder from its last checkpoint, not waiting
 Writes assets/encoder.keras and its card assets/encoder.json; keeps its checkpoints in .pretrain_run/ (ignored by
 git). It reads the training pictures alone: `unlabelled_digits` opens the data file's "x_train" and nothing else,
 and a test holds it to that. What the features are worth with labels is bench/labels.py's to measure.
 
-The recipe: the encoder of core.labels.encoder (3 widths, two 3x3 convolutions each, 128 features, 0.29 M
+The recipe: the encoder of core.labels.encoder (3 widths, two 3x3 convolutions each, 128 features, 0.30 M
 parameters) under a 2-layer projection head, batch 256 (510 negatives per pair), temperature 0.2, Adam at 2e-3
 warmed up over 200 steps and decayed by a cosine to 5%. Views: core.pictures.augment's distortions, stronger
 than training's, and a cut-out square.

@@ -105,3 +105,18 @@ def test_the_rooms_label_of_a_digit_is_its_most_voted_and_one_address_counts_a_b
     assert votes.voters() == 4
     votes.clear()
     assert votes.tally() == {} and votes.voters() == 0
+
+
+def test_propagated_labels_follow_the_data_where_the_nearest_labelled_digit_would_mislead():
+    from core.labels.propagate import propagate
+
+    angles = np.linspace(0, np.pi / 2, 100)
+    arc = np.stack([np.cos(angles), np.sin(angles), np.zeros(100)], axis=1)
+    lifted = arc + [0, 0, 0.3]  # a second arc beside the first, nearer to it at each end than its own far end
+    features = np.concatenate([arc, lifted]).astype(np.float32)
+    found, certainty = propagate(features, np.array([0, 199]), np.array([3, 8]))  # labelled at opposite ends
+    assert (found[:100] == 3).all() and (found[100:] == 8).all()
+    assert features[99] @ features[199] > features[99] @ features[0]  # the nearest labelled one is the other's
+    assert certainty.min() >= 0 and certainty.max() <= 1 and certainty[0] == certainty[199] == 1
+    lonely = np.concatenate([features, [[0, 0, -1]]])  # a point no edge reaches from a labelled one
+    assert propagate(lonely, np.array([0, 199]), np.array([3, 8]))[1][-1] < 0.5

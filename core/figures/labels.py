@@ -9,7 +9,7 @@ from core.figures.style import ACCENT, MUTED, accuracy_layout
 from core.i18n import _
 from core.labels import METHODS
 
-COLOURS = {"scratch": MUTED, "linear": "#4da3ff", "fixmatch": ACCENT}
+COLOURS = {"scratch": MUTED, "linear": "#4da3ff", "fixmatch": "#ffbd45", "propagate": ACCENT}
 DIGIT_COLOURS = (
     "#4e79a7",
     "#f28e2b",

@@ -14,7 +14,12 @@ from core.labels.encoder import ENCODER_PATH
 from core.pictures.data import ASSETS_DIR, file_sha256
 
 SWEEP_PATH = ASSETS_DIR / "labels_sweep.json"
-PER_CLASS = {"scratch": (1, 10, 100), "linear": (1, 2, 5, 10, 20, 50, 100), "fixmatch": (1, 10, 100)}
+PER_CLASS = {  # labels per class each method is measured at (FixMatch starts from the read-out: not from 1 a class)
+    "scratch": (1, 10, 100),
+    "linear": (1, 2, 5, 10, 20, 50, 100),
+    "fixmatch": (10, 100),
+    "propagate": (1, 10, 100),
+}
 DRAWS = 3
 MAP_DIGITS = 2_000  # test digits on the map
 
