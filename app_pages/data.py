@@ -22,14 +22,7 @@ st.caption(
         "misread drawings are data it never had. Find the first, feed it the second."
     )
 )
-asked = st.query_params.get("part")
-part = st.segmented_control(
-    _("Show"),
-    list(PARTS),
-    format_func=lambda part: _(PARTS[part]),
-    default=asked if asked in PARTS else "suspects",
-    required=True,
-)
+part = ui.chosen_part(PARTS, "suspects")
 
 if part == "suspects":
     split = st.segmented_control(

@@ -48,11 +48,7 @@ st.caption(
 if not gen.available():
     st.info(_("The generator is not shipped here: `python -m scripts.train_generator` makes it (about an hour)."))
     st.stop()
-asked = st.query_params.get("part")
-part = st.segmented_control(
-    _("Show"), list(PARTS), format_func=lambda p: _(PARTS[p]), default=asked if asked in PARTS else "draw",
-    required=True,
-)  # fmt: skip
+part = ui.chosen_part(PARTS, "draw")
 digit_column, weight_column, seed_column = st.columns([3, 2, 1])
 digits = [*range(10), -1]
 digit = digit_column.selectbox(

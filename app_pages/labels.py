@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import ui
 import ui.labels as lab
 from core.i18n import N_, _
 from core.labels import BEST, METHODS
@@ -24,11 +25,7 @@ st.caption(
 if not lab.available():
     st.info(_("The encoder is not shipped here: `python -m scripts.pretrain` makes it (under an hour)."))
     st.stop()
-asked = st.query_params.get("part")
-part = st.segmented_control(
-    _("Show"), list(PARTS), format_func=lambda p: _(PARTS[p]), default=asked if asked in PARTS else "curve",
-    required=True,
-)  # fmt: skip
+part = ui.chosen_part(PARTS, "curve")
 own = st.session_state.get("labels_runs", [])
 
 if part == "curve":

@@ -23,14 +23,7 @@ st.caption(
         "digit can change in training: ε says how much (at δ = {DELTA:g}), and it costs accuracy."
     ).format(DELTA=DELTA)
 )
-asked = st.query_params.get("part")
-part = st.segmented_control(
-    _("Show"),
-    list(PARTS),
-    format_func=lambda part: _(PARTS[part]),
-    default=asked if asked in PARTS else "cost",
-    required=True,
-)
+part = ui.chosen_part(PARTS, "cost")
 sweep = shipped_sweep()
 
 if part == "cost":

@@ -28,15 +28,8 @@ st.caption(
         "axis: α says how fast more buys, c where it levels off."
     ).format(WIDTHS=len(scale.WIDTHS), SIZES=len(scale.SIZES))
 )
-asked = st.query_params.get("part")
 left, right = st.columns([3, 1])
-part = left.segmented_control(
-    _("Show"),
-    list(PARTS),
-    format_func=lambda part: _(PARTS[part]),
-    default=asked if asked in PARTS else "parameters",
-    required=True,
-)
+part = ui.chosen_part(PARTS, "parameters", left)
 metric = right.segmented_control(
     _("Measure"), list(METRICS), format_func=lambda m: _(METRICS[m][0]), default="error", required=True
 )

@@ -6,7 +6,7 @@ Pages call `ui.<name>`; each name lives in the module of its concept.
 from ui.canvas import CANVAS_SIZE, draw_here, drawing_canvas, show_refusal
 from ui.data import correction_button
 from ui.follow import follower_bar, following
-from ui.inputs import guard_widgets, input_notice
+from ui.inputs import chosen_part, guard_widgets, input_notice
 from ui.language import choose_language, language_picker
 from ui.models import (
     active_label,
@@ -95,6 +95,7 @@ __all__ = [
     "calibration",
     "chapter_height",
     "chart",
+    "chosen_part",
     "choose_language",
     "language_picker",
     "correction_button",

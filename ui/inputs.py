@@ -80,3 +80,16 @@ def input_notice() -> None:
             ),
             icon="⚠️",
         )
+
+
+def chosen_part(parts: dict[str, str], default: str, where=st) -> str:
+    """Which of a page's parts to show: a row of buttons (`parts`: its id -> its name, marked for the catalog), on
+    the one the link's ?part= names if it is one of them (a talk's chapter opens on its part), else on `default`."""
+    asked = st.query_params.get("part")
+    return where.segmented_control(
+        _("Show"),
+        list(parts),
+        format_func=lambda part: _(parts[part]),
+        default=asked if asked in parts else default,
+        required=True,
+    )
