@@ -27,6 +27,7 @@ from ui.text import as_text, error_boundary, spinning
 
 SIZES = (10, 20, 30, 50, 100)  # digits offered for labelling at once
 SHOWN = 56  # px per offered digit
+CELL = 84  # px per offered digit and its label box
 UNSURE = -1  # the label of a digit the visitor has not labelled
 ROOM = ("typical", 20, 0)  # the room's shared digits: the network's choice of 20, at seed 0
 _CHOOSING = threading.Semaphore(1)  # one choice computed in the server at a time, whoever asks
@@ -87,9 +88,9 @@ def random_20() -> float | None:
 def label_grid(indices: np.ndarray, key: str) -> dict[int, int]:
     """The offered digits with a label box each: {training index: label} for those the visitor labelled."""
     pictures = png_urls(enlarge, mnist().x_train[indices], factor=2)
-    given, columns = {}, st.columns(5)
+    given, grid = {}, st.container(horizontal=True, gap="medium")  # wraps: three a row on a phone, ten on a screen
     for position, (index, picture) in enumerate(zip(indices, pictures, strict=True)):
-        cell = columns[position % 5]
+        cell = grid.container(width=CELL)
         cell.image(picture, width=SHOWN)
         label = cell.selectbox(
             _("Digit {number}").format(number=position + 1),
