@@ -39,6 +39,7 @@ class Stage:
 
     FOLLOWER_SECONDS = 5.0  # a phone that has not looked this long has left
     MAX_FOLLOWERS = 5000  # phones counted; more are followed all the same, only not counted
+    PHONES_PER_SERVER = 300  # what one server on 2 cores brings to a new chapter within 6 s (bench/followers.py)
     STALE_SECONDS = 12 * 3600.0  # a shared stage left this long is a past talk's: a new server does not follow it
     POLL_SECONDS = 0.02  # how often a phone on another server looks whether the presenter's page has run
     COUNT_SECONDS = 1.0  # how often a server tells the others how many phones follow on it
@@ -51,6 +52,7 @@ class Stage:
         self._settled = threading.Event()  # clear from a move on this server until the presenter's page has run
         self._settled.set()
         self._seen: dict[str, float] = {}  # follower token -> when it last looked (time.monotonic)
+        self._listening = 0  # phones this server reruns when the stage moves (ui/push.py): they never look
         self._counted = 0.0  # when this server last wrote its count of followers (time.monotonic)
         self._me = f"{os.getpid()}-{secrets.token_hex(4)}"  # this server's count file's name
 
@@ -100,22 +102,38 @@ class Stage:
         return state["version"], chapter
 
     def seen(self, token: str, when: float) -> None:
-        """A follower looked at the stage (for the presenter's count of phones following)."""
+        """A polling follower looked at the stage (for the presenter's count of phones following)."""
         with self._lock:
             if token not in self._seen and len(self._seen) >= self.MAX_FOLLOWERS:
                 self._forget(when)
             if token in self._seen or len(self._seen) < self.MAX_FOLLOWERS:
                 self._seen[token] = when
-            if self._path is not None and when - self._counted >= self.COUNT_SECONDS:
-                self._counted = when
-                self._forget(when)
-                self._write(self._count_file(self._me), str(len(self._seen)))
+            self._tell_others(when)
+
+    def listening(self, count: int, when: float) -> None:
+        """How many phones this server reruns when the stage moves, as of `when` (time.monotonic): they are counted
+        without looking. Told every second or so by the server's push thread."""
+        with self._lock:
+            self._listening = max(0, min(count, self.MAX_FOLLOWERS))
+            self._tell_others(when)
+
+    def _tell_others(self, when: float) -> None:
+        """Write this server's count of followers for the servers sharing the stage, at most every COUNT_SECONDS."""
+        if self._path is not None and when - self._counted >= self.COUNT_SECONDS:
+            self._counted = when
+            self._forget(when)
+            self._write(self._count_file(self._me), str(len(self._seen) + self._listening))
 
     def followers(self, now: float) -> int:
-        """Phones that looked within the last few seconds, on this server and on the others sharing the stage."""
+        """Phones that follow now, on this server and on the others sharing the stage."""
+        return self.room(now)[0]
+
+    def room(self, now: float) -> tuple[int, int]:
+        """(phones that follow, servers they are on): this server's, listed or that looked within the last few
+        seconds (`now`: time.monotonic), and each other server's sharing the stage that wrote its count lately."""
         with self._lock:
             self._forget(now)
-            count = len(self._seen)
+            count, servers = len(self._seen) + self._listening, 1
         if self._path is not None:
             for other in self._path.parent.glob(f"{self._path.name}.followers.*"):
                 if other == self._count_file(self._me):
@@ -123,9 +141,10 @@ class Stage:
                 try:
                     if time.time() - other.stat().st_mtime < self.FOLLOWER_SECONDS:
                         count += min(int(other.read_text()[:8]), self.MAX_FOLLOWERS)
+                        servers += 1
                 except (OSError, ValueError):  # a server's count half written or just gone: counted next time
                     continue
-        return count
+        return count, servers
 
     def _forget(self, now: float) -> None:
         for token in [token for token, when in self._seen.items() if now - when > self.FOLLOWER_SECONDS]:

@@ -69,8 +69,11 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log, timeout: float)
 
 
 @contextmanager
-def serving_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Like running_app, yielding the server process too (to watch its memory)."""
+def serving_app(
+    *, timeout: float = 90.0, env: dict | None = None, root: Path = ROOT
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like running_app, yielding the server process too (to watch its memory); `root`: another checkout's app
+    (a bench's baseline)."""
     port = free_port()
     command = [
         sys.executable,
@@ -88,7 +91,7 @@ def serving_app(*, timeout: float = 90.0, env: dict | None = None) -> Iterator[t
         "none",
     ]
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on a full pipe
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
+    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=os.environ | (env or {}))
     url = f"http://localhost:{port}"
     try:
         wait_until_healthy(url, process, log, timeout)

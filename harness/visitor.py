@@ -106,9 +106,11 @@ class Visitor:
         self.file_urls: dict = {}  # request id -> the FileURLs the server gave for an upload
         self.ticking: dict[str, float] = {}  # fragments that rerun on a timer (st.fragment(run_every=...)): id -> s
         self.pages: list[tuple[float, str]] = []  # (arrival, url path) of each page the server ran for this tab
+        self.finished: list[tuple[float, str]] = []  # (arrival, url path) of the end of each whole run of a page
         self.reconnects = 0
         self._socket = None
         self._messages: asyncio.Queue = asyncio.Queue()
+        self._arrived = asyncio.Event()  # set at each message's arrival
         self._reader: asyncio.Task | None = None
 
     async def __aenter__(self) -> Visitor:
@@ -169,9 +171,11 @@ class Visitor:
                 message = ForwardMsg()
                 message.ParseFromString(data)
                 await self._messages.put((time.perf_counter(), message))
+                self._arrived.set()
         except ConnectionClosed:
             pass
         await self._messages.put((time.perf_counter(), None))  # the connection ended
+        self._arrived.set()
 
     async def reconnect(self, *, timeout: float = 60.0) -> Run:
         """What the browser does when its connection drops: wait for the health check, reconnect, rerun."""
@@ -244,6 +248,8 @@ class Visitor:
         elif kind == "script_finished":  # a run cut short for another (its st.rerun, say) is followed by that one
             if forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 run.finished = arrived
+            if forward.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:  # a whole run, not a fragment's
+                self.finished.append((arrived, self.pages[-1][1] if self.pages else ""))
         elif kind == "file_urls_response":  # where to send a file (see upload), whenever it arrives
             self.file_urls[forward.file_urls_response.response_id] = forward.file_urls_response.file_urls[0]
         elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
@@ -379,22 +385,30 @@ class Visitor:
 
     async def watch(self, seconds: float) -> list[Run]:
         """Keep the tab open for `seconds`, rerunning its timed fragments as the browser does (a training's
-        progress, the room's wall)."""
+        progress, the room's wall), each on its own timer, and reading at once any run the server begins on its own
+        (a fragment's st.rerun, a page switch, a rerun the server pushed)."""
         runs, until = [], time.perf_counter() + seconds
-        while (left := until - time.perf_counter()) > 0:
-            began = self._drain()  # a run the server began on its own (a fragment's st.rerun, a page switch)
+        due: dict[str, float] = {}  # fragment id -> when its timer fires (perf_counter)
+        while (now := time.perf_counter()) < until:
+            began = self._drain()
             if began is not None:
                 runs.append(began)
-                if began.whole:  # a browser sends no timer's rerun while the whole page runs
+                if began.whole:  # a browser sends no timer's rerun while the whole page runs; its timers are new
                     await self._finish(began, until)
-            interval = min(self.ticking.values(), default=left)
-            await asyncio.sleep(min(interval, left))
-            began = self._drain()  # what began while this tab slept: a page switch its last tick asked for
-            if began is not None:
-                runs.append(began)
-                if began.whole:  # its timers are the new page's, known once that run is read
-                    await self._finish(began, until)
-                    continue
-            for fragment in list(self.ticking):
+                    due = {}
+                continue
+            due = {fragment: due.get(fragment, now + interval) for fragment, interval in self.ticking.items()}
+            fired = [fragment for fragment, at in due.items() if at <= now]
+            for fragment in fired:
                 runs.append(await self.rerun(fragment=fragment, timer=True))
+                if fragment in self.ticking:
+                    due[fragment] = time.perf_counter() + self.ticking[fragment]
+            if fired:
+                continue
+            self._arrived.clear()
+            if self._messages.empty():
+                try:
+                    await asyncio.wait_for(self._arrived.wait(), min([*due.values(), until]) - now)
+                except TimeoutError:
+                    pass
         return runs

@@ -1,16 +1,23 @@
-"""A phone following the talk: it joined by the QR code, and its page moves to the presenter's chapter."""
+"""A phone following the talk: it joined by the QR code, and its page moves to the presenter's chapter.
+
+The server reruns a following phone's page when the presenter moves (ui/push.py); a phone polls the stage every
+second instead where the server cannot (another Streamlit, a full list) or when its link asks (`?follow=poll`)."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.follow import Stage
 from core.i18n import _
 from core.talk import Chapter
+from ui.push import Push
 from ui.stage import visitor_token
 
 FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter moved: within 2 s of a Next
@@ -27,11 +34,40 @@ def stage() -> Stage:
     return Stage(os.environ.get("DIGITLAB_STAGE") or None)
 
 
+@st.cache_resource(show_spinner=False)
+def push() -> Push | None:
+    """This server's push to the following phones; None where Streamlit's runtime does not allow it (then they
+    poll)."""
+    try:
+        return Push(stage(), Runtime.instance())
+    except (RuntimeError, AttributeError):  # no server running (AppTest), or a Streamlit without these insides
+        return None
+
+
 def following() -> bool:
     """Whether this visitor is a phone following the talk (it joined by the QR code and has not stopped)."""
-    if st.query_params.get("follow") == "1" and "following" not in st.session_state:
-        st.session_state.following = True
+    how = st.query_params.get("follow")
+    if how in ("1", "poll") and "following" not in st.session_state:
+        st.session_state.following, st.session_state.follow_by_polling = True, how == "poll"
     return bool(st.session_state.get("following"))
+
+
+def _listens() -> bool:
+    """Whether the server reruns this following phone when the presenter moves (it is listed now); else it polls."""
+    context = get_script_run_ctx()
+    if st.session_state.get("follow_by_polling") or context is None or push() is None:
+        return False
+    return push().listen(context.session_id, st.session_state.get("followed_version", -1))
+
+
+def when_page_ran() -> Callable[[], None]:
+    """What to call once this visitor's page has run (or stopped): if they are a listed following phone, the push
+    may then rerun the next phone in their place. Asked before the page: after a st.stop() nothing of Streamlit's is
+    called."""
+    context, pushing = get_script_run_ctx(), push()
+    if st.session_state.get("following") and context is not None and pushing is not None:
+        return lambda: pushing.ran(context.session_id)
+    return lambda: None
 
 
 def follower_bar(page: str) -> None:
@@ -52,13 +88,17 @@ def follower_bar(page: str) -> None:
         ":material/cast: {} {}".format(where, _("Try it yourself here; the page moves on when the speaker does."))
     )
     leave.button(_("Stop following"), icon=":material/close:", key="stop_following", on_click=_stop_following)
-    _watch()
+    if not _listens():
+        _watch()
 
 
 def _stop_following() -> None:
     """Run before the page's next run (a callback): a move of the talk in that run cannot swallow the press."""
     st.session_state.following = False
     st.query_params.pop("follow", None)
+    context = get_script_run_ctx()
+    if push() is not None and context is not None:
+        push().leave(context.session_id)
 
 
 @st.fragment(run_every=FOLLOW_SECONDS)

@@ -13,10 +13,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import talk
+from core.follow import Stage
 from core.i18n import N_, _
 from core.lan import lan_addresses
 from core.talk import Chapter
-from ui.follow import stage
+from ui.follow import stage, when_page_ran
 from ui.readiness import prepared_check, warm_check
 from ui.runs import line_panel
 from ui.stage import join_code, presenter, public_url
@@ -191,7 +192,8 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
         if refusal:
             st.error(str(refusal))
         st.markdown("**{}**".format(_("Before the talk")))
-        followers = stage().followers(time.monotonic())
+        followers, servers = stage().room(time.monotonic())
+        holds = Stage.PHONES_PER_SERVER * servers
         checks = [
             (
                 reachable,
@@ -204,6 +206,15 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
                 _("{count} phone(s) following").format(count=followers)
                 if followers
                 else _("No phone has joined yet: try yours"),
+            ),
+            (
+                followers <= holds,
+                _("The room fits: {servers} server(s) hold about {holds} phones").format(servers=servers, holds=holds)
+                if followers <= holds
+                else _(
+                    "More phones than {servers} server(s) hold well (about {holds}): they reach each chapter later. "
+                    'Add servers behind the proxy (docs/deploy.md, "A full hall").'
+                ).format(servers=servers, holds=holds),
             ),
             (
                 leading,
@@ -294,8 +305,10 @@ def room_waits() -> Iterator[None]:
     """Around the presenter's page: the room's phones run the chapter once it has run, stopped early or moved on.
     Nothing of Streamlit's is called after the page: a page's st.stop() stops such a call too."""
     moved = stage() if presenting() and st.session_state.get("talk_leads") else None  # not once they left the talk
+    ran = when_page_ran()  # a following phone's: the next phone in the room may run
     try:
         yield
     finally:
         if moved is not None:
             moved.settled(time.time())
+        ran()
