@@ -28,7 +28,7 @@ from core.models import kept_for_server
 from core.pictures.data import ASSETS_DIR, IMAGE_SIZE, NUM_CLASSES
 
 STEPS = 16  # Euler steps of the page's samples
-GUIDANCE = 2.0  # the page's guidance weight w
+GUIDANCE = 1.5  # the page's w: at 2, 99.9% read as asked; at 1.5, 98.6% and a Fréchet distance 0.69× (bench)
 NAMES = {"diffusion": "generator", "vae": "generator_vae", "map": "generator_map"}  # name -> assets/<stem>.keras
 
 
@@ -56,7 +56,7 @@ def _one_hot(labels: np.ndarray) -> np.ndarray:
 
 def _decode(decoder: keras.Model, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     logits = np.asarray(decoder([z.astype(np.float32), _one_hot(labels)], training=False))
-    return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    return (1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))).astype(np.float32)  # no overflow: 1 or 0 all the same
 
 
 def _vae_labels(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
