@@ -50,6 +50,7 @@ sections = ui.once_a_session(  # the navigation from the page registry, in the v
 # multipage layout and would run a deep-linked page (/train) without this script around it.
 page = st.navigation(sections, position="hidden")
 name = page.url_path or "draw"  # the default page's path is empty
+ui.follow_first(name)  # a following phone the presenter moved leaves this page before more of it is laid out
 ui.page_ran(name)  # for the presenter's pre-talk check
 st.sidebar.title("Digit Lab")
 ui.model_picker()  # first: the network every page uses, in reach at any window height

@@ -1,5 +1,6 @@
 """Evaluate page: the confusion matrix on MNIST's 10,000 test digits, and the digits behind every cell."""
 
+import pyarrow as pa
 import streamlit as st
 
 import ui
@@ -7,7 +8,7 @@ from core.figures.bars import probability_list
 from core.figures.matrices import class_scores, confusion_heatmap, difference_heatmap
 from core.figures.pictures import enlarge
 from core.i18n import _
-from core.metrics import Evaluation, class_report, most_confused_pairs, row_percentages
+from core.metrics import class_report, most_confused_pairs, row_percentages
 
 GALLERY_SIZE = 24  # digits shown per cell, most confident mistakes first
 DIGITS = list(range(10))
@@ -23,7 +24,7 @@ st.caption(
 
 label = ui.active_label()
 data = ui.mnist()
-result = Evaluation(data.y_test, ui.test_probabilities(label))
+result = ui.evaluation(label)
 matrix = result.matrix
 confused = most_confused_pairs(matrix)
 
@@ -101,7 +102,7 @@ with scores:
     table = {"digit": DIGITS, "precision": report.precision, "recall": report.recall, "F1": report.f1}
     percent = st.column_config.NumberColumn
     st.dataframe(
-        table | {"test digits": report.support},
+        pa.table(table | {"test digits": report.support}),  # Arrow already: no pandas in every phone's run
         hide_index=True,
         column_config={
             "digit": st.column_config.Column(_("digit")),
@@ -122,7 +123,7 @@ if not others:
     st.info(_("Only one model is available."))
 elif st.toggle(_("Compare with another model"), key="comparing"):
     other = st.selectbox(_("Compare with"), others, key="compare")
-    versus = Evaluation(data.y_test, ui.test_probabilities(other))
+    versus = ui.evaluation(other)
     mine, theirs = ui.as_text(ui.model_name(label)), ui.as_text(ui.model_name(other))
     st.caption(
         _(

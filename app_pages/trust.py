@@ -6,7 +6,6 @@ import ui
 from core.figures.pictures import enlarge
 from core.figures.trust import confidence_histogram, reliability_figure, shift_figure, slice_figure
 from core.i18n import _
-from core.metrics import Evaluation
 from core.pictures.slices import ATTRIBUTES, slices, worst
 from core.shift import DIGITS as SHIFT_DIGITS
 from core.shift import SHIFTS
@@ -21,7 +20,7 @@ st.caption(
     )
 )
 label, data = ui.active_label(), ui.mnist()
-result = Evaluation(data.y_test, ui.test_probabilities(label))
+result = ui.evaluation(label)
 by_style, trust, stress = st.tabs([_("Slices"), _("Calibration"), _("Stress test")])
 
 with by_style:

@@ -113,6 +113,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu_seconds() -> float:
+    """This process's CPU seconds so far: the load generator's own cost, on the same cores as the servers."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def quantile(values: list[float], share: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
@@ -149,15 +155,15 @@ class Hall:
         presenter = Visitor(self.url, query=f"talk=1&chapters={TALK}")
         await presenter.open()
         await presenter.type(KEY_LABEL, KEY)
-        await self._join()
-        tasks = [asyncio.create_task(phone.watch(3600)) for phone in self.phones]
-        tasks.append(asyncio.create_task(self._draw()))
-        result = {}
+        tasks, result = [asyncio.create_task(self._draw())], {}
         try:
+            await asyncio.sleep(3)
+            result["no phones cores"] = await self._cores(10)  # the drawing alone: what the phones add is the rest
+            await self._join()
+            tasks += [asyncio.create_task(phone.watch(3600)) for phone in self.phones]
             await asyncio.sleep(5)  # the joining's last runs end
-            began, used = time.perf_counter(), cpu_seconds(self.pids())
-            await asyncio.sleep(20)
-            idle = (cpu_seconds(self.pids()) - used) / (time.perf_counter() - began)
+            began = time.perf_counter()
+            idle = await self._cores(20)
             result["idle cores"], result["idle drawing"] = idle, self.drawn(began, time.perf_counter())
             for number, chapter in enumerate(("evaluate", "remember")):
                 result[f"move {number + 1}"] = await self._move(presenter, chapter, idle)
@@ -170,8 +176,14 @@ class Hall:
                 await phone.close()
         return result
 
+    async def _cores(self, seconds: float) -> float:
+        """The servers' CPU over the next `seconds`, in cores."""
+        began, used = time.perf_counter(), cpu_seconds(self.pids())
+        await asyncio.sleep(seconds)
+        return (cpu_seconds(self.pids()) - used) / (time.perf_counter() - began)
+
     async def _move(self, presenter: Visitor, chapter: str, idle: float) -> dict:
-        used, pressed = cpu_seconds(self.pids()), time.perf_counter()
+        used, pressed, mine = cpu_seconds(self.pids()), time.perf_counter(), own_cpu_seconds()
         await presenter.press("Next")
         presenter_s = time.perf_counter() - pressed
         deadline = pressed + 60
@@ -179,6 +191,7 @@ class Hall:
             await asyncio.sleep(0.05)
         took = time.perf_counter() - pressed
         server = cpu_seconds(self.pids()) - used - idle * took
+        bench = (own_cpu_seconds() - mine) / took
         waits = [_arrived(phone, chapter, pressed) or float("inf") for phone in self.phones]
         return {
             "presenter s": presenter_s,
@@ -187,6 +200,7 @@ class Hall:
             "last s": max(waits),
             "ms a phone": 1000 * server / self.count,
             "drawing p95 s": self.drawn(pressed, pressed + took)[1],
+            "bench cores": bench,
         }
 
 
@@ -197,16 +211,17 @@ def _arrived(phone: Visitor, chapter: str, since: float) -> float | None:
 
 def _report(label: str, result: dict) -> None:
     idle_p50, idle_p95 = result["idle drawing"]
+    phones = result["idle cores"] - result["no phones cores"]
     print(
-        f"{label}: idle {result['idle cores']:.3f} cores, drawing p50 {idle_p50 * 1000:.0f} ms p95 "
-        f"{idle_p95 * 1000:.0f} ms"
+        f"{label}: idle {result['idle cores']:.3f} cores, of which the phones {phones:.3f} (the drawing and presenter "
+        f"alone {result['no phones cores']:.3f}); drawing p50 {idle_p50 * 1000:.0f} ms p95 {idle_p95 * 1000:.0f} ms"
     )
     for move in ("move 1", "move 2"):
         row = result[move]
         print(
             f"  {move}: presenter {row['presenter s']:.2f} s; phones p50 {row['p50 s']:.2f} s, p95 "
             f"{row['p95 s']:.2f} s, last {row['last s']:.2f} s; {row['ms a phone']:.1f} ms of server CPU a phone; "
-            f"drawing p95 {row['drawing p95 s'] * 1000:.0f} ms"
+            f"drawing p95 {row['drawing p95 s'] * 1000:.0f} ms; the bench itself {row['bench cores']:.2f} cores"
         )
 
 
@@ -228,15 +243,8 @@ def servers(count: int) -> None:
         env = HALL | {"DIGITLAB_STAGE": str(Path(folder) / "stage")}
         with serving_apps_behind_proxy(2, env=env) as (url, processes):
             pids = lambda: [pid for process in processes.values() for pid in family(process.pid)]  # noqa: E731
-            mine = resource.getrusage(resource.RUSAGE_SELF)
-            started = time.perf_counter()
             result = asyncio.run(Hall(url, 2 * count, pids).run())
-            after = resource.getrusage(resource.RUSAGE_SELF)
-            bench_cores = (after.ru_utime + after.ru_stime - mine.ru_utime - mine.ru_stime) / (
-                time.perf_counter() - started
-            )
     _report(f"{2 * count} phones on two servers", result)
-    print(f"  the bench's own CPU: {bench_cores:.2f} cores on average (it shares the machine's 2 cores)")
 
 
 def main() -> None:

@@ -92,15 +92,15 @@ class Evaluation:
         indices = np.asarray(indices)
         return indices[self.predicted[indices] != self.y_true[indices]]
 
-    @property
+    @cached_property
     def matrix(self) -> np.ndarray:
         return confusion_matrix(self.y_true, self.predicted, self.probabilities.shape[1])
 
-    @property
+    @cached_property
     def accuracy(self) -> float:
         return float((self.predicted == self.y_true).mean())
 
-    @property
+    @cached_property
     def errors(self) -> int:
         return int((self.predicted != self.y_true).sum())
 

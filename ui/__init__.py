@@ -5,12 +5,13 @@ Pages call `ui.<name>`; each name lives in the module of its concept.
 
 from ui.canvas import CANVAS_SIZE, draw_here, drawing_canvas, show_refusal
 from ui.data import correction_button
-from ui.follow import follower_bar, following
+from ui.follow import follow_first, follower_bar, following
 from ui.inputs import chosen_part, guard_widgets, input_notice
 from ui.language import choose_language, language_picker
 from ui.models import (
     active_label,
     active_model,
+    evaluation,
     has_gradients,
     kept_with_model,
     keras_labels,
@@ -140,6 +141,8 @@ __all__ = [
     "presenter",
     "presenter_reading",
     "following",
+    "evaluation",
+    "follow_first",
     "follower_bar",
     "join_panel",
     "page_ran",

@@ -52,6 +52,14 @@ def following() -> bool:
     return bool(st.session_state.get("following"))
 
 
+def follow_first(page: str) -> None:
+    """As soon as the run's page is known (`page`, its name): a following phone the presenter has moved goes straight
+    to the chapter, so the run the server pushed (ui/push.py) lays out nothing more of the page it leaves."""
+    if following():
+        st.session_state.follower_page = page
+        _follow_the_presenter()
+
+
 def _listens() -> bool:
     """Whether the server reruns this following phone when the presenter moves (it is listed now); else it polls."""
     context = get_script_run_ctx()

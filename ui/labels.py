@@ -14,7 +14,7 @@ from core.i18n import N_, _
 from core.jobs.labels import LabelsJob
 from core.labels import BEST, choice
 from core.labels.encoder import ENCODER_PATH, features, load_encoder
-from core.labels.sweep import curve, load
+from core.labels.sweep import curve, load, random_median
 from core.labels.votes import Votes
 from core.models import model_from_bytes
 from core.runs.line import ServerBusyError
@@ -82,7 +82,7 @@ def map_chart():
 def random_20() -> float | None:
     """The shipped median of 20 labels at random, trained by the page's method, or None."""
     sweep = shipped_sweep()
-    return float(np.median([row["accuracy"] for row in sweep["random_20"]])) if sweep else None
+    return random_median(sweep) if sweep else None
 
 
 def label_grid(indices: np.ndarray, key: str) -> dict[int, int]:

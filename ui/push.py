@@ -30,7 +30,7 @@ class Push:
     """One per server: the sessions following the talk, and the thread that reruns them after a move."""
 
     POLL_SECONDS = 0.05  # how often the thread looks whether the stage moved (a lock and a dict, or a stat)
-    WINDOW = 3  # following sessions rerun at once: the server's thread stays free for the presenter and drawers
+    WINDOW = 2  # sessions rerun at once: as fast as 3, and with 8 a drawing visitor waited 7 s (bench/followers.py)
     RUN_SECONDS = 2.0  # a session that has not finished its page this long after its rerun frees its place anyway
     COUNT_SECONDS = 1.0  # how often the stage is told how many phones listen here (the pre-talk check's count)
     SETTLE_SECONDS, FLUSH_SECONDS = 1.0, 0.15  # as ui/follow.py: the projector's page first, never for long

@@ -42,6 +42,11 @@ def curve(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
     }
 
 
+def random_median(sweep: dict) -> float:
+    """The median test accuracy of the sweep's draws of labels chosen at random (the page's 20, its best method)."""
+    return float(statistics.median(row["accuracy"] for row in sweep["random_20"]))
+
+
 def load(path: Path = SWEEP_PATH, encoder: Path = ENCODER_PATH) -> dict | None:
     """The shipped sweep, or None if there is none or it was made with another encoder."""
     if not path.exists() or not encoder.exists():
