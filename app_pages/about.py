@@ -106,7 +106,7 @@ st.markdown(
     _(
         "**A talk's hall**: on 2 cores one server brings about {phones} following phones to each new chapter within "
         "6 s; an idle phone costs it nothing, as the server tells the phones when the presenter moves. For a larger "
-        "hall, run more servers behind the proxy, sharing the talk's stage (`DIGITLAB_STAGE`; docs/deploy.md, "
-        '"A full hall"): the pre-talk check counts the phones and the servers and says when the room outgrows them.'
+        "hall, run more servers behind the proxy, sharing the talk's stage (`DIGITLAB_STAGE`, docs/deploy.md): the "
+        "pre-talk check counts the phones and the servers and says when the room outgrows them."
     ).format(phones=Stage.PHONES_PER_SERVER)
 )

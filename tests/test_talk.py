@@ -206,7 +206,7 @@ def test_a_presenter_leads_three_pushed_phones_and_a_polling_one_through_three_c
             moved = time.monotonic()
             for follower in phones:
                 on_page(follower, path)
-            assert time.monotonic() - moved < 5  # the target is 2 s p95 (bench/talk.py); a loaded CI machine is slower
+            assert time.monotonic() - moved < 10  # target 2 s p95 (bench/talk.py); five browsers on 2 cores are slower
         phones[2].get_by_role("button", name="Stop following").click()
         phones[2].get_by_text("Following the talk").wait_for(state="detached", timeout=10_000)
         assert presenter.get_by_role("button", name="Next").is_disabled()  # the chosen talk's last chapter

@@ -213,7 +213,7 @@ def _settings(chapters: tuple[Chapter, ...]) -> None:
                 if followers <= holds
                 else _(
                     "More phones than {servers} server(s) hold well (about {holds}): they reach each chapter later. "
-                    'Add servers behind the proxy (docs/deploy.md, "A full hall").'
+                    "Add servers behind the proxy that share the talk's stage (docs/deploy.md)."
                 ).format(servers=servers, holds=holds),
             ),
             (
