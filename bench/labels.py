@@ -1,8 +1,9 @@
 """How far a few labels go: each of core.labels' methods against training from scratch on the same labelled
 digits, in the same run, medians over draws of which digits are labelled (the draws' seeds are this bench's).
 
-Run from the repository root (about 50 minutes on 2 cores; `--draws 1 --per-class 10` for a quick look):
-  python -m bench.labels
+Run from the repository root (`--draws 1 --per-class 10` for a quick look):
+  python -m bench.labels                                          # every method: about 90 minutes on 2 cores
+  python -m bench.labels --method scratch --method propagate      # the page's against its baseline: about 60
 - 10 and 100 labels (1 and 10 per class): each method's test accuracy and its training time (targets at 100
   labels: ≥ 98.0% in 5 minutes; at 10 labels: ≥ 80%);
 - the network's choice (TypiClust) against random choice at 20 labels, the labels MNIST's, trained by the page's
