@@ -69,7 +69,7 @@ with ui.error_boundary("the talk"):
     if ui.presenting():  # the talk's bar on every page: its chapter, takeaway, next and previous, the join code
         ui.presenter_bar(name)
     else:
-        ui.follower_bar(name)  # a phone that joined by the QR code follows the presenter's chapters
+        ui.follower_bar()  # a phone that joined by the QR code follows the presenter's chapters
 with ui.room_waits(), ui.error_boundary(page.title):  # the room runs the chapter after the projector; no tracebacks
     page.run()
 if ui.presenting():

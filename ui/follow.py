@@ -78,13 +78,12 @@ def when_page_ran() -> Callable[[], None]:
     return lambda: None
 
 
-def follower_bar(page: str) -> None:
-    """A phone that joined by the QR code, on `page` (a page's name, "draw"): a line saying it follows, a way out,
-    and a cheap watch of the stage."""
+def follower_bar() -> None:
+    """A phone that joined by the QR code: a line saying it follows, a way out, and a cheap watch of the stage. Where
+    it should be, follow_first saw to earlier in the run."""
     if not following():
         return
-    st.session_state.follower_page = page
-    chapter = _follow_the_presenter()  # a phone arriving mid-talk goes straight to the chapter
+    chapter = stage().now()[1]
     words, leave = st.columns([3, 1], vertical_alignment="center")
     if chapter:
         where = _("Following the talk: **{title}**. {takeaway}").format(
