@@ -203,10 +203,8 @@ def test_a_presenter_leads_three_pushed_phones_and_a_polling_one_through_three_c
             wait_idle(presenter)
             presenter.get_by_role("button", name="Next").click()
             presenter.locator(".digitlab-talk-title", has_text=chapter).wait_for(timeout=30_000)
-            moved = time.monotonic()
-            for follower in phones:
-                on_page(follower, path)
-            assert time.monotonic() - moved < 10  # target 2 s p95 (bench/talk.py); five browsers on 2 cores are slower
+            for follower in phones:  # how fast is bench/followers.py's: here five browsers share 2 cores with a test
+                on_page(follower, path, timeout=30_000)
         phones[2].get_by_role("button", name="Stop following").click()
         phones[2].get_by_text("Following the talk").wait_for(state="detached", timeout=10_000)
         assert presenter.get_by_role("button", name="Next").is_disabled()  # the chosen talk's last chapter
