@@ -4,9 +4,8 @@ Without it, each phone asks every second (ui/follow.py's `_watch`, a fragment ru
 Python thread): 300 phones would take a core only to hear that nothing happened. Here the phones' sessions are
 listed on their server, and one thread per server watches the stage (this process's, or the file several servers
 share: a `stat` every POLL_SECONDS). After a move, once the presenter's page has run, it asks each following
-session to rerun on the chapter's page (as st.switch_page would, with no run of the page it leaves first), at most
-WINDOW of them at a time: the server's thread never queues a hall's page runs at once, so the presenter's next press
-and a drawing visitor come through.
+session to rerun, as Streamlit does when a source file changes, at most WINDOW of them at a time: the server's
+thread never queues a hall's page runs at once, so the presenter's next press and a drawing visitor come through.
 
 It reaches into Streamlit's runtime (its event loop, a session's last client state). Where that is missing (another
 Streamlit, a test's AppTest), `available()` is False and the phones poll as before.
@@ -18,8 +17,6 @@ import logging
 import random
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlencode
 
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
@@ -27,7 +24,6 @@ from streamlit.runtime import Runtime
 from core.follow import Stage
 
 log = logging.getLogger("digitlab")
-ROOT = Path(__file__).resolve().parents[1]  # app.py's folder: a chapter's page is a path from it
 
 
 class Push:
@@ -111,8 +107,7 @@ class Push:
             self._loop.call_soon_threadsafe(self._rerun, session)
 
     def _rerun(self, session: str) -> None:
-        """On the server's event loop: rerun the session on the chapter's page, opened as the talk opens it (as
-        st.switch_page would: no run of the page it leaves); on its last page where the chapter's is not found."""
+        """On the server's event loop: rerun the session's page as it last ran (not a fragment, no widget change)."""
         app_session = self._runtime.get_app_session(session)
         if app_session is None:  # gone: its place is free
             self.leave(session)
@@ -120,12 +115,6 @@ class Push:
         state = ClientState()
         state.CopyFrom(app_session._client_state)
         state.fragment_id, state.is_auto_rerun = "", False
-        chapter = self._stage.now()[1]
-        wanted = (ROOT / chapter.page).resolve() if chapter else None
-        for page_hash, page in app_session.get_pages().items():
-            if wanted and Path(page.get("script_path") or "/").resolve() == wanted:
-                state.page_script_hash = page_hash
-                state.query_string = urlencode({"chapter": chapter.id, **chapter.state})
         app_session.request_rerun(state)
 
     def _forget_gone(self) -> int:
