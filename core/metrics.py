@@ -104,14 +104,33 @@ class Evaluation:
     def errors(self) -> int:
         return int((self.predicted != self.y_true).sum())
 
+    @cached_property
+    def _confidences(self) -> np.ndarray:
+        return self.probabilities.max(axis=1)
+
+    @cached_property
+    def _runners_up(self) -> np.ndarray:
+        return np.argsort(self.probabilities, axis=1, kind="stable")[:, -2]
+
+    @cached_property
+    def _cells(self) -> dict[tuple[int, int], np.ndarray]:
+        return {}  # filled as pages ask: a shipped model's evaluation serves every visitor (ui.evaluation)
+
     def confidence(self, index: int) -> float:
-        return float(self.probabilities[index].max())
+        return float(self._confidences[index])
 
     def runner_up(self, index: int) -> int:
-        return int(np.argsort(self.probabilities[index])[-2])
+        """The digit with the second-highest probability."""
+        return int(self._runners_up[index])
 
     def cell(self, true_digit: int, predicted_digit: int) -> np.ndarray:
-        return cell_indices(self.y_true, self.probabilities, true_digit, predicted_digit)
+        """`cell_indices` of this evaluation, each cell computed once (read-only: shared)."""
+        key = (int(true_digit), int(predicted_digit))
+        if key not in self._cells:
+            indices = cell_indices(self.y_true, self.probabilities, *key)
+            indices.flags.writeable = False
+            self._cells[key] = indices
+        return self._cells[key]
 
     def right_where_wrong(self, other: Evaluation) -> tuple[np.ndarray, np.ndarray]:
         """(indices this model gets right and `other` wrong, and the reverse)."""

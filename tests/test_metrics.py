@@ -115,7 +115,12 @@ def test_evaluation_bundles_the_same_numbers(random_predictions):
     result = Evaluation(y_true, probabilities)
     assert result.errors == int((probabilities.argmax(1) != y_true).sum())
     assert result.accuracy == pytest.approx(1 - result.errors / len(y_true))
-    assert result.runner_up(0) == int(np.argsort(probabilities[0])[-2])
+    assert [result.runner_up(i) for i in range(len(y_true))] == [int(np.argsort(p)[-2]) for p in probabilities]
+    assert [result.confidence(i) for i in range(len(y_true))] == [float(p.max()) for p in probabilities]
+    for true_digit, predicted_digit in [(0, 0), (3, 5), (9, 1), (3, 5)]:  # asked twice: the same, kept
+        cell = result.cell(true_digit, predicted_digit)
+        assert cell.tolist() == cell_indices(y_true, probabilities, true_digit, predicted_digit).tolist()
+        assert not cell.flags.writeable  # shared by every visitor of a shipped model: nobody changes it
 
 
 def test_mistakes_are_the_given_digits_read_wrong_in_order():
