@@ -39,7 +39,7 @@ class Stage:
 
     FOLLOWER_SECONDS = 5.0  # a phone that has not looked this long has left
     MAX_FOLLOWERS = 5000  # phones counted; more are followed all the same, only not counted
-    PHONES_PER_SERVER = 250  # on a new chapter within 6 s, one 2-core server: 150 took 3.0 s, 300 6.4 s (bench)
+    PHONES_PER_SERVER = 250  # on a new chapter within 6 s, one 2-core server: 150 took 3.0 s, 300 5.6–6.4 s (bench)
     STALE_SECONDS = 12 * 3600.0  # a shared stage left this long is a past talk's: a new server does not follow it
     POLL_SECONDS = 0.02  # how often a phone on another server looks whether the presenter's page has run
     COUNT_SECONDS = 1.0  # how often a server tells the others how many phones follow on it
