@@ -124,11 +124,13 @@ class Evaluation:
         return int(self._runners_up[index])
 
     def cell(self, true_digit: int, predicted_digit: int) -> np.ndarray:
-        """`cell_indices` of this evaluation, each cell computed once (read-only: shared)."""
+        """`cell_indices` of this evaluation, each of its C×C cells computed once (read-only: shared)."""
         key = (int(true_digit), int(predicted_digit))
         if key not in self._cells:
             indices = cell_indices(self.y_true, self.probabilities, *key)
             indices.flags.writeable = False
+            if max(key) >= self.probabilities.shape[1] or min(key) < 0:
+                return indices  # no such cell (empty): kept nowhere, so the kept cells stay at most C×C
             self._cells[key] = indices
         return self._cells[key]
 

@@ -121,6 +121,8 @@ def test_evaluation_bundles_the_same_numbers(random_predictions):
         cell = result.cell(true_digit, predicted_digit)
         assert cell.tolist() == cell_indices(y_true, probabilities, true_digit, predicted_digit).tolist()
         assert not cell.flags.writeable  # shared by every visitor of a shipped model: nobody changes it
+    assert result.cell(10, 3).size == 0 and result.cell(-1, 3).size == 0  # no such digit: nothing kept for it
+    assert len(result._cells) == 3
 
 
 def test_mistakes_are_the_given_digits_read_wrong_in_order():
