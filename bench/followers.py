@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from core import talk
@@ -243,8 +244,11 @@ def servers(count: int) -> None:
         env = HALL | {"DIGITLAB_STAGE": str(Path(folder) / "stage")}
         with serving_apps_behind_proxy(2, env=env) as (url, processes):
             pids = lambda: [pid for process in processes.values() for pid in family(process.pid)]  # noqa: E731
-            result = asyncio.run(Hall(url, 2 * count, pids).run())
+            hall = Hall(url, 2 * count, pids)
+            result = asyncio.run(hall.run())
     _report(f"{2 * count} phones on two servers", result)
+    split = Counter(phone.servers[-1] if phone.servers else "?" for phone in hall.phones)
+    print("  phones on each server (Caddy's cookie policy places a new visitor at random):", dict(split))
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ try:
 except ImportError:  # Windows: a single server, or moves that never meet
     fcntl = None
 
-NO_TALK = {"version": 0, "chapter": None, "settled": True, "settled_at": 0.0, "moved_at": 0.0}
+NO_TALK = {"version": 0, "chapter": None, "settled": True, "settled_at": 0.0, "moved_at": 0.0, "by": ""}
 
 
 class Stage:
@@ -65,7 +65,7 @@ class Stage:
             if state["chapter"] != chapter_id or self._stale(state):
                 now = time.time()
                 state = {**state, "version": state["version"] + 1, "chapter": chapter_id, "moved_at": now}
-                state.update(settled=False, settled_at=now)
+                state.update(settled=False, settled_at=now, by=self._me)
                 self._store(state)
                 self._settled.clear()
             return state["version"]
@@ -80,11 +80,16 @@ class Stage:
 
     def wait_settled(self, timeout: float, margin: float) -> None:
         """Wait, without holding the GIL, until `margin` seconds after the presenter's page has run, at most `timeout`
-        seconds in all (a presenter whose run never ends, a tab closed mid-run, holds no phone for longer)."""
+        seconds in all (a presenter whose run never ends, a tab closed mid-run, holds no phone for longer).
+
+        Only on the presenter's own server: a phone's run there would take the projector's page's turn on the one
+        Python thread. Another server's phones go at once (bench/followers.py, two servers: 0.4 s sooner)."""
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
                 state = self._load()
+            if state["by"] != self._me:
+                return
             left = deadline - time.monotonic()
             if state["settled"] or left <= 0:
                 break
@@ -204,4 +209,5 @@ def _valid(state: dict) -> dict:
         "settled": bool(state["settled"]),
         "settled_at": float(state["settled_at"]),
         "moved_at": float(state["moved_at"]),
+        "by": str(state.get("by", ""))[:40],  # the server that moved it (Stage._me)
     }

@@ -89,9 +89,11 @@ def test_servers_sharing_a_stage_file_follow_one_presenter_and_count_each_others
     assert there.now() == (0, None)  # no talk yet
     assert here.go("attack") == 1
     assert there.now()[0] == 1 and there.now()[1].id == "attack"  # a phone on the other server sees the move
-    done = threading.Event()
-    threading.Thread(target=lambda: (there.wait_settled(60, 0.0), done.set()), daemon=True).start()
-    assert not done.wait(0.5)  # the presenter's page has not run: the other server's phones wait too
+    done, elsewhere = threading.Event(), threading.Event()
+    threading.Thread(target=lambda: (here.wait_settled(60, 0.0), done.set()), daemon=True).start()
+    threading.Thread(target=lambda: (there.wait_settled(60, 0.0), elsewhere.set()), daemon=True).start()
+    assert elsewhere.wait(10)  # the other server's phones go at once: they do not hold up the projector's server
+    assert not done.wait(0.5)  # the presenter's page has not run: the phones on its server wait
     here.settled(time.time())
     assert done.wait(10)
     assert there.go("room") == 2 and here.now()[1].id == "room"  # one version for the room, whoever moves
@@ -205,6 +207,7 @@ def test_a_presenter_leads_three_pushed_phones_and_a_polling_one_through_three_c
             presenter.locator(".digitlab-talk-title", has_text=chapter).wait_for(timeout=30_000)
             for follower in phones:  # how fast is bench/followers.py's: here five browsers share 2 cores with a test
                 on_page(follower, path, timeout=30_000)
+                follower.wait_for_function("id => location.search.includes('chapter=' + id)", arg=path)  # as opened
         phones[2].get_by_role("button", name="Stop following").click()
         phones[2].get_by_text("Following the talk").wait_for(state="detached", timeout=10_000)
         assert presenter.get_by_role("button", name="Next").is_disabled()  # the chosen talk's last chapter
@@ -325,6 +328,8 @@ def test_the_server_reruns_its_following_phones_when_the_presenter_moves_and_idl
             await asyncio.gather(*(phone.watch(8.0) for phone in phones))
             for phone in phones:
                 assert any(at > pressed and path.endswith("evaluate") for at, path in phone.finished), phone.pages
+            for phone in pushed:  # the server ran the chapter's page straight away, not first the page it leaves
+                assert all(path.endswith("evaluate") for at, path in phone.pages if at > pressed), phone.pages
 
             await pushed[0].press("Stop following")
             pressed = time.perf_counter()

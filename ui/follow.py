@@ -24,7 +24,7 @@ FOLLOW_SECONDS = 1.0  # how often a follower's page asks whether the presenter m
 # After a Next, a phone runs the chapter only once the presenter's page has run and its messages have left the server:
 # a room's runs would otherwise queue before the projector's chart.
 SETTLE_SECONDS = 1.0  # at most this long
-FLUSH_SECONDS = 0.15  # after the presenter's run
+FLUSH_SECONDS = 0.05  # after the presenter's run
 
 
 @st.cache_resource(show_spinner=False)
@@ -128,6 +128,7 @@ def _follow_the_presenter() -> Chapter | None:
         return chapter
     if st.session_state.get("follower_page") == Path(chapter.page).stem:
         st.session_state.followed_version = version  # here, or already here when the presenter came
+        st.query_params.from_dict({"chapter": chapter.id, **chapter.state})  # the address, as a switch sets it
     else:
         stage().wait_settled(SETTLE_SECONDS, FLUSH_SECONDS)  # the projector's chapter first
         st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})
