@@ -18,7 +18,7 @@ PARTS = {
     "copy": N_("Did it copy?"),
     "map": N_("The map"),
 }
-GUIDANCES = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+GUIDANCES = (0.0, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0)
 SHOWN = 72  # px per picture
 
 
