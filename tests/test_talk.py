@@ -207,7 +207,6 @@ def test_a_presenter_leads_three_pushed_phones_and_a_polling_one_through_three_c
             presenter.locator(".digitlab-talk-title", has_text=chapter).wait_for(timeout=30_000)
             for follower in phones:  # how fast is bench/followers.py's: here five browsers share 2 cores with a test
                 on_page(follower, path, timeout=30_000)
-                follower.wait_for_function("id => location.search.includes('chapter=' + id)", arg=path)  # as opened
         phones[2].get_by_role("button", name="Stop following").click()
         phones[2].get_by_text("Following the talk").wait_for(state="detached", timeout=10_000)
         assert presenter.get_by_role("button", name="Next").is_disabled()  # the chosen talk's last chapter
@@ -328,8 +327,6 @@ def test_the_server_reruns_its_following_phones_when_the_presenter_moves_and_idl
             await asyncio.gather(*(phone.watch(8.0) for phone in phones))
             for phone in phones:
                 assert any(at > pressed and path.endswith("evaluate") for at, path in phone.finished), phone.pages
-            for phone in pushed:  # the server ran the chapter's page straight away, not first the page it leaves
-                assert all(path.endswith("evaluate") for at, path in phone.pages if at > pressed), phone.pages
 
             await pushed[0].press("Stop following")
             pressed = time.perf_counter()

@@ -128,7 +128,6 @@ def _follow_the_presenter() -> Chapter | None:
         return chapter
     if st.session_state.get("follower_page") == Path(chapter.page).stem:
         st.session_state.followed_version = version  # here, or already here when the presenter came
-        st.query_params.from_dict({"chapter": chapter.id, **chapter.state})  # the address, as a switch sets it
     else:
         stage().wait_settled(SETTLE_SECONDS, FLUSH_SECONDS)  # the projector's chapter first
         st.switch_page(chapter.page, query_params={"chapter": chapter.id, **chapter.state})

@@ -4,9 +4,8 @@ Without it, each phone asks every second (ui/follow.py's `_watch`, a fragment ru
 Python thread): 300 phones would take a core only to hear that nothing happened. Here the phones' sessions are
 listed on their server, and one thread per server watches the stage (this process's, or the file several servers
 share: a `stat` every POLL_SECONDS). After a move, once the presenter's page has run, it asks each following
-session to rerun on the chapter's page (as st.switch_page would, with no run of the page it leaves first), at most
-WINDOW of them at a time: the server's thread never queues a hall's page runs at once, so the presenter's next press
-and a drawing visitor come through.
+session to rerun, as Streamlit does when a source file changes, at most WINDOW of them at a time: the server's
+thread never queues a hall's page runs at once, so the presenter's next press and a drawing visitor come through.
 
 It reaches into Streamlit's runtime (its event loop, a session's last client state). Where that is missing (another
 Streamlit, a test's AppTest), `available()` is False and the phones poll as before.
@@ -14,13 +13,10 @@ Streamlit, a test's AppTest), `available()` is False and the phones poll as befo
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlencode
 
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
@@ -28,7 +24,6 @@ from streamlit.runtime import Runtime
 from core.follow import Stage
 
 log = logging.getLogger("digitlab")
-ROOT = Path(__file__).resolve().parents[1]  # app.py's folder: a chapter's page is a path from it
 
 
 class Push:
@@ -112,8 +107,7 @@ class Push:
             self._loop.call_soon_threadsafe(self._rerun, session)
 
     def _rerun(self, session: str) -> None:
-        """On the server's event loop: rerun the session on the chapter's page, opened as the talk opens it (as
-        st.switch_page would: no run of the page it leaves); on its last page where the chapter's is not found."""
+        """On the server's event loop: rerun the session's page as it last ran (not a fragment, no widget change)."""
         app_session = self._runtime.get_app_session(session)
         if app_session is None:  # gone: its place is free
             self.leave(session)
@@ -121,25 +115,7 @@ class Push:
         state = ClientState()
         state.CopyFrom(app_session._client_state)
         state.fragment_id, state.is_auto_rerun = "", False
-        chapter = self._stage.now()[1]
-        page_hash = self._page_hash(app_session.get_pages(), chapter.page) if chapter else None
-        if page_hash is not None:
-            state.page_script_hash = page_hash
-            state.query_string = urlencode({"chapter": chapter.id, **chapter.state})
         app_session.request_rerun(state)
-
-    def _page_hash(self, pages: dict, page_file: str) -> str | None:
-        """The hash Streamlit knows the page `page_file` (a path from app.py's folder) by, among a session's pages;
-        each path resolved once for the server (the app's own pages: a few dozen), not on every phone's rerun."""
-        wanted = self._resolved(str(ROOT / page_file))
-        for page_hash, page in pages.items():
-            if page.get("script_path") and self._resolved(page["script_path"]) == wanted:
-                return page_hash
-        return None
-
-    @functools.lru_cache(maxsize=256)  # one Push a server, kept for its life
-    def _resolved(self, path: str) -> Path:
-        return Path(path).resolve()
 
     def _forget_gone(self) -> int:
         """Drop the sessions whose browser is not connected (a tab closed, a phone's screen locked: its reconnection
